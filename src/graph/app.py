@@ -1,0 +1,61 @@
+"""The Flask application factory: the only way to build the web application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+from graph import settings
+from graph.errors import HttpError, StoreUnavailable
+from graph.store import Store, open_store
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the application from the settings (``KG_*``), overridden by ``test_config``.
+
+    ``test_config`` may also carry ``STORE_HANDLE``: an already open store (tests use an
+    in-memory one).
+    """
+    app = Flask(__name__)
+    for name, value in settings.resolve().items():
+        app.config[name.upper()] = value
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
+    app.register_error_handler(HttpError, http_error_response)
+    return app
+
+
+def http_error_response(error: HttpError) -> Response:
+    """Answer a typed error with its status and a plain-text (or attached) body."""
+    if error.body is not None:
+        return Response(error.body, error.status, mimetype=error.media_type or "text/plain")
+    body = f"{error.status} {error.title}: {error.detail}\n"
+    return Response(body, error.status, mimetype="text/plain")
+
+
+def get_store() -> Store:
+    """The store of this process, opened on first use (after the server forked its workers).
+
+    Read-only unless writes are switched on with a token.
+    """
+    handle: Store | None = current_app.extensions.get("kg.store")
+    if handle is None:
+        handle = current_app.config.get("STORE_HANDLE")
+        if handle is None:
+            read_only = not current_app.config["WRITE_TOKEN"]
+            try:
+                handle = open_store(Path(current_app.config["STORE"]), read_only=read_only)
+            except (FileNotFoundError, OSError) as error:
+                raise StoreUnavailable(f"the store cannot be opened: {error}") from None
+        current_app.extensions["kg.store"] = handle
+    return handle
+
+
+def wants_html() -> bool:
+    """True when the client prefers an HTML page to data (a browser)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/turtle"])
+    return best == "text/html"

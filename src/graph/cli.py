@@ -1,0 +1,242 @@
+"""The ``kg`` command line: thin wrappers over build, validate, query and stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import track as rich_track
+from rich.table import Table
+
+from graph import __version__, queries
+from graph.build import ValidationFailed, build, validate_project
+from graph.settings import BY_NAME
+from graph.sources import ParsedFile, SourceFile, discover, parse_sources
+from graph.store import (
+    QueryBoolean,
+    QuerySolutions,
+    QuerySyntaxError,
+    QueryTriples,
+    RdfSyntaxError,
+    Store,
+    open_store,
+    parse_file,
+    run_query,
+    select_rows,
+    serialize_results,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def setting_option(name: str, **extra: Any) -> Callable[[F], F]:
+    """A click option declared from a setting: same name, default, help and KG_* variable."""
+    setting = BY_NAME[name]
+    kwargs: dict[str, Any] = {
+        "default": setting.default,
+        "show_default": True,
+        "envvar": setting.env,
+        "help": setting.help,
+        "type": setting.type if setting.type is not tuple else str,
+    }
+    kwargs.update(extra)
+    return click.option(setting.option, name, **kwargs)
+
+
+def progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:
+    """A progress bar on stderr, drawn only when stderr is a terminal."""
+    return rich_track(
+        items,
+        description=description,
+        total=total,
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error without a traceback and exit."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+def cli() -> None:
+    """Alliance Graph: build, validate, query and serve the knowledge graph."""
+
+
+@cli.command("build")
+@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
+@setting_option("base_iri")
+def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
+    """Parse, validate and load the graph into the store at --store.
+
+    The previous store stays in place unless every step succeeds.
+    """
+    try:
+        result = build(project_dir, store, base_iri, progress)
+    except RdfSyntaxError as error:
+        fail(str(error))
+    except ValidationFailed as failure:
+        err.print(failure.report.to_text(), highlight=False, markup=False)
+        fail(f"{failure}; the store at {store} was left unchanged")
+    else:
+        err.print(
+            f"Built {result.quads} quads in {result.graphs} named graphs from {result.files} files"
+            f" into {store}",
+            highlight=False,
+        )
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="How to print the report.",
+)
+@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
+@setting_option("base_iri")
+def validate_command(files: tuple[Path, ...], fmt: str, project_dir: Path, base_iri: str) -> None:
+    """Check the data (or FILES, with the project's data as context) against the shapes.
+
+    Exits with status 1 if there is any violation or syntax error.
+    """
+    try:
+        parsed = parse_sources(discover(project_dir), base_iri, progress)
+        only = [_parse_extra(path, base_iri) for path in files] if files else None
+    except RdfSyntaxError as error:
+        fail(str(error))
+        return
+    report = validate_project(parsed, only)
+    if fmt == "json":
+        click.echo(report.to_json())
+    elif fmt == "turtle":
+        click.echo(report.to_turtle())
+    else:
+        click.echo(report.to_text())
+    sys.exit(0 if report.conforms else 1)
+
+
+def _parse_extra(path: Path, base: str) -> ParsedFile:
+    from graph.sources import data_graph_name
+
+    source = SourceFile(path, "data", data_graph_name(path))
+    quads, prefixes = parse_file(path, source.graph(base), base)
+    return ParsedFile(source, quads, prefixes)
+
+
+@cli.command("query")
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "xml"]),
+    default="table",
+    show_default=True,
+    help="Output for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle.",
+)
+@setting_option("store", type=click.Path(path_type=Path))
+def query_command(query: str, fmt: str, store: Path) -> None:
+    """Run QUERY (SPARQL text, or a path to a .rq file) against the store."""
+    text = _query_text(query)
+    try:
+        result = run_query(open_store(store, read_only=True), text)
+    except (QuerySyntaxError, FileNotFoundError) as error:
+        fail(str(error))
+        return
+    if isinstance(result, QueryTriples):
+        click.echo(serialize_results(result, "text/turtle").decode(), nl=False)
+    elif fmt == "table" and isinstance(result, QuerySolutions):
+        _print_table(result)
+    elif fmt == "table" and isinstance(result, QueryBoolean):
+        click.echo("true" if bool(result) else "false")
+    else:
+        media = {
+            "csv": "text/csv",
+            "tsv": "text/tab-separated-values",
+            "json": "application/sparql-results+json",
+            "xml": "application/sparql-results+xml",
+        }
+        click.echo(serialize_results(result, media[fmt]).decode(), nl=False)
+
+
+def _query_text(query: str) -> str:
+    path = Path(query)
+    if query.endswith(".rq") or (len(query) < 4096 and "\n" not in query and path.is_file()):
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot read query file {query}: {error.strerror}")
+    return query
+
+
+def _print_table(result: QuerySolutions) -> None:
+    variables = [v.value for v in result.variables]
+    table = Table(*variables, show_lines=False)
+    rows = 0
+    for solution in result:
+        table.add_row(*[_cell(solution[v]) for v in variables])
+        rows += 1
+    out.print(table)
+    err.print(f"{rows} row(s)", highlight=False)
+
+
+def _cell(term: Any) -> str:
+    return "" if term is None else str(term.value)
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@setting_option("store", type=click.Path(path_type=Path))
+def stats_command(as_json: bool, store: Path) -> None:
+    """Count triples, named graphs and instances per class in the store."""
+    try:
+        handle = open_store(store, read_only=True)
+    except FileNotFoundError as error:
+        fail(str(error))
+        return
+    figures = stats(handle)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    out.print(f"triples: {figures['triples']}\nnamed graphs: {figures['graphs']}", highlight=False)
+    table = Table("class", "instances")
+    for cls, count in figures["classes"].items():
+        table.add_row(cls, str(count))
+    out.print(table)
+
+
+def stats(handle: Store) -> dict[str, Any]:
+    """Figures about a store: triples, graphs, triples per graph, instances per class."""
+    return {
+        "triples": int(select_rows(handle, queries.COUNT_TRIPLES)[0]["n"]),
+        "graphs": int(select_rows(handle, queries.COUNT_GRAPHS)[0]["n"]),
+        "graph_triples": {
+            r["graph"]: int(r["triples"]) for r in select_rows(handle, queries.TRIPLES_PER_GRAPH)
+        },
+        "classes": {
+            r["class"]: int(r["instances"])
+            for r in select_rows(handle, queries.INSTANCES_PER_CLASS)
+        },
+    }
+
+
+def main() -> None:
+    """Entry point of the ``kg`` script."""
+    cli()

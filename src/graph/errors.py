@@ -1,0 +1,103 @@
+"""Typed errors each with its HTTP status, mapped to responses in one place."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class HttpError(Exception):
+    """An error a client caused or must know about; ``status`` is the HTTP status it maps to."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+
+    def __init__(self, detail: str, *, body: bytes | None = None, media_type: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        #: An optional full body (e.g. a SHACL report in Turtle) sent instead of the detail text.
+        self.body = body
+        self.media_type = media_type
+
+
+class BadRequest(HttpError):
+    """Malformed request: bad parameters, syntax errors in queries or payloads."""
+
+    status = 400
+    title = "Bad Request"
+
+
+class Unauthorized(HttpError):
+    """A write without a valid bearer token."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(HttpError):
+    """An operation the server's policy refuses (writes off, SERVICE off the allow-list)."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(HttpError):
+    """No such resource or graph."""
+
+    status = 404
+    title = "Not Found"
+
+
+class MethodNotAllowed(HttpError):
+    """HTTP method not allowed on this route."""
+
+    status = 405
+    title = "Method Not Allowed"
+
+
+class NotAcceptable(HttpError):
+    """No offered format matches the Accept header or ``format`` parameter."""
+
+    status = 406
+    title = "Not Acceptable"
+
+
+class PayloadTooLarge(HttpError):
+    """Request body over the configured limit."""
+
+    status = 413
+    title = "Content Too Large"
+
+
+class UnsupportedMediaType(HttpError):
+    """Request body in a media type the route does not take."""
+
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class ShapeViolation(HttpError):
+    """A write that would break the SHACL shapes; the body carries the validation report."""
+
+    status = 422
+    title = "Unprocessable Content"
+
+
+class ResultTooLarge(HttpError):
+    """A query whose result is over the configured limit."""
+
+    status = 413
+    title = "Result Too Large"
+
+
+class QueryTimeout(HttpError):
+    """A query stopped at the time limit."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+class StoreUnavailable(HttpError):
+    """The store cannot be reached or opened."""
+
+    status = 503
+    title = "Service Unavailable"

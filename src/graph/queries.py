@@ -1,0 +1,20 @@
+"""SPARQL the application itself runs, kept out of the code that runs it."""
+
+from __future__ import annotations
+
+from typing import Final
+
+COUNT_TRIPLES: Final = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+COUNT_GRAPHS: Final = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+TRIPLES_PER_GRAPH: Final = """
+SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } }
+GROUP BY ?graph ORDER BY ?graph
+"""
+
+INSTANCES_PER_CLASS: Final = """
+SELECT ?class (COUNT(DISTINCT ?instance) AS ?instances)
+WHERE { ?instance a ?class }
+GROUP BY ?class ORDER BY DESC(?instances) ?class
+"""
