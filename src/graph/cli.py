@@ -14,6 +14,7 @@ from rich.progress import track as rich_track
 from rich.table import Table
 
 from graph import __version__, queries
+from graph.backup import BackupError, backup, restore
 from graph.build import ValidationFailed, build, validate_project
 from graph.settings import BY_NAME
 from graph.sources import ParsedFile, SourceFile, discover, parse_sources
@@ -24,6 +25,7 @@ from graph.store import (
     QueryTriples,
     RdfSyntaxError,
     Store,
+    StoreBusy,
     open_store,
     parse_file,
     run_query,
@@ -235,6 +237,42 @@ def stats(handle: Store) -> dict[str, Any]:
             for r in select_rows(handle, queries.INSTANCES_PER_CLASS)
         },
     }
+
+
+@cli.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path))
+@setting_option("store", type=click.Path(path_type=Path))
+def backup_command(destination: Path, store: Path) -> None:
+    """Copy the store to DESTINATION while it is being served read-only.
+
+    DESTINATION is a new directory (a store checkpoint, fast) or a .nq/.trig file (a portable
+    dump of every quad).
+    """
+    try:
+        result = backup(store, destination)
+    except (BackupError, StoreBusy, FileNotFoundError) as error:
+        fail(str(error))
+        return
+    except OSError as error:
+        fail(f"cannot write the backup to {destination}: {error.strerror or error}")
+        return
+    err.print(f"Backed up {result.quads} quads to {result.path} ({result.kind})", highlight=False)
+
+
+@cli.command("restore")
+@click.argument("source", type=click.Path(path_type=Path))
+@setting_option("store", type=click.Path(path_type=Path))
+def restore_command(source: Path, store: Path) -> None:
+    """Publish the backup at SOURCE as the store's new generation, atomically."""
+    try:
+        result = restore(source, store)
+    except (BackupError, RdfSyntaxError, FileExistsError) as error:
+        fail(str(error))
+        return
+    except OSError as error:
+        fail(f"cannot restore {source}: {error.strerror or error}")
+        return
+    err.print(f"Restored {result.quads} quads from {source} into {store}", highlight=False)
 
 
 def main() -> None:

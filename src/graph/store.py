@@ -7,8 +7,10 @@ rename, so a failed or killed build never touches the graph that is being served
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,8 +48,8 @@ __all__ = [
     "Store",
 ]
 
-#: How many earlier generations to keep beside the current one (a server may still read them).
-KEEP_GENERATIONS = 1
+#: Keep the generation published before the current one (a server may still be reading it).
+KEEP_PREVIOUS_GENERATION = True
 
 
 @dataclass(frozen=True)
@@ -178,26 +180,151 @@ def load_generation(directory: Path, quads: Iterable[Quad]) -> int:
 
 
 def publish_generation(path: Path, directory: Path) -> None:
-    """Point ``path`` at ``directory`` in one atomic rename, then prune old generations."""
+    """Point ``path`` at ``directory`` in one atomic rename, then prune old generations.
+
+    The generation the link pointed at before is kept (a server may still be reading it); every
+    other generation is removed unless the build that is writing it is still running.
+    """
     if path.exists() and not path.is_symlink():
         raise FileExistsError(f"{path} exists and is not a store link made by `kg build`")
+    previous = path.resolve() if path.is_symlink() else None
+    _remove_stale_links(path)
     link = path.parent / f".{path.name}.link-{os.getpid()}"
     if link.is_symlink():
         link.unlink()
     link.symlink_to(os.path.relpath(directory, path.parent))
     os.replace(link, path)
-    _prune(directory)
+    _fsync_directory(path.parent)
+    _prune(directory, previous)
 
 
-def _prune(current: Path) -> None:
-    others = sorted((d for d in current.parent.iterdir() if d != current), key=lambda d: d.name)
-    for stale in others[: max(0, len(others) - KEEP_GENERATIONS)]:
-        shutil.rmtree(stale, ignore_errors=True)
+def _fsync_directory(directory: Path) -> None:
+    # The rename is atomic for other processes at once; fsync makes it survive a power cut too.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _other_live_process(pid_text: str) -> bool:
+    """True if ``pid_text`` names a running process other than this one.
+
+    >>> _other_live_process(str(os.getpid())), _other_live_process("not-a-pid")
+    (False, False)
+    """
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_links(path: Path) -> None:
+    """Remove ``.store.link-PID`` links left by a publish that was killed before its rename."""
+    for link in path.parent.glob(f".{path.name}.link-*"):
+        pid = link.name.rsplit("-", 1)[-1]
+        if pid != str(os.getpid()) and not _other_live_process(pid):
+            link.unlink(missing_ok=True)
+
+
+def _prune(current: Path, previous: Path | None) -> None:
+    """Remove generations other than ``current``, ``previous`` and those still being written.
+
+    A generation left half-written by a killed build is removed here, by the next publish.
+    Generation names are ``{time}-{pid}-{ns}`` (see :func:`new_generation`).
+    """
+    keep = {current.resolve()}
+    if previous is not None and KEEP_PREVIOUS_GENERATION:
+        keep.add(previous)
+    for other in current.parent.iterdir():
+        writer = other.name.split("-")[1] if other.name.count("-") >= 2 else ""
+        if other.resolve() in keep or _other_live_process(writer):
+            continue
+        shutil.rmtree(other, ignore_errors=True)
 
 
 def discard_generation(directory: Path) -> None:
     """Remove a generation that was never published."""
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def writer_pid(path: Path) -> int | None:
+    """The id of a process holding the store at ``path`` open for writing, if any.
+
+    RocksDB takes a POSIX lock on the store's ``LOCK`` file; F_GETLK asks who holds it without
+    taking it, so the check never gets in a writer's way.
+    """
+    lock_file = path.resolve() / "LOCK"
+    if not lock_file.exists():
+        return None
+    # struct flock on Linux: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid
+    request = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    fd = os.open(lock_file, os.O_RDWR)
+    try:
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, request)
+    finally:
+        os.close(fd)
+    lock_type, _, _, _, pid = struct.unpack("@hhqqi4x", answer)
+    return None if lock_type == fcntl.F_UNLCK else int(pid)
+
+
+def open_snapshot(path: Path) -> Store:
+    """Open the store at ``path`` read-only for a consistent copy, even while a server reads it.
+
+    :raises StoreBusy: if another process has it open for writing (reading it read-only then is
+        undefined behaviour in RocksDB, so a consistent copy cannot be promised).
+    :raises FileNotFoundError: if nothing has been built at ``path``.
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
+    pid = writer_pid(path)
+    if pid is not None:
+        raise StoreBusy(f"{path} is open for writing by process {pid}; stop it and try again")
+    return open_store(path, read_only=True)
+
+
+class StoreBusy(Exception):
+    """Another process holds the store open for writing."""
+
+
+def checkpoint(store: Store, target: Path) -> None:
+    """Copy ``store`` into a new store directory ``target`` (hard links where possible)."""
+    store.backup(str(target))
+
+
+def dump_dataset(store: Store, target: Path, fmt: RdfFormat) -> None:
+    """Write every quad of ``store`` to the file ``target`` in the dataset format ``fmt``."""
+    store.dump(str(target), format=fmt)
+
+
+def load_dataset_file(directory: Path, source: Path) -> int:
+    """Bulk-load a dataset file (N-Quads, TriG) as it is into a new store in ``directory``.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    try:
+        quads = pyoxigraph.parse(path=str(source), format=rdf_format_for(source))
+        return load_generation(directory, quads)
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(source), error.lineno, error.offset, error.msg) from None
+
+
+def count_quads(store: Store) -> int:
+    """How many quads ``store`` holds."""
+    return len(store)
+
+
+def canonical_nquads(store: Store) -> list[str]:
+    """Every quad of ``store`` as an N-Quads line, sorted: equal lists mean equal data.
+
+    Blank node labels are kept as stored, so this compares stores copied from one another.
+    """
+    return sorted(str(quad) + " ." for quad in store)
 
 
 @dataclass(frozen=True)
