@@ -334,7 +334,40 @@ class QuerySyntaxError(Exception):
     message: str
 
     def __str__(self) -> str:
-        return f"SPARQL syntax error {self.message}"
+        # Oxigraph's messages start "error at line:column: ..."
+        return f"SPARQL syntax {self.message}"
+
+
+#: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
+#: thousand levels overflow an 8 MiB thread stack and kill the process (SIGSEGV); real queries
+#: stay far below this, and a worker thread's stack may be smaller than the main thread's.
+MAX_QUERY_NESTING = 200
+
+
+def check_nesting(text: str) -> None:
+    """Refuse a query or update nested deeper than :data:`MAX_QUERY_NESTING` before parsing it.
+
+    Every bracket counts, even in a string or a comment: skipping those would need a second
+    SPARQL lexer, and one that disagreed with Oxigraph's could be used to hide real nesting.
+
+    >>> check_nesting("SELECT * WHERE { FILTER(1) }")
+    >>> check_nesting("ASK {" + "(" * 300 + "}")
+    Traceback (most recent call last):
+    graph.store.QuerySyntaxError: SPARQL syntax error at 1:205: nested deeper than 200 levels
+    """
+    depth, line, column = 0, 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "({[":
+            depth += 1
+            if depth > MAX_QUERY_NESTING:
+                raise QuerySyntaxError(
+                    f"error at {line}:{column}: nested deeper than {MAX_QUERY_NESTING} levels"
+                )
+        elif char in ")}]":
+            depth -= 1
 
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -349,6 +382,7 @@ def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> Q
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
+    check_nesting(text)
     try:
         return store.query(text, use_default_graph_as_union=union_default_graph)
     except SyntaxError as error:
