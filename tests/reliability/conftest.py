@@ -1,0 +1,101 @@
+"""Shared pieces of the reliability campaign: generated projects, the kg subprocess, figures.
+
+Every test of the campaign records what it tried (crash points, inputs, errors seen) with the
+``figures`` fixture; at the end of the session they are merged into
+``test-artifacts/reliability.json``, which docs/reliability.md is written from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.store import canonical_nquads, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+MINI = ROOT / "tests" / "fixtures" / "mini"
+ARTIFACT = ROOT / "test-artifacts" / "reliability.json"
+AG = "https://w3id.org/alliance-graph/ontology#"
+ORG = "https://w3id.org/alliance-graph/id/organization/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+Figures = dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[Figures]:
+    """Counts the tests record; merged into test-artifacts/reliability.json at session end."""
+    collected: Figures = {}
+    yield collected
+    if not collected:
+        return
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    previous = json.loads(ARTIFACT.read_text()) if ARTIFACT.exists() else {}
+    previous.update(collected)
+    ARTIFACT.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+
+
+def add(figures: Figures, key: str, amount: int) -> None:
+    """Add ``amount`` to the figure ``key``."""
+    figures[key] = figures.get(key, 0) + amount
+
+
+def write_bulk(project: Path, entities: int, variant: str) -> Path:
+    """Write ``data/sources/bulk.nt``: ``entities`` organisations, 3 triples each.
+
+    The labels carry ``variant``, so two variants give stores that differ in every label.
+    """
+    target = project / "data" / "sources" / "bulk.nt"
+    lines = []
+    for i in range(entities):
+        subject = f"<{ORG}bulk-{i}>"
+        lines.append(f"{subject} <{RDF_TYPE}> <{AG}Organization> .\n")
+        lines.append(f'{subject} <{RDFS}label> "Organisation {i} {variant}"@en .\n')
+        lines.append(f"{subject} <{AG}member> <https://w3id.org/alliance-graph/id/country/honduras> .\n")
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def make_project(directory: Path, entities: int = 0, variant: str = "A") -> Path:
+    """A copy of the mini fixture project, with a generated bulk data file if ``entities``."""
+    shutil.copytree(MINI, directory)
+    if entities:
+        write_bulk(directory, entities, variant)
+    return directory
+
+
+def store_digest(store: Path) -> str:
+    """SHA-256 of the store's sorted N-Quads (opened read-only through its link)."""
+    handle = open_store(store, read_only=True)
+    digest = hashlib.sha256("\n".join(canonical_nquads(handle)).encode()).hexdigest()
+    del handle
+    return digest
+
+
+def kg_command(*args: str) -> list[str]:
+    """The argv that runs ``kg`` with this interpreter (no dependence on PATH)."""
+    return [sys.executable, "-m", "graph", *args]
+
+
+def run_kg(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``kg`` in a subprocess and capture its output as text."""
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        kg_command(*args), capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+@pytest.fixture
+def kg() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``kg(*args)`` runs the command line in a subprocess."""
+    return run_kg

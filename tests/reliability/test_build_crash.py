@@ -1,0 +1,137 @@
+"""SIGKILL ``kg build`` at random points: the published store must never be damaged.
+
+The store path is a link to a generation directory, swapped by one atomic rename; a killed
+build leaves at most a half-written generation (or a stray link) that the next publish removes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.reliability.conftest import (
+    Figures,
+    add,
+    kg_command,
+    make_project,
+    run_kg,
+    store_digest,
+    write_bulk,
+)
+
+#: Kill points tried per run (KG_CRASH_POINTS raises it for a longer campaign).
+CRASH_POINTS = int(os.environ.get("KG_CRASH_POINTS", "24"))
+ENTITIES = 4000
+SEED = 20240601
+
+
+def _generations(store: Path) -> set[str]:
+    folder = store.parent / (store.name + ".gen")
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def _stray_links(store: Path) -> list[Path]:
+    return list(store.parent.glob(f".{store.name}.link-*"))
+
+
+def _timed_build(project: Path, store: Path) -> tuple[float, float]:
+    """Run a whole build; return (seconds in all, seconds from its generation appearing)."""
+    before = _generations(store)
+    start = time.monotonic()
+    process = subprocess.Popen(
+        kg_command("build", "--project-dir", str(project), "--store", str(store)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    appeared = None
+    while process.poll() is None:
+        if appeared is None and _generations(store) - before:
+            appeared = time.monotonic()
+        time.sleep(0.005)
+    end = time.monotonic()
+    assert process.returncode == 0
+    return end - start, end - (appeared or start)
+
+
+def _kill_build(project: Path, store: Path, rng: random.Random, run: float, load: float) -> str:
+    """Start a build and SIGKILL it: anywhere in the run, or while it writes its generation."""
+    before = _generations(store)
+    process = subprocess.Popen(
+        kg_command("build", "--project-dir", str(project), "--store", str(store)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    if rng.random() < 0.5:
+        phase, deadline = "anywhere", time.monotonic() + rng.uniform(0.05, run * 1.1)
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.002)
+    else:
+        phase = "load"
+        while process.poll() is None and not _generations(store) - before:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, load * 1.2))
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+    else:
+        phase = "finished"
+    process.wait()
+    return phase
+
+
+def test_sigkill_during_build_never_damages_the_published_store(
+    tmp_path: Path, figures: Figures
+) -> None:
+    project = make_project(tmp_path / "project", ENTITIES, "A")
+    store = tmp_path / "var" / "store"
+    digests: dict[str, str] = {}
+    timings = []
+    for variant in ("B", "A"):  # ends with A published, its digest and B's known
+        write_bulk(project, ENTITIES, variant)
+        timings.append(_timed_build(project, store))
+        digests[variant] = store_digest(store)
+    assert digests["A"] != digests["B"]
+    run = max(t[0] for t in timings)
+    load = max(t[1] for t in timings)
+
+    rng = random.Random(SEED)
+    current, phases, lost, leftovers = "A", {"anywhere": 0, "load": 0, "finished": 0}, 0, 0
+    published_by_killed = 0
+    for _ in range(CRASH_POINTS):
+        target = "B" if current == "A" else "A"
+        write_bulk(project, ENTITIES, target)
+        phases[_kill_build(project, store, rng, run, load)] += 1
+        try:
+            digest = store_digest(store)
+        except OSError:
+            digest = "unreadable"
+        if digest == digests[target]:
+            current, published_by_killed = target, published_by_killed + 1
+        elif digest != digests[current]:
+            lost += 1
+        leftovers = max(leftovers, len(_generations(store)) - 2 + len(_stray_links(store)))
+
+    figures.update(
+        build_crash_points=CRASH_POINTS,
+        build_crash_killed_while_loading=phases["load"],
+        build_crash_killed_anywhere=phases["anywhere"],
+        build_crash_finished_before_kill=phases["finished"],
+        build_crash_published_before_kill=published_by_killed,
+        build_crash_data_lost=lost,
+        build_crash_max_leftovers=max(leftovers, 0),
+        build_seconds=round(run, 2),
+    )
+    assert lost == 0, f"{lost} of {CRASH_POINTS} kills left a store that is not a whole build"
+
+    # The next build cleans up whatever the killed ones left behind.
+    target = "B" if current == "A" else "A"
+    write_bulk(project, ENTITIES, target)
+    result = run_kg("build", "--project-dir", str(project), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert store_digest(store) == digests[target]
+    assert len(_generations(store)) <= 2, _generations(store)
+    assert _stray_links(store) == []
+    add(figures, "build_crash_points_total", CRASH_POINTS)
