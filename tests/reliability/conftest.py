@@ -26,6 +26,7 @@ MINI = ROOT / "tests" / "fixtures" / "mini"
 ARTIFACT = ROOT / "test-artifacts" / "reliability.json"
 AG = "https://w3id.org/alliance-graph/ontology#"
 ORG = "https://w3id.org/alliance-graph/id/organization/"
+COUNTRY = "https://w3id.org/alliance-graph/id/country/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -61,7 +62,7 @@ def write_bulk(project: Path, entities: int, variant: str) -> Path:
         subject = f"<{ORG}bulk-{i}>"
         lines.append(f"{subject} <{RDF_TYPE}> <{AG}Organization> .\n")
         lines.append(f'{subject} <{RDFS}label> "Organisation {i} {variant}"@en .\n')
-        lines.append(f"{subject} <{AG}member> <https://w3id.org/alliance-graph/id/country/honduras> .\n")
+        lines.append(f"{subject} <{AG}member> <{COUNTRY}honduras> .\n")
     target.write_text("".join(lines), encoding="utf-8")
     return target
 
