@@ -25,6 +25,10 @@ class ValidationFailed(Exception):
         self.report = report
 
 
+class NoSourceFiles(Exception):
+    """The project folder holds no RDF file: building would publish an empty store."""
+
+
 @dataclass(frozen=True)
 class BuildResult:
     """What a successful build published."""
@@ -71,8 +75,13 @@ def build(
 
     :raises graph.store.RdfSyntaxError: if a file does not parse.
     :raises ValidationFailed: if the data breaks the shapes.
+    :raises NoSourceFiles: if ``project_dir`` holds no RDF file (the store is left alone).
     """
     files = discover(project_dir)
+    if not files:
+        raise NoSourceFiles(
+            f"no RDF files under {project_dir}/ontology, shapes or data: nothing to build"
+        )
     parsed = parse_sources(files, base, track)
     report = validate_project(parsed)
     if not report.conforms:

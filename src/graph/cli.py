@@ -15,7 +15,7 @@ from rich.table import Table
 
 from graph import __version__, queries
 from graph.backup import BackupError, backup, restore
-from graph.build import ValidationFailed, build, validate_project
+from graph.build import NoSourceFiles, ValidationFailed, build, validate_project
 from graph.settings import BY_NAME
 from graph.sources import ParsedFile, SourceFile, discover, parse_sources
 from graph.store import (
@@ -89,8 +89,10 @@ def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
     """
     try:
         result = build(project_dir, store, base_iri, progress)
-    except RdfSyntaxError as error:
+    except (RdfSyntaxError, NoSourceFiles, FileExistsError) as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"cannot build the store at {store}: {error.strerror or error}")
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False)
         fail(f"{failure}; the store at {store} was left unchanged")
@@ -159,9 +161,14 @@ def query_command(query: str, fmt: str, store: Path) -> None:
     text = _query_text(query)
     try:
         result = run_query(open_store(store, read_only=True), text)
+        _print_result(result, fmt)
     except (QuerySyntaxError, FileNotFoundError) as error:
         fail(str(error))
-        return
+    except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
+        fail(f"the query failed: {error}")
+
+
+def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> None:
     if isinstance(result, QueryTriples):
         click.echo(serialize_results(result, "text/turtle").decode(), nl=False)
     elif fmt == "table" and isinstance(result, QuerySolutions):
@@ -185,6 +192,8 @@ def _query_text(query: str) -> str:
             return path.read_text(encoding="utf-8")
         except OSError as error:
             fail(f"cannot read query file {query}: {error.strerror}")
+        except UnicodeDecodeError as error:
+            fail(f"query file {query} is not UTF-8 (byte offset {error.start}: {error.reason})")
     return query
 
 

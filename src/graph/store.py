@@ -142,16 +142,23 @@ def memory_store(quads: Iterable[Quad] = ()) -> Store:
 def open_store(path: Path, *, read_only: bool = False) -> Store:
     """Open the store published at ``path`` (following its generation link).
 
-    :raises FileNotFoundError: if nothing has been built at ``path``.
+    :raises FileNotFoundError: if nothing has been built at ``path`` or it is not a store.
     """
     if not path.exists():
         raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
-    real = str(path.resolve())
-    return Store.read_only(real) if read_only else Store(real)
+    real = path.resolve()
+    if not (real / "CURRENT").is_file():
+        raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
+    return Store.read_only(str(real)) if read_only else Store(str(real))
 
 
 def new_generation(path: Path) -> Path:
-    """Create and return an empty directory for the next generation of the store at ``path``."""
+    """Create and return an empty directory for the next generation of the store at ``path``.
+
+    :raises FileExistsError: if ``path`` exists and is not a store link (checked first, so
+        nothing is created beside a file that is not ours).
+    """
+    _check_link(path)
     generations = path.parent / (path.name + ".gen")
     generations.mkdir(parents=True, exist_ok=True)
     directory = (
@@ -185,8 +192,7 @@ def publish_generation(path: Path, directory: Path) -> None:
     The generation the link pointed at before is kept (a server may still be reading it); every
     other generation is removed unless the build that is writing it is still running.
     """
-    if path.exists() and not path.is_symlink():
-        raise FileExistsError(f"{path} exists and is not a store link made by `kg build`")
+    _check_link(path)
     previous = path.resolve() if path.is_symlink() else None
     _remove_stale_links(path)
     link = path.parent / f".{path.name}.link-{os.getpid()}"
@@ -196,6 +202,11 @@ def publish_generation(path: Path, directory: Path) -> None:
     os.replace(link, path)
     _fsync_directory(path.parent)
     _prune(directory, previous)
+
+
+def _check_link(path: Path) -> None:
+    if path.exists() and not path.is_symlink():
+        raise FileExistsError(f"{path} exists and is not a store link made by `kg build`")
 
 
 def _fsync_directory(directory: Path) -> None:
