@@ -187,7 +187,7 @@ def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str
 
 def _query_text(query: str) -> str:
     path = Path(query)
-    if query.endswith(".rq") or (len(query) < 4096 and "\n" not in query and path.is_file()):
+    if query.endswith(".rq") or (len(query) < 4096 and "\n" not in query and _is_file(path)):
         try:
             return path.read_text(encoding="utf-8")
         except OSError as error:
@@ -195,6 +195,13 @@ def _query_text(query: str) -> str:
         except UnicodeDecodeError as error:
             fail(f"query file {query} is not UTF-8 (byte offset {error.start}: {error.reason})")
     return query
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # e.g. a query longer than a file name may be, or with NUL
+        return False
 
 
 def _print_table(result: QuerySolutions) -> None:

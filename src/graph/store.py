@@ -355,6 +355,27 @@ class QuerySyntaxError(Exception):
 MAX_QUERY_NESTING = 200
 
 
+def check_query_text(text: str) -> None:
+    """Refuse a query or update that is not UTF-8 text or is nested too deep, before parsing it.
+
+    A command-line argument with bytes that are not UTF-8 arrives as lone surrogates.
+
+    >>> check_query_text("ASK { ?s ?p '\\udcff' }")
+    Traceback (most recent call last):
+    graph.store.QuerySyntaxError: SPARQL syntax error at 1:14: not UTF-8 text (byte 0xff)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        column = error.start - (text.rfind("\n", 0, error.start) + 1) + 1
+        byte = ord(text[error.start]) & 0xFF
+        raise QuerySyntaxError(
+            f"error at {line}:{column}: not UTF-8 text (byte {byte:#x})"
+        ) from None
+    check_nesting(text)
+
+
 def check_nesting(text: str) -> None:
     """Refuse a query or update nested deeper than :data:`MAX_QUERY_NESTING` before parsing it.
 
@@ -393,7 +414,7 @@ def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> Q
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
-    check_nesting(text)
+    check_query_text(text)
     try:
         return store.query(text, use_default_graph_as_union=union_default_graph)
     except SyntaxError as error:

@@ -1,0 +1,87 @@
+"""What a publish leaves behind: the current and previous generations, and builds in progress."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.store import NamedNode, Quad, load_generation, new_generation, publish_generation
+
+QUAD = Quad(NamedNode("urn:a"), NamedNode("urn:b"), NamedNode("urn:c"))
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The id of a process that has exited."""
+    process = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(process.stdout)
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """The id of a process that is running (another build, say)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def _publish(store: Path) -> Path:
+    directory = new_generation(store)
+    load_generation(directory, [QUAD])
+    publish_generation(store, directory)
+    return directory
+
+
+def test_publish_removes_what_killed_builds_left_and_keeps_the_previous_generation(
+    tmp_path: Path, dead_pid: int, live_pid: int
+) -> None:
+    store = tmp_path / "store"
+    first = _publish(store)
+    generations = first.parent
+    killed = generations / f"20990101T000000-{dead_pid}-1"  # sorts after every real one
+    killed.mkdir()
+    (killed / "000001.sst").write_bytes(b"half written")
+    building = generations / f"20990101T000000-{live_pid}-2"
+    building.mkdir()
+    stray = tmp_path / f".store.link-{dead_pid}"
+    stray.symlink_to(killed)
+    other_live_link = tmp_path / f".store.link-{live_pid}"
+    other_live_link.symlink_to(building)
+
+    second = _publish(store)
+
+    assert store.resolve() == second.resolve()
+    assert {p.name for p in generations.iterdir()} == {first.name, second.name, building.name}
+    assert not stray.is_symlink()
+    assert other_live_link.is_symlink()  # its build may still rename it
+
+
+def test_repeated_publishes_keep_two_generations(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    published = [_publish(store) for _ in range(4)]
+    assert sorted(p.name for p in published[0].parent.iterdir()) == sorted(
+        p.name for p in published[-2:]
+    )
+    assert list(tmp_path.glob(".store.link-*")) == []
+    assert os.readlink(store).startswith("store.gen/")
+
+
+def test_a_store_path_that_is_not_a_link_is_refused_before_anything_is_created(
+    tmp_path: Path,
+) -> None:
+    plain = tmp_path / "store"
+    plain.write_text("someone else's file")
+    with pytest.raises(FileExistsError, match="is not a store link"):
+        new_generation(plain)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
