@@ -18,3 +18,11 @@ SELECT ?class (COUNT(DISTINCT ?instance) AS ?instances)
 WHERE { ?instance a ?class }
 GROUP BY ?class ORDER BY DESC(?instances) ?class
 """
+
+# Updates the Graph Store Protocol runs (https://www.w3.org/TR/sparql11-http-rdf-update/#http-put
+# and following), each written as one SPARQL update so that Oxigraph applies it in one
+# transaction. ``graph`` is ``DEFAULT`` or ``GRAPH <iri>``; ``data`` is ground quads.
+CREATE_GRAPH: Final = "CREATE SILENT GRAPH {graph}"
+CLEAR_GRAPH: Final = "CLEAR SILENT {graph}"
+DROP_GRAPH: Final = "DROP SILENT {graph}"
+INSERT_DATA: Final = "INSERT DATA {{\n{data}\n}}"

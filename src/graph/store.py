@@ -97,16 +97,28 @@ def parse_file(path: Path, graph: str | None, base: str) -> tuple[list[Quad], di
     return quads, dict(parser.prefixes)
 
 
-def parse_bytes(data: bytes, fmt: RdfFormat, graph: str | None, base: str) -> list[Quad]:
+def parse_bytes(
+    data: bytes,
+    fmt: RdfFormat,
+    graph: str | None,
+    base: str,
+    *,
+    base_iri: str | None = None,
+    source: str = "request body",
+) -> list[Quad]:
     """Parse an RDF payload (e.g. an HTTP body) into quads in ``graph``.
 
-    :raises RdfSyntaxError: with the line and column where parsing failed.
+    Relative IRIs resolve against ``base_iri``; blank nodes get fresh identifiers, so two payloads
+    merged into one graph never share a blank node by accident (RDF 1.1 Semantics, section 5.2).
+
+    :raises RdfSyntaxError: naming ``source`` with the line and column where parsing failed.
     """
     target = NamedNode(graph) if graph else DefaultGraph()
     try:
-        return [_rebased(q, target, base) for q in pyoxigraph.parse(data, format=fmt)]
+        parser = pyoxigraph.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
+        return [_rebased(q, target, base) for q in parser]
     except SyntaxError as error:
-        raise RdfSyntaxError("request body", error.lineno, error.offset, error.msg) from None
+        raise RdfSyntaxError(source, error.lineno, error.offset, error.msg) from None
 
 
 def _rebased(quad: Quad, graph: NamedNode | DefaultGraph, base: str) -> Quad:
@@ -123,11 +135,13 @@ def _iri(node: NamedNode, base: str) -> NamedNode:
     return node if moved == node.value else NamedNode(moved)
 
 
-def serialize_quads(quads: Iterable[Quad], fmt: RdfFormat) -> bytes:
+def serialize_quads(
+    quads: Iterable[Quad], fmt: RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
     """Serialize quads (or their triples, for graph formats) with Oxigraph's own writer."""
     if not fmt.supports_datasets:
-        return pyoxigraph.serialize((q.triple for q in quads), format=fmt) or b""
-    return pyoxigraph.serialize(quads, format=fmt) or b""
+        return pyoxigraph.serialize((q.triple for q in quads), format=fmt, prefixes=prefixes) or b""
+    return pyoxigraph.serialize(quads, format=fmt, prefixes=prefixes) or b""
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
@@ -255,3 +269,84 @@ def select_rows(store: Store, text: str) -> list[dict[str, str]]:
         raise ValueError("select_rows needs a SELECT query")
     names = [v.value for v in result.variables]
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
+
+
+class UpdateFailed(Exception):
+    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
+
+
+def run_update(store: Store, text: str) -> None:
+    """Run a SPARQL update in one transaction: either all of it is applied or nothing is.
+
+    :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
+    :raises UpdateFailed: if an operation fails (nothing was written).
+    """
+    try:
+        store.update(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError(str(error)) from None
+    except RuntimeError as error:
+        raise UpdateFailed(str(error)) from None
+
+
+def graph_exists(store: Store, graph: str | None) -> bool:
+    """True if ``graph`` names a graph of the store; the default graph (None) always exists."""
+    return graph is None or store.contains_named_graph(NamedNode(graph))
+
+
+def graph_content(store: Store, graph: str | None) -> list[Quad]:
+    """The quads of one graph (None: the store's own default graph, not the union)."""
+    name = NamedNode(graph) if graph else DefaultGraph()
+    return list(store.quads_for_pattern(None, None, None, name))
+
+
+def copy_to_memory(store: Store) -> Store:
+    """An in-memory copy of ``store``: every quad and every (possibly empty) named graph."""
+    scratch = Store()
+    scratch.extend(store)
+    for name in store.named_graphs():
+        scratch.add_graph(name)
+    return scratch
+
+
+def dump_nquads(store: Store) -> bytes:
+    """The whole store as N-Quads, sorted line by line (a stable snapshot for comparisons)."""
+    text = pyoxigraph.serialize(store, format=RdfFormat.N_QUADS) or b""
+    return b"".join(sorted(text.splitlines(keepends=True)))
+
+
+def sparql_data_block(quads: Iterable[Quad]) -> str:
+    """Quads written as the body of ``INSERT DATA { ... }`` (N-Triples terms are SPARQL terms)."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        graph = "" if isinstance(quad.graph_name, DefaultGraph) else str(quad.graph_name)
+        by_graph.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    blocks = []
+    for graph, triples in by_graph.items():
+        body = "\n".join(triples)
+        blocks.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
+    return "\n".join(blocks)
+
+
+def check_iri(value: str) -> str:
+    """Return ``value`` if it is an absolute IRI.
+
+    >>> check_iri("https://w3id.org/alliance-graph/graph/x")
+    'https://w3id.org/alliance-graph/graph/x'
+
+    :raises ValueError: naming what is wrong with it.
+    """
+    node = NamedNode(value)
+    if ":" not in node.value:
+        raise ValueError(f"{value!r} is not an absolute IRI")
+    return node.value
+
+
+def rdf_format_of(media_type: str) -> RdfFormat | None:
+    """The RDF format a media type names, or None."""
+    return RdfFormat.from_media_type(media_type)
+
+
+def rdf_format_of_extension(extension: str) -> RdfFormat | None:
+    """The RDF format a file extension (without the dot) names, or None."""
+    return RdfFormat.from_extension(extension)
