@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from graph.app import create_app
 from graph.build import build
 from graph.namespaces import CANONICAL_BASE
+from graph.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -63,3 +65,32 @@ def client(app: Flask) -> FlaskClient:
 def runner() -> CliRunner:
     """A runner for the ``kg`` command line."""
     return CliRunner()
+
+
+WRITE_TOKEN = "t0ken"
+
+
+@pytest.fixture
+def writable(tmp_path: Path) -> Store:
+    """The small fixture project's graph, built into ``tmp_path`` and opened read-write."""
+    path = tmp_path / "store"
+    build(MINI, path, CANONICAL_BASE)
+    return open_store(path)
+
+
+@pytest.fixture
+def write_app(writable: Store) -> Callable[..., Flask]:
+    """Make an app over ``writable``; writes are on with token ``t0ken`` unless told otherwise."""
+
+    def make(token: str = WRITE_TOKEN, **config: Any) -> Flask:
+        settings: dict[str, Any] = {
+            "TESTING": True,
+            "STORE_HANDLE": writable,
+            "WRITE_TOKEN": token,
+            "PROJECT_DIR": str(MINI),
+            "BASE_IRI": CANONICAL_BASE,
+        }
+        settings.update(config)
+        return create_app(settings)
+
+    return make
