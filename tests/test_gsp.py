@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, URIRef
 
 from graph.namespaces import CANONICAL_BASE
-from graph.store import Store, dump_nquads, memory_store, parse_bytes, select_rows
-from graph.store import RdfFormat
+from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
 from graph.writes import default_shapes, validate_result
 
 TOKEN = "t0ken"
@@ -86,7 +85,9 @@ def test_dataset_formats_keep_the_graph_name(client: FlaskClient) -> None:
 
 
 def test_get_with_unacceptable_type_is_406(client: FlaskClient) -> None:
-    response = client.get("/store", query_string={"graph": COUNTRIES}, headers={"Accept": "image/png"})
+    response = client.get(
+        "/store", query_string={"graph": COUNTRIES}, headers={"Accept": "image/png"}
+    )
     assert response.status_code == 406
 
 
@@ -171,7 +172,9 @@ def test_put_creates_then_replaces(client: FlaskClient, writable: Store) -> None
 def test_put_empty_body_makes_an_empty_graph(client: FlaskClient) -> None:
     response = client.put("/store", query_string={"graph": NEW}, headers=AUTH)
     assert response.status_code == 201
-    got = client.get("/store", query_string={"graph": NEW}, headers={"Accept": "application/n-triples"})
+    got = client.get(
+        "/store", query_string={"graph": NEW}, headers={"Accept": "application/n-triples"}
+    )
     assert got.status_code == 200
     assert got.data == b""
 
@@ -206,7 +209,9 @@ def test_post_keeps_blank_nodes_of_separate_requests_apart(
     body = PREFIXES + '_:b rdfs:label "x" .'
     for _ in range(2):
         client.post("/store", query_string={"graph": NEW}, data=body, headers=TTL)
-    rows = select_rows(writable, f"SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE {{ GRAPH <{NEW}> {{ ?b ?p ?o }} }}")
+    rows = select_rows(
+        writable, f"SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE {{ GRAPH <{NEW}> {{ ?b ?p ?o }} }}"
+    )
     assert rows == [{"n": "2"}]
 
 
@@ -237,7 +242,10 @@ def test_direct_put_post_delete(client: FlaskClient) -> None:
 
 def test_written_data_is_visible_to_the_next_query(client: FlaskClient, writable: Store) -> None:
     client.put("/store", query_string={"graph": NEW}, data=FRANCE, headers=TTL)
-    rows = select_rows(writable, "SELECT ?code WHERE { ?c <https://w3id.org/alliance-graph/ontology#iso3166Alpha2> ?code }")
+    rows = select_rows(
+        writable,
+        "SELECT ?code WHERE { ?c <https://w3id.org/alliance-graph/ontology#iso3166Alpha2> ?code }",
+    )
     assert {row["code"] for row in rows} == {"HN", "FR"}
 
 
@@ -253,8 +261,14 @@ def test_relative_iris_resolve_against_the_graph(client: FlaskClient, writable: 
 @pytest.mark.parametrize(
     ("media_type", "body"),
     [
-        ("application/n-triples", f'<{COUNTRY}france> a <https://w3id.org/alliance-graph/ontology#Country> ; .'),
-        ("application/rdf+xml", "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description"),
+        (
+            "application/n-triples",
+            f"<{COUNTRY}france> a <https://w3id.org/alliance-graph/ontology#Country> ; .",
+        ),
+        (
+            "application/rdf+xml",
+            "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description",
+        ),
         ("text/turtle", PREFIXES + "country:france a ag:Country ;\n  ag:iso3166Alpha2 "),
     ],
 )
@@ -263,7 +277,10 @@ def test_syntax_error_is_400_with_position(
 ) -> None:
     before = dump_nquads(writable)
     response = client.put(
-        "/store", query_string={"graph": NEW}, data=body, headers={**AUTH, "Content-Type": media_type}
+        "/store",
+        query_string={"graph": NEW},
+        data=body,
+        headers={**AUTH, "Content-Type": media_type},
     )
     assert response.status_code == 400
     assert "request body:" in response.text
@@ -277,7 +294,9 @@ def test_turtle_syntax_error_names_line_and_column(client: FlaskClient) -> None:
     assert "request body:5:" in response.text
 
 
-@pytest.mark.parametrize("media_type", ["image/png", "application/trig", "application/sparql-query", ""])
+@pytest.mark.parametrize(
+    "media_type", ["image/png", "application/trig", "application/sparql-query", ""]
+)
 def test_unknown_or_non_graph_content_type_is_415(
     client: FlaskClient, writable: Store, media_type: str
 ) -> None:
@@ -308,7 +327,10 @@ def test_multipart_post_merges_every_part(client: FlaskClient, writable: Store) 
         "b": (io.BytesIO(spain.encode()), "spain.nt"),
     }
     response = client.post(
-        "/store", query_string={"graph": NEW}, data=data, headers=AUTH,
+        "/store",
+        query_string={"graph": NEW},
+        data=data,
+        headers=AUTH,
         content_type="multipart/form-data",
     )
     assert response.status_code == 201
@@ -322,7 +344,10 @@ def test_multipart_part_of_unknown_type_is_415(client: FlaskClient, writable: St
         "b": (io.BytesIO(b"GIF89a"), "picture.gif"),
     }
     response = client.post(
-        "/store", query_string={"graph": NEW}, data=data, headers=AUTH,
+        "/store",
+        query_string={"graph": NEW},
+        data=data,
+        headers=AUTH,
         content_type="multipart/form-data",
     )
     assert response.status_code == 415
@@ -333,7 +358,10 @@ def test_multipart_part_of_unknown_type_is_415(client: FlaskClient, writable: St
 def test_multipart_syntax_error_names_the_part(client: FlaskClient) -> None:
     data = {"a": (io.BytesIO(b"<a> <b> ."), "broken.ttl")}
     response = client.post(
-        "/store", query_string={"graph": NEW}, data=data, headers=AUTH,
+        "/store",
+        query_string={"graph": NEW},
+        data=data,
+        headers=AUTH,
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
@@ -401,7 +429,9 @@ def test_write_breaking_a_shape_is_422_with_the_report(
 def test_shape_report_in_json_when_asked(client: FlaskClient, writable: Store) -> None:
     before = dump_nquads(writable)
     headers = {**TTL, "Accept": "application/json"}
-    response = client.post("/store", query_string={"graph": COUNTRIES}, data=BAD_FRANCE, headers=headers)
+    response = client.post(
+        "/store", query_string={"graph": COUNTRIES}, data=BAD_FRANCE, headers=headers
+    )
     assert response.status_code == 422
     report = json.loads(response.data)
     assert report["conforms"] is False
@@ -417,13 +447,18 @@ def test_replacing_a_graph_others_depend_on_is_refused(
     """Emptying the countries graph leaves the alliance with a member that is no country."""
     before = dump_nquads(writable)
     response = client.put(
-        "/store", query_string={"graph": COUNTRIES}, data=b"", headers=TTL,
-        environ_base={}, 
+        "/store",
+        query_string={"graph": COUNTRIES},
+        data=b"",
+        headers=TTL,
+        environ_base={},
     )
     assert response.status_code == 422
     assert "weprotect" in response.text
     assert "described country" in response.text
-    assert client.delete("/store", query_string={"graph": COUNTRIES}, headers=AUTH).status_code == 422
+    assert (
+        client.delete("/store", query_string={"graph": COUNTRIES}, headers=AUTH).status_code == 422
+    )
     assert dump_nquads(writable) == before
 
 
@@ -455,7 +490,9 @@ def test_concurrent_writers_keep_the_store_valid(
     assert len(statuses) == 12
     with app.app_context():
         assert validate_result(writable, default_shapes()).conforms
-    rows = select_rows(writable, "SELECT ?c WHERE { ?c a <https://w3id.org/alliance-graph/ontology#Country> }")
+    rows = select_rows(
+        writable, "SELECT ?c WHERE { ?c a <https://w3id.org/alliance-graph/ontology#Country> }"
+    )
     assert len(rows) == 1 + 8
 
 

@@ -38,7 +38,7 @@ def shapes() -> Shapes:
 
 def insert_country(slug: str, code: str, graph: str = NEW) -> str:
     return PREFIXES + (
-        f'INSERT DATA {{ GRAPH <{graph}> {{ country:{slug} a ag:Country ; '
+        f"INSERT DATA {{ GRAPH <{graph}> {{ country:{slug} a ag:Country ; "
         f'ag:iso3166Alpha2 "{code}" }} }}'
     )
 
@@ -59,9 +59,12 @@ def test_valid_insert_is_committed(writable: Store, shapes: Shapes) -> None:
         insert_country("france", "FRA"),
         insert_country("france", "fr"),
         # A second code breaks sh:maxCount 1.
-        PREFIXES + 'INSERT DATA { GRAPH <' + NEW + '> { country:honduras ag:iso3166Alpha2 "HO" } }',
+        PREFIXES + "INSERT DATA { GRAPH <" + NEW + '> { country:honduras ag:iso3166Alpha2 "HO" } }',
         # A member that is not a described country breaks sh:class.
-        PREFIXES + "INSERT DATA { GRAPH <" + NEW + "> { organization:weprotect ag:member country:atlantis } }",
+        PREFIXES
+        + "INSERT DATA { GRAPH <"
+        + NEW
+        + "> { organization:weprotect ag:member country:atlantis } }",
     ],
 )
 def test_insert_breaking_a_shape_is_refused_and_changes_nothing(
@@ -88,7 +91,9 @@ def test_delete_of_a_required_property_is_refused(writable: Store, shapes: Shape
 
 def test_delete_that_keeps_the_shapes_is_committed(writable: Store, shapes: Shapes) -> None:
     checked_update(writable, insert_country("france", "FR"), shapes=shapes)
-    checked_update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { country:france ?p ?o } }", shapes=shapes)
+    checked_update(
+        writable, PREFIXES + "DELETE WHERE { GRAPH ?g { country:france ?p ?o } }", shapes=shapes
+    )
     assert codes(writable) == {"HN"}
 
 
@@ -182,7 +187,7 @@ def test_using_clauses_go_before_each_modify_where() -> None:
     )
     rewritten = with_protocol_dataset(update, ["http://g1"], ["http://n"])
     clauses = "USING <http://g1> USING NAMED <http://n>"
-    assert f'INSERT {{ ?s ex:q 1 }} {clauses} WHERE {{ ?s ex:p ?o {{ SELECT ?s WHERE' in rewritten
+    assert f"INSERT {{ ?s ex:q 1 }} {clauses} WHERE {{ ?s ex:p ?o {{ SELECT ?s WHERE" in rewritten
     assert "INSERT DATA { ex:a ex:b ex:c } ;" in rewritten
     assert rewritten.endswith(f"delete {{ ?a ?b ?c }} {clauses} WHERE {{ ?a ?b ?c }}")
     assert rewritten.count("USING <http://g1>") == 2

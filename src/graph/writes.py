@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -184,10 +185,9 @@ def violation_error(report: Report) -> ShapeViolation:
     """A 422 error whose body is the report, in the format the client prefers."""
     media_type = REPORT_TYPES[0]
     if has_request_context():
-        try:
+        # A client that accepts none of these still gets the report, in Turtle.
+        with suppress(NotAcceptable):
             media_type = choose(request.headers.get("Accept"), REPORT_TYPES)
-        except NotAcceptable:
-            pass  # the report is still worth sending, in Turtle
     body = {
         "text/turtle": report.to_turtle,
         "application/json": report.to_json,

@@ -126,7 +126,9 @@ def _get(target: Target) -> Response:
     # Not "id": its names have a "/" that Turtle must escape (id:country\/x), full IRIs read better.
     prefixes = {name: rebase(iri, _base()) for name, iri in PREFIXES.items() if name != "id"}
     use_prefixes = fmt in (RdfFormat.TURTLE, RdfFormat.TRIG, RdfFormat.RDF_XML)
-    body = serialize_quads(graph_content(store, target.graph), fmt, prefixes if use_prefixes else None)
+    body = serialize_quads(
+        graph_content(store, target.graph), fmt, prefixes if use_prefixes else None
+    )
     response = Response(body, 200, mimetype=media_type)
     response.vary.add("Accept")
     return response
