@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rdflib
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -94,3 +95,36 @@ def write_app(writable: Store) -> Callable[..., Flask]:
         return create_app(settings)
 
     return make
+
+
+# --- The project's content files, for the shape and competency tests -------------------------
+
+GRAPH_BASE = CANONICAL_BASE + "graph/"
+ONTOLOGY = ROOT / "ontology" / "alliance.ttl"
+SHAPES = ROOT / "shapes" / "alliance-shapes.ttl"
+SOURCE_FILES = sorted((ROOT / "data" / "sources").glob("*.ttl"))
+REFERENCE_FILES = sorted((ROOT / "data" / "reference").glob("*.ttl"))
+
+
+@pytest.fixture(scope="session")
+def content_store(project_store: Path) -> Store:
+    """The built store, as `kg build` leaves it (competency questions run against it)."""
+    return open_store(project_store, read_only=True)
+
+
+@pytest.fixture(scope="session")
+def ontology_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def shapes_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(SHAPES)
+
+
+@pytest.fixture(scope="session")
+def data_graph() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in [*REFERENCE_FILES, *SOURCE_FILES]:
+        graph.parse(path)
+    return graph
