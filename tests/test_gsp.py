@@ -500,3 +500,9 @@ def test_payload_parser_rebases_canonical_iris() -> None:
     quads = parse_bytes(FRANCE.encode(), RdfFormat.TURTLE, NEW, "http://localhost:5000/")
     store = memory_store(quads)
     assert all(q.subject.value.startswith("http://localhost:5000/id/") for q in store)
+
+
+def test_unauthorized_names_the_bearer_scheme(client: FlaskClient) -> None:
+    response = client.delete("/store", query_string={"graph": COUNTRIES})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
