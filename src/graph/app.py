@@ -26,15 +26,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
+    # Imported here: these modules import get_store from this one.
+    from graph import description, endpoint, observe
+
+    observe.init_app(app)
+    endpoint.init_app(app)
+    description.init_app(app)
     return app
 
 
 def http_error_response(error: HttpError) -> Response:
     """Answer a typed error with its status and a plain-text (or attached) body."""
     if error.body is not None:
-        return Response(error.body, error.status, mimetype=error.media_type or "text/plain")
+        return Response(
+            error.body, error.status, error.headers, mimetype=error.media_type or "text/plain"
+        )
     body = f"{error.status} {error.title}: {error.detail}\n"
-    return Response(body, error.status, mimetype="text/plain")
+    return Response(body, error.status, error.headers, mimetype="text/plain")
 
 
 def get_store() -> Store:
