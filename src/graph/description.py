@@ -63,7 +63,9 @@ def figures() -> dict[str, Any]:
     with _figures_lock:
         if _figures is None:
             store = get_store()
-            row = {k: int(v) for k, v in select_rows(store, queries.DATASET_FIGURES)[0].items()}
+            row: dict[str, Any] = {
+                k: int(v) for k, v in select_rows(store, queries.DATASET_FIGURES)[0].items()
+            }
             row.update(
                 {k: int(v) for k, v in select_rows(store, queries.DATASET_TYPES)[0].items()}
             )

@@ -294,7 +294,7 @@ def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes
     if media_type == "text/tab-separated-values":
         return tsv
     reparsed = pyoxigraph.parse_query_results(tsv, format=QueryResultsFormat.TSV)
-    return serialize_results(reparsed, media_type)  # type: ignore[arg-type]
+    return serialize_results(reparsed, media_type)
 
 
 def serialize_results(result: QueryResult, media_type: str) -> bytes:
