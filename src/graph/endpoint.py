@@ -41,6 +41,14 @@ GRAPH_TYPES = (
     "application/ld+json",
 )
 
+#: ``format`` values clients (e.g. SPARQLWrapper) send that mean an RDF format for graph results.
+GRAPH_FORMAT_ALIASES = {
+    "xml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "n3": "text/turtle",
+}
+
 
 def init_app(app: Flask) -> None:
     """Register the endpoint and its per-process result cache."""
@@ -73,10 +81,17 @@ def _query(operation: Operation) -> Response:
     store, limit = get_store(), int(config["MAX_RESULTS"])
 
     def work() -> tuple[bytes, str]:
+        # pyoxigraph results must die on the thread that made them: never let an exception
+        # carry this frame (and the result) to the request thread.
         result = _evaluate(store, operation)
-        offered = GRAPH_TYPES if isinstance(result, QueryTriples) else RESULT_TYPES
-        media_type = choose(accept, offered, format_param)
         try:
+            fmt = format_param
+            if isinstance(result, QueryTriples):
+                offered = GRAPH_TYPES
+                fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
+            else:
+                offered = RESULT_TYPES
+            media_type = choose(accept, offered, fmt)
             return serialize_limited(result, media_type, limit), media_type
         except TooManyResults as error:
             raise ResultTooLarge(
@@ -85,6 +100,8 @@ def _query(operation: Operation) -> Response:
             ) from None
         except OSError as error:  # Oxigraph reports evaluation errors while serializing.
             raise BadRequest(f"the query failed during evaluation: {error}") from None
+        finally:
+            del result
 
     body, media_type = evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
     if cache.capacity:

@@ -29,7 +29,7 @@ from graph import evaluate
 from graph.app import create_app
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
-RETIRE_GRACE = 10.0
+RETIRE_GRACE = 10
 
 
 def worker_count(configured: int, writable: bool) -> int:
@@ -88,7 +88,7 @@ def _post_fork(_server: Any, worker: Any) -> None:
         worker.retired = True
         worker.alive = False
         # Backstop: exit even if gunicorn's graceful stop waits on something forever.
-        timer = threading.Timer(RETIRE_GRACE + 1, os._exit, (0,))
+        timer = threading.Timer(RETIRE_GRACE + 1.0, os._exit, (0,))
         timer.daemon = True
         timer.start()
 
