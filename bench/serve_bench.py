@@ -53,7 +53,8 @@ local ids = %d
 local path = %q
 request = function()
   local q = string.format(%q, math.random(0, ids - 1))
-  local body = "query=" .. q:gsub("[^%%w]", function(c) return string.format("%%%%%%02X", string.byte(c)) end)
+  local function enc(c) return string.format("%%%%%%02X", string.byte(c)) end
+  local body = "query=" .. q:gsub("[^%%w]", enc)
   return wrk.format("POST", path, {["Content-Type"]="application/x-www-form-urlencoded",
     ["Accept"]="application/sparql-results+json"}, body)
 end

@@ -66,8 +66,10 @@ def test_service_off_the_allow_list_is_refused_before_any_connection(
 
 
 def test_variable_service_is_refused() -> None:
-    response = make_app(SERVICE_ALLOWLIST=("http://",)).test_client().get(
-        "/sparql", query_string={"query": "SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }"}
+    response = (
+        make_app(SERVICE_ALLOWLIST=("http://",))
+        .test_client()
+        .get("/sparql", query_string={"query": "SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }"})
     )
     assert response.status_code == 403 and b"?x" in response.data
 

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,8 +24,11 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 LABELS = "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
 CONSTRUCT = "CONSTRUCT WHERE { ?s ?p ?o }"
 #: 100^6 rows: runs for hours unless stopped.
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { %s }" % " ".join(
-    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(100))} }}" for i in range(6)
+_HUNDRED = " ".join(str(n) for n in range(100))
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { "
+    + " ".join(f"VALUES ?v{i} {{ {_HUNDRED} }}" for i in range(6))
+    + " }"
 )
 
 
@@ -75,8 +77,10 @@ def test_sparqlwrapper_select_in_every_format(server: str, fmt: str) -> None:
     client.setReturnFormat(fmt)
     result = client.query()
     body = result.convert()
-    text = body if isinstance(body, bytes | str) else (
-        body.toxml() if hasattr(body, "toxml") else str(body)
+    text = (
+        body
+        if isinstance(body, bytes | str)
+        else (body.toxml() if hasattr(body, "toxml") else str(body))
     )
     assert "WePROTECT" in (text.decode() if isinstance(text, bytes) else text)
 

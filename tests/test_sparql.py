@@ -64,9 +64,7 @@ def test_query_by_post_form_and_post_direct_give_the_same_answer(sparql: FlaskCl
 
 
 def test_default_graph_uri_and_named_graph_uri_set_the_dataset(sparql: FlaskClient) -> None:
-    only_two = sparql.get(
-        "/sparql", query_string={"query": SELECT_LABELS, "default-graph-uri": G2}
-    )
+    only_two = sparql.get("/sparql", query_string={"query": SELECT_LABELS, "default-graph-uri": G2})
     assert labels(only_two.data) == {"Honduras"}
     named = sparql.post(
         "/sparql?named-graph-uri=" + G1,
@@ -93,7 +91,9 @@ def test_default_graph_uri_and_named_graph_uri_set_the_dataset(sparql: FlaskClie
 def test_select_results_in_every_format(
     sparql: FlaskClient, accept: str, media_type: str, marker: bytes
 ) -> None:
-    response = sparql.get("/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": accept})
+    response = sparql.get(
+        "/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": accept}
+    )
     assert response.status_code == 200
     assert response.mimetype == media_type
     assert marker in response.data and b"Honduras" in response.data
@@ -113,7 +113,9 @@ def test_select_results_in_every_format(
 def test_construct_results_in_every_rdf_format(
     sparql: FlaskClient, accept: str, rdf_format: RdfFormat
 ) -> None:
-    response = sparql.get("/sparql", query_string={"query": CONSTRUCT_ALL}, headers={"Accept": accept})
+    response = sparql.get(
+        "/sparql", query_string={"query": CONSTRUCT_ALL}, headers={"Accept": accept}
+    )
     assert response.status_code == 200
     assert response.mimetype == accept
     assert len(parse_bytes(response.data, rdf_format, None, BASE)) == 3
@@ -122,7 +124,9 @@ def test_construct_results_in_every_rdf_format(
 def test_format_parameter_wins_and_unknown_formats_get_406(sparql: FlaskClient) -> None:
     csv = sparql.get("/sparql", query_string={"query": SELECT_LABELS, "format": "csv"})
     assert csv.mimetype == "text/csv"
-    refused = sparql.get("/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": "image/png"})
+    refused = sparql.get(
+        "/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": "image/png"}
+    )
     assert refused.status_code == 406
     assert b"image/png" in refused.data
     wrong_kind = sparql.get("/sparql", query_string={"query": CONSTRUCT_ALL, "format": "csv"})
@@ -175,7 +179,7 @@ def test_update_over_get_names_post_in_allow() -> None:
 
 
 def test_updates_need_writes_switched_on_and_the_token() -> None:
-    update = "INSERT DATA { GRAPH <%s> { <urn:a> <urn:b> <urn:c> } }" % G1
+    update = f"INSERT DATA {{ GRAPH <{G1}> {{ <urn:a> <urn:b> <urn:c> }} }}"
     off = make_app().test_client().post("/sparql", data={"update": update})
     assert off.status_code == 403
     client = make_app(WRITE_TOKEN=TOKEN).test_client()
@@ -238,9 +242,10 @@ def test_cors_headers_and_preflight() -> None:
     other = client.get("/sparql?query=ASK{}", headers={"Origin": "https://b.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
     off = make_app(CORS_ORIGINS="").test_client()
-    assert "Access-Control-Allow-Origin" not in off.get(
-        "/sparql?query=ASK{}", headers={"Origin": "https://a.example"}
-    ).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in off.get("/sparql?query=ASK{}", headers={"Origin": "https://a.example"}).headers
+    )
 
 
 def test_health_and_metrics(sparql: FlaskClient) -> None:

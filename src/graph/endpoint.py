@@ -86,6 +86,7 @@ def _query(operation: Operation) -> Response:
         result = _evaluate(store, operation)
         try:
             fmt = format_param
+            offered: tuple[str, ...]
             if isinstance(result, QueryTriples):
                 offered = GRAPH_TYPES
                 fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
