@@ -49,12 +49,13 @@ MIX = {
 }
 
 LUA = """
-local ids = %d
-local path = %q
+local ids = IDS
+local path = "PATH"
+local template = [[QUERY]]
+local function enc(c) return string.format("%%%02X", string.byte(c)) end
 request = function()
-  local q = string.format(%q, math.random(0, ids - 1))
-  local function enc(c) return string.format("%%%%%%02X", string.byte(c)) end
-  local body = "query=" .. q:gsub("[^%%w]", enc)
+  local q = string.format(template, math.random(0, ids - 1))
+  local body = "query=" .. q:gsub("[^%w]", enc)
   return wrk.format("POST", path, {["Content-Type"]="application/x-www-form-urlencoded",
     ["Accept"]="application/sparql-results+json"}, body)
 end
@@ -93,7 +94,9 @@ def run_wrk(
 ) -> tuple[float, str, str]:
     script = work / f"{name}.lua"
     if "%07d" in MIX[name]:
-        script.write_text(LUA % (ids, path, MIX[name]))
+        script.write_text(
+            LUA.replace("IDS", str(ids)).replace("PATH", path).replace("QUERY", MIX[name])
+        )
         args = ["-s", str(script), base]
     else:
         query = urllib.parse.quote(MIX[name], safe="")
