@@ -237,6 +237,43 @@ def stats(handle: Store) -> dict[str, Any]:
     }
 
 
+@cli.command("serve")
+@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("host")
+@setting_option("port")
+@setting_option("workers")
+@setting_option("threads")
+@click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
+def serve_command(
+    store: Path, host: str, port: int, workers: int, threads: int, access_log: bool
+) -> None:
+    """Serve the SPARQL endpoint and the site with gunicorn (a worker per core).
+
+    Builds the graph first if there is no store yet. Other settings come from KG_* variables.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from graph.settings import resolve
+
+    # Metrics across worker processes: must be set before prometheus_client is imported.
+    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+    values = resolve(
+        {"store": str(store), "host": host, "port": port, "workers": workers, "threads": threads}
+    )
+    config = {name.upper(): value for name, value in values.items()}
+    from graph.server import serve
+
+    try:
+        serve(config, access_log=access_log)
+    except (RdfSyntaxError, ValidationFailed) as error:
+        fail(f"cannot build the store to serve: {error}")
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
 def main() -> None:
     """Entry point of the ``kg`` script."""
     cli()

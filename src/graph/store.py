@@ -7,11 +7,12 @@ rename, so a failed or killed build never touches the graph that is being served
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,8 +243,18 @@ class QuerySyntaxError(Exception):
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
-def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> QueryResult:
+def run_query(
+    store: Store,
+    text: str,
+    *,
+    union_default_graph: bool = True,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+
+    ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
+    ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
@@ -251,10 +262,57 @@ def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> Q
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
+    options: dict[str, object] = {}
+    if default_graphs:
+        options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
+    else:
+        options["use_default_graph_as_union"] = union_default_graph
+    if named_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    elif default_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in default_graphs]
     try:
-        return store.query(text, use_default_graph_as_union=union_default_graph)
+        return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error) from None
+
+
+class TooManyResults(Exception):
+    """A result with more rows or triples than allowed."""
+
+
+def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes:
+    """Serialize ``result`` like :func:`serialize_results`, refusing more than ``limit`` rows.
+
+    Rows are counted exactly without Python touching every solution: SELECT results are
+    written as TSV (one line per row, newlines escaped) by Oxigraph; if another format was
+    asked for, the TSV is parsed back and rewritten by Oxigraph, which is cheap beside
+    evaluation. CONSTRUCT triples are counted while they are collected.
+
+    >>> store = memory_store()
+    >>> rows = run_query(store, "SELECT ?x { VALUES ?x {1 2} }")
+    >>> serialize_limited(rows, "text/csv", 2).split()
+    [b'x', b'1', b'2']
+
+    :raises TooManyResults: if the result is over ``limit``.
+    """
+    if isinstance(result, QueryBoolean):
+        return serialize_results(result, media_type)
+    if isinstance(result, QueryTriples):
+        triples = list(itertools.islice(result, limit + 1))
+        if len(triples) > limit:
+            raise TooManyResults(f"more than {limit} triples")
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        return pyoxigraph.serialize(triples, format=rdf_format) or b""
+    tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
+    if tsv.count(b"\n") - 1 > limit:
+        raise TooManyResults(f"more than {limit} rows")
+    if media_type == "text/tab-separated-values":
+        return tsv
+    reparsed = pyoxigraph.parse_query_results(tsv, format=QueryResultsFormat.TSV)
+    return serialize_results(reparsed, media_type)
 
 
 def serialize_results(result: QueryResult, media_type: str) -> bytes:
@@ -299,7 +357,7 @@ def run_update(store: Store, text: str) -> None:
     try:
         store.update(text)
     except SyntaxError as error:
-        raise QuerySyntaxError(str(error)) from None
+        raise QuerySyntaxError.from_oxigraph(error) from None
     except RuntimeError as error:
         raise UpdateFailed(str(error)) from None
 
