@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import rdflib
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,6 +16,7 @@ from flask.testing import FlaskClient
 from graph.app import create_app
 from graph.build import build
 from graph.namespaces import CANONICAL_BASE
+from graph.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -63,3 +66,65 @@ def client(app: Flask) -> FlaskClient:
 def runner() -> CliRunner:
     """A runner for the ``kg`` command line."""
     return CliRunner()
+
+
+WRITE_TOKEN = "t0ken"
+
+
+@pytest.fixture
+def writable(tmp_path: Path) -> Store:
+    """The small fixture project's graph, built into ``tmp_path`` and opened read-write."""
+    path = tmp_path / "store"
+    build(MINI, path, CANONICAL_BASE)
+    return open_store(path)
+
+
+@pytest.fixture
+def write_app(writable: Store) -> Callable[..., Flask]:
+    """Make an app over ``writable``; writes are on with token ``t0ken`` unless told otherwise."""
+
+    def make(token: str = WRITE_TOKEN, **config: Any) -> Flask:
+        settings: dict[str, Any] = {
+            "TESTING": True,
+            "STORE_HANDLE": writable,
+            "WRITE_TOKEN": token,
+            "PROJECT_DIR": str(MINI),
+            "BASE_IRI": CANONICAL_BASE,
+        }
+        settings.update(config)
+        return create_app(settings)
+
+    return make
+
+
+# --- The project's content files, for the shape and competency tests -------------------------
+
+GRAPH_BASE = CANONICAL_BASE + "graph/"
+ONTOLOGY = ROOT / "ontology" / "alliance.ttl"
+SHAPES = ROOT / "shapes" / "alliance-shapes.ttl"
+SOURCE_FILES = sorted((ROOT / "data" / "sources").glob("*.ttl"))
+REFERENCE_FILES = sorted((ROOT / "data" / "reference").glob("*.ttl"))
+
+
+@pytest.fixture(scope="session")
+def content_store(project_store: Path) -> Store:
+    """The built store, as `kg build` leaves it (competency questions run against it)."""
+    return open_store(project_store, read_only=True)
+
+
+@pytest.fixture(scope="session")
+def ontology_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def shapes_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(SHAPES)
+
+
+@pytest.fixture(scope="session")
+def data_graph() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in [*REFERENCE_FILES, *SOURCE_FILES]:
+        graph.parse(path)
+    return graph

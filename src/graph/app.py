@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 
 from graph import settings
-from graph.errors import HttpError, StoreUnavailable
+from graph.errors import HttpError, StoreUnavailable, Unauthorized
 from graph.store import Store, open_store
 
 
@@ -26,15 +26,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
+    # Imported here: these modules import get_store from this one.
+    from graph import description, endpoint, observe
+    from graph.web import store as graph_store
+
+    observe.init_app(app)
+    endpoint.init_app(app)
+    description.init_app(app)
+    graph_store.init_app(app)
     return app
 
 
 def http_error_response(error: HttpError) -> Response:
     """Answer a typed error with its status and a plain-text (or attached) body."""
     if error.body is not None:
-        return Response(error.body, error.status, mimetype=error.media_type or "text/plain")
-    body = f"{error.status} {error.title}: {error.detail}\n"
-    return Response(body, error.status, mimetype="text/plain")
+        response = Response(
+            error.body, error.status, error.headers, mimetype=error.media_type or "text/plain"
+        )
+    else:
+        body = f"{error.status} {error.title}: {error.detail}\n"
+        response = Response(body, error.status, error.headers, mimetype="text/plain")
+    if isinstance(error, Unauthorized):
+        # RFC 6750 section 3: a 401 names the scheme the client must use.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="alliance-graph"'
+    return response
 
 
 def get_store() -> Store:

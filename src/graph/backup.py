@@ -19,18 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.store import (
-    RdfFormat,
-    checkpoint,
-    count_quads,
-    discard_generation,
-    dump_dataset,
-    load_dataset_file,
-    new_generation,
-    open_snapshot,
-    open_store,
-    publish_generation,
-)
+from graph.generations import discard_generation, new_generation, publish_generation, writer_pid
+from graph.store import RdfFormat, Store, load_dataset_file, open_store
 
 #: File extensions a backup may be dumped to: formats that keep the named graphs.
 DUMP_FORMATS = {".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG}
@@ -55,7 +45,7 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
     The copy appears under ``destination`` only once complete (written beside it, then renamed).
 
     :raises BackupError: if ``destination`` exists or its folder does not.
-    :raises graph.store.StoreBusy: if a process holds the store open for writing.
+    :raises StoreBusy: if a process holds the store open for writing.
     :raises FileNotFoundError: if nothing has been built at ``store_path``.
     """
     if destination.exists() or destination.is_symlink():
@@ -67,13 +57,13 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
     fmt = DUMP_FORMATS.get(destination.suffix.lower())
     try:
         if fmt is None:
-            checkpoint(store, partial)
+            _checkpoint(store, partial)
         else:
-            dump_dataset(store, partial, fmt)
+            _dump(store, partial, fmt)
         os.replace(partial, destination)
     finally:
         _remove(partial)
-    return CopyResult(destination, count_quads(store), "checkpoint" if fmt is None else "dump")
+    return CopyResult(destination, len(store), "checkpoint" if fmt is None else "dump")
 
 
 def restore(source: Path, store_path: Path) -> CopyResult:
@@ -108,8 +98,37 @@ def _fill(directory: Path, source: Path, kind: str) -> int:
         return load_dataset_file(directory, source)
     directory.rmdir()  # Store.backup makes the directory itself
     store = open_store(source, read_only=True)
-    checkpoint(store, directory)
-    return count_quads(store)
+    _checkpoint(store, directory)
+    return len(store)
+
+
+def open_snapshot(path: Path) -> Store:
+    """Open the store at ``path`` read-only for a consistent copy, even while a server reads it.
+
+    :raises StoreBusy: if another process has it open for writing (reading it read-only then is
+        undefined behaviour in RocksDB, so a consistent copy cannot be promised).
+    :raises FileNotFoundError: if nothing has been built at ``path``.
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
+    pid = writer_pid(path)
+    if pid is not None:
+        raise StoreBusy(f"{path} is open for writing by process {pid}; stop it and try again")
+    return open_store(path, read_only=True)
+
+
+class StoreBusy(Exception):
+    """Another process holds the store open for writing."""
+
+
+def _checkpoint(store: Store, target: Path) -> None:
+    """Copy ``store`` into a new store directory ``target`` (hard links where possible)."""
+    store.backup(str(target))
+
+
+def _dump(store: Store, target: Path, fmt: RdfFormat) -> None:
+    """Write every quad of ``store`` to the file ``target`` in the dataset format ``fmt``."""
+    store.dump(str(target), format=fmt)
 
 
 def _remove(path: Path) -> None:

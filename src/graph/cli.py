@@ -14,7 +14,7 @@ from rich.progress import track as rich_track
 from rich.table import Table
 
 from graph import __version__, queries
-from graph.backup import BackupError, backup, restore
+from graph.backup import BackupError, StoreBusy, backup, restore
 from graph.build import NoSourceFiles, ValidationFailed, build, validate_project
 from graph.settings import BY_NAME
 from graph.sources import ParsedFile, SourceFile, discover, parse_sources
@@ -25,7 +25,6 @@ from graph.store import (
     QueryTriples,
     RdfSyntaxError,
     Store,
-    StoreBusy,
     open_store,
     parse_file,
     run_query,
@@ -170,7 +169,7 @@ def query_command(query: str, fmt: str, store: Path) -> None:
 
 def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> None:
     if isinstance(result, QueryTriples):
-        click.echo(serialize_results(result, "text/turtle").decode(), nl=False)
+        click.echo(serialize_results(result, "text/turtle"), nl=False)
     elif fmt == "table" and isinstance(result, QuerySolutions):
         _print_table(result)
     elif fmt == "table" and isinstance(result, QueryBoolean):
@@ -182,7 +181,7 @@ def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str
             "json": "application/sparql-results+json",
             "xml": "application/sparql-results+xml",
         }
-        click.echo(serialize_results(result, media[fmt]).decode(), nl=False)
+        click.echo(serialize_results(result, media[fmt]), nl=False)
 
 
 def _query_text(query: str) -> str:
@@ -289,6 +288,43 @@ def restore_command(source: Path, store: Path) -> None:
         fail(f"cannot restore {source}: {error.strerror or error}")
         return
     err.print(f"Restored {result.quads} quads from {source} into {store}", highlight=False)
+
+
+@cli.command("serve")
+@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("host")
+@setting_option("port")
+@setting_option("workers")
+@setting_option("threads")
+@click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
+def serve_command(
+    store: Path, host: str, port: int, workers: int, threads: int, access_log: bool
+) -> None:
+    """Serve the SPARQL endpoint and the site with gunicorn (a worker per core).
+
+    Builds the graph first if there is no store yet. Other settings come from KG_* variables.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from graph.settings import resolve
+
+    # Metrics across worker processes: must be set before prometheus_client is imported.
+    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+    values = resolve(
+        {"store": str(store), "host": host, "port": port, "workers": workers, "threads": threads}
+    )
+    config = {name.upper(): value for name, value in values.items()}
+    from graph.server import serve
+
+    try:
+        serve(config, access_log=access_log)
+    except (RdfSyntaxError, ValidationFailed) as error:
+        fail(f"cannot build the store to serve: {error}")
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
@@ -11,9 +12,18 @@ class HttpError(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal Server Error"
 
-    def __init__(self, detail: str, *, body: bytes | None = None, media_type: str = "") -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        body: bytes | None = None,
+        media_type: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        #: Extra response headers the status calls for (e.g. ``Allow`` with a 405).
+        self.headers = dict(headers or {})
         #: An optional full body (e.g. a SHACL report in Turtle) sent instead of the detail text.
         self.body = body
         self.media_type = media_type

@@ -53,6 +53,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 5000, "Port the server listens on.", int),
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
+    Setting("threads", 8, "Threads per server worker process.", int),
+    Setting(
+        "result_cache_mb",
+        64,
+        "Memory per worker for cached query answers, in MiB (valid until the store changes);"
+        " 0 turns the cache off.",
+        int,
+    ),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
     Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),

@@ -7,12 +7,9 @@ rename, so a failed or killed build never touches the graph that is being served
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
-import struct
-import time
-from collections.abc import Iterable, Iterator
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from pyoxigraph import (
     Store,
 )
 
+from graph.generations import discard_generation, new_generation, publish_generation
 from graph.namespaces import rebase
 
 __all__ = [
@@ -46,10 +44,10 @@ __all__ = [
     "RdfFormat",
     "RdfSyntaxError",
     "Store",
+    "discard_generation",
+    "new_generation",
+    "publish_generation",
 ]
-
-#: Keep the generation published before the current one (a server may still be reading it).
-KEEP_PREVIOUS_GENERATION = True
 
 
 @dataclass(frozen=True)
@@ -99,16 +97,28 @@ def parse_file(path: Path, graph: str | None, base: str) -> tuple[list[Quad], di
     return quads, dict(parser.prefixes)
 
 
-def parse_bytes(data: bytes, fmt: RdfFormat, graph: str | None, base: str) -> list[Quad]:
+def parse_bytes(
+    data: bytes,
+    fmt: RdfFormat,
+    graph: str | None,
+    base: str,
+    *,
+    base_iri: str | None = None,
+    source: str = "request body",
+) -> list[Quad]:
     """Parse an RDF payload (e.g. an HTTP body) into quads in ``graph``.
 
-    :raises RdfSyntaxError: with the line and column where parsing failed.
+    Relative IRIs resolve against ``base_iri``; blank nodes get fresh identifiers, so two payloads
+    merged into one graph never share a blank node by accident (RDF 1.1 Semantics, section 5.2).
+
+    :raises RdfSyntaxError: naming ``source`` with the line and column where parsing failed.
     """
     target = NamedNode(graph) if graph else DefaultGraph()
     try:
-        return [_rebased(q, target, base) for q in pyoxigraph.parse(data, format=fmt)]
+        parser = pyoxigraph.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
+        return [_rebased(q, target, base) for q in parser]
     except SyntaxError as error:
-        raise RdfSyntaxError("request body", error.lineno, error.offset, error.msg) from None
+        raise RdfSyntaxError(source, error.lineno, error.offset, error.msg) from None
 
 
 def _rebased(quad: Quad, graph: NamedNode | DefaultGraph, base: str) -> Quad:
@@ -125,11 +135,13 @@ def _iri(node: NamedNode, base: str) -> NamedNode:
     return node if moved == node.value else NamedNode(moved)
 
 
-def serialize_quads(quads: Iterable[Quad], fmt: RdfFormat) -> bytes:
+def serialize_quads(
+    quads: Iterable[Quad], fmt: RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
     """Serialize quads (or their triples, for graph formats) with Oxigraph's own writer."""
     if not fmt.supports_datasets:
-        return pyoxigraph.serialize((q.triple for q in quads), format=fmt) or b""
-    return pyoxigraph.serialize(quads, format=fmt) or b""
+        return pyoxigraph.serialize((q.triple for q in quads), format=fmt, prefixes=prefixes) or b""
+    return pyoxigraph.serialize(quads, format=fmt, prefixes=prefixes) or b""
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
@@ -152,22 +164,6 @@ def open_store(path: Path, *, read_only: bool = False) -> Store:
     return Store.read_only(str(real)) if read_only else Store(str(real))
 
 
-def new_generation(path: Path) -> Path:
-    """Create and return an empty directory for the next generation of the store at ``path``.
-
-    :raises FileExistsError: if ``path`` exists and is not a store link (checked first, so
-        nothing is created beside a file that is not ours).
-    """
-    _check_link(path)
-    generations = path.parent / (path.name + ".gen")
-    generations.mkdir(parents=True, exist_ok=True)
-    directory = (
-        generations / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
-    )
-    directory.mkdir()
-    return directory
-
-
 def load_generation(directory: Path, quads: Iterable[Quad]) -> int:
     """Bulk-load ``quads`` into a fresh store in ``directory``; return how many were loaded."""
     store = Store(str(directory))
@@ -186,133 +182,6 @@ def load_generation(directory: Path, quads: Iterable[Quad]) -> int:
     return count
 
 
-def publish_generation(path: Path, directory: Path) -> None:
-    """Point ``path`` at ``directory`` in one atomic rename, then prune old generations.
-
-    The generation the link pointed at before is kept (a server may still be reading it); every
-    other generation is removed unless the build that is writing it is still running.
-    """
-    _check_link(path)
-    previous = path.resolve() if path.is_symlink() else None
-    _remove_stale_links(path)
-    link = path.parent / f".{path.name}.link-{os.getpid()}"
-    if link.is_symlink():
-        link.unlink()
-    link.symlink_to(os.path.relpath(directory, path.parent))
-    os.replace(link, path)
-    _fsync_directory(path.parent)
-    _prune(directory, previous)
-
-
-def _check_link(path: Path) -> None:
-    if path.exists() and not path.is_symlink():
-        raise FileExistsError(f"{path} exists and is not a store link made by `kg build`")
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is atomic for other processes at once; fsync makes it survive a power cut too.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _other_live_process(pid_text: str) -> bool:
-    """True if ``pid_text`` names a running process other than this one.
-
-    >>> _other_live_process(str(os.getpid())), _other_live_process("not-a-pid")
-    (False, False)
-    """
-    if not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_links(path: Path) -> None:
-    """Remove ``.store.link-PID`` links left by a publish that was killed before its rename."""
-    for link in path.parent.glob(f".{path.name}.link-*"):
-        pid = link.name.rsplit("-", 1)[-1]
-        if pid != str(os.getpid()) and not _other_live_process(pid):
-            link.unlink(missing_ok=True)
-
-
-def _prune(current: Path, previous: Path | None) -> None:
-    """Remove generations other than ``current``, ``previous`` and those still being written.
-
-    A generation left half-written by a killed build is removed here, by the next publish.
-    Generation names are ``{time}-{pid}-{ns}`` (see :func:`new_generation`).
-    """
-    keep = {current.resolve()}
-    if previous is not None and KEEP_PREVIOUS_GENERATION:
-        keep.add(previous)
-    for other in current.parent.iterdir():
-        writer = other.name.split("-")[1] if other.name.count("-") >= 2 else ""
-        if other.resolve() in keep or _other_live_process(writer):
-            continue
-        shutil.rmtree(other, ignore_errors=True)
-
-
-def discard_generation(directory: Path) -> None:
-    """Remove a generation that was never published."""
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def writer_pid(path: Path) -> int | None:
-    """The id of a process holding the store at ``path`` open for writing, if any.
-
-    RocksDB takes a POSIX lock on the store's ``LOCK`` file; F_GETLK asks who holds it without
-    taking it, so the check never gets in a writer's way.
-    """
-    lock_file = path.resolve() / "LOCK"
-    if not lock_file.exists():
-        return None
-    # struct flock on Linux: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid
-    request = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-    fd = os.open(lock_file, os.O_RDWR)
-    try:
-        answer = fcntl.fcntl(fd, fcntl.F_GETLK, request)
-    finally:
-        os.close(fd)
-    lock_type, _, _, _, pid = struct.unpack("@hhqqi4x", answer)
-    return None if lock_type == fcntl.F_UNLCK else int(pid)
-
-
-def open_snapshot(path: Path) -> Store:
-    """Open the store at ``path`` read-only for a consistent copy, even while a server reads it.
-
-    :raises StoreBusy: if another process has it open for writing (reading it read-only then is
-        undefined behaviour in RocksDB, so a consistent copy cannot be promised).
-    :raises FileNotFoundError: if nothing has been built at ``path``.
-    """
-    if not path.exists():
-        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
-    pid = writer_pid(path)
-    if pid is not None:
-        raise StoreBusy(f"{path} is open for writing by process {pid}; stop it and try again")
-    return open_store(path, read_only=True)
-
-
-class StoreBusy(Exception):
-    """Another process holds the store open for writing."""
-
-
-def checkpoint(store: Store, target: Path) -> None:
-    """Copy ``store`` into a new store directory ``target`` (hard links where possible)."""
-    store.backup(str(target))
-
-
-def dump_dataset(store: Store, target: Path, fmt: RdfFormat) -> None:
-    """Write every quad of ``store`` to the file ``target`` in the dataset format ``fmt``."""
-    store.dump(str(target), format=fmt)
-
-
 def load_dataset_file(directory: Path, source: Path) -> int:
     """Bulk-load a dataset file (N-Quads, TriG) as it is into a new store in ``directory``.
 
@@ -325,28 +194,28 @@ def load_dataset_file(directory: Path, source: Path) -> int:
         raise RdfSyntaxError(str(source), error.lineno, error.offset, error.msg) from None
 
 
-def count_quads(store: Store) -> int:
-    """How many quads ``store`` holds."""
-    return len(store)
-
-
-def canonical_nquads(store: Store) -> list[str]:
-    """Every quad of ``store`` as an N-Quads line, sorted: equal lists mean equal data.
-
-    Blank node labels are kept as stored, so this compares stores copied from one another.
-    """
-    return sorted(str(quad) + " ." for quad in store)
-
-
 @dataclass(frozen=True)
 class QuerySyntaxError(Exception):
-    """A SPARQL query or update that does not parse, with Oxigraph's line:column position."""
+    """A SPARQL query or update that does not parse, with the line and column where it breaks."""
 
     message: str
 
+    @classmethod
+    def from_oxigraph(cls, error: SyntaxError) -> QuerySyntaxError:
+        """Reword Oxigraph's ``error at L:C: ...`` as ``line L, column C: ...``.
+
+        >>> str(QuerySyntaxError.from_oxigraph(SyntaxError("error at 1:25: expected one of X")))
+        'SPARQL syntax error at line 1, column 25: expected one of X'
+        """
+        text = str(error)
+        match = re.match(r"error at (\d+):(\d+): (.*)", text, re.DOTALL)
+        if match:
+            line, column, rest = match.groups()
+            return cls(f"at line {line}, column {column}: {rest}")
+        return cls(text)
+
     def __str__(self) -> str:
-        # Oxigraph's messages start "error at line:column: ..."
-        return f"SPARQL syntax {self.message}"
+        return f"SPARQL syntax error {self.message}"
 
 
 #: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
@@ -360,9 +229,9 @@ def check_query_text(text: str) -> None:
 
     A command-line argument with bytes that are not UTF-8 arrives as lone surrogates.
 
-    >>> check_query_text("ASK { ?s ?p '\\udcff' }")
+    >>> check_query_text("ASK { ?s ?p '\\udcff' }")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    graph.store.QuerySyntaxError: SPARQL syntax error at 1:14: not UTF-8 text (byte 0xff)
+    graph.store.QuerySyntaxError: ... at line 1, column 14: not UTF-8 text (byte 0xff)
     """
     try:
         text.encode("utf-8")
@@ -371,7 +240,7 @@ def check_query_text(text: str) -> None:
         column = error.start - (text.rfind("\n", 0, error.start) + 1) + 1
         byte = ord(text[error.start]) & 0xFF
         raise QuerySyntaxError(
-            f"error at {line}:{column}: not UTF-8 text (byte {byte:#x})"
+            f"at line {line}, column {column}: not UTF-8 text (byte {byte:#x})"
         ) from None
     check_nesting(text)
 
@@ -383,9 +252,9 @@ def check_nesting(text: str) -> None:
     SPARQL lexer, and one that disagreed with Oxigraph's could be used to hide real nesting.
 
     >>> check_nesting("SELECT * WHERE { FILTER(1) }")
-    >>> check_nesting("ASK {" + "(" * 300 + "}")
+    >>> check_nesting("ASK {" + "(" * 300 + "}")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    graph.store.QuerySyntaxError: SPARQL syntax error at 1:205: nested deeper than 200 levels
+    graph.store.QuerySyntaxError: ... at line 1, column 205: nested deeper than 200 levels
     """
     depth, line, column = 0, 1, 0
     for char in text:
@@ -395,9 +264,8 @@ def check_nesting(text: str) -> None:
         elif char in "({[":
             depth += 1
             if depth > MAX_QUERY_NESTING:
-                raise QuerySyntaxError(
-                    f"error at {line}:{column}: nested deeper than {MAX_QUERY_NESTING} levels"
-                )
+                where = f"at line {line}, column {column}"
+                raise QuerySyntaxError(f"{where}: nested deeper than {MAX_QUERY_NESTING} levels")
         elif char in ")}]":
             depth -= 1
 
@@ -405,8 +273,18 @@ def check_nesting(text: str) -> None:
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
-def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> QueryResult:
+def run_query(
+    store: Store,
+    text: str,
+    *,
+    union_default_graph: bool = True,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+
+    ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
+    ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
@@ -414,11 +292,58 @@ def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> Q
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
+    options: dict[str, object] = {}
+    if default_graphs:
+        options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
+    else:
+        options["use_default_graph_as_union"] = union_default_graph
+    if named_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    elif default_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in default_graphs]
     check_query_text(text)
     try:
-        return store.query(text, use_default_graph_as_union=union_default_graph)
+        return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
-        raise QuerySyntaxError(str(error)) from None
+        raise QuerySyntaxError.from_oxigraph(error) from None
+
+
+class TooManyResults(Exception):
+    """A result with more rows or triples than allowed."""
+
+
+def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes:
+    """Serialize ``result`` like :func:`serialize_results`, refusing more than ``limit`` rows.
+
+    Rows are counted exactly without Python touching every solution: SELECT results are
+    written as TSV (one line per row, newlines escaped) by Oxigraph; if another format was
+    asked for, the TSV is parsed back and rewritten by Oxigraph, which is cheap beside
+    evaluation. CONSTRUCT triples are counted while they are collected.
+
+    >>> store = memory_store()
+    >>> rows = run_query(store, "SELECT ?x { VALUES ?x {1 2} }")
+    >>> serialize_limited(rows, "text/csv", 2).split()
+    [b'x', b'1', b'2']
+
+    :raises TooManyResults: if the result is over ``limit``.
+    """
+    if isinstance(result, QueryBoolean):
+        return serialize_results(result, media_type)
+    if isinstance(result, QueryTriples):
+        triples = list(itertools.islice(result, limit + 1))
+        if len(triples) > limit:
+            raise TooManyResults(f"more than {limit} triples")
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        return pyoxigraph.serialize(triples, format=rdf_format) or b""
+    tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
+    if tsv.count(b"\n") - 1 > limit:
+        raise TooManyResults(f"more than {limit} rows")
+    if media_type == "text/tab-separated-values":
+        return tsv
+    reparsed = pyoxigraph.parse_query_results(tsv, format=QueryResultsFormat.TSV)
+    return serialize_results(reparsed, media_type)
 
 
 def serialize_results(result: QueryResult, media_type: str) -> bytes:
@@ -448,3 +373,85 @@ def select_rows(store: Store, text: str) -> list[dict[str, str]]:
         raise ValueError("select_rows needs a SELECT query")
     names = [v.value for v in result.variables]
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
+
+
+class UpdateFailed(Exception):
+    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
+
+
+def run_update(store: Store, text: str) -> None:
+    """Run a SPARQL update in one transaction: either all of it is applied or nothing is.
+
+    :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
+    :raises UpdateFailed: if an operation fails (nothing was written).
+    """
+    check_query_text(text)
+    try:
+        store.update(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_oxigraph(error) from None
+    except RuntimeError as error:
+        raise UpdateFailed(str(error)) from None
+
+
+def graph_exists(store: Store, graph: str | None) -> bool:
+    """True if ``graph`` names a graph of the store; the default graph (None) always exists."""
+    return graph is None or store.contains_named_graph(NamedNode(graph))
+
+
+def graph_content(store: Store, graph: str | None) -> list[Quad]:
+    """The quads of one graph (None: the store's own default graph, not the union)."""
+    name = NamedNode(graph) if graph else DefaultGraph()
+    return list(store.quads_for_pattern(None, None, None, name))
+
+
+def copy_to_memory(store: Store) -> Store:
+    """An in-memory copy of ``store``: every quad and every (possibly empty) named graph."""
+    scratch = Store()
+    scratch.extend(store)
+    for name in store.named_graphs():
+        scratch.add_graph(name)
+    return scratch
+
+
+def dump_nquads(store: Store) -> bytes:
+    """The whole store as N-Quads, sorted line by line (a stable snapshot for comparisons)."""
+    text = pyoxigraph.serialize(store, format=RdfFormat.N_QUADS) or b""
+    return b"".join(sorted(text.splitlines(keepends=True)))
+
+
+def sparql_data_block(quads: Iterable[Quad]) -> str:
+    """Quads written as the body of ``INSERT DATA { ... }`` (N-Triples terms are SPARQL terms)."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        graph = "" if isinstance(quad.graph_name, DefaultGraph) else str(quad.graph_name)
+        by_graph.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    blocks = []
+    for graph, triples in by_graph.items():
+        body = "\n".join(triples)
+        blocks.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
+    return "\n".join(blocks)
+
+
+def check_iri(value: str) -> str:
+    """Return ``value`` if it is an absolute IRI.
+
+    >>> check_iri("https://w3id.org/alliance-graph/graph/x")
+    'https://w3id.org/alliance-graph/graph/x'
+
+    :raises ValueError: naming what is wrong with it.
+    """
+    node = NamedNode(value)
+    if ":" not in node.value:
+        raise ValueError(f"{value!r} is not an absolute IRI")
+    return node.value
+
+
+def rdf_format_of(media_type: str) -> RdfFormat | None:
+    """The RDF format a media type names, or None."""
+    return RdfFormat.from_media_type(media_type)
+
+
+def rdf_format_of_extension(extension: str) -> RdfFormat | None:
+    """The RDF format a file extension (without the dot) names, or None."""
+    return RdfFormat.from_extension(extension)

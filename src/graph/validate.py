@@ -95,16 +95,23 @@ def validate(
     ``sh:class``, as SHACL 1.0 section 2.1.3.1 expects of the data graph.
     """
     data_graph = to_rdflib([*data, *context])
+    return validate_graph(data_graph, to_rdflib(shapes), to_rdflib(ontology), Locator(data))
+
+
+def validate_graph(data: Graph, shapes: Graph, ontology: Graph, locator: Locator) -> Report:
+    """Validate an rdflib graph against ``shapes``, the ontology mixed in (see :func:`validate`).
+
+    The ontology is mixed into a copy of ``data``; ``data`` itself is left as it was.
+    """
     _, results, _ = pyshacl.validate(
-        data_graph,
-        shacl_graph=to_rdflib(shapes),
-        ont_graph=to_rdflib(ontology),
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
         inference="none",
         abort_on_first=False,
         allow_warnings=False,
         advanced=False,
     )
-    locator = Locator(data)
     violations = [
         locator.violation(results, r) for r in results.subjects(RDF.type, SH.ValidationResult)
     ]

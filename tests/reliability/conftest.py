@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from graph.store import canonical_nquads, open_store
+from graph.store import dump_nquads, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "fixtures" / "mini"
@@ -78,7 +78,7 @@ def make_project(directory: Path, entities: int = 0, variant: str = "A") -> Path
 def store_digest(store: Path) -> str:
     """SHA-256 of the store's sorted N-Quads (opened read-only through its link)."""
     handle = open_store(store, read_only=True)
-    digest = hashlib.sha256("\n".join(canonical_nquads(handle)).encode()).hexdigest()
+    digest = hashlib.sha256(dump_nquads(handle)).hexdigest()
     del handle
     return digest
 

@@ -14,7 +14,7 @@ from tests.reliability.conftest import Figures, make_project, run_kg, write_bulk
 
 from graph.build import build
 from graph.namespaces import CANONICAL_BASE
-from graph.store import canonical_nquads, open_store
+from graph.store import dump_nquads, open_store
 
 ENTITIES = 2000
 
@@ -32,9 +32,9 @@ for line in sys.stdin:
 """
 
 
-def _dump(store: Path) -> list[str]:
+def _dump(store: Path) -> list[bytes]:
     handle = open_store(store, read_only=True)
-    lines = canonical_nquads(handle)
+    lines = dump_nquads(handle).splitlines()
     del handle
     return lines
 

@@ -1,0 +1,177 @@
+"""Serving benchmark: `kg serve` against native `oxigraph serve-read-only` on the same store.
+
+Drives both with wrk (16 connections) over the same query mix and prints req/s, p50, p99 and
+the ratio to native for each query. Not a test: run it by hand.
+
+    python bench/serve_bench.py --triples 1000000 [--data FILE.nq] [--no-cache] [--duration 10]
+
+Needs: `pip install oxigraph` (the native server) and Debian's `wrk`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from graph.store import new_generation, publish_generation  # noqa: E402
+
+PREFIXES = (
+    "PREFIX ag: <https://w3id.org/alliance-graph/ontology#> "
+    "PREFIX org: <http://www.w3.org/ns/org#> "
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    "PREFIX schema: <https://schema.org/> "
+)
+ID = "https://w3id.org/alliance-graph/id/"
+#: name -> query; the point lookup's %07d is replaced per request by wrk with a random number.
+MIX = {
+    "point": f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}",
+    "join": PREFIXES
+    + "SELECT ?m ?country ?code ?alliance WHERE { ?m org:member ?country ;"
+    " org:organization ?alliance . ?country ag:iso3166Alpha2 ?code } LIMIT 500",
+    "aggregate": PREFIXES
+    + "SELECT ?alliance (COUNT(?m) AS ?members) WHERE { ?m org:organization ?alliance }"
+    " GROUP BY ?alliance ORDER BY DESC(?members) LIMIT 20",
+    "construct": PREFIXES
+    + "CONSTRUCT { ?g ?p ?o } WHERE { ?g a ag:Grant ; ?p ?o } LIMIT 300",
+}
+
+LUA = """
+local ids = IDS
+local path = "PATH"
+local template = [[QUERY]]
+local function enc(c) return string.format("%%%02X", string.byte(c)) end
+request = function()
+  local q = string.format(template, math.random(0, ids - 1))
+  local body = "query=" .. q:gsub("[^%w]", enc)
+  return wrk.format("POST", path, {["Content-Type"]="application/x-www-form-urlencoded",
+    ["Accept"]="application/sparql-results+json"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+def build_store(data: Path, work: Path, oxigraph: str) -> Path:
+    """Bulk-load the quads (keeping their named graphs) with Oxigraph's own loader."""
+    store = work / "store"
+    generation = new_generation(store)
+    subprocess.run([oxigraph, "load", "--location", str(generation), "--file", str(data)],
+                   check=True, stderr=subprocess.DEVNULL)  # fmt: skip
+    publish_generation(store, generation)
+    return store
+
+
+def run_wrk(
+    base: str, path: str, name: str, ids: int, duration: int, work: Path
+) -> tuple[float, str, str]:
+    script = work / f"{name}.lua"
+    if "%07d" in MIX[name]:
+        script.write_text(
+            LUA.replace("IDS", str(ids)).replace("PATH", path).replace("QUERY", MIX[name])
+        )
+        args = ["-s", str(script), base]
+    else:
+        query = urllib.parse.quote(MIX[name], safe="")
+        args = [f"{base}{path}?query={query}", "-H", "Accept: */*"]
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", *args],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    if re.search(r"Non-2xx", out):
+        print(f"WARNING: non-2xx answers for {name}:\n{out}", file=sys.stderr)
+    return rate, p50, p99
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", type=Path, help="an N-Quads file instead of generated data")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--no-cache", action="store_true", help="turn kg serve's cache off")
+    args = parser.parse_args()
+    for tool in ("wrk",):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install -y wrk")
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    work = Path(tempfile.mkdtemp(prefix="kg-serve-bench-"))
+    data = args.data or work / "data.nq"
+    if args.data is None:
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(args.triples),
+             "--seed", str(args.seed), "--invalid-share", "0", "--out", str(data)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    store = build_store(data, work, oxigraph)
+    ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
+                             capture_output=True, text=True).stdout)  # fmt: skip
+    native_port, kg_port = free_port(), free_port()
+    env = dict(os.environ, KG_RESULT_CACHE_MB="0" if args.no_cache else "64",
+               KG_QUERY_TIMEOUT="30", KG_MAX_RESULTS="1000000")  # fmt: skip
+    servers = [
+        subprocess.Popen([oxigraph, "serve-read-only", "--location", str(store.resolve()),
+                          "--bind", f"127.0.0.1:{native_port}", "--union-default-graph"],
+                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "graph", "serve", "--store", str(store),
+                          "--port", str(kg_port), "--no-access-log"], env=env,
+                         stderr=subprocess.DEVNULL),
+    ]  # fmt: skip
+    try:
+        native, ours = f"http://127.0.0.1:{native_port}", f"http://127.0.0.1:{kg_port}"
+        wait_up(native + "/query?query=ASK%7B%7D")
+        wait_up(ours + "/health")
+        cache = "off" if args.no_cache else "on"
+        print(f"{ids} grants; kg serve result cache {cache}; wrk -t2 -c16 -d{args.duration}s")
+        print(f"{'query':<10} {'server':<8} {'req/s':>9} {'p50':>9} {'p99':>9} {'ratio':>6}"
+              f" {'p99/native':>10}")  # fmt: skip
+        for name in MIX:
+            n_rate, n50, n99 = run_wrk(native, "/query", name, ids, args.duration, work)
+            k_rate, k50, k99 = run_wrk(ours, "/sparql", name, ids, args.duration, work)
+            print(f"{name:<10} {'native':<8} {n_rate:>9.0f} {n50:>9} {n99:>9}")
+            print(f"{'':<10} {'kg':<8} {k_rate:>9.0f} {k50:>9} {k99:>9} {k_rate / n_rate:>6.2f}"
+                  f" {to_ms(k99) / to_ms(n99):>10.2f}")  # fmt: skip
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql (https://www.w3.org/TR/sparql11-protocol/)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+from graph import description, evaluate, writes
+from graph.app import get_store
+from graph.auth import require_write_access
+from graph.errors import BadRequest, ResultTooLarge
+from graph.guard import check_remote_targets
+from graph.negotiate import choose
+from graph.protocol import Operation, read_operation
+from graph.store import (
+    QueryResult,
+    QuerySyntaxError,
+    QueryTriples,
+    TooManyResults,
+    serialize_limited,
+)
+from graph.store import run_query as store_query
+
+blueprint = Blueprint("sparql", __name__)
+
+#: Formats offered for SELECT and ASK results, most preferred first.
+RESULT_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+#: Formats offered for CONSTRUCT and DESCRIBE results, most preferred first.
+GRAPH_TYPES = (
+    "text/turtle",
+    "application/n-triples",
+    "application/n-quads",
+    "application/trig",
+    "application/rdf+xml",
+    "application/ld+json",
+)
+
+#: ``format`` values clients (e.g. SPARQLWrapper) send that mean an RDF format for graph results.
+GRAPH_FORMAT_ALIASES = {
+    "xml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "n3": "text/turtle",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the endpoint and its per-process result cache."""
+    app.extensions["kg.cache"] = evaluate.ResultCache(int(app.config["RESULT_CACHE_MB"]) << 20)
+    app.register_blueprint(blueprint)
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    """Answer a query, apply an update, or describe the service (GET without a query)."""
+    operation = read_operation(request)
+    if operation.kind == "description":
+        return description.service_description_response()
+    g.query_hash = hashlib.sha256(operation.text.encode()).hexdigest()[:16]
+    g.query_kind = operation.kind
+    if operation.kind == "update":
+        return _update(operation)
+    return _query(operation)
+
+
+def _query(operation: Operation) -> Response:
+    config = current_app.config
+    cache: evaluate.ResultCache = current_app.extensions["kg.cache"]
+    accept, format_param = request.headers.get("Accept"), request.values.get("format")
+    key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
+    hit = cache.get(key) if cache.capacity else None
+    if hit is not None:
+        return _answer(*hit, cached=True)
+    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
+    store, limit = get_store(), int(config["MAX_RESULTS"])
+
+    def work() -> tuple[bytes, str]:
+        # pyoxigraph results must die on the thread that made them: never let an exception
+        # carry this frame (and the result) to the request thread.
+        result = _evaluate(store, operation)
+        try:
+            fmt = format_param
+            offered: tuple[str, ...]
+            if isinstance(result, QueryTriples):
+                offered = GRAPH_TYPES
+                fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
+            else:
+                offered = RESULT_TYPES
+            media_type = choose(accept, offered, fmt)
+            return serialize_limited(result, media_type, limit), media_type
+        except TooManyResults as error:
+            raise ResultTooLarge(
+                f"the result has {error}, over the limit of {limit} (setting max_results);"
+                " add a LIMIT or page with OFFSET"
+            ) from None
+        except OSError as error:  # Oxigraph reports evaluation errors while serializing.
+            raise BadRequest(f"the query failed during evaluation: {error}") from None
+        finally:
+            del result
+
+    body, media_type = evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+    if cache.capacity:
+        cache.put(key, body, media_type)
+    return _answer(body, media_type, cached=False)
+
+
+def _evaluate(store: object, operation: Operation) -> QueryResult:
+    try:
+        return store_query(
+            store,  # type: ignore[arg-type]
+            operation.text,
+            default_graphs=operation.default_graphs,
+            named_graphs=operation.named_graphs,
+        )
+    except QuerySyntaxError as error:
+        raise BadRequest(str(error)) from None
+    except OSError as error:
+        raise BadRequest(f"the query failed during evaluation: {error}") from None
+
+
+def _answer(body: bytes, media_type: str, *, cached: bool) -> Response:
+    response = Response(body, 200, {"Vary": "Accept"}, content_type=_with_charset(media_type))
+    response.headers["X-Cache"] = "hit" if cached else "miss"
+    return response
+
+
+def _with_charset(media_type: str) -> str:
+    if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
+def _update(operation: Operation) -> Response:
+    config = current_app.config
+    require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
+    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
+    store = get_store()
+
+    def work() -> None:
+        try:
+            writes.checked_update(
+                store,
+                operation.text,
+                using=operation.default_graphs,
+                using_named=operation.named_graphs,
+            )
+        except QuerySyntaxError as error:
+            raise BadRequest(str(error)) from None
+        except OSError as error:
+            raise BadRequest(f"the update failed: {error}") from None
+
+    try:
+        evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+    finally:
+        current_app.extensions["kg.cache"].invalidate()
+        description.invalidate()
+    return Response(status=204)

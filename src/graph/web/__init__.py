@@ -1,0 +1,1 @@
+"""The web application's blueprints, one module per group of routes."""

@@ -1,0 +1,117 @@
+"""SERVICE and LOAD reach only allow-listed IRIs: proved with a listener on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from graph.errors import Forbidden
+from graph.guard import check_remote_targets, mentions_remote, remote_targets
+from tests.test_sparql import TOKEN, make_app
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection it receives."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 500 Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.sock.close()
+
+
+NESTED = [
+    "SELECT * WHERE { SERVICE <{url}> { ?s ?p ?o } }",
+    "SELECT * WHERE { { SELECT * WHERE { SERVICE <{url}> { ?s ?p ?o } } } }",
+    "SELECT * WHERE { ?a ?b ?c OPTIONAL { SERVICE SILENT <{url}> { ?s ?p ?o } } }",
+    "SELECT * WHERE { { ?a ?b ?c } UNION { SERVICE <{url}> { ?s ?p ?o } } }",
+    "SELECT * WHERE { ?a ?b ?c MINUS { SERVICE <{url}> { ?a ?p ?o } } }",
+    "SELECT * WHERE { ?a ?b ?c FILTER EXISTS { SERVICE <{url}> { ?a ?p ?o } } }",
+    "PREFIX r: <{url}> ASK { service r:sparql { ?s ?p ?o } }",
+]
+
+
+@pytest.mark.parametrize("template", NESTED)
+def test_service_off_the_allow_list_is_refused_before_any_connection(
+    listener: Listener, template: str
+) -> None:
+    query = template.replace("{url}", listener.url)
+    response = make_app().test_client().get("/sparql", query_string={"query": query})
+    assert response.status_code == 403
+    assert listener.url.encode() in response.data
+    assert listener.connections == 0
+
+
+def test_variable_service_is_refused() -> None:
+    response = (
+        make_app(SERVICE_ALLOWLIST=("http://",))
+        .test_client()
+        .get("/sparql", query_string={"query": "SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }"})
+    )
+    assert response.status_code == 403 and b"?x" in response.data
+
+
+def test_load_and_service_in_updates_are_refused(listener: Listener) -> None:
+    client = make_app(WRITE_TOKEN=TOKEN).test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for update in (
+        f"LOAD <{listener.url}data.ttl>",
+        f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+    ):
+        response = client.post("/sparql", data={"update": update}, headers=auth)
+        assert response.status_code == 403, response.data
+    assert listener.connections == 0
+
+
+def test_allow_listed_service_is_contacted(listener: Listener) -> None:
+    """The check is not over-broad: an allow-listed endpoint is really called."""
+    client = make_app(SERVICE_ALLOWLIST=(listener.url,)).test_client()
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert listener.connections >= 1
+    assert response.status_code != 403
+
+
+def test_keywords_inside_strings_iris_and_comments_are_not_parsed() -> None:
+    assert not mentions_remote('SELECT ?x { ?x ?p "LOAD SERVICE" } # SERVICE <http://x/>')
+    assert not mentions_remote("SELECT ?x { ?x <http://e/SERVICE> '''load''' }")
+    assert mentions_remote("select * { service <http://x/> {} }")
+
+
+def test_unparseable_text_mentioning_service_is_refused() -> None:
+    with pytest.raises(Forbidden, match="could not be checked"):
+        check_remote_targets("SELECT * { SERVICE <http://x/> { ", (), update=False)
+
+
+def test_allow_list_matches_by_prefix() -> None:
+    query = "SELECT * { SERVICE <https://query.wikidata.org/sparql> {} }"
+    check_remote_targets(query, ("https://query.wikidata.org/",), update=False)
+    with pytest.raises(Forbidden):
+        check_remote_targets(query, ("https://example.org/",), update=False)
+    assert remote_targets("LOAD <http://a/> ; LOAD <http://b/>", update=True) == [
+        "http://a/",
+        "http://b/",
+    ]

@@ -1,0 +1,140 @@
+"""Real clients against a real `kg serve` on 127.0.0.1: SPARQLWrapper, rdflib, curl; limits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from rdflib import Graph
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+from tests.conftest import skip_or_fail
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+LABELS = "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+CONSTRUCT = "CONSTRUCT WHERE { ?s ?p ?o }"
+#: 100^6 rows: runs for hours unless stopped.
+_HUNDRED = " ".join(str(n) for n in range(100))
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { "
+    + " ".join(f"VALUES ?v{i} {{ {_HUNDRED} }}" for i in range(6))
+    + " }"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from graph.build import build
+    from graph.namespaces import CANONICAL_BASE
+    from tests.conftest import MINI
+
+    store = tmp_path_factory.mktemp("serve") / "store"
+    build(MINI, store, CANONICAL_BASE)
+    port = free_port()
+    env = dict(os.environ, KG_QUERY_TIMEOUT="1", KG_WORKERS="2", KG_RESULT_CACHE_MB="0")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("kg serve did not come up")
+        time.sleep(0.2)
+    yield url + "/sparql"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+def test_sparqlwrapper_select_in_every_format(server: str, fmt: str) -> None:
+    client = SPARQLWrapper(server)
+    client.setQuery(LABELS)
+    client.setReturnFormat(fmt)
+    result = client.query()
+    body = result.convert()
+    text = (
+        body
+        if isinstance(body, bytes | str)
+        else (body.toxml() if hasattr(body, "toxml") else str(body))
+    )
+    assert "WePROTECT" in (text.decode() if isinstance(text, bytes) else text)
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, RDFXML, JSONLD, N3])
+def test_sparqlwrapper_construct_in_rdf_formats(server: str, fmt: str) -> None:
+    client = SPARQLWrapper(server)
+    client.setQuery(CONSTRUCT)
+    client.setReturnFormat(fmt)
+    graph = client.queryAndConvert()
+    if not isinstance(graph, Graph):
+        graph = Graph().parse(data=graph, format="turtle" if fmt in (TURTLE, N3) else fmt)
+    assert len(graph) > 0
+
+
+def test_rdflib_sparqlstore(server: str) -> None:
+    graph = Graph(SPARQLStore(server))
+    rows = list(graph.query(LABELS))
+    assert any("WePROTECT" in str(row[0]) for row in rows)
+
+
+def test_curl_post_direct(server: str) -> None:
+    if shutil.which("curl") is None:
+        skip_or_fail("curl is not installed")
+    out = subprocess.run(
+        ["curl", "-sS", "-H", "Content-Type: application/sparql-query", "-H", "Accept: text/csv",
+         "--data-binary", LABELS, server],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert out.splitlines()[0] == "label" and "WePROTECT" in out
+
+
+def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
+    outcome: dict[str, requests.Response] = {}
+
+    def run_away() -> None:
+        outcome["slow"] = requests.get(server, params={"query": RUNAWAY}, timeout=60)
+
+    slow = threading.Thread(target=run_away)
+    slow.start()
+    answered = 0
+    while slow.is_alive():
+        quick = requests.get(server, params={"query": LABELS}, timeout=30)
+        assert quick.status_code == 200
+        answered += 1
+    slow.join()
+    assert answered >= 1
+    assert outcome["slow"].status_code == 503
+    assert "time limit of 1 s" in outcome["slow"].text
+    # The server is still answering after the worker that ran it retired.
+    for _ in range(5):
+        assert requests.get(server, params={"query": LABELS}, timeout=30).status_code == 200
+
+
+def test_metrics_count_across_workers(server: str) -> None:
+    text = requests.get(server.replace("/sparql", "/metrics"), timeout=10).text
+    assert "kg_requests_total" in text

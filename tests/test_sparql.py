@@ -1,0 +1,257 @@
+"""The SPARQL 1.1 Protocol at /sparql over a small in-memory graph, with the Flask client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from graph.app import create_app
+from graph.store import RdfFormat, memory_store, parse_bytes
+
+BASE = "https://w3id.org/alliance-graph/"
+G1, G2 = BASE + "graph/one", BASE + "graph/two"
+ONE = b"""
+<https://w3id.org/alliance-graph/id/organization/weprotect>
+    <http://www.w3.org/2000/01/rdf-schema#label> "WePROTECT Global Alliance"@en .
+<https://w3id.org/alliance-graph/id/organization/weprotect>
+    <https://w3id.org/alliance-graph/ontology#member>
+    <https://w3id.org/alliance-graph/id/country/honduras> .
+"""
+TWO = b"""
+<https://w3id.org/alliance-graph/id/country/honduras>
+    <http://www.w3.org/2000/01/rdf-schema#label> "Honduras"@en .
+"""
+SELECT_LABELS = "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+CONSTRUCT_ALL = "CONSTRUCT WHERE { ?s ?p ?o }"
+TOKEN = "s3cret"
+
+
+def make_app(**config: object) -> Flask:
+    quads = parse_bytes(ONE, RdfFormat.TURTLE, G1, BASE) + parse_bytes(
+        TWO, RdfFormat.TURTLE, G2, BASE
+    )
+    settings = {"TESTING": True, "STORE_HANDLE": memory_store(quads), "WRITE_TOKEN": ""}
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def sparql() -> FlaskClient:
+    return make_app().test_client()
+
+
+def labels(body: bytes) -> set[str]:
+    return {row["label"]["value"] for row in json.loads(body)["results"]["bindings"]}
+
+
+def test_query_by_get_answers_json_over_the_union_of_named_graphs(sparql: FlaskClient) -> None:
+    response = sparql.get("/sparql", query_string={"query": SELECT_LABELS})
+    assert response.status_code == 200
+    assert response.mimetype == "application/sparql-results+json"
+    assert labels(response.data) == {"WePROTECT Global Alliance", "Honduras"}
+
+
+def test_query_by_post_form_and_post_direct_give_the_same_answer(sparql: FlaskClient) -> None:
+    form = sparql.post("/sparql", data={"query": SELECT_LABELS})
+    direct = sparql.post(
+        "/sparql", data=SELECT_LABELS, content_type="application/sparql-query; charset=utf-8"
+    )
+    assert form.status_code == direct.status_code == 200
+    assert labels(form.data) == labels(direct.data) == {"WePROTECT Global Alliance", "Honduras"}
+
+
+def test_default_graph_uri_and_named_graph_uri_set_the_dataset(sparql: FlaskClient) -> None:
+    only_two = sparql.get("/sparql", query_string={"query": SELECT_LABELS, "default-graph-uri": G2})
+    assert labels(only_two.data) == {"Honduras"}
+    named = sparql.post(
+        "/sparql?named-graph-uri=" + G1,
+        data="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+        content_type="application/sparql-query",
+    )
+    graphs = {row["g"]["value"] for row in json.loads(named.data)["results"]["bindings"]}
+    assert graphs == {G1}
+    unknown = sparql.get(
+        "/sparql", query_string={"query": SELECT_LABELS, "default-graph-uri": BASE + "graph/x"}
+    )
+    assert unknown.status_code == 200 and labels(unknown.data) == set()
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type", "marker"),
+    [
+        ("application/sparql-results+xml", "application/sparql-results+xml", b"<sparql"),
+        ("text/csv", "text/csv", b"label\r\n"),
+        ("text/tab-separated-values", "text/tab-separated-values", b"?label\n"),
+        ("application/json", "application/sparql-results+json", b'"bindings"'),
+    ],
+)
+def test_select_results_in_every_format(
+    sparql: FlaskClient, accept: str, media_type: str, marker: bytes
+) -> None:
+    response = sparql.get(
+        "/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": accept}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert marker in response.data and b"Honduras" in response.data
+
+
+@pytest.mark.parametrize(
+    ("accept", "rdf_format"),
+    [
+        ("text/turtle", RdfFormat.TURTLE),
+        ("application/n-triples", RdfFormat.N_TRIPLES),
+        ("application/n-quads", RdfFormat.N_QUADS),
+        ("application/trig", RdfFormat.TRIG),
+        ("application/rdf+xml", RdfFormat.RDF_XML),
+        ("application/ld+json", RdfFormat.JSON_LD),
+    ],
+)
+def test_construct_results_in_every_rdf_format(
+    sparql: FlaskClient, accept: str, rdf_format: RdfFormat
+) -> None:
+    response = sparql.get(
+        "/sparql", query_string={"query": CONSTRUCT_ALL}, headers={"Accept": accept}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == accept
+    assert len(parse_bytes(response.data, rdf_format, None, BASE)) == 3
+
+
+def test_format_parameter_wins_and_unknown_formats_get_406(sparql: FlaskClient) -> None:
+    csv = sparql.get("/sparql", query_string={"query": SELECT_LABELS, "format": "csv"})
+    assert csv.mimetype == "text/csv"
+    refused = sparql.get(
+        "/sparql", query_string={"query": SELECT_LABELS}, headers={"Accept": "image/png"}
+    )
+    assert refused.status_code == 406
+    assert b"image/png" in refused.data
+    wrong_kind = sparql.get("/sparql", query_string={"query": CONSTRUCT_ALL, "format": "csv"})
+    assert wrong_kind.status_code == 406
+
+
+def test_ask_answers_a_boolean(sparql: FlaskClient) -> None:
+    response = sparql.get("/sparql", query_string={"query": "ASK { ?s ?p 'nothing' }"})
+    assert json.loads(response.data)["boolean"] is False
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status", "message"),
+    [
+        ({"method": "GET", "query_string": "query=ASK{}&query=ASK{}"}, 400, b"more than once"),
+        ({"method": "POST", "data": {"query": "ASK{}", "update": "CLEAR ALL"}}, 400, b"not both"),
+        ({"method": "POST", "data": {"other": "1"}}, 400, b"neither"),
+        ({"method": "GET", "query_string": {"update": "CLEAR ALL"}}, 405, b"POST"),
+        ({"method": "POST", "data": "ASK{}", "content_type": "text/plain"}, 415, b"text/plain"),
+        ({"method": "GET", "query_string": {"query": "SELECT * WHERE {\n ?s ?p }"}}, 400, b"2:"),
+        (
+            {"method": "GET", "query_string": {"default-graph-uri": G1}},
+            400,
+            b"without a 'query'",
+        ),
+        (
+            {
+                "method": "POST",
+                "data": "ASK{}",
+                "content_type": "application/sparql-query",
+                "query_string": {"query": "ASK{}"},
+            },
+            400,
+            b"cannot be combined",
+        ),
+        ({"method": "PUT", "data": "x"}, 405, b""),
+    ],
+)
+def test_protocol_errors_have_the_right_status_and_say_what_is_wrong(
+    sparql: FlaskClient, request_args: dict[str, object], status: int, message: bytes
+) -> None:
+    response = sparql.open("/sparql", **request_args)  # type: ignore[arg-type]
+    assert response.status_code == status, response.data
+    assert message in response.data
+
+
+def test_update_over_get_names_post_in_allow() -> None:
+    response = make_app().test_client().get("/sparql", query_string={"update": "CLEAR ALL"})
+    assert response.headers["Allow"] == "POST"
+
+
+def test_updates_need_writes_switched_on_and_the_token() -> None:
+    update = f"INSERT DATA {{ GRAPH <{G1}> {{ <urn:a> <urn:b> <urn:c> }} }}"
+    off = make_app().test_client().post("/sparql", data={"update": update})
+    assert off.status_code == 403
+    client = make_app(WRITE_TOKEN=TOKEN).test_client()
+    assert client.post("/sparql", data={"update": update}).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.post("/sparql", data={"update": update}, headers=wrong).status_code == 401
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    ask = "ASK { <urn:a> <urn:b> <urn:c> }"
+    assert json.loads(client.get("/sparql", query_string={"query": ask}).data)["boolean"] is False
+    direct = client.post(
+        "/sparql", data=update, content_type="application/sparql-update", headers=good
+    )
+    assert direct.status_code == 204
+    # The answer cached before the write must not survive it.
+    assert json.loads(client.get("/sparql", query_string={"query": ask}).data)["boolean"] is True
+    broken = client.post("/sparql", data={"update": "INSERT DATA {"}, headers=good)
+    assert broken.status_code == 400 and b"1:" in broken.data
+
+
+def test_result_size_limit_is_an_error_not_a_truncation() -> None:
+    client = make_app(MAX_RESULTS=2).test_client()
+    over = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
+    assert over.status_code == 413
+    assert b"max_results" in over.data
+    triples = client.get("/sparql", query_string={"query": CONSTRUCT_ALL})
+    assert triples.status_code == 413
+    within = client.get("/sparql", query_string={"query": SELECT_LABELS})
+    assert within.status_code == 200
+
+
+def test_request_body_limit_gives_413() -> None:
+    client = make_app(MAX_BODY=100).test_client()
+    response = client.post(
+        "/sparql", data="ASK {}" + " " * 200, content_type="application/sparql-query"
+    )
+    assert response.status_code == 413
+
+
+def test_result_cache_answers_repeats_and_can_be_switched_off() -> None:
+    client = make_app().test_client()
+    first = client.get("/sparql", query_string={"query": SELECT_LABELS})
+    second = client.get("/sparql", query_string={"query": SELECT_LABELS})
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert first.data == second.data
+    uncached = make_app(RESULT_CACHE_MB=0).test_client()
+    uncached.get("/sparql", query_string={"query": SELECT_LABELS})
+    again = uncached.get("/sparql", query_string={"query": SELECT_LABELS})
+    assert again.headers["X-Cache"] == "miss"
+
+
+def test_cors_headers_and_preflight() -> None:
+    client = make_app(CORS_ORIGINS="https://a.example").test_client()
+    preflight = client.options(
+        "/sparql",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://a.example"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    other = client.get("/sparql?query=ASK{}", headers={"Origin": "https://b.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    off = make_app(CORS_ORIGINS="").test_client()
+    assert (
+        "Access-Control-Allow-Origin"
+        not in off.get("/sparql?query=ASK{}", headers={"Origin": "https://a.example"}).headers
+    )
+
+
+def test_health_and_metrics(sparql: FlaskClient) -> None:
+    assert sparql.get("/health").status_code == 200
+    sparql.get("/sparql", query_string={"query": SELECT_LABELS})
+    metrics = sparql.get("/metrics").data.decode()
+    assert 'kg_requests_total{route="/sparql",status="200"}' in metrics
+    empty = create_app({"TESTING": True, "STORE_HANDLE": memory_store()}).test_client()
+    assert empty.get("/health").status_code == 503

@@ -1,0 +1,216 @@
+"""SHACL-checked writes (graph.writes) and the protocol's update dataset (graph.update_dataset)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from graph.errors import BadRequest, NotFound, ShapeViolation
+from graph.namespaces import CANONICAL_BASE
+from graph.store import Store, dump_nquads, select_rows
+from graph.update_dataset import has_dataset_clause, with_protocol_dataset
+from graph.writes import (
+    Shapes,
+    add_to_graph,
+    checked_update,
+    delete_graph,
+    load_shapes,
+    validate_result,
+)
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+COUNTRIES = CANONICAL_BASE + "graph/reference-countries"
+NEWS = CANONICAL_BASE + "graph/alliance-news"
+NEW = CANONICAL_BASE + "graph/new"
+PREFIXES = """PREFIX ag: <https://w3id.org/alliance-graph/ontology#>
+PREFIX country: <https://w3id.org/alliance-graph/id/country/>
+PREFIX organization: <https://w3id.org/alliance-graph/id/organization/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+
+@pytest.fixture
+def shapes() -> Shapes:
+    return load_shapes(str(MINI), CANONICAL_BASE)
+
+
+def insert_country(slug: str, code: str, graph: str = NEW) -> str:
+    return PREFIXES + (
+        f"INSERT DATA {{ GRAPH <{graph}> {{ country:{slug} a ag:Country ; "
+        f'ag:iso3166Alpha2 "{code}" }} }}'
+    )
+
+
+def codes(store: Store) -> set[str]:
+    rows = select_rows(store, PREFIXES + "SELECT ?code WHERE { ?c ag:iso3166Alpha2 ?code }")
+    return {row["code"] for row in rows}
+
+
+def test_valid_insert_is_committed(writable: Store, shapes: Shapes) -> None:
+    checked_update(writable, insert_country("france", "FR"), shapes=shapes)
+    assert codes(writable) == {"HN", "FR"}
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        insert_country("france", "FRA"),
+        insert_country("france", "fr"),
+        # A second code breaks sh:maxCount 1.
+        PREFIXES + "INSERT DATA { GRAPH <" + NEW + '> { country:honduras ag:iso3166Alpha2 "HO" } }',
+        # A member that is not a described country breaks sh:class.
+        PREFIXES
+        + "INSERT DATA { GRAPH <"
+        + NEW
+        + "> { organization:weprotect ag:member country:atlantis } }",
+    ],
+)
+def test_insert_breaking_a_shape_is_refused_and_changes_nothing(
+    writable: Store, shapes: Shapes, update: str
+) -> None:
+    before = dump_nquads(writable)
+    with pytest.raises(ShapeViolation) as refused:
+        checked_update(writable, update, shapes=shapes)
+    assert refused.value.status == 422
+    assert refused.value.body is not None
+    assert b"sh:ValidationReport" in refused.value.body
+    assert dump_nquads(writable) == before
+
+
+def test_delete_of_a_required_property_is_refused(writable: Store, shapes: Shapes) -> None:
+    before = dump_nquads(writable)
+    update = PREFIXES + "DELETE WHERE { GRAPH ?g { organization:weprotect rdfs:label ?label } }"
+    with pytest.raises(ShapeViolation) as refused:
+        checked_update(writable, update, shapes=shapes)
+    assert "An alliance needs a label." in refused.value.detail
+    assert "organization/weprotect" in refused.value.detail
+    assert dump_nquads(writable) == before
+
+
+def test_delete_that_keeps_the_shapes_is_committed(writable: Store, shapes: Shapes) -> None:
+    checked_update(writable, insert_country("france", "FR"), shapes=shapes)
+    checked_update(
+        writable, PREFIXES + "DELETE WHERE { GRAPH ?g { country:france ?p ?o } }", shapes=shapes
+    )
+    assert codes(writable) == {"HN"}
+
+
+def test_update_syntax_error_names_line_and_column(writable: Store, shapes: Shapes) -> None:
+    before = dump_nquads(writable)
+    with pytest.raises(BadRequest, match=r"2:\d+"):
+        checked_update(writable, "INSERT DATA {\n  <http://a> <http://b> }", shapes=shapes)
+    assert dump_nquads(writable) == before
+
+
+def test_failing_operation_changes_nothing(writable: Store, shapes: Shapes) -> None:
+    """A request whose second operation fails leaves the first one unapplied too."""
+    before = dump_nquads(writable)
+    update = insert_country("france", "FR") + f" ;\nDROP GRAPH <{NEW}-missing>"
+    with pytest.raises(BadRequest, match="does not exist"):
+        checked_update(writable, update, shapes=shapes)
+    assert dump_nquads(writable) == before
+
+
+def test_using_graph_uri_sets_the_pattern_dataset(writable: Store, shapes: Shapes) -> None:
+    update = PREFIXES + (
+        f'INSERT {{ GRAPH <{NEW}> {{ ?c rdfs:comment "seen" }} }} WHERE {{ ?c a ag:Country }}'
+    )
+    checked_update(writable, update, using=[NEWS], shapes=shapes)
+    seen = PREFIXES + 'SELECT ?c WHERE { ?c rdfs:comment "seen" }'
+    assert select_rows(writable, seen) == []
+    checked_update(writable, update, using=[COUNTRIES], shapes=shapes)
+    assert select_rows(writable, seen) == [{"c": CANONICAL_BASE + "id/country/honduras"}]
+
+
+def test_using_named_graph_uri_limits_the_named_graphs(writable: Store, shapes: Shapes) -> None:
+    update = PREFIXES + (
+        f'INSERT {{ GRAPH <{NEW}> {{ ?c rdfs:comment "seen" }} }} '
+        "WHERE { GRAPH ?g { ?c a ag:Country } }"
+    )
+    checked_update(writable, update, using_named=[NEWS], shapes=shapes)
+    seen = PREFIXES + 'SELECT ?c WHERE { ?c rdfs:comment "seen" }'
+    assert select_rows(writable, seen) == []
+    checked_update(writable, update, using_named=[COUNTRIES], shapes=shapes)
+    assert len(select_rows(writable, seen)) == 1
+
+
+def test_using_parameters_with_using_in_the_text_is_400(writable: Store, shapes: Shapes) -> None:
+    update = f"DELETE {{ ?s ?p ?o }} USING <{NEWS}> WHERE {{ ?s ?p ?o }}"
+    with pytest.raises(BadRequest, match="USING or WITH"):
+        checked_update(writable, update, using=[COUNTRIES], shapes=shapes)
+    with_clause = f"WITH <{NEWS}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}"
+    with pytest.raises(BadRequest):
+        checked_update(writable, with_clause, using_named=[COUNTRIES], shapes=shapes)
+
+
+def test_delete_graph_of_missing_graph_is_not_found(writable: Store, shapes: Shapes) -> None:
+    with pytest.raises(NotFound):
+        delete_graph(writable, NEW, shapes=shapes)
+
+
+def test_concurrent_updates_keep_the_store_valid(writable: Store, shapes: Shapes) -> None:
+    refused: list[int] = []
+
+    def writer(number: int) -> None:
+        code = f"{chr(65 + number)}{chr(65 + number)}" + ("X" if number % 2 else "")
+        try:
+            checked_update(writable, insert_country(f"c{number}", code), shapes=shapes)
+        except ShapeViolation:
+            refused.append(number)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(refused) == [1, 3, 5, 7]
+    assert codes(writable) == {"HN", "AA", "CC", "EE", "GG"}
+    assert validate_result(writable, shapes).conforms
+
+
+def test_add_reports_whether_the_graph_was_created(writable: Store, shapes: Shapes) -> None:
+    assert add_to_graph(writable, NEW, [], shapes=shapes) is True
+    assert add_to_graph(writable, NEW, [], shapes=shapes) is False
+
+
+# --- rewriting the protocol's dataset into the update text -----------------------------------
+
+
+def test_using_clauses_go_before_each_modify_where() -> None:
+    update = (
+        "PREFIX ex: <http://ex/> # a comment with WHERE { in it\n"
+        'DELETE { ?s ex:p "WHERE }" } INSERT { ?s ex:q 1 } '
+        "WHERE { ?s ex:p ?o { SELECT ?s WHERE { ?s ?p ?o } } } ;\n"
+        "INSERT DATA { ex:a ex:b ex:c } ; delete where { ?a ?b ?c }"
+    )
+    rewritten = with_protocol_dataset(update, ["http://g1"], ["http://n"])
+    clauses = "USING <http://g1> USING NAMED <http://n>"
+    assert f"INSERT {{ ?s ex:q 1 }} {clauses} WHERE {{ ?s ex:p ?o {{ SELECT ?s WHERE" in rewritten
+    assert "INSERT DATA { ex:a ex:b ex:c } ;" in rewritten
+    assert rewritten.endswith(f"delete {{ ?a ?b ?c }} {clauses} WHERE {{ ?a ?b ?c }}")
+    assert rewritten.count("USING <http://g1>") == 2
+
+
+def test_no_parameters_leave_the_update_alone() -> None:
+    update = "WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    assert with_protocol_dataset(update) == update
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        ("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", True),
+        ("DELETE { ?s ?p ?o } using <http://g> WHERE { ?s ?p ?o }", True),
+        ('INSERT DATA { <http://a> <http://using> "WITH USING" }', False),
+        ("INSERT DATA { <http://a> <http://b> <http://c> } # USING", False),
+    ],
+)
+def test_dataset_clause_detection(update: str, expected: bool) -> None:
+    assert has_dataset_clause(update) is expected
+
+
+def test_invalid_using_iri_is_400() -> None:
+    with pytest.raises(BadRequest, match="not valid"):
+        with_protocol_dataset("DELETE WHERE { ?s ?p ?o }", ["not an iri"])
