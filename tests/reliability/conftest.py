@@ -32,6 +32,52 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 Figures = dict[str, Any]
 
+#: Known-bad RDF files: (suffix, content, what the error must say, as file:line:column where
+#: the parser knows it). Used on the command line and over HTTP.
+CORPUS: list[tuple[str, bytes, str]] = [
+    (".ttl", b"<a> <b> .", "bad.ttl:1:1"),
+    (
+        ".ttl",
+        b"@prefix ex: <http://example.org/> .\n\nex:a ex:b ex:c\nex:d ex:e ex:f .\n",
+        "bad.ttl:4:",
+    ),
+    (".ttl", b"\xff\xfe<http://a> <http://b> <http://c> .", "bad.ttl:1:1"),
+    (".ttl", b'<http://a> <http://b> "caf\xc3" .', "bad.ttl:1:"),
+    (".ttl", b'<http://a> <http://b> "\\uD800" .', "bad.ttl:1:24"),
+    (".ttl", b"<http://a b> <http://b> <http://c> .", "bad.ttl:1:1"),
+    (".ttl", b"<http://a> <http://b> <http://c> ;", "bad.ttl:1:"),
+    (".ttl", b"@prefix : <http://a/> .\n:a :b ( :c :d .\n", "bad.ttl:2:"),
+    (
+        ".ttl",
+        b"<http://a> <http://b> " + b"[ <http://b> " * 70000 + b"]" * 70000 + b" .",
+        "bad.ttl",
+    ),
+    (".ttl", b"\x00\x00\x00", "bad.ttl:1:1"),
+    (".nt", b"<http://a> <http://b> <http://c>\n", "bad.nt:2:1"),
+    (".nt", b"<http://a> <http://b> <http://c> <http://d> .\n", "bad.nt:1:"),
+    (".nt", b"_:a <http://b> 'single quotes' .\n", "bad.nt:1:"),
+    (".nq", b"<http://a> <http://b> <http://c> <http://g> <http://h> .\n", "bad.nq:1:"),
+    (".nq", b'<http://a> <http://b> "x"^^<bad iri> .\n', "bad.nq:1:"),
+    (".trig", b"<http://g> { <http://a> <http://b> <http://c> ", "bad.trig:1:"),
+    (".trig", b"GRAPH { }", "bad.trig:1:"),
+    (".jsonld", b"", "bad.jsonld:1:1"),
+    (".jsonld", b'{"@id": 5}', "bad.jsonld"),
+    (
+        ".jsonld",
+        b'{"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://a"}',
+        "bad.jsonld",
+    ),
+    (
+        ".jsonld",
+        b'{"@id": "http://a", "http://b": ' + b"[" * 70000 + b"]" * 70000 + b"}",
+        "bad.jsonld",
+    ),
+    (".jsonld", b'{"@id": "http://a", "http://b": "\xff"}', "bad.jsonld"),
+    (".rdf", b"<rdf:RDF", "bad.rdf"),
+    (".rdf", b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="nope"><x/></rdf:RDF>', "bad.rdf"),
+    (".rdf", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "bad.rdf"),
+]
+
 
 @pytest.fixture(scope="session")
 def figures() -> Iterator[Figures]:
