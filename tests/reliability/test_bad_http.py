@@ -32,6 +32,8 @@ BAD_QUERIES = [
     "SELECT * WHERE { FILTER(" + "(" * 20000 + "1" + ")" * 20000 + ") }",
     "ASK {" + "{" * (MAX_QUERY_NESTING + 1) + "}" * (MAX_QUERY_NESTING + 1) + "}",
     "SELECT * WHERE { ?s ?p ?o " + "?s ?p ?o . " * 20000,
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { " + "{" * 20000 + "}" * 20000 + " } }",
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
 ]
 BAD_UPDATES = [
     "INSERT DATA { <urn:a> <urn:b> }",
@@ -39,6 +41,7 @@ BAD_UPDATES = [
     "INSERT DATA {" + "{" * 5000 + "}" * 5000 + "}",
     "DROP GRAPH <urn:no-such-graph>",
     "LOAD <http://127.0.0.1:9/data.ttl>",
+    "LOAD <http://127.0.0.1:9/data.ttl> ; INSERT DATA {" + "{" * 20000 + "}" * 20000 + "}",
 ]
 
 
