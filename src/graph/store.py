@@ -8,9 +8,11 @@ rename, so a failed or killed build never touches the graph that is being served
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
+    Triple,
+    Variable,
 )
 
 from graph.namespaces import rebase
@@ -44,7 +48,11 @@ __all__ = [
     "RdfFormat",
     "RdfSyntaxError",
     "Store",
+    "Triple",
 ]
+
+#: A term a query variable can be bound to before evaluation.
+Term = NamedNode | BlankNode | Literal
 
 #: How many earlier generations to keep beside the current one (a server may still read them).
 KEEP_GENERATIONS = 1
@@ -213,17 +221,36 @@ class QuerySyntaxError(Exception):
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
-def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> QueryResult:
+def run_query(
+    store: Store,
+    text: str,
+    *,
+    union_default_graph: bool = True,
+    bindings: Mapping[str, Term] | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+
+    ``bindings`` fixes variables before evaluation (SEP-0007 substitution), so that an IRI from
+    a request never has to be pasted into query text. ``prefixes`` are declared for the query.
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
     True
+    >>> rows = run_query(store, "SELECT ?x { }", bindings={"x": NamedNode("http://e.org/a")})
+    >>> [row["x"].value for row in rows]
+    ['http://e.org/a']
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
+    substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
     try:
-        return store.query(text, use_default_graph_as_union=union_default_graph)
+        return store.query(
+            text,
+            use_default_graph_as_union=union_default_graph,
+            substitutions=substitutions,
+            prefixes=dict(prefixes) if prefixes else None,
+        )
     except SyntaxError as error:
         raise QuerySyntaxError(str(error)) from None
 
@@ -255,3 +282,90 @@ def select_rows(store: Store, text: str) -> list[dict[str, str]]:
         raise ValueError("select_rows needs a SELECT query")
     names = [v.value for v in result.variables]
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
+
+
+def serialize_triples(
+    triples: Iterable[Triple], media_type: str, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    r"""Serialize triples in the RDF format ``media_type`` names, with ``prefixes`` where it can.
+
+    >>> t = Triple(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"), Literal("1"))
+    >>> serialize_triples([t], "text/turtle", {"e": "http://e.org/"}).decode()
+    '@prefix e: <http://e.org/> .\ne:a e:p "1" .\n'
+
+    :raises ValueError: if the media type is not an RDF format.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None:
+        raise ValueError(f"{media_type} is not an RDF format")
+    return pyoxigraph.serialize(triples, format=rdf_format, prefixes=dict(prefixes or {})) or b""
+
+
+def dataset_format(media_type: str) -> RdfFormat:
+    """The RDF dataset format (N-Quads, TriG, JSON-LD) that ``media_type`` names.
+
+    :raises ValueError: for an unknown type or one that cannot hold named graphs.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None or not rdf_format.supports_datasets:
+        raise ValueError(f"{media_type} is not an RDF dataset format")
+    return rdf_format
+
+
+class _QueueWriter:
+    """A binary file-like object whose writes go into a bounded queue (a stream's producer)."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None], cancelled: threading.Event) -> None:
+        self.chunks = chunks
+        self.cancelled = cancelled
+
+    def write(self, data: bytes) -> int:
+        while not self.cancelled.is_set():
+            try:
+                self.chunks.put(bytes(data), timeout=0.5)
+                return len(data)
+            except queue.Full:
+                continue
+        raise OSError("the reader of the dump went away")
+
+    def flush(self) -> None:
+        """Nothing is buffered here."""
+
+
+def stream_dump(
+    store: Store, media_type: str, prefixes: Mapping[str, str] | None = None
+) -> Iterator[bytes]:
+    r"""Yield the whole dataset serialized by Oxigraph, chunk by chunk, in bounded memory.
+
+    Oxigraph writes into a queue from a thread while the caller reads; closing the iterator
+    early (a client that disconnects) stops the writer.
+
+    >>> s = memory_store([Quad(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"),
+    ...                        Literal("1"), NamedNode("http://e.org/g"))])
+    >>> b"".join(stream_dump(s, "application/n-quads")).decode()
+    '<http://e.org/a> <http://e.org/p> "1" <http://e.org/g> .\n'
+    """
+    rdf_format = dataset_format(media_type)
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+    cancelled = threading.Event()
+    failure: list[OSError] = []
+
+    def produce() -> None:
+        try:
+            store.dump(_QueueWriter(chunks, cancelled), rdf_format, prefixes=dict(prefixes or {}))
+        except OSError as error:
+            failure.append(error)
+        finally:
+            if not cancelled.is_set():
+                chunks.put(None)
+
+    writer = threading.Thread(target=produce, name="kg-dump", daemon=True)
+    writer.start()
+    try:
+        while (chunk := chunks.get()) is not None:
+            yield chunk
+    finally:
+        cancelled.set()
+        writer.join()
+    if failure:
+        raise failure[0]
