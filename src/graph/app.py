@@ -26,6 +26,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
+    from graph import web
+
+    web.init_app(app)
     return app
 
 

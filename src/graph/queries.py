@@ -92,3 +92,17 @@ SELECT ?graph ?term (SAMPLE(?type) AS ?termType) (SAMPLE(?label) AS ?termLabel) 
 
 #: The whole graph as triples (the default graph is the union of the named graphs).
 ALL_TRIPLES: Final = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+# --- Dataset description (graph.web.dataset).
+
+COUNT_ENTITIES: Final = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
+
+DISTINCT_PREDICATES: Final = "SELECT DISTINCT ?p WHERE { ?s ?p ?o } ORDER BY ?p"
+
+#: One instance each of a few classes readers start from (a country, an alliance, a source).
+EXAMPLE_RESOURCES: Final = """
+SELECT ?class (MIN(STR(?resource)) AS ?example) WHERE {
+  VALUES ?class { ag:Country ag:Alliance ag:Organization ag:SourceDocument ag:Agreement }
+  ?resource a ?class FILTER(isIRI(?resource))
+} GROUP BY ?class ORDER BY ?class
+"""

@@ -76,9 +76,12 @@ class Describer:
         return result
 
     def exists(self, iri: str) -> bool:
-        """True when ``iri`` is the subject or object of any statement."""
-        result = run_query(self.store, queries.RESOURCE_EXISTS, bindings={"resource": NamedNode(iri)})
-        return bool(result)
+        """True when ``iri`` (a valid IRI) is the subject or object of any statement."""
+        try:
+            resource = NamedNode(iri)
+        except ValueError:  # a space, a quote...: no statement can mention it
+            return False
+        return bool(run_query(self.store, queries.RESOURCE_EXISTS, bindings={"resource": resource}))
 
     def node(self, term: object, label: object = None) -> Node:
         """Turn an Oxigraph term (and an optional label term) into a page node."""

@@ -16,15 +16,24 @@ KINDS = (
 )
 
 
+def document_prefixes(base: str) -> dict[str, str]:
+    """Prefixes for documents about resources: the project's, with one per kind instead of id:.
+
+    >>> document_prefixes("https://w3id.org/alliance-graph/")["place"]
+    'https://w3id.org/alliance-graph/id/place/'
+    """
+    names = {name: iri for name, iri in prefixes(base).items() if name != "id"}
+    names.update({kind: f"{base}id/{kind}/" for kind in KINDS})
+    return names
+
+
 def context(base: str) -> dict[str, Any]:
     """The JSON-LD context served at ``/context.jsonld``: the project's prefixes and the kinds.
 
     >>> context("https://w3id.org/alliance-graph/")["@context"]["country"]
     'https://w3id.org/alliance-graph/id/country/'
     """
-    terms: dict[str, Any] = dict(prefixes(base))
-    terms.update({kind: f"{base}id/{kind}/" for kind in KINDS})
-    return {"@context": terms}
+    return {"@context": dict(document_prefixes(base))}
 
 
 def compact_nquads(nquads: bytes, base: str, context_url: str) -> bytes:

@@ -23,7 +23,7 @@ from graph.namespaces import graph_iri
 from graph.negotiate import FORMAT_ALIASES, choose
 from graph.store import NamedNode, QuerySolutions, QueryTriples, Triple, run_query, serialize_triples
 from graph.web.description import Describer, Description, group_statements
-from graph.web.jsonld import compact_nquads
+from graph.web.jsonld import compact_nquads, document_prefixes
 from graph.web.links import iri_candidates, local_path, prefixes
 
 bp = Blueprint("resource", __name__)
@@ -124,7 +124,7 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
         nquads = serialize_triples(triples(), "application/n-triples")
         body = compact_nquads(nquads, base(), url_for("resource.context_document", _external=True))
     else:
-        body = serialize_triples(triples(), media, prefixes(base()))
+        body = serialize_triples(triples(), media, document_prefixes(base()))
     response = Response(body, mimetype=media)
     if negotiated:
         response.headers["Vary"] = "Accept"
@@ -163,7 +163,7 @@ def render_page(iri: str, template: str) -> str:
     description = describer.describe(iri)
     terms: list[Description] = []
     if template == "ontology.html":
-        rows = run_query(get_store(), queries.GRAPH_SUBJECTS,
+        rows = run_query(get_store(), queries.GRAPH_SUBJECTS, prefixes=prefixes(base()),
                          bindings={"graph": NamedNode(graph_iri("ontology", base()))})
         assert isinstance(rows, QuerySolutions)
         terms = [describer.describe(row["term"].value) for row in rows
