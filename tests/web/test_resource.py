@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from graph.namespaces import CANONICAL_BASE
 from graph.web.links import local_path
 
-from .conftest import HONDURAS
+from ..conftest import HONDURAS
 
 AWKWARD = [
     CANONICAL_BASE + "id/place/caf%C3%A9%20central",
