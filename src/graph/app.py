@@ -19,7 +19,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``test_config`` may also carry ``STORE_HANDLE``: an already open store (tests use an
     in-memory one).
     """
-    app = Flask(__name__)
+    # Static files belong to graph.web (blueprint "web", served at /static).
+    app = Flask(__name__, static_folder=None)
     for name, value in settings.resolve().items():
         app.config[name.upper()] = value
     if test_config:
