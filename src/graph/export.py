@@ -24,11 +24,11 @@ from graph.store import (
     NamedNode,
     Quad,
     QueryTriples,
+    RdfFormat,
     Store,
     Triple,
     run_query,
     serialize_quads,
-    RdfFormat,
 )
 from graph.web.links import compact
 
@@ -93,7 +93,9 @@ def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
         source = node_id(subject)  # type: ignore[arg-type]
         graph.add_node(source)
         if isinstance(obj, Literal):
-            literals.setdefault(source, {}).setdefault(compact(predicate, base), []).append(obj.value)
+            literals.setdefault(source, {}).setdefault(compact(predicate, base), []).append(
+                obj.value
+            )
             if predicate in LABELS:
                 labels.setdefault(source, {}).setdefault(obj.language or "", obj.value)
         elif predicate == RDF + "type" and isinstance(obj, NamedNode):
@@ -101,13 +103,22 @@ def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
         else:
             target = node_id(obj)  # type: ignore[arg-type]
             graph.add_node(target)
-            graph.add_edge(source, target, label=compact(predicate, base), iri=predicate,
-                           **{"class": compact(predicate, base)})
+            graph.add_edge(
+                source,
+                target,
+                label=compact(predicate, base),
+                iri=predicate,
+                **{"class": compact(predicate, base)},
+            )
     for node, data in graph.nodes(data=True):
         data.update({key: " | ".join(values) for key, values in literals.get(node, {}).items()})
         found = labels.get(node, {})
-        data["label"] = found.get("en") or found.get("") or next(iter(found.values()), None) \
+        data["label"] = (
+            found.get("en")
+            or found.get("")
+            or next(iter(found.values()), None)
             or compact(node, base)
+        )
         data["iri"] = node
         data["class"] = _main_class(types.get(node, []))
     return graph
@@ -152,7 +163,7 @@ def _gexf(graph: nx.MultiDiGraph) -> bytes:
     meta = root.find(f"{{{GEXF_NS}}}meta")
     if meta is not None:
         ET.SubElement(meta, f"{{{GEXF_NS}}}description").text = str(graph.graph.get("name", ""))
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _dot(graph: nx.MultiDiGraph) -> bytes:

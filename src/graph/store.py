@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph
 from pyoxigraph import (
@@ -258,7 +259,9 @@ def run_query(
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
-    substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+    substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] = {
+        Variable(name): term for name, term in (bindings or {}).items()
+    }
     try:
         return store.query(
             text,
@@ -367,7 +370,8 @@ def stream_dump(
 
     def produce() -> None:
         try:
-            store.dump(_QueueWriter(chunks, cancelled), rdf_format, prefixes=dict(prefixes or {}))
+            writer = cast(IO[bytes], _QueueWriter(chunks, cancelled))
+            store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
         except OSError as error:
             failure.append(error)
         finally:

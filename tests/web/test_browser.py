@@ -20,8 +20,15 @@ from ..conftest import WEB, skip_or_fail
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -32,8 +39,11 @@ def fixture_sparql() -> Blueprint:
     @bp.route("/sparql", methods=["GET", "POST"])
     def sparql() -> Response:
         result = run_query(get_store(), request.values["query"])
-        offered = (["text/turtle"] if isinstance(result, QueryTriples)
-                   else ["application/sparql-results+json"])
+        offered = (
+            ["text/turtle"]
+            if isinstance(result, QueryTriples)
+            else ["application/sparql-results+json"]
+        )
         media = choose(request.headers.get("Accept"), offered, request.values.get("format"))
         return Response(serialize_results(result, media), mimetype=media)
 
@@ -112,5 +122,6 @@ def test_explorer_reads_a_cytoscape_export(page: object, server: str) -> None:
           const data = await (await fetch('/export/cytoscape')).json();
           const cy = window.cytoscape({ headless: true, elements: data.elements });
           return [cy.nodes().length, cy.edges().length];
-        }""")
+        }"""
+    )
     assert count[0] > 10 and count[1] > 5

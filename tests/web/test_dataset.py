@@ -27,15 +27,25 @@ def test_dcat_description(web_client: FlaskClient, web_store: Path) -> None:
     assert response.headers["Content-Location"] == "/dataset.ttl"
     graph = Graph().parse(data=response.data, format="turtle")
     assert (DATASET, RDF.type, DCAT.Dataset) in graph
-    assert (DATASET, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")) in graph
+    assert (
+        DATASET,
+        DCTERMS.license,
+        URIRef("https://creativecommons.org/licenses/by/4.0/"),
+    ) in graph
     assert graph.value(DATASET, DCTERMS.publisher) is not None
     assert graph.value(DATASET, VOID.triples).toPython() == quad_count(web_store)  # type: ignore[union-attr]
-    downloads = {str(graph.value(d, DCAT.downloadURL)) for d in graph.objects(DATASET, DCAT.distribution)}
-    assert {"http://localhost/dumps/alliance-graph." + s for s in ("nq", "trig", "jsonld")} <= downloads
+    downloads = {
+        str(graph.value(d, DCAT.downloadURL)) for d in graph.objects(DATASET, DCAT.distribution)
+    }
+    assert {
+        "http://localhost/dumps/alliance-graph." + s for s in ("nq", "trig", "jsonld")
+    } <= downloads
     services = list(graph.subjects(DCAT.endpointURL, URIRef("http://localhost/sparql")))
     assert services
     assert URIRef(CANONICAL_BASE + "ontology#") in set(graph.objects(DATASET, VOID.vocabulary))
-    assert URIRef(CANONICAL_BASE + "id/country/honduras") in set(graph.objects(DATASET, VOID.exampleResource))
+    assert URIRef(CANONICAL_BASE + "id/country/honduras") in set(
+        graph.objects(DATASET, VOID.exampleResource)
+    )
     assert (DATASET, DCTERMS.title, Literal("Alliance Graph", lang="en")) in graph
 
 
@@ -46,7 +56,9 @@ def test_dcat_in_json_ld_and_html(web_client: FlaskClient) -> None:
     assert "/dumps/alliance-graph.nq" in page and "CC BY 4.0" in page
 
 
-@pytest.mark.parametrize(("suffix", "fmt"), [("nq", "nquads"), ("trig", "trig"), ("jsonld", "json-ld")])
+@pytest.mark.parametrize(
+    ("suffix", "fmt"), [("nq", "nquads"), ("trig", "trig"), ("jsonld", "json-ld")]
+)
 def test_dumps_hold_every_quad_in_its_graph(
     web_client: FlaskClient, web_store: Path, suffix: str, fmt: str
 ) -> None:

@@ -42,8 +42,11 @@ def test_turtle_describes_the_resource(web_client: FlaskClient) -> None:
     assert response.mimetype == "text/turtle"
     graph = Graph().parse(data=response.data, format="turtle")
     subject = URIRef(HONDURAS)
-    assert (subject, URIRef("http://www.w3.org/2002/07/owl#sameAs"),
-            URIRef("http://www.wikidata.org/entity/Q783")) in graph
+    assert (
+        subject,
+        URIRef("http://www.w3.org/2002/07/owl#sameAs"),
+        URIRef("http://www.wikidata.org/entity/Q783"),
+    ) in graph
     # what points to it is in its document too
     assert (URIRef(CANONICAL_BASE + "id/organization/weprotect"), None, subject) in graph
 
@@ -84,10 +87,18 @@ def test_html_page_shows_labels_types_links_sources_and_identifiers(
     response = get_followed(web_client, "/id/country/honduras", "text/html")
     page = response.data.decode()
     assert response.status_code == 200
-    for text in ("Гондурас", ">ru<", ">es<", "Member state", "Country",
-                 'href="http://www.wikidata.org/entity/Q783"',
-                 "https://www.iso.org/obp/ui/#iso:code:3166:HN",
-                 "WePROTECT Global Alliance", "Honduras joins the alliance", "line 3"):
+    for text in (
+        "Гондурас",
+        ">ru<",
+        ">es<",
+        "Member state",
+        "Country",
+        'href="http://www.wikidata.org/entity/Q783"',
+        "https://www.iso.org/obp/ui/#iso:code:3166:HN",
+        "WePROTECT Global Alliance",
+        "Honduras joins the alliance",
+        "line 3",
+    ):
         assert text in page, text
     # links under the base stay on this server
     assert 'href="/id/organization/weprotect"' in page

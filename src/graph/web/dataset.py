@@ -84,7 +84,9 @@ def dcat_triples(base: str, counts: Figures) -> list[Triple]:
     dataset = NamedNode(base + "dataset")
     out: list[Triple] = []
 
-    def add(subject: NamedNode | BlankNode, predicate: str, obj: NamedNode | BlankNode | Literal) -> None:
+    def add(
+        subject: NamedNode | BlankNode, predicate: str, obj: NamedNode | BlankNode | Literal
+    ) -> None:
         out.append(Triple(subject, NamedNode(predicate), obj))
 
     def number(value: int) -> Literal:
@@ -119,8 +121,11 @@ def dcat_triples(base: str, counts: Figures) -> list[Triple]:
         add(distribution, RDF + "type", NamedNode(DCAT + "Distribution"))
         add(distribution, DCTERMS + "title", Literal(f"Dump in {name}", language="en"))
         add(distribution, DCAT + "downloadURL", dump)
-        add(distribution, DCAT + "mediaType",
-            NamedNode("https://www.iana.org/assignments/media-types/" + media))
+        add(
+            distribution,
+            DCAT + "mediaType",
+            NamedNode("https://www.iana.org/assignments/media-types/" + media),
+        )
         add(distribution, DCTERMS + "license", NamedNode(LICENCE))
     distribution, service = BlankNode("sparql"), BlankNode("service")
     add(dataset, DCAT + "distribution", distribution)
@@ -142,15 +147,23 @@ def dataset(suffix: str | None = None) -> Response:
     aliases = {"html": "text/html", "ttl": "text/turtle", "jsonld": "application/ld+json"}
     if suffix is not None and suffix not in aliases:
         raise NotFound(f"no dataset description with suffix .{suffix}")
-    media = aliases[suffix] if suffix else choose(
-        request.headers.get("Accept"), OFFERED, request.args.get("format"))
+    media = (
+        aliases[suffix]
+        if suffix
+        else choose(request.headers.get("Accept"), OFFERED, request.args.get("format"))
+    )
     base = str(current_app.config["BASE_IRI"])
     counts = figures(base)
     if media == "text/html":
         body: bytes | str = render_template(
-            "dataset.html", figures=counts, dumps=DUMPS, licence=LICENCE,
-            title=TITLE, description=DESCRIPTION,
-            examples=[(iri, local_path(iri, base) or iri) for iri in counts.examples])
+            "dataset.html",
+            figures=counts,
+            dumps=DUMPS,
+            licence=LICENCE,
+            title=TITLE,
+            description=DESCRIPTION,
+            examples=[(iri, local_path(iri, base) or iri) for iri in counts.examples],
+        )
     elif media == "application/ld+json":
         nt = serialize_triples(dcat_triples(base, counts), "application/n-triples")
         body = compact_nquads(nt, base, url_for("resource.context_document", _external=True))

@@ -87,7 +87,11 @@ class Describer:
         """Turn an Oxigraph term (and an optional label term) into a page node."""
         if isinstance(term, Literal):
             return Node(
-                term.value, term.value, None, "literal", term.language or "",
+                term.value,
+                term.value,
+                None,
+                "literal",
+                term.language or "",
                 "" if term.language else compact(term.datatype.value, self.base),
             )
         if isinstance(term, BlankNode):
@@ -112,11 +116,13 @@ class Describer:
             )
         for row in self._select(queries.RESOURCE_PASSAGES, iri):
             document = row["document"]
-            description.passages.append((
-                self.node(row["passage"]),
-                row["line"].value if row["line"] is not None else "",
-                self.node(document, row["title"]) if document is not None else None,
-            ))
+            description.passages.append(
+                (
+                    self.node(row["passage"]),
+                    row["line"].value if row["line"] is not None else "",
+                    self.node(document, row["title"]) if document is not None else None,
+                )
+            )
         return description
 
     def _graph_sources(self, iri: str) -> dict[str, Node]:
@@ -125,18 +131,23 @@ class Describer:
             found.setdefault(row["graph"].value, self.node(row["document"], row["title"]))
         return found
 
-    def _add_statement(self, description: Description, row: object, sources: dict[str, Node]) -> None:
+    def _add_statement(
+        self, description: Description, row: object, sources: dict[str, Node]
+    ) -> None:
         prop, value, graph = row["property"], row["value"], row["graph"]  # type: ignore[index]
         node = self.node(value, row["valueLabel"])  # type: ignore[index]
         if prop.value in LABEL_PROPERTIES and isinstance(value, Literal):
             description.labels.append((value.language or "", value.value))
-        if prop.value == RDF + "type":
-            if node not in description.types:
-                description.types.append(node)
+        if prop.value == RDF + "type" and node not in description.types:
+            description.types.append(node)
         if prop.value == OWL + "sameAs" and value.value.startswith(WIKIDATA):
-            description.external.append(Node(value.value, "Wikidata " + value.value.rsplit("/")[-1], value.value))
+            description.external.append(
+                Node(value.value, "Wikidata " + value.value.rsplit("/")[-1], value.value)
+            )
         if prop.value.endswith(ISO_CODE_PROPERTIES) and isinstance(value, Literal):
-            description.external.append(Node(value.value, "ISO 3166-1 " + value.value, ISO_OBP + value.value))
+            description.external.append(
+                Node(value.value, "ISO 3166-1 " + value.value, ISO_OBP + value.value)
+            )
         description.statements.append(
             Statement(self.node(prop), node, self.node(graph), sources.get(graph.value))
         )

@@ -12,7 +12,9 @@ from graph.web.links import prefixes
 
 bp = Blueprint("editor", __name__)
 
-DEFAULT_BODY = "SELECT ?resource ?label WHERE {\n  ?resource a ag:Country ; skos:prefLabel ?label .\n} LIMIT 25"
+DEFAULT_BODY = """SELECT ?resource ?label WHERE {
+  ?resource a ag:Country ; skos:prefLabel ?label .
+} LIMIT 25"""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,12 @@ def export_view(name: str) -> Response:
     if name not in FORMATS:
         raise NotFound(f"no export format {name!r}; available: {', '.join(FORMATS)}")
     try:
-        body = export(get_store(), name, str(current_app.config["BASE_IRI"]),
-                      request.args.get("query") or None)
+        body = export(
+            get_store(),
+            name,
+            str(current_app.config["BASE_IRI"]),
+            request.args.get("query") or None,
+        )
     except (ExportError, QuerySyntaxError) as error:
         raise BadRequest(str(error)) from None
     response = Response(body, mimetype=FORMATS[name].media_type)

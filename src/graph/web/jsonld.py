@@ -11,8 +11,22 @@ from graph.web.links import prefixes
 
 #: Kinds of resources under ``{base}id/``; each gets a prefix in the context ("country:honduras").
 KINDS = (
-    "country", "organization", "person", "post", "membership", "commitment", "agreement",
-    "grant", "amount", "programme", "project", "event", "place", "statistic", "source", "passage",
+    "country",
+    "organization",
+    "person",
+    "post",
+    "membership",
+    "commitment",
+    "agreement",
+    "grant",
+    "amount",
+    "programme",
+    "project",
+    "event",
+    "place",
+    "statistic",
+    "source",
+    "passage",
 )
 
 

@@ -12,16 +12,34 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from graph import queries
 from graph.app import get_store
 from graph.errors import NotFound
 from graph.namespaces import graph_iri
-from graph.negotiate import FORMAT_ALIASES, choose
-from graph.store import NamedNode, QuerySolutions, QueryTriples, Triple, run_query, serialize_triples
+from graph.negotiate import choose
+from graph.store import (
+    NamedNode,
+    QuerySolutions,
+    QueryTriples,
+    Triple,
+    run_query,
+    serialize_triples,
+)
 from graph.web.description import Describer, Description, group_statements
 from graph.web.jsonld import compact_nquads, document_prefixes
 from graph.web.links import iri_candidates, local_path, prefixes
@@ -71,7 +89,7 @@ def split_suffix(path: str) -> tuple[str, str | None]:
 
 
 @bp.get("/id/<path:rest>")
-def thing(rest: str) -> Response:
+def thing(rest: str) -> WerkzeugResponse:
     """The thing: 303 See Other to the variant of its document the client accepts."""
     iri = find_resource("id/" + rest)
     media = choose(request.headers.get("Accept"), list(REPRESENTATIONS), request.args.get("format"))
@@ -104,20 +122,21 @@ def ontology(suffix: str | None = None) -> Response:
 
 
 @bp.get("/context.jsonld")
-def context_document() -> Response:
+def context_document() -> WerkzeugResponse:
     """The JSON-LD context every JSON-LD document of this server refers to."""
     from graph.web.jsonld import context
 
-    response = current_app.json.response(context(base()))
-    response.mimetype = "application/ld+json"
-    return response
+    return Response(json.dumps(context(base()), indent=2), mimetype="application/ld+json")
 
 
 def represent(iri: str, media: str | None, triples: Any, template: str) -> Response:
     """Answer with the document of ``iri`` in ``media`` (or the type Accept picks)."""
     negotiated = media is None
     if media is None:
-        media = choose(request.headers.get("Accept"), list(REPRESENTATIONS), request.args.get("format"))
+        media = choose(
+            request.headers.get("Accept"), list(REPRESENTATIONS), request.args.get("format")
+        )
+    body: bytes | str
     if media == "text/html":
         body = render_page(iri, template)
     elif media == "application/ld+json":
@@ -129,10 +148,16 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
     if negotiated:
         response.headers["Vary"] = "Accept"
         path = request.path.rstrip("/")
-        response.headers["Content-Location"] = f"{request.script_root}{path}.{REPRESENTATIONS[media]}"
+        response.headers["Content-Location"] = (
+            f"{request.script_root}{path}.{REPRESENTATIONS[media]}"
+        )
     for other, suffix in REPRESENTATIONS.items():
-        response.headers.add("Link", f'<{local_path(iri, base()) or ""}>; rel="describes"'
-                             if other == media else f'<{_variant(suffix)}>; rel="alternate"; type="{other}"')
+        response.headers.add(
+            "Link",
+            f'<{local_path(iri, base()) or ""}>; rel="describes"'
+            if other == media
+            else f'<{_variant(suffix)}>; rel="alternate"; type="{other}"',
+        )
     return response
 
 
@@ -143,16 +168,23 @@ def _variant(suffix: str) -> str:
 
 def description_triples(iri: str) -> list[Triple]:
     """The triples of a resource's linked-data document."""
-    result = run_query(get_store(), queries.RESOURCE_DESCRIPTION,
-                       bindings={"resource": NamedNode(iri)}, prefixes=prefixes(base()))
+    result = run_query(
+        get_store(),
+        queries.RESOURCE_DESCRIPTION,
+        bindings={"resource": NamedNode(iri)},
+        prefixes=prefixes(base()),
+    )
     assert isinstance(result, QueryTriples)
     return list(result)
 
 
 def ontology_triples() -> list[Triple]:
     """The triples of the ontology's named graph."""
-    result = run_query(get_store(), queries.GRAPH_CONTENT,
-                       bindings={"graph": NamedNode(graph_iri("ontology", base()))})
+    result = run_query(
+        get_store(),
+        queries.GRAPH_CONTENT,
+        bindings={"graph": NamedNode(graph_iri("ontology", base()))},
+    )
     assert isinstance(result, QueryTriples)
     return list(result)
 
@@ -163,11 +195,14 @@ def render_page(iri: str, template: str) -> str:
     description = describer.describe(iri)
     terms: list[Description] = []
     if template == "ontology.html":
-        rows = run_query(get_store(), queries.GRAPH_SUBJECTS, prefixes=prefixes(base()),
-                         bindings={"graph": NamedNode(graph_iri("ontology", base()))})
+        rows = run_query(
+            get_store(),
+            queries.GRAPH_SUBJECTS,
+            prefixes=prefixes(base()),
+            bindings={"graph": NamedNode(graph_iri("ontology", base()))},
+        )
         assert isinstance(rows, QuerySolutions)
-        terms = [describer.describe(row["term"].value) for row in rows
-                 if row["term"].value != iri]
+        terms = [describer.describe(row["term"].value) for row in rows if row["term"].value != iri]
     return render_template(
         template,
         description=description,
@@ -181,18 +216,38 @@ def render_page(iri: str, template: str) -> str:
 def neighbourhood(description: Description) -> list[dict[str, Any]]:
     """Cytoscape.js elements: the resource, what it links to and what links to it."""
     centre = description.resource
-    nodes = {centre.value: {"data": {"id": centre.value, "label": description.title,
-                                     "href": centre.href, "centre": True}}}
+    nodes = {
+        centre.value: {
+            "data": {
+                "id": centre.value,
+                "label": description.title,
+                "href": centre.href,
+                "centre": True,
+            }
+        }
+    }
     edges: list[dict[str, Any]] = []
-    links = [(centre, s.property, s.value) for s in description.statements
-             if s.value.kind == "iri" and s.property.text != "rdf:type"]
+    links = [
+        (centre, s.property, s.value)
+        for s in description.statements
+        if s.value.kind == "iri" and s.property.text != "rdf:type"
+    ]
     links += [(subject, prop, centre) for subject, prop in description.inverse]
     for source, prop, target in links[:60]:
         for node in (source, target):
-            nodes.setdefault(node.value, {"data": {"id": node.value, "label": node.text,
-                                                   "href": node.href}})
-        edges.append({"data": {"id": f"e{len(edges)}", "source": source.value,
-                               "target": target.value, "label": prop.text}})
+            nodes.setdefault(
+                node.value, {"data": {"id": node.value, "label": node.text, "href": node.href}}
+            )
+        edges.append(
+            {
+                "data": {
+                    "id": f"e{len(edges)}",
+                    "source": source.value,
+                    "target": target.value,
+                    "label": prop.text,
+                }
+            }
+        )
     return list(nodes.values()) + edges
 
 
