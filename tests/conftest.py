@@ -20,6 +20,8 @@ from graph.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
+WEB = Path(__file__).parent / "fixtures" / "web"
+HONDURAS = CANONICAL_BASE + "id/country/honduras"
 
 
 def require_all() -> bool:
@@ -128,3 +130,25 @@ def data_graph() -> rdflib.Graph:
     for path in [*REFERENCE_FILES, *SOURCE_FILES]:
         graph.parse(path)
     return graph
+
+
+@pytest.fixture(scope="session")
+def web_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web fixture project's graph, built once."""
+    path = tmp_path_factory.mktemp("web") / "store"
+    build(WEB, path, CANONICAL_BASE)
+    return path
+
+
+@pytest.fixture
+def web_app(web_store: Path) -> Flask:
+    """The application over the web fixture graph, read-only, with its example queries."""
+    return create_app({
+        "TESTING": True, "STORE": str(web_store), "WRITE_TOKEN": "", "PROJECT_DIR": str(WEB),
+    })
+
+
+@pytest.fixture
+def web_client(web_app: Flask) -> FlaskClient:
+    """A test client for ``web_app``."""
+    return web_app.test_client()

@@ -19,7 +19,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``test_config`` may also carry ``STORE_HANDLE``: an already open store (tests use an
     in-memory one).
     """
-    app = Flask(__name__)
+    # Static files belong to graph.web (blueprint "web", served at /static).
+    app = Flask(__name__, static_folder=None)
     for name, value in settings.resolve().items():
         app.config[name.upper()] = value
     if test_config:
@@ -27,13 +28,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
     # Imported here: these modules import get_store from this one.
-    from graph import description, endpoint, observe
+    from graph import description, endpoint, observe, web
     from graph.web import store as graph_store
 
     observe.init_app(app)
     endpoint.init_app(app)
     description.init_app(app)
     graph_store.init_app(app)
+    web.init_app(app)
     return app
 
 

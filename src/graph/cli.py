@@ -16,6 +16,8 @@ from rich.table import Table
 from graph import __version__, queries
 from graph.backup import BackupError, StoreBusy, backup, restore
 from graph.build import NoSourceFiles, ValidationFailed, build, validate_project
+from graph.export import FORMATS as EXPORT_FORMATS
+from graph.export import ExportError, export
 from graph.settings import BY_NAME
 from graph.sources import ParsedFile, SourceFile, discover, parse_sources
 from graph.store import (
@@ -325,6 +327,46 @@ def serve_command(
         fail(f"cannot build the store to serve: {error}")
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    required=True,
+    help="gexf (Gephi), graphml, cytoscape (Cytoscape JSON), dot (Graphviz), or an RDF format.",
+)
+@click.option(
+    "--query",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CONSTRUCT query (.rq) whose result is exported instead of the whole graph.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (written whole or not at all); default: standard output.",
+)
+@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("base_iri")
+def export_command(
+    fmt: str, query_file: Path | None, out: Path | None, store: Path, base_iri: str
+) -> None:
+    """Export the graph (or a CONSTRUCT's result) for Gephi, Cytoscape, Graphviz or RDF tools."""
+    query = query_file.read_text(encoding="utf-8") if query_file else None
+    try:
+        body = export(open_store(store, read_only=True), fmt, base_iri, query)
+    except (QuerySyntaxError, FileNotFoundError, ExportError) as error:
+        fail(str(error))
+        return
+    if out is None:
+        click.echo(body, nl=False)
+        return
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(body)
+    partial.replace(out)
+    err.print(f"Wrote {len(body)} bytes of {fmt} to {out}", highlight=False)
 
 
 def main() -> None:

@@ -8,10 +8,13 @@ rename, so a failed or killed build never touches the graph that is being served
 from __future__ import annotations
 
 import itertools
+import queue
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph
 from pyoxigraph import (
@@ -26,6 +29,8 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
+    Triple,
+    Variable,
 )
 
 from graph.generations import discard_generation, new_generation, publish_generation
@@ -44,10 +49,14 @@ __all__ = [
     "RdfFormat",
     "RdfSyntaxError",
     "Store",
+    "Triple",
     "discard_generation",
     "new_generation",
     "publish_generation",
 ]
+
+#: A term a query variable can be bound to before evaluation.
+Term = NamedNode | BlankNode | Literal
 
 
 @dataclass(frozen=True)
@@ -209,13 +218,28 @@ class QuerySyntaxError(Exception):
         """
         text = str(error)
         match = re.match(r"error at (\d+):(\d+): (.*)", text, re.DOTALL)
-        if match:
-            line, column, rest = match.groups()
-            return cls(f"at line {line}, column {column}: {rest}")
-        return cls(text)
+        if not match:
+            return cls(text)
+        line, column, rest = match.groups()
+        return cls(f"at line {line}, column {column}: {_shorten_expected(rest)}")
 
     def __str__(self) -> str:
         return f"SPARQL syntax error {self.message}"
+
+
+def _shorten_expected(message: str, keep: int = 8) -> str:
+    """Cut the parser's list of expected tokens (it can run to hundreds of characters).
+
+    >>> _shorten_expected('expected one of "a", "b", "c"', keep=2)
+    'expected one of "a", "b", ...'
+    """
+    prefix = "expected one of "
+    if not message.startswith(prefix):
+        return message
+    tokens = message[len(prefix) :].split(", ")
+    if len(tokens) <= keep:
+        return message
+    return prefix + ", ".join(tokens[:keep]) + ", ..."
 
 
 #: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
@@ -280,15 +304,22 @@ def run_query(
     union_default_graph: bool = True,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
+    bindings: Mapping[str, Term] | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
 
     ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
     ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
+    ``bindings`` fixes variables before evaluation (SEP-0007 substitution), so that an IRI from
+    a request never has to be pasted into query text. ``prefixes`` are declared for the query.
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
     True
+    >>> rows = run_query(store, "SELECT ?x { }", bindings={"x": NamedNode("http://e.org/a")})
+    >>> [row["x"].value for row in rows]
+    ['http://e.org/a']
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     """
@@ -301,6 +332,10 @@ def run_query(
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
     elif default_graphs:
         options["named_graphs"] = [NamedNode(iri) for iri in default_graphs]
+    if bindings:
+        options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
+    if prefixes:
+        options["prefixes"] = dict(prefixes)
     check_query_text(text)
     try:
         return store.query(text, **options)  # type: ignore[arg-type]
@@ -455,3 +490,91 @@ def rdf_format_of(media_type: str) -> RdfFormat | None:
 def rdf_format_of_extension(extension: str) -> RdfFormat | None:
     """The RDF format a file extension (without the dot) names, or None."""
     return RdfFormat.from_extension(extension)
+
+
+def serialize_triples(
+    triples: Iterable[Triple], media_type: str, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    r"""Serialize triples in the RDF format ``media_type`` names, with ``prefixes`` where it can.
+
+    >>> t = Triple(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"), Literal("1"))
+    >>> serialize_triples([t], "text/turtle", {"e": "http://e.org/"}).decode()
+    '@prefix e: <http://e.org/> .\ne:a e:p "1" .\n'
+
+    :raises ValueError: if the media type is not an RDF format.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None:
+        raise ValueError(f"{media_type} is not an RDF format")
+    return pyoxigraph.serialize(triples, format=rdf_format, prefixes=dict(prefixes or {})) or b""
+
+
+def dataset_format(media_type: str) -> RdfFormat:
+    """The RDF dataset format (N-Quads, TriG, JSON-LD) that ``media_type`` names.
+
+    :raises ValueError: for an unknown type or one that cannot hold named graphs.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None or not rdf_format.supports_datasets:
+        raise ValueError(f"{media_type} is not an RDF dataset format")
+    return rdf_format
+
+
+class _QueueWriter:
+    """A binary file-like object whose writes go into a bounded queue (a stream's producer)."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None], cancelled: threading.Event) -> None:
+        self.chunks = chunks
+        self.cancelled = cancelled
+
+    def write(self, data: bytes) -> int:
+        while not self.cancelled.is_set():
+            try:
+                self.chunks.put(bytes(data), timeout=0.5)
+                return len(data)
+            except queue.Full:
+                continue
+        raise OSError("the reader of the dump went away")
+
+    def flush(self) -> None:
+        """Nothing is buffered here."""
+
+
+def stream_dump(
+    store: Store, media_type: str, prefixes: Mapping[str, str] | None = None
+) -> Iterator[bytes]:
+    r"""Yield the whole dataset serialized by Oxigraph, chunk by chunk, in bounded memory.
+
+    Oxigraph writes into a queue from a thread while the caller reads; closing the iterator
+    early (a client that disconnects) stops the writer.
+
+    >>> s = memory_store([Quad(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"),
+    ...                        Literal("1"), NamedNode("http://e.org/g"))])
+    >>> b"".join(stream_dump(s, "application/n-quads")).decode()
+    '<http://e.org/a> <http://e.org/p> "1" <http://e.org/g> .\n'
+    """
+    rdf_format = dataset_format(media_type)
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+    cancelled = threading.Event()
+    failure: list[OSError] = []
+
+    def produce() -> None:
+        try:
+            writer = cast(IO[bytes], _QueueWriter(chunks, cancelled))
+            store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
+        except OSError as error:
+            failure.append(error)
+        finally:
+            if not cancelled.is_set():
+                chunks.put(None)
+
+    writer = threading.Thread(target=produce, name="kg-dump", daemon=True)
+    writer.start()
+    try:
+        while (chunk := chunks.get()) is not None:
+            yield chunk
+    finally:
+        cancelled.set()
+        writer.join()
+    if failure:
+        raise failure[0]

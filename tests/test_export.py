@@ -1,0 +1,137 @@
+"""Exports for graph tools read back with the same counts; GEXF is schema-valid."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+import pydot
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from lxml import etree
+from rdflib import Dataset
+
+from graph.cli import cli
+from graph.export import export, property_graph, select_triples
+from graph.namespaces import CANONICAL_BASE
+from graph.store import open_store, select_rows
+
+from .conftest import HONDURAS
+
+GEXF_XSD = Path(__file__).parent / "fixtures" / "schemas" / "gexf" / "1.2draft" / "gexf.xsd"
+GRAPH_FORMATS = ["gexf", "graphml", "cytoscape", "dot"]
+
+
+def read_back(name: str, body: bytes) -> nx.MultiDiGraph:
+    if name == "gexf":
+        return nx.read_gexf(io.BytesIO(body))
+    if name == "graphml":
+        return nx.read_graphml(io.BytesIO(body))
+    if name == "cytoscape":
+        return nx.cytoscape_graph(json.loads(body))
+    dot = pydot.graph_from_dot_data(body.decode())
+    assert dot
+    return nx.MultiDiGraph(nx.nx_pydot.from_pydot(dot[0]))
+
+
+@pytest.fixture
+def expected(web_store: Path) -> nx.MultiDiGraph:
+    store = open_store(web_store, read_only=True)
+    return property_graph(select_triples(store, None), CANONICAL_BASE)
+
+
+@pytest.mark.parametrize("name", GRAPH_FORMATS)
+def test_graph_exports_read_back_with_the_same_counts(
+    web_store: Path, expected: nx.MultiDiGraph, name: str
+) -> None:
+    body = export(open_store(web_store, read_only=True), name, CANONICAL_BASE)
+    graph = read_back(name, body)
+    assert graph.number_of_nodes() == expected.number_of_nodes() > 10
+    assert graph.number_of_edges() == expected.number_of_edges() > 5
+
+
+def test_literals_are_attributes_and_nodes_carry_label_class_iri(
+    expected: nx.MultiDiGraph,
+) -> None:
+    honduras = expected.nodes[HONDURAS]
+    assert honduras["label"] == "Honduras"
+    assert honduras["class"] == "ag:Country"
+    assert honduras["iri"] == HONDURAS
+    assert honduras["ag:iso3166Alpha2"] == "HN"
+    assert "HN" not in expected
+    edge = next(
+        iter(
+            expected.get_edge_data(CANONICAL_BASE + "id/organization/weprotect", HONDURAS).values()
+        )
+    )
+    assert edge["label"] == "ag:member" and edge["iri"].endswith("ontology#member")
+
+
+def test_gexf_validates_against_the_schema(web_store: Path) -> None:
+    if not GEXF_XSD.is_file():
+        pytest.fail(f"the GEXF schema is missing at {GEXF_XSD}")
+    schema = etree.XMLSchema(etree.parse(str(GEXF_XSD)))
+    body = export(open_store(web_store, read_only=True), "gexf", CANONICAL_BASE)
+    document = etree.fromstring(body)
+    assert schema.validate(document), schema.error_log
+
+
+@pytest.mark.parametrize("name", ["nquads", "trig", "jsonld"])
+def test_rdf_exports_hold_every_quad(web_store: Path, name: str) -> None:
+    store = open_store(web_store, read_only=True)
+    count = int(select_rows(store, "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")[0]["n"])
+    body = export(store, name, CANONICAL_BASE)
+    fmt = {"nquads": "nquads", "trig": "trig", "jsonld": "json-ld"}[name]
+    dataset = Dataset().parse(data=body, format=fmt)
+    assert len(dataset) == count
+
+
+def test_cli_export_of_a_construct_query(web_store: Path, tmp_path: Path) -> None:
+    query = Path(__file__).parent / "fixtures" / "web" / "queries" / "neighbourhood.rq"
+    out = tmp_path / "members.graphml"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--format",
+            "graphml",
+            "--query",
+            str(query),
+            "--out",
+            str(out),
+            "--store",
+            str(web_store),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    graph = nx.read_graphml(out)
+    assert HONDURAS in graph
+    assert graph.number_of_nodes() < 20
+
+
+def test_cli_export_refuses_a_select(web_store: Path, tmp_path: Path) -> None:
+    query = tmp_path / "select.rq"
+    query.write_text("SELECT * { ?s ?p ?o }")
+    result = CliRunner().invoke(
+        cli, ["export", "--format", "gexf", "--query", str(query), "--store", str(web_store)]
+    )
+    assert result.exit_code == 1
+    assert "CONSTRUCT" in result.output
+
+
+def test_http_export(web_client: FlaskClient) -> None:
+    response = web_client.get(
+        "/export/cytoscape",
+        query_string={
+            "query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s a ?place ; ?p ?o "
+            "FILTER(?place = <https://w3id.org/alliance-graph/ontology#Place>) }"
+        },
+    )
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert nx.cytoscape_graph(json.loads(response.data)).number_of_nodes() >= 3
+    assert web_client.get("/export/xlsx").status_code == 404
+    assert web_client.get("/export/gexf", query_string={"query": "CONSTRUCT {"}).status_code == 400

@@ -1,0 +1,127 @@
+"""The pages in a real browser: Debian's chromium driven by Playwright (no `playwright install`)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Blueprint, Flask, Response, request
+from werkzeug.serving import make_server
+
+from graph.app import create_app, get_store
+from graph.negotiate import choose
+from graph.store import QueryTriples, run_query, serialize_results
+
+from ..conftest import WEB, skip_or_fail
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def fixture_sparql() -> Blueprint:
+    """A minimal read-only /sparql for this test only, when the endpoint is not in the app."""
+    bp = Blueprint("fixture_sparql", __name__)
+
+    @bp.route("/sparql", methods=["GET", "POST"])
+    def sparql() -> Response:
+        result = run_query(get_store(), request.values["query"])
+        offered = (
+            ["text/turtle"]
+            if isinstance(result, QueryTriples)
+            else ["application/sparql-results+json"]
+        )
+        media = choose(request.headers.get("Accept"), offered, request.values.get("format"))
+        return Response(serialize_results(result, media), mimetype=media)
+
+    return bp
+
+
+@pytest.fixture
+def server(web_store: Path) -> Iterator[str]:
+    app: Flask = create_app({"STORE": str(web_store), "WRITE_TOKEN": "", "PROJECT_DIR": str(WEB)})
+    if not any(rule.rule == "/sparql" for rule in app.url_map.iter_rules()):
+        app.register_blueprint(fixture_sparql())
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        skip_or_fail("Debian's chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install playwright)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        yield tab
+        browser.close()
+        assert not errors, errors
+
+
+def test_example_query_shows_rows(page: object, server: str) -> None:
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    page.click("button.example >> nth=0")  # type: ignore[attr-defined]
+    rows = page.locator(".yasr table tbody tr")  # type: ignore[attr-defined]
+    rows.first.wait_for(timeout=15000)
+    assert rows.count() >= 2
+    assert "Honduras" in page.inner_text(".yasr")  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_resource_page_draws_its_neighbourhood(page: object, server: str) -> None:
+    page.goto(server + "/id/country/honduras")  # type: ignore[attr-defined]
+    assert page.url.endswith("/doc/country/honduras.html")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Honduras"  # type: ignore[attr-defined]
+    page.wait_for_function("window.kgCy && window.kgCy.nodes().length > 1")  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "resource.png"), full_page=True)  # type: ignore[attr-defined]
+    page.click("text=WePROTECT Global Alliance >> nth=0")  # type: ignore[attr-defined]
+    assert page.url.endswith("/doc/organization/weprotect.html")  # type: ignore[attr-defined]
+
+
+def test_explorer_draws_the_graph(page: object, server: str) -> None:
+    page.goto(server + "/explore")  # type: ignore[attr-defined]
+    page.wait_for_function("window.kgCy && window.kgCy.nodes().length > 0")  # type: ignore[attr-defined]
+    nodes = page.evaluate("window.kgCy.nodes().length")  # type: ignore[attr-defined]
+    assert nodes > 10
+    assert page.locator("#legend li").count() >= 3  # type: ignore[attr-defined]
+    page.fill("#search", "Honduras")  # type: ignore[attr-defined]
+    assert page.evaluate("window.kgCy.nodes('.match').length") >= 1  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_explorer_reads_a_cytoscape_export(page: object, server: str) -> None:
+    page.goto(server + "/explore")  # type: ignore[attr-defined]
+    count = page.evaluate(  # type: ignore[attr-defined]
+        """async () => {
+          const data = await (await fetch('/export/cytoscape')).json();
+          const cy = window.cytoscape({ headless: true, elements: data.elements });
+          return [cy.nodes().length, cy.edges().length];
+        }"""
+    )
+    assert count[0] > 10 and count[1] > 5
