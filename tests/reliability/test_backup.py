@@ -156,18 +156,19 @@ def test_restore_of_a_broken_dump_publishes_nothing(
     assert len(list(target.parent.iterdir())) == 1  # the half-loaded generation is gone
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["backup", "{tmp}/exists"], "already exists"),
-        (["backup", "{tmp}/no/such/folder/backup"], "is not an existing folder"),
-        (["backup", "{tmp}/b", "--store", "{tmp}/nothing"], "no store at"),
-        (["restore", "{tmp}/missing.nq"], "does not exist"),
-        (["restore", "{tmp}/exists"], "is not a store backup"),
-        (["restore", "/etc/passwd"], "a backup is a store directory or a .nq, .trig file"),
-        (["restore", "{tmp}/../../../../etc"], "is not a store backup"),
-    ],
-)
+#: (arguments, what the error must say); {tmp} is a fresh folder holding a folder "exists".
+BAD_ARGUMENTS: list[tuple[list[str], str]] = [
+    (["backup", "{tmp}/exists"], "already exists"),
+    (["backup", "{tmp}/no/such/folder/backup"], "is not an existing folder"),
+    (["backup", "{tmp}/b", "--store", "{tmp}/nothing"], "no store at"),
+    (["restore", "{tmp}/missing.nq"], "does not exist"),
+    (["restore", "{tmp}/exists"], "is not a store backup"),
+    (["restore", "/etc/passwd"], "a backup is a store directory or a .nq, .trig file"),
+    (["restore", "{tmp}/../../../../etc"], "is not a store backup"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_ARGUMENTS)
 def test_backup_and_restore_reject_bad_arguments_clearly(
     shared: Path, tmp_path: Path, args: list[str], message: str, figures: Figures
 ) -> None:

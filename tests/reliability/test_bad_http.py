@@ -14,6 +14,8 @@ from tests.reliability.conftest import CORPUS, Figures, add
 from graph.namespaces import CANONICAL_BASE
 from graph.store import MAX_QUERY_NESTING, Store, dump_nquads
 
+#: Hypothesis examples of random request bodies.
+RANDOM_BODIES = 60
 AUTH = {"Authorization": "Bearer t0ken"}
 NEW_GRAPH = CANONICAL_BASE + "graph/new"
 MEDIA_TYPES = {
@@ -95,7 +97,9 @@ def test_bad_update_is_a_4xx_and_writes_nothing(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=RANDOM_BODIES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     body=st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode()),

@@ -34,6 +34,7 @@ FORMATS = (".ttl", ".nt", ".nq", ".trig", ".jsonld", ".rdf")
 #: Hypothesis examples: mutated documents parsed, and built with ``kg build``.
 PARSE_EXAMPLES = 300
 BUILD_EXAMPLES = 25
+UNICODE_EXAMPLES = 100
 
 
 @dataclass
@@ -297,7 +298,7 @@ def test_building_with_a_mutated_file_publishes_it_whole_or_refuses_it_cleanly(
     assert_unchanged(project)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=UNICODE_EXAMPLES, deadline=None)
 @given(text=st.text())
 def test_any_unicode_literal_round_trips_through_a_file(
     text: str, tmp_path_factory: pytest.TempPathFactory, figures: Figures

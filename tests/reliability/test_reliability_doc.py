@@ -1,0 +1,69 @@
+"""docs/reliability.md may not claim more tries than the tests make.
+
+The doc's figures table (``| `key` | number |``) is written from test-artifacts/reliability.json
+after a run; this test recomputes, from the test modules' own constants, how many crash points
+and inputs a run tries, and fails if the doc states a larger number or leaves a figure out.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.reliability import (
+    test_backup,
+    test_bad_http,
+    test_bad_input,
+    test_build_crash,
+    test_write_crash,
+)
+from tests.reliability.conftest import CORPUS, ROOT
+
+DOC = ROOT / "docs" / "reliability.md"
+ROW = re.compile(r"^\|\s*`(?P<key>[a-z0-9_]+)`\s*\|\s*(?P<value>[\d.]+)\s*\|", re.MULTILINE)
+
+
+def planned_tries() -> dict[str, int]:
+    """How many crash points and inputs one run of the reliability tests tries, by figure."""
+    return {
+        "build_crash_points": test_build_crash.CRASH_POINTS,
+        "write_crash_points": test_write_crash.ROUNDS,
+        "bad_inputs_tried": test_bad_input.planned_bad_inputs(),
+        "mutated_documents_tried": test_bad_input.PARSE_EXAMPLES + test_bad_input.BUILD_EXAMPLES,
+        "odd_unicode_literals_tried": test_bad_input.UNICODE_EXAMPLES,
+        "bad_backup_arguments_tried": len(test_backup.BAD_ARGUMENTS),
+        "http_bad_requests_tried": len(CORPUS)
+        + len(test_bad_http.BAD_QUERIES)
+        + len(test_bad_http.BAD_UPDATES),
+        "http_random_bodies_tried": test_bad_http.RANDOM_BODIES,
+    }
+
+
+def stated(doc: Path) -> dict[str, float]:
+    return {m["key"]: float(m["value"]) for m in ROW.finditer(doc.read_text(encoding="utf-8"))}
+
+
+def test_the_doc_claims_no_more_tries_than_the_tests_make() -> None:
+    figures = stated(DOC)
+    for key, planned in planned_tries().items():
+        assert key in figures, f"docs/reliability.md does not state {key}"
+        assert figures[key] <= planned, f"the doc says {key} = {figures[key]}, tests try {planned}"
+
+
+def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
+    figures = stated(DOC)
+    for key in (
+        "build_crash_data_lost",
+        "write_crash_lost_writes",
+        "write_crash_partial_writes",
+        "bad_input_tracebacks_seen",
+        "http_5xx_seen",
+    ):
+        assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
+
+
+def test_the_doc_check_catches_an_inflated_claim(tmp_path: Path) -> None:
+    inflated = tmp_path / "reliability.md"
+    planned = planned_tries()["bad_inputs_tried"]
+    inflated.write_text(f"| `bad_inputs_tried` | {planned + 1} |\n", encoding="utf-8")
+    assert stated(inflated)["bad_inputs_tried"] > planned
