@@ -24,7 +24,7 @@ from tests.reliability.conftest import (
 
 #: Kill points tried per run (KG_CRASH_POINTS raises it for a longer campaign).
 CRASH_POINTS = int(os.environ.get("KG_CRASH_POINTS", "24"))
-ENTITIES = 4000
+ENTITIES = 8000
 SEED = 20240601
 
 
