@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph
 from pyoxigraph import (
@@ -30,6 +31,9 @@ from pyoxigraph import (
 )
 
 from graph.namespaces import rebase
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
 
 __all__ = [
     "BlankNode",
@@ -137,11 +141,29 @@ def memory_store(quads: Iterable[Quad] = ()) -> Store:
     return store
 
 
-def open_store(path: Path, *, read_only: bool = False) -> Store:
-    """Open the store published at ``path`` (following its generation link).
+def is_remote(location: str | Path) -> bool:
+    """True when a store setting names an external SPARQL store (an http(s) URL), not a path.
 
-    :raises FileNotFoundError: if nothing has been built at ``path``.
+    >>> is_remote("http://127.0.0.1:7878"), is_remote("var/store")
+    (True, False)
     """
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(
+    location: str | Path, *, read_only: bool = False, options: Mapping[str, Any] | None = None
+) -> Store | RemoteStore:
+    """Open the store published at ``location``: a path, or the URL of an external SPARQL store.
+
+    ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
+
+    :raises FileNotFoundError: if nothing has been built at a local ``location``.
+    """
+    if is_remote(location):
+        from graph.remote import RemoteStore
+
+        return RemoteStore.from_settings(str(location), options, read_only=read_only)
+    path = Path(location)
     if not path.exists():
         raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
     real = str(path.resolve())
@@ -213,7 +235,9 @@ class QuerySyntaxError(Exception):
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
-def run_query(store: Store, text: str, *, union_default_graph: bool = True) -> QueryResult:
+def run_query(
+    store: Store | RemoteStore, text: str, *, union_default_graph: bool = True
+) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
 
     >>> store = memory_store()
@@ -244,7 +268,7 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     return result.serialize(format=results_format) or b""
 
 
-def select_rows(store: Store, text: str) -> list[dict[str, str]]:
+def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
     """Run a SELECT query and return its rows as plain strings (unbound variables left out).
 
     >>> select_rows(memory_store(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
@@ -255,3 +279,79 @@ def select_rows(store: Store, text: str) -> list[dict[str, str]]:
         raise ValueError("select_rows needs a SELECT query")
     names = [v.value for v in result.variables]
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
+
+
+# Helpers for graph.remote: turning an external store's HTTP answers into pyoxigraph's own
+# result objects, so code written against the embedded store cannot tell the difference.
+
+
+def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:
+    """Parse SPARQL results (JSON, XML or TSV) into pyoxigraph's QuerySolutions or QueryBoolean.
+
+    >>> bool(solutions_from_bytes(b'{"head":{},"boolean":true}', "application/sparql-results+json"))
+    True
+
+    :raises ValueError: if the media type is not a SPARQL results format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = QueryResultsFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not a SPARQL results format")
+    return pyoxigraph.parse_query_results(data, format=fmt)
+
+
+def triples_from_bytes(data: bytes, media_type: str) -> QueryTriples:
+    """Parse an RDF graph (a CONSTRUCT or DESCRIBE answer) into pyoxigraph's QueryTriples.
+
+    QueryTriples cannot be built directly, so the triples go through an in-memory store and a
+    ``CONSTRUCT WHERE`` that keeps blank nodes (only template blank nodes are renamed).
+
+    :raises ValueError: if the media type is not an RDF format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not an RDF format")
+    store = Store()
+    store.extend(pyoxigraph.parse(data, format=fmt))
+    result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert isinstance(result, QueryTriples)
+    return result
+
+
+def quads_from_solutions(
+    solutions: QuerySolutions, graph: NamedNode | DefaultGraph | None
+) -> Iterator[Quad]:
+    """Turn ``?s ?p ?o ?g`` solutions into quads (``graph`` when ``?g`` is not selected)."""
+    for row in solutions:
+        name = row["g"] if graph is None else graph
+        yield Quad(row["s"], row["p"], row["o"], name if name is not None else DefaultGraph())
+
+
+def sparql_term(term: NamedNode | BlankNode | Literal | DefaultGraph) -> str:
+    """A term in SPARQL syntax (N-Triples syntax is a subset of it).
+
+    >>> sparql_term(Literal("a \\"b\\"", language="en"))
+    '"a \\\\"b\\\\""@en'
+    """
+    if isinstance(term, BlankNode | DefaultGraph):
+        raise ValueError(f"{term} cannot be sent to a remote store as a pattern term")
+    return str(term)
+
+
+def ntriples(quads: Iterable[Quad]) -> bytes:
+    """The triples of ``quads`` as N-Triples (also valid Turtle), for Graph Store PUT."""
+    return serialize_quads(quads, RdfFormat.N_TRIPLES)
+
+
+def quads_data(quads: Iterable[Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA: N-Quads lines grouped under GRAPH blocks."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        key = "" if isinstance(quad.graph_name, DefaultGraph) else str(quad.graph_name)
+        by_graph.setdefault(key, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    parts = []
+    for graph, lines in by_graph.items():
+        body = "\n".join(lines)
+        parts.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
+    return "\n".join(parts)
