@@ -156,7 +156,8 @@ class RemoteStore:
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         if RdfFormat.from_media_type(media_type) is not None:
             return triples_from_bytes(response.content, media_type)
-        return solutions_from_bytes(response.content, media_type)
+        result = solutions_from_bytes(response.content, media_type)
+        return _ask_answer(result) if form == "ASK" else result
 
     def _dataset(
         self,
@@ -287,9 +288,9 @@ class RemoteStore:
         self._graphs = None
 
     def extend(self, quads: Iterable[Quad]) -> None:
-        """Add quads with INSERT DATA, in chunks."""
+        """Add quads with INSERT DATA, in chunks (blank nodes are joined within a chunk only)."""
         for chunk in _chunks(quads, INSERT_CHUNK):
-            self.update(f"INSERT DATA {{\n{quads_data(chunk)}\n}}")
+            self.update(insert_data(chunk))
 
     def add(self, quad: Quad) -> None:
         """Add one quad."""
@@ -336,13 +337,10 @@ class RemoteStore:
             )
             self._graphs = None
             return
-        has_blank = any(
-            isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads
-        )
-        size = len(quads) if has_blank else INSERT_CHUNK
+        size = len(quads) if _has_blank_node(quads) else INSERT_CHUNK
         self.remove_graph(graph_name)
         for chunk in _chunks(quads, max(size, 1)):
-            self.update(f"INSERT DATA {{\n{quads_data(chunk)}\n}}")
+            self.update(insert_data(chunk))
 
     def _writable(self) -> None:
         if self.read_only:
@@ -357,6 +355,32 @@ def bound_for(s: str, p: str, o: str) -> str:
     """
     terms = ((s, "s"), (p, "p"), (o, "o"))
     return " ".join(f"BIND({term} AS ?{name})" for term, name in terms if term[0] != "?")
+
+
+def insert_data(quads: Sequence[Quad]) -> str:
+    """An update adding ``quads``.
+
+    Quads with blank nodes go in an ``INSERT {} WHERE {}`` template (one solution, so the blank
+    nodes stay joined): Virtuoso 7 refuses blank nodes in INSERT DATA.
+    """
+    data = quads_data(quads)
+    if _has_blank_node(quads):
+        return f"INSERT {{\n{data}\n}} WHERE {{ }}"
+    return f"INSERT DATA {{\n{data}\n}}"
+
+
+def _has_blank_node(quads: Sequence[Quad]) -> bool:
+    return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
+
+
+def _ask_answer(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean:
+    """Virtuoso 7.2 answers ASK with one row binding ``__ASK_RETVAL`` to 1 (or no row)."""
+    if isinstance(result, QueryBoolean):
+        return result
+    rows = [row["__ASK_RETVAL"] for row in result]
+    found = any(value is not None and value.value == "1" for value in rows)
+    payload = b'{"head":{},"boolean":%s}' % (b"true" if found else b"false")
+    return solutions_from_bytes(payload, "application/sparql-results+json")
 
 
 def _string(value: str) -> str:
