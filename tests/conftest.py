@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import rdflib
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from graph.app import create_app
 from graph.build import build
 from graph.namespaces import CANONICAL_BASE
+from graph.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -63,3 +65,36 @@ def client(app: Flask) -> FlaskClient:
 def runner() -> CliRunner:
     """A runner for the ``kg`` command line."""
     return CliRunner()
+
+
+# --- The project's content files, for the shape and competency tests -------------------------
+
+GRAPH_BASE = CANONICAL_BASE + "graph/"
+ONTOLOGY = ROOT / "ontology" / "alliance.ttl"
+SHAPES = ROOT / "shapes" / "alliance-shapes.ttl"
+SOURCE_FILES = sorted((ROOT / "data" / "sources").glob("*.ttl"))
+REFERENCE_FILES = sorted((ROOT / "data" / "reference").glob("*.ttl"))
+
+
+@pytest.fixture(scope="session")
+def content_store(project_store: Path) -> Store:
+    """The built store, as `kg build` leaves it (competency questions run against it)."""
+    return open_store(project_store, read_only=True)
+
+
+@pytest.fixture(scope="session")
+def ontology_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def shapes_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(SHAPES)
+
+
+@pytest.fixture(scope="session")
+def data_graph() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in [*REFERENCE_FILES, *SOURCE_FILES]:
+        graph.parse(path)
+    return graph

@@ -201,7 +201,7 @@ def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
         fail(str(error))
         return
     if isinstance(result, QueryTriples):
-        click.echo(serialize_results(result, "text/turtle").decode(), nl=False)
+        click.echo(serialize_results(result, "text/turtle"), nl=False)
     elif fmt == "table" and isinstance(result, QuerySolutions):
         _print_table(result)
     elif fmt == "table" and isinstance(result, QueryBoolean):
@@ -213,7 +213,7 @@ def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
             "json": "application/sparql-results+json",
             "xml": "application/sparql-results+xml",
         }
-        click.echo(serialize_results(result, media[fmt]).decode(), nl=False)
+        click.echo(serialize_results(result, media[fmt]), nl=False)
 
 
 def _query_text(query: str) -> str:

@@ -8,6 +8,7 @@ rename, so a failed or killed build never touches the graph that is being served
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -224,9 +225,23 @@ def discard_generation(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class QuerySyntaxError(Exception):
-    """A SPARQL query or update that does not parse, with Oxigraph's line:column position."""
+    """A SPARQL query or update that does not parse, with the line and column where it breaks."""
 
     message: str
+
+    @classmethod
+    def from_oxigraph(cls, error: SyntaxError) -> QuerySyntaxError:
+        """Reword Oxigraph's ``error at L:C: ...`` as ``line L, column C: ...``.
+
+        >>> str(QuerySyntaxError.from_oxigraph(SyntaxError("error at 1:25: expected one of X")))
+        'SPARQL syntax error at line 1, column 25: expected one of X'
+        """
+        text = str(error)
+        match = re.match(r"error at (\d+):(\d+): (.*)", text, re.DOTALL)
+        if match:
+            line, column, rest = match.groups()
+            return cls(f"at line {line}, column {column}: {rest}")
+        return cls(text)
 
     def __str__(self) -> str:
         return f"SPARQL syntax error {self.message}"
@@ -249,7 +264,7 @@ def run_query(
     try:
         return store.query(text, use_default_graph_as_union=union_default_graph)
     except SyntaxError as error:
-        raise QuerySyntaxError(str(error)) from None
+        raise QuerySyntaxError.from_oxigraph(error) from None
 
 
 def serialize_results(result: QueryResult, media_type: str) -> bytes:

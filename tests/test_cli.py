@@ -1,0 +1,106 @@
+"""The kg command line: exit statuses and output of build, validate, query and stats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from graph.cli import cli
+
+from .conftest import MINI
+
+
+def test_build_then_stats_and_query(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    result = runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
+    assert result.exit_code == 0, result.output
+    stats = runner.invoke(cli, ["stats", "--json", "--store", store])
+    figures = json.loads(stats.output)
+    assert figures["graphs"] == 3
+    assert figures["classes"]["https://w3id.org/alliance-graph/ontology#Alliance"] == 1
+    query = (
+        "SELECT ?code WHERE { ?c <https://w3id.org/alliance-graph/ontology#iso3166Alpha2> ?code }"
+    )
+    # CSV lines end in CRLF as RFC 4180 says; TSV writes RDF terms (SPARQL 1.1 TSV results).
+    for fmt, expected in [("csv", b"code\r\nHN\r\n"), ("tsv", b'?code\n"HN"\n')]:
+        result = runner.invoke(cli, ["query", query, "--format", fmt, "--store", store])
+        assert result.stdout_bytes == expected
+    result = runner.invoke(cli, ["query", query, "--format", "json", "--store", store])
+    assert json.loads(result.output)["results"]["bindings"][0]["code"]["value"] == "HN"
+
+
+def test_query_from_file_and_table(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
+    rq = tmp_path / "labels.rq"
+    rq.write_text(
+        "# labels\nSELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    )
+    result = runner.invoke(cli, ["query", str(rq), "--store", store])
+    assert result.exit_code == 0
+    assert "WePROTECT Global Alliance" in result.output
+
+
+def test_query_syntax_error_is_located(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
+    result = runner.invoke(cli, ["query", "SELECT ?s WHERE { ?s ?p }", "--store", store])
+    assert result.exit_code == 1
+    assert "line 1, column 26" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_store_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["stats", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "kg build" in result.output
+
+
+def test_validate_exit_status_and_formats(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["validate", "--project-dir", str(MINI)]).exit_code == 0
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    bad = project / "data" / "reference" / "countries.ttl"
+    bad.write_text(bad.read_text().replace('"HN"', '"hn"'))
+    result = runner.invoke(cli, ["validate", "--project-dir", str(project), "--format", "json"])
+    assert result.exit_code == 1
+    [violation] = json.loads(result.output)["violations"]
+    assert violation["file"].endswith("countries.ttl")
+    assert violation["value"] == '"hn"'
+
+
+def test_validate_named_files_against_project_context(runner: CliRunner, tmp_path: Path) -> None:
+    extra = tmp_path / "new-source.ttl"
+    extra.write_text(
+        "@prefix ag: <https://w3id.org/alliance-graph/ontology#> .\n"
+        "<https://w3id.org/alliance-graph/id/organization/x> a ag:Alliance ;\n"
+        "    ag:member <https://w3id.org/alliance-graph/id/country/honduras> .\n"
+    )
+    result = runner.invoke(cli, ["validate", str(extra), "--project-dir", str(MINI)])
+    assert result.exit_code == 1
+    # Honduras is described in the project's reference data, so only the label is missing.
+    assert "new-source.ttl:2: Violation: An alliance needs a label." in result.output
+    assert "1 violation(s)." in result.output
+
+
+def test_turtle_syntax_error_in_validate(runner: CliRunner, tmp_path: Path) -> None:
+    extra = tmp_path / "broken.ttl"
+    extra.write_text(
+        '@prefix ag: <https://w3id.org/alliance-graph/ontology#> .\nag:x ag:y "open .\n'
+    )
+    result = runner.invoke(cli, ["validate", str(extra), "--project-dir", str(MINI)])
+    assert result.exit_code == 1
+    assert f"{extra}:2:" in result.output
+    assert "syntax error" in result.output
+
+
+def test_python_dash_m_graph_is_kg() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "graph", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "build" in done.stdout and "validate" in done.stdout

@@ -1,0 +1,52 @@
+"""The README documents every setting, command and route, and its CI command is the real one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from graph.cli import cli
+from graph.settings import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quickstart_command(name: str) -> str:
+    """The shell command in the README's ``<!-- quickstart:NAME -->`` block."""
+    match = re.search(rf"<!-- quickstart:{name} -->\s*```sh\n(.+?)\n```", README, re.DOTALL)
+    assert match, f"README has no quickstart:{name} block"
+    return match.group(1).strip()
+
+
+def test_settings_table_lists_every_setting() -> None:
+    table = README.split("<!-- settings-table -->", 1)[1].split("\n\n", 1)[0]
+    for setting in SETTINGS:
+        row = next((r for r in table.splitlines() if f"`{setting.option}`" in r), None)
+        assert row, f"README settings table misses {setting.option}"
+        assert f"`{setting.env}`" in row
+        assert setting.help in row
+
+
+def test_every_command_is_documented() -> None:
+    assert isinstance(cli, click.Group)
+    for name in cli.commands:
+        assert f"`kg {name}" in README, f"README does not document `kg {name}`"
+
+
+def test_every_route_is_documented(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith("/static"):
+            continue
+        documented = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        assert f"`{documented}`" in README, f"README does not document the route {documented}"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "quickstart:test" in ci
+    assert "KG_REQUIRE_ALL=1" in ci
+    assert quickstart_command("test").endswith("pytest")
