@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import MINI, skip_or_fail
+from conftest import MINI, ROOT, skip_or_fail
 from graph.app import create_app, get_store
 from graph.build import ValidationFailed, build
 from graph.cli import cli
 from graph.errors import Forbidden, QueryTimeout, StoreUnavailable
+from graph.namespaces import CANONICAL_BASE
 from graph.remote import RemoteStore
 from graph.remote_build import STAGING_PREFIX, build_remote
 from graph.store import (
@@ -309,3 +310,58 @@ def test_virtuoso_time_limit_is_a_timeout_not_partial_results(virtuoso_url: str)
     )
     with pytest.raises(QueryTimeout):
         store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+
+
+COMPETENCY_QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+
+#: Queries Virtuoso 7.2's engine answers differently (its bugs, not the adapter's).
+VIRTUOSO_DIVERGES = {
+    # `?e a/rdfs:subClassOf* ag:Event ; schema:location ?p` finds 1 event instead of 5: a
+    # zero-or-more path joined with a further triple pattern loses solutions in Virtuoso 7.2.
+    "07-events.rq",
+    # GROUP_CONCAT: Virtuoso returns a simple literal, and "" for a group with no value;
+    # Oxigraph keeps the values' common language tag and leaves such a group unbound.
+    "09-statistics.rq",
+}
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def project_remote(request: pytest.FixtureRequest) -> RemoteStore:
+    """The real project's graph on an external store, under the canonical base (built per test)."""
+    options = {"store_kind": request.param, "base_iri": CANONICAL_BASE}
+    if request.param == "virtuoso":
+        options |= {"store_user": "dba", "store_password": "dba"}
+    store = RemoteStore.from_settings(request.getfixturevalue(f"{request.param}_url"), options)
+    build_remote(ROOT, store, CANONICAL_BASE)
+    return store
+
+
+def test_competency_queries_answer_the_same_remotely(
+    project_remote: RemoteStore, content_store: Store
+) -> None:
+    for path in COMPETENCY_QUERIES:
+        text = path.read_text(encoding="utf-8")
+        expected = answer(content_store, text)
+        if project_remote.endpoints.kind == "virtuoso":
+            if path.name in VIRTUOSO_DIVERGES:
+                continue
+            expected = virtuoso_booleans(expected)
+        assert answer(project_remote, text) == expected, path.name
+
+
+XSD_BOOLEAN = "^^<http://www.w3.org/2001/XMLSchema#boolean>"
+
+
+def virtuoso_booleans(rows: object) -> object:
+    """Virtuoso 7 returns booleans computed in a query (EXISTS, comparisons) as 0/1 integers."""
+    integer = "^^<http://www.w3.org/2001/XMLSchema#integer>"
+    assert isinstance(rows, set)
+    return {
+        tuple(
+            (f'"1"{integer}' if cell.startswith('"true"') else f'"0"{integer}')
+            if cell.endswith(XSD_BOOLEAN)
+            else cell
+            for cell in row
+        )
+        for row in rows
+    }
