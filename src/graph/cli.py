@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,6 +15,8 @@ from rich.table import Table
 
 from graph import __version__, queries
 from graph.build import ValidationFailed, build, validate_project
+from graph.endpoints import KINDS
+from graph.errors import HttpError
 from graph.export import FORMATS as EXPORT_FORMATS
 from graph.export import ExportError, export
 from graph.settings import BY_NAME
@@ -26,12 +28,16 @@ from graph.store import (
     QueryTriples,
     RdfSyntaxError,
     Store,
+    is_remote,
     open_store,
     parse_file,
     run_query,
     select_rows,
     serialize_results,
 )
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -52,6 +58,11 @@ def setting_option(name: str, **extra: Any) -> Callable[[F], F]:
     }
     kwargs.update(extra)
     return click.option(setting.option, name, **kwargs)
+
+
+def store_kind_option(function: F) -> F:
+    """The --store-kind option: endpoint presets for an external store given by URL."""
+    return setting_option("store_kind", type=click.Choice(KINDS))(function)
 
 
 def progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:
@@ -79,16 +90,21 @@ def cli() -> None:
 
 
 @cli.command("build")
-@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("store")
+@store_kind_option
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
-def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
-    """Parse, validate and load the graph into the store at --store.
+def build_command(store: str, store_kind: str, project_dir: Path, base_iri: str) -> None:
+    """Parse, validate and load the graph into the store at --store (a path or a SPARQL URL).
 
-    The previous store stays in place unless every step succeeds.
+    The previous store (or the previous named graphs of an external store) stays in place
+    unless every step succeeds.
     """
+    if is_remote(store):
+        _build_remote(store, store_kind, project_dir, base_iri)
+        return
     try:
-        result = build(project_dir, store, base_iri, progress)
+        result = build(project_dir, Path(store), base_iri, progress)
     except RdfSyntaxError as error:
         fail(str(error))
     except ValidationFailed as failure:
@@ -98,6 +114,28 @@ def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
         err.print(
             f"Built {result.quads} quads in {result.graphs} named graphs from {result.files} files"
             f" into {store}",
+            highlight=False,
+        )
+
+
+def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None:
+    from graph.remote import RemoteStore
+    from graph.remote_build import build_remote
+
+    remote = RemoteStore.from_settings(url, {"store_kind": kind, "base_iri": base_iri})
+    try:
+        result = build_remote(project_dir, remote, base_iri, progress, progress)
+    except RdfSyntaxError as error:
+        fail(str(error))
+    except ValidationFailed as failure:
+        err.print(failure.report.to_text(), highlight=False, markup=False)
+        fail(f"{failure}; nothing was sent to {url}")
+    except (HttpError, SyntaxError) as error:
+        fail(f"{error}; the graphs published at {url} were left unchanged")
+    else:
+        err.print(
+            f"Published {result.quads} quads in {result.graphs} named graphs from"
+            f" {result.files} files to {url} (removed {result.removed} stale graphs)",
             highlight=False,
         )
 
@@ -153,13 +191,15 @@ def _parse_extra(path: Path, base: str) -> ParsedFile:
     show_default=True,
     help="Output for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle.",
 )
-@setting_option("store", type=click.Path(path_type=Path))
-def query_command(query: str, fmt: str, store: Path) -> None:
+@setting_option("store")
+@store_kind_option
+def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
     """Run QUERY (SPARQL text, or a path to a .rq file) against the store."""
     text = _query_text(query)
     try:
-        result = run_query(open_store(store, read_only=True), text)
-    except (QuerySyntaxError, FileNotFoundError) as error:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        result = run_query(handle, text)
+    except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
         fail(str(error))
         return
     if isinstance(result, QueryTriples):
@@ -205,15 +245,16 @@ def _cell(term: Any) -> str:
 
 @cli.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@setting_option("store", type=click.Path(path_type=Path))
-def stats_command(as_json: bool, store: Path) -> None:
+@setting_option("store")
+@store_kind_option
+def stats_command(as_json: bool, store: str, store_kind: str) -> None:
     """Count triples, named graphs and instances per class in the store."""
     try:
-        handle = open_store(store, read_only=True)
-    except FileNotFoundError as error:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        figures = stats(handle)
+    except (FileNotFoundError, HttpError) as error:
         fail(str(error))
         return
-    figures = stats(handle)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -224,7 +265,7 @@ def stats_command(as_json: bool, store: Path) -> None:
     out.print(table)
 
 
-def stats(handle: Store) -> dict[str, Any]:
+def stats(handle: Store | RemoteStore) -> dict[str, Any]:
     """Figures about a store: triples, graphs, triples per graph, instances per class."""
     return {
         "triples": int(select_rows(handle, queries.COUNT_TRIPLES)[0]["n"]),

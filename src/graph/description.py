@@ -66,12 +66,9 @@ def figures() -> dict[str, Any]:
             row: dict[str, Any] = {
                 k: int(v) for k, v in select_rows(store, queries.DATASET_FIGURES)[0].items()
             }
-            row.update(
-                {k: int(v) for k, v in select_rows(store, queries.DATASET_TYPES)[0].items()}
-            )
+            row.update({k: int(v) for k, v in select_rows(store, queries.DATASET_TYPES)[0].items()})
             row["graphs"] = {
-                r["graph"]: int(r["triples"])
-                for r in select_rows(store, queries.TRIPLES_PER_GRAPH)
+                r["graph"]: int(r["triples"]) for r in select_rows(store, queries.TRIPLES_PER_GRAPH)
             }
             _figures = row
         return _figures

@@ -47,7 +47,35 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("store", "var/store", "Path of the embedded Oxigraph store."),
+    Setting(
+        "store",
+        "var/store",
+        "Path of the embedded Oxigraph store, or the http(s) URL of an external SPARQL 1.1 store.",
+    ),
+    Setting(
+        "store_kind",
+        "auto",
+        "External store kind (auto, oxigraph, virtuoso, fuseki, generic): sets endpoint paths, "
+        "authentication and how the time limit is passed.",
+    ),
+    Setting("store_query_url", "", "SPARQL query endpoint of the external store (overrides kind)."),
+    Setting("store_update_url", "", "SPARQL update endpoint of the external store."),
+    Setting("store_gsp_url", "", "Graph Store Protocol endpoint of the external store."),
+    Setting(
+        "store_user", "", "User name for the external store (HTTP Basic, Digest for Virtuoso)."
+    ),
+    Setting("store_password", "", "Password for the external store; set it in the environment."),
+    Setting(
+        "store_authorization",
+        "",
+        "Authorization header sent to the external store as is (e.g. 'Bearer ...').",
+    ),
+    Setting(
+        "store_graph_ttl",
+        2.0,
+        "Seconds an instance caches the external store's list of the graph's named graphs.",
+        float,
+    ),
     Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
     Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
     Setting("host", "127.0.0.1", "Address the server binds to."),
