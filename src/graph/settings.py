@@ -50,6 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store", "var/store", "Path of the embedded Oxigraph store."),
     Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
     Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
+    Setting(
+        "engine",
+        "auto",
+        "SHACL engine: sparql (compiled queries in the store), pyshacl, or auto (sparql for data"
+        " over 5 MB, falling back to pyshacl for shapes it cannot compile).",
+    ),
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 5000, "Port the server listens on.", int),
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),

@@ -116,6 +116,8 @@ COMPONENT = {
 FOCUS_LEVEL = frozenset({"minCount", "maxCount", "hasValue", "uniqueLang"})
 
 
+#: Focus nodes per VALUES block when a check is restricted to some nodes.
+CHUNK_SIZE = 500
 #: Where :meth:`Check.restricted` puts ``VALUES ?focus``.
 FOCUS_MARK = "@FOCUS@"
 
