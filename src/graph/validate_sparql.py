@@ -101,7 +101,7 @@ def locate(
     store: Store, files: Sequence[SourceFile], base: str, nodes: set[str]
 ) -> dict[str, tuple[Path, int | None]]:
     """The file and first line that describe each of ``nodes`` (IRIs; blank nodes stay unknown)."""
-    iris = sorted(n for n in nodes if not n.startswith("_:"))
+    iris = sorted(n for n in nodes if not n.startswith(("_:", "\"")))
     by_graph = {source.graph(base): source for source in files}
     # N-Quads and TriG files name their own graphs; a node in such a graph is theirs.
     datasets = [s for s in files if s.path.suffix in DATASET_SUFFIXES]
@@ -165,4 +165,4 @@ def results_graph(violations: Sequence[Violation]) -> Graph:
 
 
 def _node(text: str) -> Node:
-    return Literal(text) if text.startswith("_:") else URIRef(text)
+    return Literal(text) if text.startswith(("_:", '"')) else URIRef(text)
