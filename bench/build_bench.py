@@ -25,7 +25,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "scale"
 
 
 def run(name: str, command: list[str], expect: int = 0) -> tuple[float, float]:
-    """Run ``command``; return (seconds, peak RSS in MiB) of it and its children."""
+    """Run ``command``; return (seconds, peak RSS in MiB) of it (printed at once too)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -34,6 +34,7 @@ def run(name: str, command: list[str], expect: int = 0) -> tuple[float, float]:
     stderr = process.stderr.read().decode() if process.stderr else ""
     if code != expect:
         sys.exit(f"{name} exited with {code}:\n{stderr[-2000:]}")
+    print(f"  {name}: {seconds:.2f} s, {usage.ru_maxrss / 1024:.0f} MiB", flush=True)
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -35,7 +35,9 @@ def validate_added(
     for source in added:
         bulk_load_file(work, source.path, source.graph(base), base)
     replaced = {source.graph(base) for source in added}
-    named = _iris(work, "SELECT DISTINCT ?n WHERE { { ?n ?p ?o } UNION { ?s ?p ?n } }")
+    # Only nodes the files describe can change another node's conformance: a node they merely
+    # point to gains no statement, so its referrers are left alone (hubs stay cheap).
+    named = _iris(work, "SELECT DISTINCT ?n WHERE { ?n ?p ?o }")
     linking = _linking(published, named, replaced)
     focus = sorted(named | linking)
     _copy_graph(published, work, graph_iri("ontology", base))
@@ -49,13 +51,12 @@ def validate_added(
 
 
 def added_nodes(store: Store, added: Sequence[SourceFile], base: str) -> set[str]:
-    """The IRIs the added files name, and the IRIs that link to them in other graphs."""
+    """The IRIs the added files describe, and the IRIs that link to them in other graphs."""
     nodes: set[str] = set()
     for source in added:
         nodes |= _iris(
             store,
-            f"SELECT DISTINCT ?n WHERE {{ GRAPH <{source.graph(base)}> {{ {{ ?n ?p ?o }}"
-            " UNION { ?s ?p ?n } } }",
+            f"SELECT DISTINCT ?n WHERE {{ GRAPH <{source.graph(base)}> {{ ?n ?p ?o }} }}",
         )
     return nodes | _linking(store, nodes, {s.graph(base) for s in added})
 
