@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,13 +15,14 @@ from rich.progress import track as rich_track
 from rich.table import Table
 
 from graph import __version__, queries
-from graph.build import ValidationFailed, build, validate_project
+from graph.build import ENGINES, ValidationFailed, build, choose_engine, validate_project
 from graph.endpoints import KINDS
 from graph.errors import HttpError
 from graph.export import FORMATS as EXPORT_FORMATS
 from graph.export import ExportError, export
 from graph.settings import BY_NAME
-from graph.sources import ParsedFile, SourceFile, discover, parse_sources
+from graph.shacl_sparql import UnsupportedShape
+from graph.sources import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
 from graph.store import (
     QueryBoolean,
     QuerySolutions,
@@ -28,6 +30,7 @@ from graph.store import (
     QueryTriples,
     RdfSyntaxError,
     Store,
+    bulk_load_file,
     is_remote,
     open_store,
     parse_file,
@@ -35,6 +38,9 @@ from graph.store import (
     select_rows,
     serialize_results,
 )
+from graph.validate import Report
+from graph.validate_added import added_nodes, validate_added
+from graph.validate_sparql import shapes_graph, validate_store
 
 if TYPE_CHECKING:
     from graph.remote import RemoteStore
@@ -94,7 +100,10 @@ def cli() -> None:
 @store_kind_option
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
-def build_command(store: str, store_kind: str, project_dir: Path, base_iri: str) -> None:
+@setting_option("engine", type=click.Choice(ENGINES))
+def build_command(
+    store: str, store_kind: str, project_dir: Path, base_iri: str, engine: str
+) -> None:
     """Parse, validate and load the graph into the store at --store (a path or a SPARQL URL).
 
     The previous store (or the previous named graphs of an external store) stays in place
@@ -104,8 +113,8 @@ def build_command(store: str, store_kind: str, project_dir: Path, base_iri: str)
         _build_remote(store, store_kind, project_dir, base_iri)
         return
     try:
-        result = build(project_dir, Path(store), base_iri, progress)
-    except RdfSyntaxError as error:
+        result = build(project_dir, Path(store), base_iri, progress, engine)
+    except (RdfSyntaxError, UnsupportedShape) as error:
         fail(str(error))
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False)
@@ -152,18 +161,37 @@ def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None
 )
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
-def validate_command(files: tuple[Path, ...], fmt: str, project_dir: Path, base_iri: str) -> None:
+@setting_option("engine", type=click.Choice(ENGINES))
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path),
+    help="With FILES: check them against this built store instead of the project's files.",
+)
+def validate_command(
+    files: tuple[Path, ...],
+    fmt: str,
+    project_dir: Path,
+    base_iri: str,
+    engine: str,
+    against: Path | None,
+) -> None:
     """Check the data (or FILES, with the project's data as context) against the shapes.
 
     Exits with status 1 if there is any violation or syntax error.
     """
+    sources = discover(project_dir)
+    added = [SourceFile(path, "data", data_graph_name(path)) for path in files]
     try:
-        parsed = parse_sources(discover(project_dir), base_iri, progress)
-        only = [_parse_extra(path, base_iri) for path in files] if files else None
-    except RdfSyntaxError as error:
+        chosen = "sparql" if against else choose_engine(engine, [*sources, *added])
+        if chosen == "sparql":
+            report = _validate_sparql(sources, added, base_iri, against)
+        else:
+            parsed = parse_sources(sources, base_iri, progress)
+            only = [_parse_extra(path, base_iri) for path in files] if files else None
+            report = validate_project(parsed, only)
+    except (RdfSyntaxError, UnsupportedShape, FileNotFoundError) as error:
         fail(str(error))
         return
-    report = validate_project(parsed, only)
     if fmt == "json":
         click.echo(report.to_json())
     elif fmt == "turtle":
@@ -173,9 +201,32 @@ def validate_command(files: tuple[Path, ...], fmt: str, project_dir: Path, base_
     sys.exit(0 if report.conforms else 1)
 
 
-def _parse_extra(path: Path, base: str) -> ParsedFile:
-    from graph.sources import data_graph_name
+def _validate_sparql(
+    sources: list[SourceFile], added: list[SourceFile], base: str, against: Path | None
+) -> Report:
+    """Validate with the compiled SPARQL checks, in a temporary store or against a built one."""
+    shapes = shapes_graph(s for s in sources if s.role == "shapes")
+    if against is not None:
+        built = open_store(against, read_only=True)
+        if not isinstance(built, Store):
+            raise click.UsageError("--against takes the path of an embedded store, not a URL")
+        return validate_added(built, added, shapes, base, progress)
+    replaced = {a.graph_name for a in added}
+    loaded = [s for s in sources if s.role != "shapes" and s.graph_name not in replaced]
+    data = [s for s in loaded if s.role == "data"] + added
+    with tempfile.TemporaryDirectory(prefix="kg-validate-") as directory:
+        store = Store(directory)
+        for source in progress([*loaded, *added], "Loading", len(loaded) + len(added)):
+            bulk_load_file(store, source.path, source.graph(base), base)
+        focus = None
+        if added:
+            focus = sorted(added_nodes(store, added, base))
+        report = validate_store(store, shapes, data, base, focus=focus, track=progress)
+        del store
+    return report
 
+
+def _parse_extra(path: Path, base: str) -> ParsedFile:
     source = SourceFile(path, "data", data_graph_name(path))
     quads, prefixes = parse_file(path, source.graph(base), base)
     return ParsedFile(source, quads, prefixes)

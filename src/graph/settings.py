@@ -78,6 +78,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
     Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
+    Setting(
+        "engine",
+        "auto",
+        "SHACL engine: sparql (compiled queries in the store), pyshacl, or auto (sparql for data"
+        " over 5 MB, falling back to pyshacl for shapes it cannot compile).",
+    ),
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 5000, "Port the server listens on.", int),
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
@@ -126,3 +132,28 @@ def resolve(
         else:
             values[setting.name] = setting.default
     return values
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from :data:`SETTINGS`.
+
+    Regenerate it with ``python -m graph.settings`` and paste it under ``<!-- settings-table -->``.
+    """
+    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        rows.append(
+            f"| `{setting.option}` | `{setting.env}` | {_shown_default(setting)} | {setting.help} |"
+        )
+    return "\n".join(rows)
+
+
+def _shown_default(setting: Setting) -> str:
+    if setting.name == "project_dir":
+        return "the clone"
+    if setting.default in ("", ()):
+        return "empty"
+    return f"`{setting.default}`"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -36,7 +36,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from graph.namespaces import rebase
+from graph.namespaces import CANONICAL_BASE, rebase
 
 if TYPE_CHECKING:
     from graph.remote import RemoteStore
@@ -630,3 +630,35 @@ def sparql_term(term: NamedNode | BlankNode | Literal | DefaultGraph) -> str:
 def ntriples(quads: Iterable[Quad]) -> bytes:
     """The triples of ``quads`` as N-Triples (also valid Turtle), for Graph Store PUT."""
     return serialize_quads(quads, RdfFormat.N_TRIPLES)
+
+
+def open_generation(directory: Path) -> Store:
+    """Open a new generation's store for writing (bulk loads, then validation queries)."""
+    return Store(str(directory))
+
+
+def bulk_load_file(store: Store, path: Path, graph: str, base: str) -> None:
+    """Stream one RDF file into ``store``, in ``graph`` (dataset formats keep their own graphs).
+
+    With the canonical base the file goes straight from disk into the store in Rust; another
+    base needs every IRI rewritten, which streams the quads through Python.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    fmt = rdf_format_for(path)
+    target = None if fmt.supports_datasets else NamedNode(graph)
+    try:
+        if base == CANONICAL_BASE:
+            store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        else:
+            parser = pyoxigraph.parse(path=str(path), format=fmt)
+            store.bulk_extend(_rebased(q, target or q.graph_name, base) for q in parser)
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(path), error.lineno, error.offset, error.msg) from None
+
+
+def finish_generation(store: Store) -> int:
+    """Flush and compact a loaded generation; return how many quads it holds."""
+    store.flush()
+    store.optimize()
+    return len(store)
