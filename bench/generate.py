@@ -163,7 +163,7 @@ def write_document(doc: Document) -> None:
     for index in range(PASSAGES_PER_DOCUMENT):
         passage = f"{ID}passage/{doc.slug}-line-{1 + 2 * index}"
         w.emit(g, passage, RDF_TYPE, iri(AG + "Passage"))
-        w.emit(g, passage, AG + "lineNumber", typed(str(1 + 2 * index), "positiveInteger"))
+        w.emit(g, passage, AG + "lineNumber", typed(str(1 + 2 * index), "integer"))
         w.emit(g, passage, DCTERMS + "isPartOf", iri(source))
 
     country = write_country(doc, n)

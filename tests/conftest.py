@@ -143,9 +143,14 @@ def web_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def web_app(web_store: Path) -> Flask:
     """The application over the web fixture graph, read-only, with its example queries."""
-    return create_app({
-        "TESTING": True, "STORE": str(web_store), "WRITE_TOKEN": "", "PROJECT_DIR": str(WEB),
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE": str(web_store),
+            "WRITE_TOKEN": "",
+            "PROJECT_DIR": str(WEB),
+        }
+    )
 
 
 @pytest.fixture

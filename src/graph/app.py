@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, request
 
@@ -57,7 +56,10 @@ def http_error_response(error: HttpError) -> Response:
 def get_store() -> Store:
     """The store of this process, opened on first use (after the server forked its workers).
 
-    Read-only unless writes are switched on with a token.
+    Read-only unless writes are switched on with a token. When the ``STORE`` setting is an
+    http(s) URL this is a :class:`graph.remote.RemoteStore`, which offers the part of
+    pyoxigraph.Store's API the application uses (the parity tests in tests/test_remote.py hold
+    it to that), so views are written once against ``Store``.
     """
     handle: Store | None = current_app.extensions.get("kg.store")
     if handle is None:
@@ -65,7 +67,11 @@ def get_store() -> Store:
         if handle is None:
             read_only = not current_app.config["WRITE_TOKEN"]
             try:
-                handle = open_store(Path(current_app.config["STORE"]), read_only=read_only)
+                options = {name.lower(): value for name, value in current_app.config.items()}
+                opened = open_store(
+                    current_app.config["STORE"], read_only=read_only, options=options
+                )
+                handle = cast(Store, opened)
             except (FileNotFoundError, OSError) as error:
                 raise StoreUnavailable(f"the store cannot be opened: {error}") from None
         current_app.extensions["kg.store"] = handle

@@ -97,7 +97,7 @@ def _fill(directory: Path, source: Path, kind: str) -> int:
     if kind == "dump":
         return load_dataset_file(directory, source)
     directory.rmdir()  # Store.backup makes the directory itself
-    store = open_store(source, read_only=True)
+    store = _open_local(source)
     _checkpoint(store, directory)
     return len(store)
 
@@ -114,7 +114,14 @@ def open_snapshot(path: Path) -> Store:
     pid = writer_pid(path)
     if pid is not None:
         raise StoreBusy(f"{path} is open for writing by process {pid}; stop it and try again")
-    return open_store(path, read_only=True)
+    return _open_local(path)
+
+
+def _open_local(path: Path) -> Store:
+    store = open_store(path, read_only=True)
+    if not isinstance(store, Store):  # open_store takes a Path here, never a URL
+        raise BackupError(f"{path} is not a local store")
+    return store
 
 
 class StoreBusy(Exception):

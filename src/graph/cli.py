@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,11 +16,21 @@ from rich.table import Table
 
 from graph import __version__, queries
 from graph.backup import BackupError, StoreBusy, backup, restore
-from graph.build import NoSourceFiles, ValidationFailed, build, validate_project
+from graph.build import (
+    ENGINES,
+    NoSourceFiles,
+    ValidationFailed,
+    build,
+    choose_engine,
+    validate_project,
+)
+from graph.endpoints import KINDS
+from graph.errors import HttpError
 from graph.export import FORMATS as EXPORT_FORMATS
 from graph.export import ExportError, export
 from graph.settings import BY_NAME
-from graph.sources import ParsedFile, SourceFile, discover, parse_sources
+from graph.shacl_sparql import UnsupportedShape
+from graph.sources import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
 from graph.store import (
     QueryBoolean,
     QuerySolutions,
@@ -27,12 +38,20 @@ from graph.store import (
     QueryTriples,
     RdfSyntaxError,
     Store,
+    bulk_load_file,
+    is_remote,
     open_store,
     parse_file,
     run_query,
     select_rows,
     serialize_results,
 )
+from graph.validate import Report
+from graph.validate_added import added_nodes, validate_added
+from graph.validate_sparql import shapes_graph, validate_store
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -53,6 +72,11 @@ def setting_option(name: str, **extra: Any) -> Callable[[F], F]:
     }
     kwargs.update(extra)
     return click.option(setting.option, name, **kwargs)
+
+
+def store_kind_option(function: F) -> F:
+    """The --store-kind option: endpoint presets for an external store given by URL."""
+    return setting_option("store_kind", type=click.Choice(KINDS))(function)
 
 
 def progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:
@@ -80,17 +104,25 @@ def cli() -> None:
 
 
 @cli.command("build")
-@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("store")
+@store_kind_option
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
-def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
-    """Parse, validate and load the graph into the store at --store.
+@setting_option("engine", type=click.Choice(ENGINES))
+def build_command(
+    store: str, store_kind: str, project_dir: Path, base_iri: str, engine: str
+) -> None:
+    """Parse, validate and load the graph into the store at --store (a path or a SPARQL URL).
 
-    The previous store stays in place unless every step succeeds.
+    The previous store (or the previous named graphs of an external store) stays in place
+    unless every step succeeds.
     """
+    if is_remote(store):
+        _build_remote(store, store_kind, project_dir, base_iri)
+        return
     try:
-        result = build(project_dir, store, base_iri, progress)
-    except (RdfSyntaxError, NoSourceFiles, FileExistsError) as error:
+        result = build(project_dir, Path(store), base_iri, progress, engine)
+    except (RdfSyntaxError, UnsupportedShape, NoSourceFiles, FileExistsError) as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot build the store at {store}: {error.strerror or error}")
@@ -101,6 +133,28 @@ def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
         err.print(
             f"Built {result.quads} quads in {result.graphs} named graphs from {result.files} files"
             f" into {store}",
+            highlight=False,
+        )
+
+
+def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None:
+    from graph.remote import RemoteStore
+    from graph.remote_build import build_remote
+
+    remote = RemoteStore.from_settings(url, {"store_kind": kind, "base_iri": base_iri})
+    try:
+        result = build_remote(project_dir, remote, base_iri, progress, progress)
+    except RdfSyntaxError as error:
+        fail(str(error))
+    except ValidationFailed as failure:
+        err.print(failure.report.to_text(), highlight=False, markup=False)
+        fail(f"{failure}; nothing was sent to {url}")
+    except (HttpError, SyntaxError) as error:
+        fail(f"{error}; the graphs published at {url} were left unchanged")
+    else:
+        err.print(
+            f"Published {result.quads} quads in {result.graphs} named graphs from"
+            f" {result.files} files to {url} (removed {result.removed} stale graphs)",
             highlight=False,
         )
 
@@ -117,18 +171,37 @@ def build_command(store: Path, project_dir: Path, base_iri: str) -> None:
 )
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
-def validate_command(files: tuple[Path, ...], fmt: str, project_dir: Path, base_iri: str) -> None:
+@setting_option("engine", type=click.Choice(ENGINES))
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path),
+    help="With FILES: check them against this built store instead of the project's files.",
+)
+def validate_command(
+    files: tuple[Path, ...],
+    fmt: str,
+    project_dir: Path,
+    base_iri: str,
+    engine: str,
+    against: Path | None,
+) -> None:
     """Check the data (or FILES, with the project's data as context) against the shapes.
 
     Exits with status 1 if there is any violation or syntax error.
     """
+    sources = discover(project_dir)
+    added = [SourceFile(path, "data", data_graph_name(path)) for path in files]
     try:
-        parsed = parse_sources(discover(project_dir), base_iri, progress)
-        only = [_parse_extra(path, base_iri) for path in files] if files else None
-    except RdfSyntaxError as error:
+        chosen = "sparql" if against else choose_engine(engine, [*sources, *added])
+        if chosen == "sparql":
+            report = _validate_sparql(sources, added, base_iri, against)
+        else:
+            parsed = parse_sources(sources, base_iri, progress)
+            only = [_parse_extra(path, base_iri) for path in files] if files else None
+            report = validate_project(parsed, only)
+    except (RdfSyntaxError, UnsupportedShape, FileNotFoundError) as error:
         fail(str(error))
         return
-    report = validate_project(parsed, only)
     if fmt == "json":
         click.echo(report.to_json())
     elif fmt == "turtle":
@@ -138,9 +211,32 @@ def validate_command(files: tuple[Path, ...], fmt: str, project_dir: Path, base_
     sys.exit(0 if report.conforms else 1)
 
 
-def _parse_extra(path: Path, base: str) -> ParsedFile:
-    from graph.sources import data_graph_name
+def _validate_sparql(
+    sources: list[SourceFile], added: list[SourceFile], base: str, against: Path | None
+) -> Report:
+    """Validate with the compiled SPARQL checks, in a temporary store or against a built one."""
+    shapes = shapes_graph(s for s in sources if s.role == "shapes")
+    if against is not None:
+        built = open_store(against, read_only=True)
+        if not isinstance(built, Store):
+            raise click.UsageError("--against takes the path of an embedded store, not a URL")
+        return validate_added(built, added, shapes, base, progress)
+    replaced = {a.graph_name for a in added}
+    loaded = [s for s in sources if s.role != "shapes" and s.graph_name not in replaced]
+    data = [s for s in loaded if s.role == "data"] + added
+    with tempfile.TemporaryDirectory(prefix="kg-validate-") as directory:
+        store = Store(directory)
+        for source in progress([*loaded, *added], "Loading", len(loaded) + len(added)):
+            bulk_load_file(store, source.path, source.graph(base), base)
+        focus = None
+        if added:
+            focus = sorted(added_nodes(store, added, base))
+        report = validate_store(store, shapes, data, base, focus=focus, track=progress)
+        del store
+    return report
 
+
+def _parse_extra(path: Path, base: str) -> ParsedFile:
     source = SourceFile(path, "data", data_graph_name(path))
     quads, prefixes = parse_file(path, source.graph(base), base)
     return ParsedFile(source, quads, prefixes)
@@ -156,14 +252,16 @@ def _parse_extra(path: Path, base: str) -> ParsedFile:
     show_default=True,
     help="Output for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle.",
 )
-@setting_option("store", type=click.Path(path_type=Path))
-def query_command(query: str, fmt: str, store: Path) -> None:
+@setting_option("store")
+@store_kind_option
+def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
     """Run QUERY (SPARQL text, or a path to a .rq file) against the store."""
     text = _query_text(query)
     try:
-        result = run_query(open_store(store, read_only=True), text)
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        result = run_query(handle, text)
         _print_result(result, fmt)
-    except (QuerySyntaxError, FileNotFoundError) as error:
+    except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
         fail(str(error))
     except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
         fail(f"the query failed: {error}")
@@ -222,15 +320,16 @@ def _cell(term: Any) -> str:
 
 @cli.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@setting_option("store", type=click.Path(path_type=Path))
-def stats_command(as_json: bool, store: Path) -> None:
+@setting_option("store")
+@store_kind_option
+def stats_command(as_json: bool, store: str, store_kind: str) -> None:
     """Count triples, named graphs and instances per class in the store."""
     try:
-        handle = open_store(store, read_only=True)
-    except FileNotFoundError as error:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        figures = stats(handle)
+    except (FileNotFoundError, HttpError) as error:
         fail(str(error))
         return
-    figures = stats(handle)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -241,7 +340,7 @@ def stats_command(as_json: bool, store: Path) -> None:
     out.print(table)
 
 
-def stats(handle: Store) -> dict[str, Any]:
+def stats(handle: Store | RemoteStore) -> dict[str, Any]:
     """Figures about a store: triples, graphs, triples per graph, instances per class."""
     return {
         "triples": int(select_rows(handle, queries.COUNT_TRIPLES)[0]["n"]),
@@ -258,15 +357,17 @@ def stats(handle: Store) -> dict[str, Any]:
 
 @cli.command("backup")
 @click.argument("destination", type=click.Path(path_type=Path))
-@setting_option("store", type=click.Path(path_type=Path))
-def backup_command(destination: Path, store: Path) -> None:
+@setting_option("store")
+def backup_command(destination: Path, store: str) -> None:
     """Copy the store to DESTINATION while it is being served read-only.
 
     DESTINATION is a new directory (a store checkpoint, fast) or a .nq/.trig file (a portable
     dump of every quad).
     """
+    if is_remote(store):
+        fail(f"{store} is an external store: back it up with its own tools")
     try:
-        result = backup(store, destination)
+        result = backup(Path(store), destination)
     except (BackupError, StoreBusy, FileNotFoundError) as error:
         fail(str(error))
         return
@@ -278,11 +379,13 @@ def backup_command(destination: Path, store: Path) -> None:
 
 @cli.command("restore")
 @click.argument("source", type=click.Path(path_type=Path))
-@setting_option("store", type=click.Path(path_type=Path))
-def restore_command(source: Path, store: Path) -> None:
+@setting_option("store")
+def restore_command(source: Path, store: str) -> None:
     """Publish the backup at SOURCE as the store's new generation, atomically."""
+    if is_remote(store):
+        fail(f"{store} is an external store: restore it with its own tools")
     try:
-        result = restore(source, store)
+        result = restore(source, Path(store))
     except (BackupError, RdfSyntaxError, FileExistsError) as error:
         fail(str(error))
         return

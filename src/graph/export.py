@@ -13,6 +13,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -31,6 +32,9 @@ from graph.store import (
     serialize_quads,
 )
 from graph.web.links import compact
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class ExportError(ValueError):
     """An export that cannot be made (unknown format, a query that is not a CONSTRUCT)."""
 
 
-def select_triples(store: Store, query: str | None) -> list[Triple]:
+def select_triples(store: Store | RemoteStore, query: str | None) -> list[Triple]:
     """The triples to export: the result of ``query`` (a CONSTRUCT or DESCRIBE) or everything.
 
     :raises ExportError: if ``query`` is not a CONSTRUCT or DESCRIBE query.
@@ -179,7 +183,7 @@ def _dot(graph: nx.MultiDiGraph) -> bytes:
     return str(nx.nx_pydot.to_pydot(simple).to_string()).encode("utf-8")
 
 
-def write_rdf(store: Store, triples: list[Triple] | None, name: str) -> bytes:
+def write_rdf(store: Store | RemoteStore, triples: list[Triple] | None, name: str) -> bytes:
     """Serialize the whole dataset (``triples`` None) or a query's triples in an RDF format."""
     fmt = RdfFormat.from_media_type(FORMATS[name].media_type)
     assert fmt is not None
@@ -188,7 +192,7 @@ def write_rdf(store: Store, triples: list[Triple] | None, name: str) -> bytes:
     return serialize_quads((Quad(t.subject, t.predicate, t.object) for t in triples), fmt)
 
 
-def export(store: Store, name: str, base: str, query: str | None = None) -> bytes:
+def export(store: Store | RemoteStore, name: str, base: str, query: str | None = None) -> bytes:
     """The graph (or ``query``'s result) in the export format ``name``.
 
     :raises ExportError: for an unknown format or a query that does not give triples.

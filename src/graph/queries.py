@@ -51,7 +51,7 @@ ANY_TRIPLE: Final = "ASK { GRAPH ?g { ?s ?p ?o } }"
 RESOURCE_EXISTS: Final = "ASK { { ?resource ?p ?o } UNION { ?s ?p ?resource } }"
 
 #: What a resource says (with the graph each statement is in and a label for the value).
-RESOURCE_OUT: Final ="""
+RESOURCE_OUT: Final = """
 SELECT ?resource ?graph ?property ?value (SAMPLE(?label) AS ?valueLabel) WHERE {
   GRAPH ?graph { ?resource ?property ?value }
   OPTIONAL { ?value skos:prefLabel|rdfs:label|dcterms:title ?label
@@ -60,7 +60,7 @@ SELECT ?resource ?graph ?property ?value (SAMPLE(?label) AS ?valueLabel) WHERE {
 """
 
 #: What points to a resource.
-RESOURCE_IN: Final ="""
+RESOURCE_IN: Final = """
 SELECT ?resource ?graph ?subject ?property (SAMPLE(?label) AS ?subjectLabel) WHERE {
   GRAPH ?graph { ?subject ?property ?resource }
   OPTIONAL { ?subject skos:prefLabel|rdfs:label|dcterms:title ?label
@@ -69,7 +69,7 @@ SELECT ?resource ?graph ?subject ?property (SAMPLE(?label) AS ?subjectLabel) WHE
 """
 
 #: The source documents described in the named graphs a resource's statements are in.
-RESOURCE_GRAPH_SOURCES: Final ="""
+RESOURCE_GRAPH_SOURCES: Final = """
 SELECT DISTINCT ?resource ?graph ?document ?title WHERE {
   GRAPH ?graph { { ?resource ?p ?o } UNION { ?s ?p ?resource } }
   GRAPH ?graph { ?document a ?documentClass
@@ -79,7 +79,7 @@ SELECT DISTINCT ?resource ?graph ?document ?title WHERE {
 """
 
 #: The passages (lines of source documents) a resource was derived from.
-RESOURCE_PASSAGES: Final ="""
+RESOURCE_PASSAGES: Final = """
 SELECT ?resource ?passage ?line ?document ?title WHERE {
   ?resource prov:wasDerivedFrom ?passage .
   OPTIONAL { ?passage ag:lineNumber ?line }
@@ -89,7 +89,7 @@ SELECT ?resource ?passage ?line ?document ?title WHERE {
 
 #: The linked-data document of a resource: its statements, what points to it, one level of
 #: blank nodes, and the labels of its neighbours (so a client can show them).
-RESOURCE_DESCRIPTION: Final ="""
+RESOURCE_DESCRIPTION: Final = """
 CONSTRUCT {
   ?resource ?p ?o . ?o ?bp ?bo . ?s ?ip ?resource . ?n ?lp ?nl .
 } WHERE {
@@ -104,7 +104,7 @@ CONSTRUCT {
 GRAPH_CONTENT: Final = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
 
 #: The labels of every IRI in one named graph (for the ontology page's table of contents).
-GRAPH_SUBJECTS: Final ="""
+GRAPH_SUBJECTS: Final = """
 SELECT ?graph ?term (SAMPLE(?type) AS ?termType) (SAMPLE(?label) AS ?termLabel) WHERE {
   GRAPH ?graph { ?term ?p ?o FILTER(isIRI(?term)) }
   OPTIONAL { GRAPH ?graph { ?term a ?type } }

@@ -47,9 +47,43 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("store", "var/store", "Path of the embedded Oxigraph store."),
+    Setting(
+        "store",
+        "var/store",
+        "Path of the embedded Oxigraph store, or the http(s) URL of an external SPARQL 1.1 store.",
+    ),
+    Setting(
+        "store_kind",
+        "auto",
+        "External store kind (auto, oxigraph, virtuoso, fuseki, generic): sets endpoint paths, "
+        "authentication and how the time limit is passed.",
+    ),
+    Setting("store_query_url", "", "SPARQL query endpoint of the external store (overrides kind)."),
+    Setting("store_update_url", "", "SPARQL update endpoint of the external store."),
+    Setting("store_gsp_url", "", "Graph Store Protocol endpoint of the external store."),
+    Setting(
+        "store_user", "", "User name for the external store (HTTP Basic, Digest for Virtuoso)."
+    ),
+    Setting("store_password", "", "Password for the external store; set it in the environment."),
+    Setting(
+        "store_authorization",
+        "",
+        "Authorization header sent to the external store as is (e.g. 'Bearer ...').",
+    ),
+    Setting(
+        "store_graph_ttl",
+        2.0,
+        "Seconds an instance caches the external store's list of the graph's named graphs.",
+        float,
+    ),
     Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
     Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
+    Setting(
+        "engine",
+        "auto",
+        "SHACL engine: sparql (compiled queries in the store), pyshacl, or auto (sparql for data"
+        " over 5 MB, falling back to pyshacl for shapes it cannot compile).",
+    ),
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 5000, "Port the server listens on.", int),
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
@@ -98,3 +132,28 @@ def resolve(
         else:
             values[setting.name] = setting.default
     return values
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from :data:`SETTINGS`.
+
+    Regenerate it with ``python -m graph.settings`` and paste it under ``<!-- settings-table -->``.
+    """
+    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        rows.append(
+            f"| `{setting.option}` | `{setting.env}` | {_shown_default(setting)} | {setting.help} |"
+        )
+    return "\n".join(rows)
+
+
+def _shown_default(setting: Setting) -> str:
+    if setting.name == "project_dir":
+        return "the clone"
+    if setting.default in ("", ()):
+        return "empty"
+    return f"`{setting.default}`"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

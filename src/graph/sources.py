@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from graph.namespaces import graph_iri
 from graph.store import Quad, parse_file
@@ -15,6 +15,12 @@ T = TypeVar("T")
 Track = Callable[[Iterable[T], str, int], Iterable[T]]
 
 RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf")
+
+
+class Progress(Protocol):
+    """Anything that wraps an iterable to show progress, like :func:`no_progress`."""
+
+    def __call__(self, items: Iterable[T], description: str, total: int) -> Iterable[T]: ...
 
 
 def no_progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph
 from pyoxigraph import (
@@ -34,7 +34,10 @@ from pyoxigraph import (
 )
 
 from graph.generations import discard_generation, new_generation, publish_generation
-from graph.namespaces import rebase
+from graph.namespaces import CANONICAL_BASE, rebase
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
 
 __all__ = [
     "BlankNode",
@@ -160,11 +163,30 @@ def memory_store(quads: Iterable[Quad] = ()) -> Store:
     return store
 
 
-def open_store(path: Path, *, read_only: bool = False) -> Store:
-    """Open the store published at ``path`` (following its generation link).
+def is_remote(location: str | Path) -> bool:
+    """True when a store setting names an external SPARQL store (an http(s) URL), not a path.
 
-    :raises FileNotFoundError: if nothing has been built at ``path`` or it is not a store.
+    >>> is_remote("http://127.0.0.1:7878"), is_remote("var/store")
+    (True, False)
     """
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(
+    location: str | Path, *, read_only: bool = False, options: Mapping[str, Any] | None = None
+) -> Store | RemoteStore:
+    """Open the store published at ``location``: a path, or the URL of an external SPARQL store.
+
+    ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
+
+    :raises FileNotFoundError: if nothing has been built at a local ``location`` or it is not
+        a store.
+    """
+    if is_remote(location):
+        from graph.remote import RemoteStore
+
+        return RemoteStore.from_settings(str(location), options, read_only=read_only)
+    path = Path(location)
     if not path.exists():
         raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
     real = path.resolve()
@@ -298,7 +320,7 @@ QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
 def run_query(
-    store: Store,
+    store: Store | RemoteStore,
     text: str,
     *,
     union_default_graph: bool = True,
@@ -397,7 +419,7 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     return result.serialize(format=results_format) or b""
 
 
-def select_rows(store: Store, text: str) -> list[dict[str, str]]:
+def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
     """Run a SELECT query and return its rows as plain strings (unbound variables left out).
 
     >>> select_rows(memory_store(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
@@ -578,3 +600,98 @@ def stream_dump(
         writer.join()
     if failure:
         raise failure[0]
+
+
+# Helpers for graph.remote: turning an external store's HTTP answers into pyoxigraph's own
+# result objects, so code written against the embedded store cannot tell the difference.
+
+
+def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:
+    """Parse SPARQL results (JSON, XML or TSV) into pyoxigraph's QuerySolutions or QueryBoolean.
+
+    >>> bool(solutions_from_bytes(b'{"head":{},"boolean":true}', "application/sparql-results+json"))
+    True
+
+    :raises ValueError: if the media type is not a SPARQL results format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = QueryResultsFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not a SPARQL results format")
+    return pyoxigraph.parse_query_results(data, format=fmt)
+
+
+def triples_from_bytes(data: bytes, media_type: str) -> QueryTriples:
+    """Parse an RDF graph (a CONSTRUCT or DESCRIBE answer) into pyoxigraph's QueryTriples.
+
+    QueryTriples cannot be built directly, so the triples go through an in-memory store and a
+    ``CONSTRUCT WHERE`` that keeps blank nodes (only template blank nodes are renamed).
+
+    :raises ValueError: if the media type is not an RDF format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not an RDF format")
+    store = Store()
+    store.extend(pyoxigraph.parse(data, format=fmt))
+    result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert isinstance(result, QueryTriples)
+    return result
+
+
+def quads_from_solutions(
+    solutions: QuerySolutions, graph: NamedNode | DefaultGraph | None
+) -> Iterator[Quad]:
+    """Turn ``?s ?p ?o ?g`` solutions into quads (``graph`` when ``?g`` is not selected)."""
+    for row in solutions:
+        name = row["g"] if graph is None else graph
+        yield Quad(row["s"], row["p"], row["o"], name if name is not None else DefaultGraph())
+
+
+def sparql_term(term: NamedNode | BlankNode | Literal | DefaultGraph) -> str:
+    """A term in SPARQL syntax (N-Triples syntax is a subset of it).
+
+    >>> sparql_term(Literal("a \\"b\\"", language="en"))
+    '"a \\\\"b\\\\""@en'
+    """
+    if isinstance(term, BlankNode | DefaultGraph):
+        raise ValueError(f"{term} cannot be sent to a remote store as a pattern term")
+    return str(term)
+
+
+def ntriples(quads: Iterable[Quad]) -> bytes:
+    """The triples of ``quads`` as N-Triples (also valid Turtle), for Graph Store PUT."""
+    return serialize_quads(quads, RdfFormat.N_TRIPLES)
+
+
+def open_generation(directory: Path) -> Store:
+    """Open a new generation's store for writing (bulk loads, then validation queries)."""
+    return Store(str(directory))
+
+
+def bulk_load_file(store: Store, path: Path, graph: str, base: str) -> None:
+    """Stream one RDF file into ``store``, in ``graph`` (dataset formats keep their own graphs).
+
+    With the canonical base the file goes straight from disk into the store in Rust; another
+    base needs every IRI rewritten, which streams the quads through Python.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    fmt = rdf_format_for(path)
+    target = None if fmt.supports_datasets else NamedNode(graph)
+    try:
+        if base == CANONICAL_BASE:
+            store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        else:
+            parser = pyoxigraph.parse(path=str(path), format=fmt)
+            store.bulk_extend(_rebased(q, target or q.graph_name, base) for q in parser)
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(path), error.lineno, error.offset, error.msg) from None
+
+
+def finish_generation(store: Store) -> int:
+    """Flush and compact a loaded generation; return how many quads it holds."""
+    store.flush()
+    store.optimize()
+    return len(store)

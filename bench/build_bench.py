@@ -1,0 +1,170 @@
+"""Build and validation at scale: `oxigraph load` vs `kg build` vs `kg validate` (vs pyshacl).
+
+    python bench/build_bench.py --triples 1000000 [--pyshacl] [--work var/bench]
+
+Generates a conforming synthetic project (bench/generate.py, the fixture ontology and shapes of
+tests/fixtures/scale, or the project's own when --project-shapes is given), then runs each tool
+as a separate process and reports wall time and peak RSS (of the process and its children, from
+``wait4``), and the ratios to `oxigraph load` on the same file. Finally it times validating one
+small added source document against the built store (``kg validate --against``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FIXTURE = ROOT / "tests" / "fixtures" / "scale"
+
+
+def run(name: str, command: list[str], expect: int = 0) -> tuple[float, float]:
+    """Run ``command``; return (seconds, peak RSS in MiB) of it (printed at once too)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if code != expect:
+        sys.exit(f"{name} exited with {code}:\n{stderr[-2000:]}")
+    print(f"  {name}: {seconds:.2f} s, {usage.ru_maxrss / 1024:.0f} MiB", flush=True)
+    return seconds, usage.ru_maxrss / 1024
+
+
+def project(work: Path, triples: int, shapes: Path, ontology: Path) -> Path:
+    """A project folder: ontology, shapes and one generated data file."""
+    folder = work / f"project-{triples}"
+    data = folder / "data" / "synthetic.nq"
+    if not data.exists():
+        data.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                "--triples",
+                str(triples),
+                "--seed",
+                "1",
+                "--invalid-share",
+                "0",
+                "--out",
+                str(data),
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        data.with_name(data.name + ".summary.json").unlink()
+    for name, source in (("ontology", ontology), ("shapes", shapes)):
+        shutil.rmtree(folder / name, ignore_errors=True)
+        shutil.copytree(source, folder / name)
+    return folder
+
+
+def added_document(work: Path) -> Path:
+    """A small source document (about 60 triples) that links into the generated graph."""
+    path = work / "added" / "synthetic-added.nt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "--triples",
+            "50",
+            "--seed",
+            "7",
+            "--invalid-share",
+            "0.5",
+            "--out",
+            str(path),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
+    path.with_name(path.name + ".summary.json").unlink()
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
+    parser.add_argument("--pyshacl", action="store_true", help="also time the rdflib+pyshacl path")
+    parser.add_argument("--shapes", type=Path, default=FIXTURE / "shapes")
+    parser.add_argument("--ontology", type=Path, default=FIXTURE / "ontology")
+    args = parser.parse_args()
+    folder = project(args.work, args.triples, args.shapes, args.ontology)
+    data = folder / "data" / "synthetic.nq"
+    kg = str(BIN / "kg")
+    rows: list[tuple[str, float, float]] = []
+
+    location = args.work / "oxigraph-load"
+    shutil.rmtree(location, ignore_errors=True)
+    rows.append(
+        (
+            "oxigraph load",
+            *run(
+                "oxigraph",
+                [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(data)],
+            ),
+        )
+    )
+    store = args.work / "store"
+    common = ["--project-dir", str(folder), "--engine", "sparql"]
+    rows.append(
+        ("kg build (sparql)", *run("kg build", [kg, "build", "--store", str(store), *common]))
+    )
+    rows.append(("kg validate (sparql)", *run("kg validate", [kg, "validate", *common])))
+    if args.pyshacl:
+        rows.append(
+            (
+                "kg build (pyshacl)",
+                *run(
+                    "kg build",
+                    [
+                        kg,
+                        "build",
+                        "--store",
+                        str(args.work / "store-pyshacl"),
+                        "--project-dir",
+                        str(folder),
+                        "--engine",
+                        "pyshacl",
+                    ],
+                ),
+            )
+        )
+    added = added_document(args.work)
+    rows.append(
+        (
+            "kg validate --against (1 doc)",
+            *run(
+                "kg validate one",
+                [kg, "validate", "--project-dir", str(folder), "--against", str(store), str(added)],
+                expect=1,
+            ),
+        )
+    )
+
+    base_seconds, base_rss = rows[0][1], rows[0][2]
+    print(
+        f"{args.triples} triples, {data.stat().st_size / 2**20:.0f} MiB N-Quads, "
+        f"{os.cpu_count()} cores"
+    )
+    print(f"{'step':32} {'seconds':>8} {'x load':>7} {'peak MiB':>9} {'x load':>7}")
+    for name, seconds, rss in rows:
+        print(
+            f"{name:32} {seconds:8.2f} {seconds / base_seconds:7.2f} {rss:9.0f} "
+            f"{rss / base_rss:7.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

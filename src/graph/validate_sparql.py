@@ -1,0 +1,168 @@
+"""Validation inside the store: the compiled SHACL checks of graph.shacl_sparql, located.
+
+The data is already in an Oxigraph store (a new generation being built, or a temporary one), so
+validating it costs a set of SPARQL queries instead of copying every triple into rdflib. The
+report has the same :class:`graph.validate.Violation` entries as the pyshacl engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from graph.shacl_sparql import CHUNK_SIZE, Check, compile_shapes
+from graph.sources import SourceFile, Track, no_progress
+from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
+from graph.validate import SH, Report, Violation
+
+DATASET_SUFFIXES = (".nq", ".trig")
+TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
+PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
+
+
+def shapes_graph(files: Iterable[SourceFile]) -> Graph:
+    """The shapes files merged into one rdflib graph (shapes are small)."""
+    graph = Graph()
+    for source in files:
+        graph.parse(source.path)
+    return graph
+
+
+def validate_store(
+    store: Store,
+    shapes: Graph,
+    files: Sequence[SourceFile],
+    base: str,
+    *,
+    focus: Sequence[str] | None = None,
+    track: Track[Check] = no_progress,
+) -> Report:
+    """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
+
+    :raises graph.shacl_sparql.UnsupportedShape: if the shapes go beyond the compiled subset.
+    """
+    checks = compile_shapes(shapes)
+    found: list[tuple[Check, str, str]] = []
+    for check in track(checks, "Validating", len(checks)):
+        for text in queries_of(check, focus):
+            result = run_query(store, text)
+            assert isinstance(result, QuerySolutions)
+            for row in result:
+                found.append((check, _show(row["focus"]), _show(row["value"])))
+    locations = locate(store, files, base, {f for _, f, _ in found})
+    violations = [
+        Violation(
+            file=str(locations.get(f, ("", None))[0]),
+            line=locations.get(f, ("", None))[1],
+            focus=f,
+            path=_path_text(check.path),
+            value=value,
+            message=check.message,
+            severity=check.severity,
+            constraint=check.component,
+            shape=check.shape,
+        )
+        for check, f, value in found
+    ]
+    violations.sort(key=lambda v: (v.file, v.line or 0, v.focus, v.path, v.constraint))
+    return Report(violations, results_graph(violations))
+
+
+def queries_of(check: Check, focus: Sequence[str] | None) -> Iterator[str]:
+    if focus is None:
+        yield check.query
+        return
+    for start in range(0, len(focus), CHUNK_SIZE):
+        yield check.restricted(list(focus[start : start + CHUNK_SIZE]))
+
+
+def _show(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        return term.value
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def _path_text(path: str) -> str:
+    """A predicate path as its IRI (as the pyshacl engine shows it), other paths in SPARQL."""
+    if path.startswith("<") and path.endswith(">") and path.count("<") == 1:
+        return path[1:-1]
+    return path
+
+
+def locate(
+    store: Store, files: Sequence[SourceFile], base: str, nodes: set[str]
+) -> dict[str, tuple[Path, int | None]]:
+    """The file and first line that describe each of ``nodes`` (IRIs; blank nodes stay unknown)."""
+    iris = sorted(n for n in nodes if not n.startswith(("_:", '"')))
+    by_graph = {source.graph(base): source for source in files}
+    # N-Quads and TriG files name their own graphs; a node in such a graph is theirs.
+    datasets = [s for s in files if s.path.suffix in DATASET_SUFFIXES]
+    owner: dict[str, SourceFile] = {}
+    for start in range(0, len(iris), CHUNK_SIZE):
+        values = " ".join(f"<{iri}>" for iri in iris[start : start + CHUNK_SIZE])
+        text = f"SELECT ?n ?g WHERE {{ VALUES ?n {{ {values} }} GRAPH ?g {{ ?n ?p ?o }} }}"
+        result = run_query(store, text, union_default_graph=False)
+        assert isinstance(result, QuerySolutions)
+        for row in result:
+            source = by_graph.get(_show(row["g"]), datasets[0] if datasets else None)
+            if source is not None and (
+                _show(row["n"]) not in owner or source.path < owner[_show(row["n"])].path
+            ):
+                owner[_show(row["n"])] = source
+    located: dict[str, tuple[Path, int | None]] = {}
+    for path in sorted({s.path for s in owner.values()}):
+        wanted = {iri for iri, s in owner.items() if s.path == path}
+        lines = first_lines(path, wanted)
+        located.update({iri: (path, lines.get(iri)) for iri in wanted})
+    return located
+
+
+def first_lines(path: Path, wanted: set[str]) -> dict[str, int]:
+    """The first line of ``path`` naming each IRI of ``wanted``, in full or with a prefix."""
+    prefixes: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    with path.open(encoding="utf-8", errors="replace") as text:
+        for number, line in enumerate(text, start=1):
+            declared = PREFIX.match(line)
+            if declared:
+                prefixes[declared.group(1)] = declared.group(2)
+                continue
+            for full, prefix, local in TOKEN.findall(line):
+                iri = full or prefixes.get(prefix, "\0") + local.rstrip(".")
+                if iri in wanted and iri not in lines:
+                    lines[iri] = number
+            if len(lines) == len(wanted):
+                break
+    return lines
+
+
+def results_graph(violations: Sequence[Violation]) -> Graph:
+    """The SHACL validation report graph of ``violations`` (section 3.6 of SHACL)."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    report = URIRef("urn:alliance-graph:validation-report")
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(not violations)))
+    for index, v in enumerate(violations):
+        result = URIRef(f"urn:alliance-graph:validation-result:{index}")
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, _node(v.focus)))
+        if v.path and not v.path.startswith("("):
+            graph.add((result, SH.resultPath, URIRef(v.path)))
+        graph.add((result, SH.resultSeverity, SH[v.severity]))
+        graph.add((result, SH.sourceConstraintComponent, SH[v.constraint]))
+        graph.add((result, SH.resultMessage, Literal(v.message)))
+    return graph
+
+
+def _node(text: str) -> Node:
+    return Literal(text) if text.startswith(("_:", '"')) else URIRef(text)

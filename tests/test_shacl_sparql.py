@@ -1,0 +1,225 @@
+"""The SPARQL engine finds the same (focus node, path, constraint component) set as pyshacl."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from graph.build import ValidationFailed, build, build_in_store, choose_engine, validate_project
+from graph.namespaces import CANONICAL_BASE, SH
+from graph.shacl_sparql import UnsupportedShape, compile_shapes
+from graph.sources import SourceFile, discover, parse_sources
+from graph.store import Store, bulk_load_file
+from graph.validate import Report
+from graph.validate_added import validate_added
+from graph.validate_sparql import shapes_graph, validate_store
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+Key = tuple[str, str, str]
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def keys(report: Report) -> set[Key]:
+    """(focus, path, component) of the SPARQL engine; blank nodes and complex paths as markers."""
+    return {
+        (
+            "_:" if v.focus.startswith("_:") else v.focus,
+            "complex" if v.path.startswith(("_:", "(")) else v.path,
+            v.constraint,
+        )
+        for v in report.violations
+    }
+
+
+def pyshacl_keys(report: Report) -> set[Key]:
+    """The same from pyshacl's report graph, top-level results only (not sh:detail ones)."""
+    graph = report.results
+    found: set[Key] = set()
+    for result in graph.objects(None, URIRef(SH + "result")):
+        focus = graph.value(result, URIRef(SH + "focusNode"))
+        path = graph.value(result, URIRef(SH + "resultPath"))
+        component = graph.value(result, URIRef(SH + "sourceConstraintComponent"))
+        found.add(
+            (
+                str(focus) if isinstance(focus, URIRef) else show_literal(focus),
+                "" if path is None else str(path) if isinstance(path, URIRef) else "complex",
+                str(component).rsplit("#", 1)[-1],
+            )
+        )
+    return found
+
+
+def show_literal(node: object) -> str:
+    return node.n3() if isinstance(node, Literal) else "_:"
+
+
+def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
+    files = discover(project)
+    by_pyshacl = validate_project(parse_sources(files, CANONICAL_BASE))
+    store = Store()
+    for source in files:
+        if source.role != "shapes":
+            bulk_load_file(store, source.path, source.graph(CANONICAL_BASE), CANONICAL_BASE)
+    shapes = shapes_graph(f for f in files if f.role == "shapes")
+    data = [f for f in files if f.role == "data"]
+    by_sparql = validate_store(store, shapes, data, CANONICAL_BASE)
+    return pyshacl_keys(by_pyshacl), keys(by_sparql)
+
+
+def test_every_supported_component_matches_pyshacl() -> None:
+    by_pyshacl, by_sparql = both_engines(FIXTURES / "components")
+    assert by_sparql == by_pyshacl
+    components = {k[2] for k in by_sparql}
+    for name in (
+        "Class",
+        "Datatype",
+        "NodeKind",
+        "MinExclusive",
+        "MaxInclusive",
+        "MaxExclusive",
+        "MinLength",
+        "MaxLength",
+        "Pattern",
+        "LanguageIn",
+        "UniqueLang",
+        "In",
+        "HasValue",
+        "MinCount",
+        "MaxCount",
+        "Node",
+        "Not",
+        "And",
+        "Or",
+        "Xone",
+    ):
+        assert f"{name}ConstraintComponent" in components
+
+
+def generated_project(tmp_path: Path, seed: int, shapes: Path, ontology: Path) -> Path:
+    project = tmp_path / f"project-{seed}"
+    shutil.copytree(shapes, project / "shapes")
+    shutil.copytree(ontology, project / "ontology")
+    out = project / "data" / "synthetic.ttl"
+    out.parent.mkdir(parents=True)
+    generator = load_generator()
+    with out.open("w", encoding="utf-8") as handle:
+        generator.generate(handle, 3000, seed, 0.05, quads=False)
+    return project
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_generated_graphs_give_the_same_violations_as_pyshacl(tmp_path: Path, seed: int) -> None:
+    project = generated_project(
+        tmp_path, seed, FIXTURES / "scale" / "shapes", FIXTURES / "scale" / "ontology"
+    )
+    by_pyshacl, by_sparql = both_engines(project)
+    assert by_sparql == by_pyshacl
+    assert by_sparql, "the generator plants invalid nodes, so there must be violations"
+
+
+PROJECT_SHAPES = sorted((ROOT / "shapes").glob("*.ttl"))
+
+
+def test_project_data_gives_the_same_violations_as_pyshacl() -> None:
+    assert PROJECT_SHAPES, "the project has no shapes/"
+    try:
+        by_pyshacl, by_sparql = both_engines(ROOT)
+    except UnsupportedShape as error:
+        pytest.fail(f"the project's shapes need a construct the SPARQL engine lacks: {error}")
+    assert by_sparql == by_pyshacl
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        "sh:closed true",
+        "sh:equals ex:other",
+        'sh:sparql [ sh:select "SELECT $this WHERE { }" ]',
+        "sh:property [ sh:path ex:n ; sh:datatype xsd:positiveInteger ]",
+        "sh:property [ sh:path ex:n ; sh:qualifiedValueShape [ sh:class ex:C ] ; "
+        "sh:qualifiedMinCount 1 ]",
+    ],
+)
+def test_unsupported_constraints_are_refused(constraint: str) -> None:
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> ."
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> ."
+        f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {constraint} .",
+        format="turtle",
+    )
+    with pytest.raises(UnsupportedShape):
+        compile_shapes(shapes)
+
+
+def unsupported_project(tmp_path: Path) -> Path:
+    project = tmp_path / "unsupported"
+    shutil.copytree(FIXTURES / "mini", project)
+    with (project / "shapes" / "mini-shapes.ttl").open("a", encoding="utf-8") as shapes:
+        shapes.write(
+            "\nag:ClosedShape a sh:NodeShape ; sh:targetClass ag:Country ; sh:closed false .\n"
+        )
+    return project
+
+
+def test_engine_sparql_refuses_and_auto_falls_back(tmp_path: Path) -> None:
+    project = unsupported_project(tmp_path)
+    files = discover(project)
+    with pytest.raises(UnsupportedShape, match="closed"):
+        choose_engine("sparql", files)
+    assert choose_engine("auto", files) == "pyshacl"
+    with pytest.raises(UnsupportedShape):
+        build(project, tmp_path / "store", CANONICAL_BASE, engine="sparql")
+    assert not (tmp_path / "store").exists()
+
+
+def test_build_in_store_publishes_only_a_conforming_graph(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = build(FIXTURES / "mini", store, CANONICAL_BASE, engine="sparql")
+    assert result.quads == len(Store.read_only(str(store.resolve())))
+    invalid = generated_project(
+        tmp_path, 5, FIXTURES / "scale" / "shapes", FIXTURES / "scale" / "ontology"
+    )
+    with pytest.raises(ValidationFailed) as failure:
+        build_in_store(discover(invalid), store, CANONICAL_BASE)
+    located = failure.value.report.violations[0]
+    assert located.file.endswith("synthetic.ttl") and located.line
+    assert store.resolve() == result.generation.resolve()
+
+
+def test_added_document_is_checked_against_the_built_store(tmp_path: Path) -> None:
+    project = tmp_path / "clean"
+    shutil.copytree(FIXTURES / "scale" / "shapes", project / "shapes")
+    shutil.copytree(FIXTURES / "scale" / "ontology", project / "ontology")
+    (project / "data").mkdir()
+    generator = load_generator()
+    with (project / "data" / "base.ttl").open("w", encoding="utf-8") as handle:
+        generator.generate(handle, 3000, 11, 0.0, quads=False)
+    store = tmp_path / "store"
+    build_in_store(discover(project), store, CANONICAL_BASE)
+    added = tmp_path / "added.ttl"
+    with added.open("w", encoding="utf-8") as handle:  # same IRIs: links into the base graph
+        generator.generate(handle, 60, 12, 0.5, quads=False)
+    source = SourceFile(added, "data", "added")
+    shapes = shapes_graph(f for f in discover(project) if f.role == "shapes")
+    incremental = validate_added(
+        Store.read_only(str(store.resolve())), [source], shapes, CANONICAL_BASE
+    )
+    (project / "data" / "added.ttl").write_bytes(added.read_bytes())
+    whole = validate_project(parse_sources(discover(project), CANONICAL_BASE))
+    assert keys(incremental) == pyshacl_keys(whole)
+    assert incremental.violations
