@@ -135,6 +135,10 @@ def parse_bytes(
 
 def _rebased(quad: Quad, graph: NamedNode | DefaultGraph, base: str) -> Quad:
     subject, predicate, obj = quad.subject, quad.predicate, quad.object
+    if isinstance(obj, Triple):
+        # Oxigraph reads RDF 1.2 (triple terms, ``~`` reifiers); the graph and its validator are
+        # RDF 1.1, and rdflib cannot read such a term back. Raised as the parser's own error.
+        raise SyntaxError(f"RDF 1.2 triple terms are not accepted (found {obj}); use RDF 1.1")
     if isinstance(subject, NamedNode):
         subject = _iri(subject, base)
     if isinstance(obj, NamedNode):

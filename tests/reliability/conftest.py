@@ -53,6 +53,9 @@ CORPUS: list[tuple[str, bytes, str]] = [
         "bad.ttl",
     ),
     (".ttl", b"\x00\x00\x00", "bad.ttl:1:1"),
+    # RDF 1.2 syntax Oxigraph reads but the RDF 1.1 graph cannot hold (found by Hypothesis):
+    (".trig", b'<http://g> { <http://a> <http://b> "x" ~ . }', "RDF 1.2 triple terms"),
+    (".ttl", b"<http://a> <http://b> <<( <http://a> <http://b> <http://c> )>> .", "RDF 1.2"),
     (".nt", b"<http://a> <http://b> <http://c>\n", "bad.nt:2:1"),
     (".nt", b"<http://a> <http://b> <http://c> <http://d> .\n", "bad.nt:1:"),
     (".nt", b"_:a <http://b> 'single quotes' .\n", "bad.nt:1:"),
