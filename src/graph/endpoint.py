@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
-from graph.app import get_store
+from graph.app import external_store, get_store
 from graph.auth import require_write_access
 from graph.errors import BadRequest, ResultTooLarge
 from graph.guard import check_remote_targets
@@ -51,8 +51,10 @@ GRAPH_FORMAT_ALIASES = {
 
 
 def init_app(app: Flask) -> None:
-    """Register the endpoint and its per-process result cache."""
-    app.extensions["kg.cache"] = evaluate.ResultCache(int(app.config["RESULT_CACHE_MB"]) << 20)
+    """Register the endpoint and its per-process result cache (none over an external store,
+    which can change without this process knowing)."""
+    capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
+    app.extensions["kg.cache"] = evaluate.ResultCache(capacity)
     app.register_blueprint(blueprint)
 
 
@@ -104,7 +106,9 @@ def _query(operation: Operation) -> Response:
         finally:
             del result
 
-    body, media_type = evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+    body, media_type = evaluate.with_deadline(
+        work, float(config["QUERY_TIMEOUT"]), retire=not external_store()
+    )
     if cache.capacity:
         cache.put(key, body, media_type)
     return _answer(body, media_type, cached=False)
@@ -156,7 +160,7 @@ def _update(operation: Operation) -> Response:
             raise BadRequest(f"the update failed: {error}") from None
 
     try:
-        evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+        evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]), retire=not external_store())
     finally:
         current_app.extensions["kg.cache"].invalidate()
         description.invalidate()

@@ -55,6 +55,7 @@ __all__ = [
     "RdfSyntaxError",
     "Store",
     "Triple",
+    "Variable",
 ]
 
 #: A term a query variable can be bound to before evaluation.
