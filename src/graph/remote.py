@@ -28,6 +28,7 @@ from graph.namespaces import graph_iri
 from graph.remote_http import Credentials, Params, Transport
 from graph.remote_query import (
     bound_for,
+    canonical_booleans,
     has_blank_node,
     insert_data,
     query_form,
@@ -156,9 +157,12 @@ class RemoteStore:
         if response.headers.get("X-SQL-State") == "S1TAT":
             raise QueryTimeout(f"the external store stopped the query after {self.timeout:g} s")
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        content = response.content
+        if self.endpoints.kind == "virtuoso":
+            content = canonical_booleans(content, media_type)
         if RdfFormat.from_media_type(media_type) is not None:
-            return triples_from_bytes(response.content, media_type)
-        result = solutions_from_bytes(response.content, media_type)
+            return triples_from_bytes(content, media_type)
+        result = solutions_from_bytes(content, media_type)
         return _ask_answer(result) if form == "ASK" else result
 
     def _dataset(

@@ -11,6 +11,7 @@ query where the query text itself is: terms are written as N-Triples terms by py
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 
@@ -120,3 +121,35 @@ def insert_data(quads: Sequence[Quad]) -> str:
 def has_blank_node(quads: Sequence[Quad]) -> bool:
     """True if a quad has a blank node as subject or object."""
     return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
+
+
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_CANONICAL = {"1": "true", "0": "false"}
+_NUMERIC_BOOLEAN = re.compile(
+    r'(?<!\\)"([01])"\^\^(<http://www\.w3\.org/2001/XMLSchema#boolean>|xsd:boolean)'
+)
+
+
+def canonical_booleans(data: bytes, media_type: str) -> bytes:
+    """Virtuoso's answer with its stored booleans written canonically (``true``, ``false``).
+
+    Virtuoso stores ``true``/``false`` as integers and hands them back as ``"1"^^xsd:boolean``
+    (a valid but non-canonical form, https://www.w3.org/TR/xmlschema11-2/#boolean); Oxigraph
+    keeps ``"true"``, so without this the same graph would answer differently.
+
+    >>> canonical_booleans(b'<a> <b> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> .',
+    ...                    "application/n-triples")
+    b'<a> <b> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .'
+    """
+    if media_type == "application/sparql-results+json":
+        results = json.loads(data)
+        for row in results.get("results", {}).get("bindings", []):
+            for value in row.values():
+                if value.get("datatype") == XSD_BOOLEAN and value.get("value") in _CANONICAL:
+                    value["value"] = _CANONICAL[value["value"]]
+        return json.dumps(results).encode()
+    if media_type in ("application/n-triples", "text/turtle", "text/plain"):
+        text = data.decode("utf-8")
+        fixed = _NUMERIC_BOOLEAN.sub(lambda m: f'"{_CANONICAL[m.group(1)]}"^^{m.group(2)}', text)
+        return fixed.encode("utf-8")
+    return data
