@@ -22,10 +22,12 @@ from typing import Any
 import networkx as nx
 import pytest
 import requests
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from conftest import ROOT
 from graph.app import create_app, get_store
+from graph.cli import cli
 from graph.namespaces import CANONICAL_BASE
 from graph.remote import RemoteStore
 from graph.remote_build import build_remote
@@ -376,3 +378,22 @@ def test_kg_serve_with_a_store_url(served: str, tmp_path: Path, client: FlaskCli
     assert rows(answer.content, SELECT_TYPES[0]) == rows(local.data, SELECT_TYPES[0])
     # Nothing was built (or opened) locally: the working directory holds only the log.
     assert [p.name for p in tmp_path.iterdir()] == ["serve.log"]
+
+
+def test_kg_export_with_a_store_url(
+    project_server: dict[str, Any], project_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("STORE_USER", "STORE_PASSWORD"):
+        if name in project_server:
+            monkeypatch.setenv(f"KG_{name}", project_server[name])
+    runner = CliRunner()
+    common = ["export", "--format", "graphml", "--base-iri", CANONICAL_BASE]
+    far = runner.invoke(
+        cli,
+        [*common, "--store", project_server["STORE"], "--store-kind", project_server["STORE_KIND"]],
+    )
+    assert far.exit_code == 0, far.output
+    local = runner.invoke(cli, [*common, "--store", str(project_store)])
+    graphs = [nx.read_graphml(io.BytesIO(r.stdout_bytes)) for r in (local, far)]
+    assert graphs[1].number_of_nodes() == graphs[0].number_of_nodes() > 100
+    assert graphs[1].number_of_edges() == graphs[0].number_of_edges()
