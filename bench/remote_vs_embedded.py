@@ -2,9 +2,11 @@
 
 Builds the project into both, then times, on each, N point lookups (every triple of one
 resource, through the union default graph, as a resource page does) and a join query run
-repeatedly, and prints the remote/embedded ratios. Usage::
+repeatedly, then N resource pages (``/doc/...ttl``, several queries each) through the
+application's test client over each store, and prints the remote/embedded ratios. Usage::
 
-    .venv/bin/python bench/remote_vs_embedded.py [--lookups 200] [--joins 20]
+    flock /tmp/bench.lock .venv/bin/python bench/remote_vs_embedded.py [--lookups 200]
+        [--joins 20] [--pages 50]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from graph.app import create_app  # noqa: E402
 from graph.build import build  # noqa: E402
 from graph.namespaces import CANONICAL_BASE  # noqa: E402
 from graph.remote import RemoteStore  # noqa: E402
@@ -59,10 +62,24 @@ def measure(store: Store | RemoteStore, subjects: list[str], joins: int) -> tupl
     return timed(lookups, 1), timed(lambda: drain(store, JOIN), joins)
 
 
+def pages(settings: dict[str, object], subjects: list[str]) -> float:
+    """Seconds to fetch the Turtle page of each subject through the app over a store."""
+    client = create_app({"TESTING": True, "WRITE_TOKEN": "", **settings}).test_client()
+    paths = [iri.replace(CANONICAL_BASE + "id/", "/doc/") + ".ttl" for iri in subjects]
+    client.get(paths[0])  # warm up
+
+    def fetch() -> None:
+        for path in paths:
+            assert client.get(path).status_code == 200, path
+
+    return timed(fetch, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lookups", type=int, default=200)
     parser.add_argument("--joins", type=int, default=20)
+    parser.add_argument("--pages", type=int, default=50)
     args = parser.parse_args()
     binary = oxigraph_binary()
     if binary is None:
@@ -76,6 +93,9 @@ def main() -> None:
         subjects = (every * (args.lookups // max(len(every), 1) + 1))[: args.lookups]
         embedded_lookups, embedded_join = measure(local, subjects, args.joins)
         remote_lookups, remote_join = measure(remote, subjects, args.joins)
+        shown = [iri for iri in subjects if iri.startswith(CANONICAL_BASE + "id/")][: args.pages]
+        embedded_pages = pages({"STORE": str(Path(tmp) / "store")}, shown)
+        remote_pages = pages({"STORE": url, "STORE_KIND": "oxigraph"}, shown)
     print(
         f"{len(subjects)} point lookups: embedded {embedded_lookups * 1000:.1f} ms, "
         f"remote {remote_lookups * 1000:.1f} ms, ratio {remote_lookups / embedded_lookups:.1f}x"
@@ -83,6 +103,11 @@ def main() -> None:
     print(
         f"{args.joins} joins: embedded {embedded_join * 1000:.1f} ms, "
         f"remote {remote_join * 1000:.1f} ms, ratio {remote_join / embedded_join:.1f}x"
+    )
+    print(
+        f"{len(shown)} resource pages (/doc/...ttl through the app): embedded"
+        f" {embedded_pages * 1000:.1f} ms, remote {remote_pages * 1000:.1f} ms,"
+        f" ratio {remote_pages / embedded_pages:.1f}x"
     )
     print(
         f"per lookup: embedded {embedded_lookups / len(subjects) * 1e6:.0f} us, "

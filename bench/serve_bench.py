@@ -38,14 +38,12 @@ ID = "https://w3id.org/alliance-graph/id/"
 #: name -> query; the point lookup's %07d is replaced per request by wrk with a random number.
 MIX = {
     "point": f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}",
-    "join": PREFIXES
-    + "SELECT ?m ?country ?code ?alliance WHERE { ?m org:member ?country ;"
+    "join": PREFIXES + "SELECT ?m ?country ?code ?alliance WHERE { ?m org:member ?country ;"
     " org:organization ?alliance . ?country ag:iso3166Alpha2 ?code } LIMIT 500",
     "aggregate": PREFIXES
     + "SELECT ?alliance (COUNT(?m) AS ?members) WHERE { ?m org:organization ?alliance }"
     " GROUP BY ?alliance ORDER BY DESC(?members) LIMIT 20",
-    "construct": PREFIXES
-    + "CONSTRUCT { ?g ?p ?o } WHERE { ?g a ag:Grant ; ?p ?o } LIMIT 300",
+    "construct": PREFIXES + "CONSTRUCT { ?g ?p ?o } WHERE { ?g a ag:Grant ; ?p ?o } LIMIT 300",
 }
 
 LUA = """

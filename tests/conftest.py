@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from graph.app import create_app
 from graph.build import build
 from graph.namespaces import CANONICAL_BASE
 from graph.store import Store, open_store
+from remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -157,3 +159,28 @@ def web_app(web_store: Path) -> Flask:
 def web_client(web_app: Flask) -> FlaskClient:
     """A test client for ``web_app``."""
     return web_app.test_client()
+
+
+# --- External SPARQL stores, started once per session on 127.0.0.1 ------------------------
+
+
+@pytest.fixture(scope="session")
+def oxigraph_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A native ``oxigraph serve`` (PyPI package oxigraph)."""
+    binary = oxigraph_binary()
+    if binary is None:
+        skip_or_fail("the oxigraph server (pip install oxigraph)")
+        return
+    with oxigraph_server(binary, tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def virtuoso_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Virtuoso Open Source (Debian package virtuoso-opensource)."""
+    binary = shutil.which("virtuoso-t")
+    if binary is None:
+        skip_or_fail("virtuoso-t (apt-get install virtuoso-opensource)")
+        return
+    with virtuoso_server(binary, tmp_path_factory.mktemp("virtuoso")) as url:
+        yield url

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import MINI, ROOT, skip_or_fail
+from conftest import MINI, ROOT
 from graph.app import create_app, get_store
 from graph.build import ValidationFailed, build
 from graph.cli import cli
@@ -37,7 +36,6 @@ from graph.store import (
     open_store,
     run_query,
 )
-from remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 
 pytestmark = pytest.mark.server
 
@@ -55,28 +53,6 @@ PARITY_QUERIES = (
     "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c }",
     "DESCRIBE ?s WHERE { ?s a ?c } LIMIT 1",
 )
-
-
-@pytest.fixture(scope="session")
-def oxigraph_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A native ``oxigraph serve`` (PyPI package oxigraph)."""
-    binary = oxigraph_binary()
-    if binary is None:
-        skip_or_fail("the oxigraph server (pip install oxigraph)")
-        return
-    with oxigraph_server(binary, tmp_path_factory.mktemp("oxigraph")) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def virtuoso_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Virtuoso Open Source (Debian package virtuoso-opensource)."""
-    binary = shutil.which("virtuoso-t")
-    if binary is None:
-        skip_or_fail("virtuoso-t (apt-get install virtuoso-opensource)")
-        return
-    with virtuoso_server(binary, tmp_path_factory.mktemp("virtuoso")) as url:
-        yield url
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])

@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, request
 
 from graph import settings
 from graph.errors import HttpError, StoreUnavailable, Unauthorized
-from graph.store import Store, open_store
+from graph.store import Store, is_remote, open_store
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -76,6 +76,16 @@ def get_store() -> Store:
                 raise StoreUnavailable(f"the store cannot be opened: {error}") from None
         current_app.extensions["kg.store"] = handle
     return handle
+
+
+def external_store(app: Flask | None = None) -> bool:
+    """True when the application (default: the current one) reads an external SPARQL store.
+
+    The application then keeps no state between requests (no result cache, no cached
+    figures), since the store changes under it: a build from elsewhere, or another instance.
+    """
+    config = (app or current_app).config
+    return config.get("STORE_HANDLE") is None and is_remote(str(config["STORE"]))
 
 
 def wants_html() -> bool:

@@ -396,18 +396,27 @@ def restore_command(source: Path, store: str) -> None:
 
 
 @cli.command("serve")
-@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("store")
+@store_kind_option
 @setting_option("host")
 @setting_option("port")
 @setting_option("workers")
 @setting_option("threads")
 @click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
 def serve_command(
-    store: Path, host: str, port: int, workers: int, threads: int, access_log: bool
+    store: str,
+    store_kind: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: bool,
 ) -> None:
     """Serve the SPARQL endpoint and the site with gunicorn (a worker per core).
 
-    Builds the graph first if there is no store yet. Other settings come from KG_* variables.
+    --store is a path (built first if there is no store yet) or the URL of an external SPARQL
+    store (never built from here; run several instances behind a load balancer). Other
+    settings come from KG_* variables.
     """
     import os
     import shutil
@@ -419,7 +428,14 @@ def serve_command(
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     values = resolve(
-        {"store": str(store), "host": host, "port": port, "workers": workers, "threads": threads}
+        {
+            "store": store,
+            "store_kind": store_kind,
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "threads": threads,
+        }
     )
     config = {name.upper(): value for name, value in values.items()}
     from graph.server import serve
@@ -451,16 +467,24 @@ def serve_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (written whole or not at all); default: standard output.",
 )
-@setting_option("store", type=click.Path(path_type=Path))
+@setting_option("store")
+@store_kind_option
 @setting_option("base_iri")
 def export_command(
-    fmt: str, query_file: Path | None, out: Path | None, store: Path, base_iri: str
+    fmt: str,
+    query_file: Path | None,
+    out: Path | None,
+    store: str,
+    store_kind: str,
+    base_iri: str,
 ) -> None:
     """Export the graph (or a CONSTRUCT's result) for Gephi, Cytoscape, Graphviz or RDF tools."""
     query = query_file.read_text(encoding="utf-8") if query_file else None
     try:
-        body = export(open_store(store, read_only=True), fmt, base_iri, query)
-    except (QuerySyntaxError, FileNotFoundError, ExportError) as error:
+        options = {"store_kind": store_kind, "base_iri": base_iri}
+        handle = open_store(store, read_only=True, options=options)
+        body = export(handle, fmt, base_iri, query)
+    except (QuerySyntaxError, FileNotFoundError, ExportError, HttpError) as error:
         fail(str(error))
         return
     if out is None:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from graph import queries
-from graph.app import get_store
+from graph.app import external_store, get_store
 from graph.negotiate import choose
 from graph.store import BlankNode, Literal, NamedNode, Quad, RdfFormat, select_rows, serialize_quads
 
@@ -58,20 +58,30 @@ def invalidate() -> None:
 
 
 def figures() -> dict[str, Any]:
-    """Triples, distinct subjects/properties/objects, classes, entities, triples per graph."""
+    """Triples, distinct subjects/properties/objects, classes, entities, triples per graph.
+
+    Computed once per process, except over an external store: it changes without this process
+    knowing (a build from elsewhere), so the figures are counted afresh each time.
+    """
     global _figures
+    if external_store():
+        return _count_figures()
     with _figures_lock:
         if _figures is None:
-            store = get_store()
-            row: dict[str, Any] = {
-                k: int(v) for k, v in select_rows(store, queries.DATASET_FIGURES)[0].items()
-            }
-            row.update({k: int(v) for k, v in select_rows(store, queries.DATASET_TYPES)[0].items()})
-            row["graphs"] = {
-                r["graph"]: int(r["triples"]) for r in select_rows(store, queries.TRIPLES_PER_GRAPH)
-            }
-            _figures = row
+            _figures = _count_figures()
         return _figures
+
+
+def _count_figures() -> dict[str, Any]:
+    store = get_store()
+    row: dict[str, Any] = {
+        k: int(v) for k, v in select_rows(store, queries.DATASET_FIGURES)[0].items()
+    }
+    row.update({k: int(v) for k, v in select_rows(store, queries.DATASET_TYPES)[0].items()})
+    row["graphs"] = {
+        r["graph"]: int(r["triples"]) for r in select_rows(store, queries.TRIPLES_PER_GRAPH)
+    }
+    return row
 
 
 def _integer(value: int) -> Literal:
@@ -103,7 +113,7 @@ def service_description_response() -> Response:
         (default, RDF_TYPE, NamedNode(SD + "Graph")),
         (default, NamedNode(VOID + "triples"), _integer(facts["triples"])),
     ]
-    if config["WRITE_TOKEN"]:
+    if config["WRITE_TOKEN"] and not external_store():
         triples.append(
             (service, NamedNode(SD + "supportedLanguage"), NamedNode(SD + "SPARQL11Update"))
         )

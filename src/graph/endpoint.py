@@ -7,12 +7,13 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
-from graph.app import get_store
+from graph.app import external_store, get_store
 from graph.auth import require_write_access
 from graph.errors import BadRequest, ResultTooLarge
 from graph.guard import check_remote_targets
 from graph.negotiate import choose
 from graph.protocol import Operation, read_operation
+from graph.remote_http import GRACE
 from graph.store import (
     QueryResult,
     QuerySyntaxError,
@@ -51,8 +52,10 @@ GRAPH_FORMAT_ALIASES = {
 
 
 def init_app(app: Flask) -> None:
-    """Register the endpoint and its per-process result cache."""
-    app.extensions["kg.cache"] = evaluate.ResultCache(int(app.config["RESULT_CACHE_MB"]) << 20)
+    """Register the endpoint and its per-process result cache (none over an external store,
+    which can change without this process knowing)."""
+    capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
+    app.extensions["kg.cache"] = evaluate.ResultCache(capacity)
     app.register_blueprint(blueprint)
 
 
@@ -104,10 +107,24 @@ def _query(operation: Operation) -> Response:
         finally:
             del result
 
-    body, media_type = evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+    seconds, retire = _deadline()
+    body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
         cache.put(key, body, media_type)
     return _answer(body, media_type, cached=False)
+
+
+def _deadline() -> tuple[float, bool]:
+    """Seconds to wait for an evaluation, and whether to retire the worker when they pass.
+
+    An external store stops a query at its own limit (the limit is sent with the query where
+    the store takes one) and the HTTP client gives up GRACE seconds later; waiting past both
+    lets the store's own clear answer reach the client, and no worker needs retiring.
+    """
+    seconds = float(current_app.config["QUERY_TIMEOUT"])
+    if external_store():
+        return seconds + 2 * GRACE, False
+    return seconds, True
 
 
 def _evaluate(store: object, operation: Operation) -> QueryResult:
@@ -156,7 +173,8 @@ def _update(operation: Operation) -> Response:
             raise BadRequest(f"the update failed: {error}") from None
 
     try:
-        evaluate.with_deadline(work, float(config["QUERY_TIMEOUT"]))
+        seconds, retire = _deadline()
+        evaluate.with_deadline(work, seconds, retire=retire)
     finally:
         current_app.extensions["kg.cache"].invalidate()
         description.invalidate()

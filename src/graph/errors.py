@@ -92,6 +92,13 @@ class ShapeViolation(HttpError):
     title = "Unprocessable Content"
 
 
+class WritesNotSupported(HttpError):
+    """A write the server cannot check and commit safely (writes to an external store)."""
+
+    status = 501
+    title = "Not Implemented"
+
+
 class ResultTooLarge(HttpError):
     """A query whose result is over the configured limit."""
 

@@ -37,16 +37,19 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def with_deadline(work: Callable[[], T], seconds: float) -> T:
+def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True) -> T:
     """Run ``work`` and return its result, or raise QueryTimeout after ``seconds``.
 
-    Exceptions raised by ``work`` propagate unchanged.
+    ``retire=False`` skips the runaway hook: the evaluation runs elsewhere (an external
+    store, which stops it at its own limit, with the client's read timeout as a backstop), so
+    nothing in this process needs killing. Exceptions raised by ``work`` propagate unchanged.
     """
     future = _executor().submit(work)
     try:
         return future.result(timeout=seconds if seconds > 0 else None)
     except FuturesTimeout:
-        runaway_hook()
+        if retire:
+            runaway_hook()
         raise QueryTimeout(
             f"the query was stopped at the time limit of {seconds:g} s (setting query_timeout);"
             " narrow it down or add a LIMIT"

@@ -15,7 +15,7 @@ system graphs) and a build's staging graphs out of every answer, on every kind o
 
 from __future__ import annotations
 
-import re
+import io
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,6 +26,15 @@ from graph.endpoints import Endpoints, endpoints_from_settings
 from graph.errors import Forbidden, QueryTimeout
 from graph.namespaces import graph_iri
 from graph.remote_http import Credentials, Params, Transport
+from graph.remote_query import (
+    bound_for,
+    canonical_booleans,
+    has_blank_node,
+    insert_data,
+    query_form,
+    with_prefixes,
+    with_values,
+)
 from graph.store import (
     BlankNode,
     DefaultGraph,
@@ -36,6 +45,7 @@ from graph.store import (
     QuerySolutions,
     QueryTriples,
     RdfFormat,
+    Variable,
     ntriples,
     quads_from_solutions,
     serialize_quads,
@@ -50,26 +60,12 @@ QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 SOLUTIONS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-_FORM = re.compile(
-    r"^(?:\s|#[^\n]*\n|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*(SELECT|ASK|CONSTRUCT|DESCRIBE)",
-    re.IGNORECASE,
-)
 #: Triples per INSERT DATA request when a store has no Graph Store endpoint.
 INSERT_CHUNK = 5000
 #: Seconds a write (update, Graph Store PUT) may take.
 WRITE_TIMEOUT = 600.0
 #: An IRI no graph has, sent as the default graph while the graph has no named graph yet.
 EMPTY_GRAPH = "urn:x-alliance-graph:empty"
-
-
-def query_form(text: str) -> str | None:
-    """The form of a query (SELECT, ASK, CONSTRUCT, DESCRIBE) after its prologue, if found.
-
-    >>> query_form("PREFIX ag: <https://x/#>\\n# hi\\nconstruct { ?s ?p ?o } WHERE { }")
-    'CONSTRUCT'
-    """
-    match = _FORM.match(text)
-    return match.group(1).upper() if match else None
 
 
 class RemoteStore:
@@ -126,14 +122,21 @@ class RemoteStore:
         use_default_graph_as_union: bool = False,
         default_graph: NamedNode | Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
+        substitutions: Mapping[Variable, Term] | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Evaluate a SPARQL query on the store, as ``pyoxigraph.Store.query`` does.
 
-        :raises SyntaxError: if the store rejects the query.
+        ``substitutions`` become a VALUES block, ``prefixes`` PREFIX declarations
+        (graph.remote_query).
+
+        :raises SyntaxError: if the store rejects the query (or a substitution cannot be placed).
         :raises graph.errors.QueryTimeout: at the time limit.
         :raises graph.errors.StoreUnavailable: if the store cannot be reached.
         """
-        text = f"BASE <{base_iri}>\n{query}" if base_iri else query
+        text = with_values(query, {v.value: t for v, t in (substitutions or {}).items()})
+        text = with_prefixes(text, prefixes or {})
+        text = f"BASE <{base_iri}>\n{text}" if base_iri else text
         form = query_form(text)
         accept = GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else SOLUTIONS_ACCEPT
         if form is None:
@@ -154,9 +157,12 @@ class RemoteStore:
         if response.headers.get("X-SQL-State") == "S1TAT":
             raise QueryTimeout(f"the external store stopped the query after {self.timeout:g} s")
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        content = response.content
+        if self.endpoints.kind == "virtuoso":
+            content = canonical_booleans(content, media_type)
         if RdfFormat.from_media_type(media_type) is not None:
-            return triples_from_bytes(response.content, media_type)
-        result = solutions_from_bytes(response.content, media_type)
+            return triples_from_bytes(content, media_type)
+        result = solutions_from_bytes(content, media_type)
         return _ask_answer(result) if form == "ASK" else result
 
     def _dataset(
@@ -226,7 +232,11 @@ class RemoteStore:
         o = "?o" if object is None else sparql_term(object)
         pattern = f"{{ {s} {p} {o} }} {bound_for(s, p, o)}"
         if isinstance(graph_name, DefaultGraph):
-            result = self.query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}")
+            # The store's own default graph is not part of the graph (Virtuoso's is the union
+            # of every graph it holds, its system graphs included): it reads as empty.
+            result = self.query(
+                f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", default_graph=NamedNode(EMPTY_GRAPH)
+            )
         elif isinstance(graph_name, NamedNode):
             graph = sparql_term(graph_name)
             result = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {pattern} }}")
@@ -253,20 +263,42 @@ class RemoteStore:
         format: RdfFormat | None = None,
         *,
         from_graph: NamedNode | DefaultGraph | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> bytes | None:
-        """Serialize the graph (or one named graph) as ``pyoxigraph.Store.dump`` does."""
+        """Serialize the graph (or one named graph) as ``pyoxigraph.Store.dump`` does.
+
+        Line-based formats (N-Quads, N-Triples) are fetched and written one named graph at a
+        time, so a dump of the whole graph holds one graph in memory, not all of them.
+        """
         if format is None:
             raise ValueError("dump needs a format")
         if from_graph is None and not format.supports_datasets:
             raise ValueError(f"{format.name} holds one graph: give from_graph")
-        data = serialize_quads(self.quads_for_pattern(None, None, None, from_graph), format)
         if output is None:
-            return data
+            buffer = io.BytesIO()
+            self._write_dump(buffer, format, from_graph, prefixes)
+            return buffer.getvalue()
         if isinstance(output, str | Path):
-            Path(output).write_bytes(data)
+            with Path(output).open("wb") as file:
+                self._write_dump(file, format, from_graph, prefixes)
         else:
-            output.write(data)
+            self._write_dump(output, format, from_graph, prefixes)
         return None
+
+    def _write_dump(
+        self,
+        output: IO[bytes],
+        format: RdfFormat,
+        from_graph: NamedNode | DefaultGraph | None,
+        prefixes: Mapping[str, str] | None,
+    ) -> None:
+        if from_graph is None and format in (RdfFormat.N_QUADS, RdfFormat.N_TRIPLES):
+            for graph in self.named_graphs():
+                quads = self.quads_for_pattern(None, None, None, graph)
+                output.write(serialize_quads(quads, format))
+            return
+        everything = self.quads_for_pattern(None, None, None, from_graph)
+        output.write(serialize_quads(everything, format, dict(prefixes) if prefixes else None))
 
     # Writing -------------------------------------------------------------------------------
 
@@ -337,7 +369,7 @@ class RemoteStore:
             )
             self._graphs = None
             return
-        size = len(quads) if _has_blank_node(quads) else INSERT_CHUNK
+        size = len(quads) if has_blank_node(quads) else INSERT_CHUNK
         self.remove_graph(graph_name)
         for chunk in _chunks(quads, max(size, 1)):
             self.update(insert_data(chunk))
@@ -345,32 +377,6 @@ class RemoteStore:
     def _writable(self) -> None:
         if self.read_only:
             raise Forbidden("the external store is opened read-only")
-
-
-def bound_for(s: str, p: str, o: str) -> str:
-    """BIND the fixed terms of a pattern to ?s ?p ?o so every solution names all three.
-
-    >>> bound_for("?s", "<http://x/p>", "?o")
-    'BIND(<http://x/p> AS ?p)'
-    """
-    terms = ((s, "s"), (p, "p"), (o, "o"))
-    return " ".join(f"BIND({term} AS ?{name})" for term, name in terms if term[0] != "?")
-
-
-def insert_data(quads: Sequence[Quad]) -> str:
-    """An update adding ``quads``.
-
-    Quads with blank nodes go in an ``INSERT {} WHERE {}`` template (one solution, so the blank
-    nodes stay joined): Virtuoso 7 refuses blank nodes in INSERT DATA.
-    """
-    data = sparql_data_block(quads)
-    if _has_blank_node(quads):
-        return f"INSERT {{\n{data}\n}} WHERE {{ }}"
-    return f"INSERT DATA {{\n{data}\n}}"
-
-
-def _has_blank_node(quads: Sequence[Quad]) -> bool:
-    return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
 
 
 def _ask_answer(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean:

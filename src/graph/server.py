@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 
 from graph import evaluate
 from graph.app import create_app
+from graph.store import is_remote
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
 RETIRE_GRACE = 10
@@ -62,8 +63,12 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
-    """gunicorn settings for the app settings ``config`` (upper-case Flask names)."""
-    writable = bool(config["WRITE_TOKEN"])
+    """gunicorn settings for the app settings ``config`` (upper-case Flask names).
+
+    Over an external store no worker holds a local handle (writes are refused there), so the
+    single-writer rule does not apply: one worker per core either way.
+    """
+    writable = bool(config["WRITE_TOKEN"]) and not is_remote(str(config["STORE"]))
     return {
         "bind": f"{config['HOST']}:{config['PORT']}",
         "workers": worker_count(int(config["WORKERS"]), writable),
@@ -111,9 +116,13 @@ def _child_exit(_server: Any, worker: Any) -> None:
 
 
 def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
-    """Run the server in the foreground until it is stopped; build the store first if absent."""
+    """Run the server in the foreground until it is stopped; build the store first if absent.
+
+    An external store (``STORE`` is a URL) is never built from here: builds run elsewhere
+    (``kg build --store URL``), and every instance serving that store is interchangeable.
+    """
     store = Path(config["STORE"])
-    if not store.exists():
+    if not is_remote(str(config["STORE"])) and not store.exists():
         from graph.build import build
 
         logging.getLogger("kg").warning("no store at %s: building it first", store)

@@ -53,6 +53,7 @@ __all__ = [
     "RdfSyntaxError",
     "Store",
     "Triple",
+    "Variable",
     "discard_generation",
     "new_generation",
     "publish_generation",

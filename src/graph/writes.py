@@ -9,6 +9,13 @@ Writers in this process are serialized by one lock, so the check and the commit 
 state. Other processes cannot interleave: Oxigraph opens an on-disk store read-write in one
 process only, the others open it read-only.
 
+Over an external store (graph.remote) every write is refused with 501: the check-then-commit
+above needs one lock around a copy of the store and the commit, and neither exists there
+(several instances share the store, there is no transaction across requests, and the copy
+would fetch the whole graph over HTTP on each write). The external store's graph is written
+by ``kg build --store URL``, which validates the project locally and then switches staged
+graphs in one update.
+
 The whole resulting graph is validated for now. The scalable path, validating only the focus
 nodes the change touches and their neighbourhood, plugs in at :func:`validate_result`.
 """
@@ -26,7 +33,13 @@ from flask import current_app, has_app_context, has_request_context, request
 from rdflib import Graph
 
 from graph import queries, settings
-from graph.errors import BadRequest, NotAcceptable, NotFound, ShapeViolation
+from graph.errors import (
+    BadRequest,
+    NotAcceptable,
+    NotFound,
+    ShapeViolation,
+    WritesNotSupported,
+)
 from graph.negotiate import choose
 from graph.sources import discover, parse_sources
 from graph.store import (
@@ -100,6 +113,7 @@ def checked_update(
         protocol dataset parameters together with USING/WITH in the text.
     :raises ShapeViolation: if the result would break a shape; the body is the SHACL report.
     """
+    _refuse_external(store)
     text = with_protocol_dataset(update, using, using_named)
     with WRITE_LOCK:
         _check_and_commit(store, text, shapes or default_shapes())
@@ -112,6 +126,7 @@ def replace_graph(
 
     Returns True if the graph did not exist before (it was created).
     """
+    _refuse_external(store)
     target = _graph_ref(graph)
     with WRITE_LOCK:
         created = not graph_exists(store, graph)
@@ -130,6 +145,7 @@ def add_to_graph(
 
     Returns True if the graph did not exist before (it was created).
     """
+    _refuse_external(store)
     with WRITE_LOCK:
         created = not graph_exists(store, graph)
         steps = [queries.INSERT_DATA.format(data=sparql_data_block(quads))]
@@ -144,11 +160,22 @@ def delete_graph(store: Store, graph: str | None, *, shapes: Shapes | None = Non
 
     :raises NotFound: if the named graph does not exist.
     """
+    _refuse_external(store)
     with WRITE_LOCK:
         if not graph_exists(store, graph):
             raise NotFound(f"there is no graph <{graph}> in the store")
         text = queries.DROP_GRAPH.format(graph=_graph_ref(graph))
         _check_and_commit(store, text, shapes or default_shapes())
+
+
+def _refuse_external(store: object) -> None:
+    """Refuse a write to an external store (see the module docstring for why)."""
+    if not isinstance(store, Store):
+        raise WritesNotSupported(
+            "writes through this server are not supported on an external SPARQL store: a"
+            " write is shape-checked and committed under one lock, which instances sharing the"
+            " store cannot hold; publish changes with `kg build --store URL` instead"
+        )
 
 
 def _graph_ref(graph: str | None) -> str:
