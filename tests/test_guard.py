@@ -115,3 +115,21 @@ def test_allow_list_matches_by_prefix() -> None:
         "http://a/",
         "http://b/",
     ]
+
+
+@pytest.mark.parametrize("route", ["/explore/elements.json", "/export/graphml", "/export/nquads"])
+def test_service_in_an_explorer_or_export_query_is_refused(listener: Listener, route: str) -> None:
+    """Regression: /explore and /export ran the visitor's CONSTRUCT without the allow-list
+    check, so Oxigraph fetched any SERVICE URL (and answered 500 when it failed)."""
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}"
+    response = make_app().test_client().get(route, query_string={"query": query})
+    assert response.status_code == 403
+    assert listener.connections == 0
+
+
+def test_allow_listed_service_failing_in_an_export_is_a_400(listener: Listener) -> None:
+    client = make_app(SERVICE_ALLOWLIST=(listener.url,)).test_client()
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}"
+    response = client.get("/export/graphml", query_string={"query": query})
+    assert listener.connections >= 1
+    assert response.status_code == 400, response.data

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from graph.errors import BadRequest, NotFound, ShapeViolation
 from graph.namespaces import CANONICAL_BASE
@@ -214,3 +216,62 @@ def test_dataset_clause_detection(update: str, expected: bool) -> None:
 def test_invalid_using_iri_is_400() -> None:
     with pytest.raises(BadRequest, match="not valid"):
         with_protocol_dataset("DELETE WHERE { ?s ?p ?o }", ["not an iri"])
+
+
+def test_writes_queued_behind_others_are_not_stopped_as_runaways(
+    write_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (tests/reliability/test_load.py): the time limit of an HTTP write counted
+    its wait behind other writes, so under a steady write load queued writes were answered
+    503 "stopped at the time limit" (and the writable worker retired) though each write took
+    a fraction of the limit. The limit now starts when the write's turn comes."""
+    import time
+
+    from graph import writes
+
+    real_validate = writes.validate_result
+
+    def slow_validate(result: Store, shapes: Shapes) -> object:
+        time.sleep(0.4)
+        return real_validate(result, shapes)
+
+    monkeypatch.setattr(writes, "validate_result", slow_validate)
+    app = write_app(QUERY_TIMEOUT=1.0)
+    statuses: list[int] = []
+
+    def write(number: int, kind: str) -> None:
+        client = app.test_client()
+        auth = {"Authorization": "Bearer t0ken"}
+        triple = f"<urn:queued:{number}> <urn:p> <urn:o> ."
+        if kind == "update":
+            update = f"INSERT DATA {{ GRAPH <urn:g> {{ {triple} }} }}"
+            response = client.post("/sparql", data={"update": update}, headers=auth)
+        else:
+            headers = {**auth, "Content-Type": "application/n-triples"}
+            graph = {"graph": f"urn:g{number}"}
+            response = client.put("/store", query_string=graph, data=triple, headers=headers)
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=write, args=(n, "update" if n % 2 else "put")) for n in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 201, 201, 204, 204, 204]
+
+
+def test_an_http_update_is_checked_against_the_apps_own_shapes(
+    write_app: Callable[..., Flask],
+) -> None:
+    """Regression: /sparql updates ran on a helper thread, outside the app context, so they
+    were checked against the shapes of the KG_PROJECT_DIR setting instead of the app's
+    PROJECT_DIR (here the mini project, whose data the real project's shapes refuse)."""
+    update = "INSERT DATA { GRAPH <urn:g> { <urn:own:1> <urn:p> <urn:o> . } }"
+    response = (
+        write_app()
+        .test_client()
+        .post("/sparql", data={"update": update}, headers={"Authorization": "Bearer t0ken"})
+    )
+    assert response.status_code == 204, response.get_data(as_text=True)[:300]

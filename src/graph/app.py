@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -10,6 +11,9 @@ from flask import Flask, Response, current_app, request
 from graph import settings
 from graph.errors import HttpError, StoreUnavailable, Unauthorized
 from graph.store import Store, is_remote, open_store
+
+#: Serializes the first opening of the store in a process (see get_store).
+_OPEN_LOCK = threading.Lock()
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -62,8 +66,14 @@ def get_store() -> Store:
     it to that), so views are written once against ``Store``.
     """
     handle: Store | None = current_app.extensions.get("kg.store")
-    if handle is None:
-        handle = current_app.config.get("STORE_HANDLE")
+    if handle is not None:
+        return handle
+    # The threads of a fresh worker may all get here at once; RocksDB refuses a second
+    # read-write open in the same process ("lock hold by current process"): open once.
+    with _OPEN_LOCK:
+        handle = current_app.extensions.get("kg.store")
+        if handle is None:
+            handle = current_app.config.get("STORE_HANDLE")
         if handle is None:
             read_only = not current_app.config["WRITE_TOKEN"]
             try:

@@ -158,6 +158,8 @@ def _update(operation: Operation) -> Response:
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
     store = get_store()
+    # Looked up here: work() runs on a helper thread, outside this app's context.
+    shapes = writes.default_shapes()
 
     def work() -> None:
         try:
@@ -166,6 +168,7 @@ def _update(operation: Operation) -> Response:
                 operation.text,
                 using=operation.default_graphs,
                 using_named=operation.named_graphs,
+                shapes=shapes,
             )
         except QuerySyntaxError as error:
             raise BadRequest(str(error)) from None
@@ -174,7 +177,8 @@ def _update(operation: Operation) -> Response:
 
     try:
         seconds, retire = _deadline()
-        evaluate.with_deadline(work, seconds, retire=retire)
+        with writes.WRITE_QUEUE:
+            evaluate.with_deadline(work, seconds, retire=retire)
     finally:
         current_app.extensions["kg.cache"].invalidate()
         description.invalidate()

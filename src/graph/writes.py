@@ -60,6 +60,10 @@ from graph.validate import Locator, Report, to_rdflib, validate_graph
 #: Serializes the writers of this process (see the module docstring).
 WRITE_LOCK = threading.RLock()
 
+#: Where HTTP writes wait for their turn, in the request thread, before their time limit
+#: starts (graph.endpoint, graph.web.store): a write queued behind others is not a runaway.
+WRITE_QUEUE = threading.Lock()
+
 #: Formats a refused write's SHACL report is offered in, most preferred first.
 REPORT_TYPES = ("text/turtle", "application/json", "text/plain")
 

@@ -12,6 +12,7 @@ from graph.app import get_store
 from graph.errors import BadRequest, ResultTooLarge
 from graph.export import ExportError, property_graph, select_triples
 from graph.store import QuerySyntaxError
+from graph.web.guarded import run_visitor_query
 from graph.web.links import local_path
 
 bp = Blueprint("explore", __name__)
@@ -24,11 +25,12 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     """The cytoscape.js elements of the graph (or of ``query``'s triples).
 
     :raises BadRequest: for a query that does not parse or does not give triples.
+    :raises graph.errors.Forbidden: for a SERVICE off the allow-list (nothing is fetched).
     :raises ResultTooLarge: above :data:`MAX_NODES` nodes.
     """
-    base = str(current_app.config["BASE_IRI"])
+    base, store = str(current_app.config["BASE_IRI"]), get_store()
     try:
-        graph = property_graph(select_triples(get_store(), query), base)
+        graph = run_visitor_query(query, lambda: property_graph(select_triples(store, query), base))
     except (ExportError, QuerySyntaxError) as error:
         raise BadRequest(str(error)) from None
     if graph.number_of_nodes() > MAX_NODES:

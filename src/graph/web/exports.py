@@ -8,6 +8,7 @@ from graph.app import get_store
 from graph.errors import BadRequest, NotFound
 from graph.export import FORMATS, ExportError, export
 from graph.store import QuerySyntaxError
+from graph.web.guarded import run_visitor_query
 
 bp = Blueprint("exports", __name__)
 
@@ -17,13 +18,10 @@ def export_view(name: str) -> Response:
     """Download the graph in one export format, as a file named after the format."""
     if name not in FORMATS:
         raise NotFound(f"no export format {name!r}; available: {', '.join(FORMATS)}")
+    store, base = get_store(), str(current_app.config["BASE_IRI"])
+    query = request.args.get("query") or None
     try:
-        body = export(
-            get_store(),
-            name,
-            str(current_app.config["BASE_IRI"]),
-            request.args.get("query") or None,
-        )
+        body = run_visitor_query(query, lambda: export(store, name, base, query))
     except (ExportError, QuerySyntaxError) as error:
         raise BadRequest(str(error)) from None
     response = Response(body, mimetype=FORMATS[name].media_type)

@@ -91,15 +91,19 @@ def _dispatch(target: Target) -> Response:
     if request.method in ("GET", "HEAD"):
         return _get(target)
     require_write_access(current_app.config["WRITE_TOKEN"], request.headers.get("Authorization"))
-    if request.method == "POST":
-        return _post(target)
-    if target.is_store:
+    if target.is_store and request.method != "POST":
         raise BadRequest(f"{request.method} needs ?default or ?graph=IRI")
-    if request.method == "PUT":
-        created = writes.replace_graph(get_store(), target.graph, _body_quads(target.graph))
-        return _written(target.graph, created)
-    writes.delete_graph(get_store(), target.graph)
-    return Response(status=204)
+    if request.method == "DELETE":
+        with writes.WRITE_QUEUE:
+            writes.delete_graph(get_store(), target.graph)
+        return Response(status=204)
+    # Section 5.5: POST to the graph store creates a new graph and says where it is.
+    graph = graph_iri(uuid.uuid4().hex, _base()) if target.is_store else target.graph
+    quads = _body_quads(graph)  # read before queueing: a slow upload holds up no other write
+    with writes.WRITE_QUEUE:
+        write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
+        created = write(get_store(), graph, quads)
+    return _written(graph, created or target.is_store)
 
 
 def _indirect_target() -> Target:
@@ -132,16 +136,6 @@ def _get(target: Target) -> Response:
     response = Response(body, 200, mimetype=media_type)
     response.vary.add("Accept")
     return response
-
-
-def _post(target: Target) -> Response:
-    if target.is_store:
-        # Section 5.5: POST to the graph store creates a new graph and says where it is.
-        graph = graph_iri(uuid.uuid4().hex, _base())
-        writes.add_to_graph(get_store(), graph, _body_quads(graph))
-        return _written(graph, created=True)
-    created = writes.add_to_graph(get_store(), target.graph, _body_quads(target.graph))
-    return _written(target.graph, created)
 
 
 def _written(graph: str | None, created: bool) -> Response:
