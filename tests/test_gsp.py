@@ -506,3 +506,47 @@ def test_unauthorized_names_the_bearer_scheme(client: FlaskClient) -> None:
     response = client.delete("/store", query_string={"graph": COUNTRIES})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_put_of_a_json_ld_document_is_accepted(
+    write_app: Callable[..., Flask],
+) -> None:
+    """Regression: JSON-LD, listed among the accepted formats, was refused with 415 because
+    Oxigraph's JSON-LD format can hold datasets (found by tests/reliability/test_attacks.py)."""
+    body = b'{"@id": "urn:jsonld:a", "urn:jsonld:p": "x"}'
+    client = write_app().test_client()
+    headers = {"Authorization": "Bearer t0ken", "Content-Type": "application/ld+json"}
+    response = client.put("/store", query_string={"graph": "urn:g"}, data=body, headers=headers)
+    assert response.status_code == 201, response.data
+    back = client.get("/store", query_string={"graph": "urn:g", "format": "nt"})
+    assert back.text.strip() == '<urn:jsonld:a> <urn:jsonld:p> "x" .'
+
+
+@pytest.mark.parametrize("size", [100, 101, 5000])
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(
+    write_app: Callable[..., Flask], writable: Store, size: int
+) -> None:
+    """Regression: Werkzeug cut a body without Content-Length (chunked) at max_body and
+    raised nothing, so an over-limit PUT committed its first part."""
+    line = b"<urn:chunk:s> <urn:chunk:p> <urn:chunk:o> .\n"
+    body = line + b"#" * (size - len(line))
+    before = dump_nquads(writable)
+    client = write_app(MAX_BODY=100).test_client()
+    headers = {
+        "Authorization": "Bearer t0ken",
+        "Content-Type": "application/n-triples",
+        "Transfer-Encoding": "chunked",
+    }
+    response = client.put(
+        "/store",
+        query_string={"graph": "urn:g"},
+        input_stream=io.BytesIO(body),
+        headers=headers,
+        # As a WSGI server passes a chunked body: no length, the stream ends where the body does.
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+    if size <= 100:
+        assert response.status_code == 201, response.data
+    else:
+        assert response.status_code == 413, response.data
+        assert dump_nquads(writable) == before

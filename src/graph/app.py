@@ -9,6 +9,7 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, request
 
 from graph import settings
+from graph.bodylimit import ChunkedBodyLimit
 from graph.errors import HttpError, StoreUnavailable, Unauthorized
 from graph.store import Store, is_remote, open_store
 
@@ -29,6 +30,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
+    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: int(app.config["MAX_BODY"])
+    )
     app.register_error_handler(HttpError, http_error_response)
     # Imported here: these modules import get_store from this one.
     from graph import description, endpoint, observe, web

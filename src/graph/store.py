@@ -103,6 +103,8 @@ def parse_file(path: Path, graph: str | None, base: str) -> tuple[list[Quad], di
     fmt = rdf_format_for(path)
     target = NamedNode(graph) if graph else DefaultGraph()
     try:
+        if fmt == RdfFormat.JSON_LD:
+            check_json_nesting(path.read_bytes())
         parser = pyoxigraph.parse(path=str(path), format=fmt)
         quads = [_rebased(quad, target, base) for quad in parser]
     except SyntaxError as error:
@@ -128,10 +130,35 @@ def parse_bytes(
     """
     target = NamedNode(graph) if graph else DefaultGraph()
     try:
+        if fmt == RdfFormat.JSON_LD:
+            check_json_nesting(data)
         parser = pyoxigraph.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
         return [_rebased(q, target, base) for q in parser]
     except SyntaxError as error:
         raise RdfSyntaxError(source, error.lineno, error.offset, error.msg) from None
+
+
+#: Deepest JSON nesting of objects and arrays parsed. Oxigraph's JSON-LD parser recurses and
+#: killed the process with SIGSEGV at about 4000 nested objects (a 40 kB body).
+MAX_JSON_NESTING = 200
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
+def check_json_nesting(data: bytes) -> None:
+    """Raise SyntaxError (as the parser would) for JSON nested deeper than MAX_JSON_NESTING.
+
+    >>> check_json_nesting(b'{"a": [{"b": "{{{{"}]}')
+    >>> check_json_nesting(b"[" * 201)
+    Traceback (most recent call last):
+    SyntaxError: objects and arrays nested deeper than 200 levels
+    """
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"{[" else -1
+        if depth > MAX_JSON_NESTING:
+            raise SyntaxError(f"objects and arrays nested deeper than {MAX_JSON_NESTING} levels")
 
 
 def _rebased(quad: Quad, graph: NamedNode | DefaultGraph, base: str) -> Quad:

@@ -76,6 +76,12 @@ CORPUS: list[tuple[str, bytes, str]] = [
         "bad.jsonld",
     ),
     (".jsonld", b'{"@id": "http://a", "http://b": "\xff"}', "bad.jsonld"),
+    # 4000 nested objects killed the process with SIGSEGV in Oxigraph's JSON-LD parser:
+    (
+        ".jsonld",
+        b'{"@id": "http://a", "http://b": ' + b'{"http://b": ' * 4000 + b'"x"' + b"}" * 4001,
+        "nested deeper than 200",
+    ),
     (".rdf", b"<rdf:RDF", "bad.rdf"),
     (".rdf", b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="nope"><x/></rdf:RDF>', "bad.rdf"),
     (".rdf", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "bad.rdf"),

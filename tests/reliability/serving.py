@@ -156,14 +156,24 @@ def raw_request(
     target: str,
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    chunked: bool = False,
 ) -> RawResponse:
-    """Send ``target`` exactly as given (no client-side normalisation of ``..`` or escapes)."""
+    """Send ``target`` exactly as given (no client-side normalisation of ``..`` or escapes).
+
+    ``chunked`` sends the body with ``Transfer-Encoding: chunked`` (no Content-Length).
+    """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.putrequest(method, target, skip_accept_encoding=True)
         for name, value in (headers or {}).items():
             connection.putheader(name, value)
-        if body is not None:
+        if body is not None and chunked:
+            connection.putheader("Transfer-Encoding", "chunked")
+            step = 8192
+            pieces = [body[i : i + step] for i in range(0, len(body), step)]
+            body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+        elif body is not None:
             connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body)
         response = connection.getresponse()

@@ -7,14 +7,18 @@ and inputs a run tries, and fails if the doc states a larger number or leaves a 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from tests.reliability import (
+    test_attacks,
     test_backup,
     test_bad_http,
     test_bad_input,
     test_build_crash,
+    test_load,
+    test_server_crash,
     test_write_crash,
 )
 from tests.reliability.conftest import CORPUS, ROOT
@@ -36,6 +40,10 @@ def planned_tries() -> dict[str, int]:
         + len(test_bad_http.BAD_QUERIES)
         + len(test_bad_http.BAD_UPDATES),
         "http_random_bodies_tried": test_bad_http.RANDOM_BODIES,
+        "server_crash_points": test_server_crash.KILL_POINTS,
+        "load_clients": test_load.CLIENTS,
+        "load_seconds": int(test_load.LOAD_SECONDS),
+        "attacks_tried": test_attacks.planned_attacks(),
     }
 
 
@@ -58,8 +66,27 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "write_crash_partial_writes",
         "bad_input_tracebacks_seen",
         "http_5xx_seen",
+        "server_crash_lost_writes",
+        "server_crash_partial_writes",
+        "server_crash_store_invalid",
+        "load_lost_writes",
+        "load_partial_writes",
+        "load_unexpected_errors",
+        "load_runaways_not_503",
+        "flood_small_queries_failed",
+        "attacks_let_through",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
+
+
+def test_the_doc_lists_every_figure_a_run_records() -> None:
+    """Every figure in test-artifacts/reliability.json (after a run) has a row in the doc."""
+    artifact = ROOT / "test-artifacts" / "reliability.json"
+    if not artifact.exists():
+        return  # no run yet in this checkout: nothing to compare
+    recorded = set(json.loads(artifact.read_text()))
+    missing = sorted(recorded - set(stated(DOC)))
+    assert missing == [], f"docs/reliability.md leaves out {missing}"
 
 
 def test_the_doc_check_catches_an_inflated_claim(tmp_path: Path) -> None:

@@ -190,7 +190,8 @@ def _body_format(media_type: str, what: str) -> RdfFormat:
     if not media_type:
         raise UnsupportedMediaType(f"{what} has no Content-Type; send an RDF graph format")
     fmt = rdf_format_of(media_type) or rdf_format_of(SYNONYMS.get(media_type, media_type))
-    if fmt is None or fmt.supports_datasets:
+    # JSON-LD can hold named graphs, but a plain JSON-LD document is a graph: accept it.
+    if fmt is None or (fmt.supports_datasets and fmt != RdfFormat.JSON_LD):
         raise UnsupportedMediaType(
             f"{what} is {media_type}, which is not an RDF graph format; use one of: "
             f"{', '.join(GRAPH_TYPES[:4])}"
