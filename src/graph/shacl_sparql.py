@@ -12,7 +12,7 @@ to pyshacl rather than silently checking less.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass
 from itertools import count
 
@@ -116,6 +116,15 @@ COMPONENT = {
 FOCUS_LEVEL = frozenset({"minCount", "maxCount", "hasValue", "uniqueLang"})
 
 
+#: Components compared with the number of values (see :attr:`Check.counted`).
+COUNTED = frozenset({"minCount", "maxCount"})
+
+
+def count_violation(name: str, parameter: Node) -> str:
+    """The condition on ``?count`` that breaks sh:minCount or sh:maxCount ``parameter``."""
+    return f"?count {'<' if name == 'minCount' else '>'} {int(str(parameter))}"
+
+
 #: Focus nodes per VALUES block when a check is restricted to some nodes.
 CHUNK_SIZE = 500
 #: Where :meth:`Check.restricted` puts ``VALUES ?focus``.
@@ -128,24 +137,104 @@ class UnsupportedShape(Exception):
 
 @dataclass(frozen=True)
 class Check:
-    """One constraint of one shape, as a SPARQL query over ``?focus`` (and ``?value``)."""
+    """One constraint of one shape: a violation ``condition`` over ``?focus`` and ``?value``.
+
+    ``targets`` binds ``?focus`` to the shape's focus nodes, ``pattern`` binds ``?value`` to
+    their value nodes (empty for a constraint on the focus node as a whole, such as uniqueLang).
+    A cardinality constraint names the ``counted`` path instead and its condition tests
+    ``?count``, the number of distinct values of that path (SHACL 1.0 sections 4.2.1, 4.2.2).
+    """
 
     shape: str
     path: str
     component: str
     severity: str
     message: str
-    template: str
+    targets: str
+    pattern: str
+    condition: str
+    counted: str = ""
+
+    @property
+    def predicate(self) -> str | None:
+        """The IRI of the path when it is a single predicate, else None."""
+        simple = self.path.startswith("<") and self.path.count("<") == 1
+        return self.path[1:-1] if simple else None
+
+    def vacuous(self, present: Set[str]) -> bool:
+        """True when no data can break the check: its predicate is not in ``present``.
+
+        Without a triple of the predicate no focus node has a value node, so only minCount
+        and hasValue can still fail (SHACL 1.0 sections 4.2.1, 4.8.3).
+        """
+        if self.predicate is None or self.predicate in present:
+            return False
+        return self.component not in {COMPONENT["minCount"], COMPONENT["hasValue"]}
 
     @property
     def query(self) -> str:
-        """The query over every focus node of the shape."""
+        """The query of this check alone, over every focus node of the shape."""
+        return Batch((self,)).query
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Checks with the same focus and value nodes, evaluated in one pass over them.
+
+    One query scans the targets and follows the path once and computes every condition as a
+    column ``?c0``, ``?c1``...; a row comes back when any of them holds. Checks of one property
+    shape (nodeKind, class, datatype, pattern...) thus cost one scan instead of one each.
+    """
+
+    checks: tuple[Check, ...]
+
+    @property
+    def template(self) -> str:
+        first = self.checks[0]
+        columns = " ".join(f"?c{i}" for i in range(len(self.checks)))
+        binds = " ".join(f"BIND({c.condition} AS ?c{i})" for i, c in enumerate(self.checks))
+        broken = " || ".join(f"?c{i}" for i in range(len(self.checks)))
+        # The DISTINCT subquery visits a focus node once even when several of its types are
+        # targets (a member state is a state and a country).
+        focus = f"{{ SELECT DISTINCT ?focus WHERE {{ {FOCUS_MARK} {first.targets} }} }}"
+        if first.counted:
+            # One grouped scan counts the values, where a NOT EXISTS per minCount and a
+            # pairwise EXISTS per maxCount would each look every focus node up again.
+            focus = (
+                f"{{ SELECT ?focus (COUNT(DISTINCT ?counted) AS ?count) WHERE {{ {focus} "
+                f"OPTIONAL {{ ?focus {first.counted} ?counted }} }} GROUP BY ?focus }}"
+            )
+        return (
+            f"SELECT DISTINCT ?focus ?value {columns} WHERE {{ "
+            f"{focus} {first.pattern} {binds} FILTER({broken}) }}"
+        )
+
+    @property
+    def query(self) -> str:
+        """The query over every focus node of the checks."""
         return self.template.replace(FOCUS_MARK, "", 1)
 
     def restricted(self, focus_nodes: list[str]) -> str:
         """The same query limited to ``focus_nodes`` (IRIs), for validating one file."""
         values = " ".join(f"<{iri}>" for iri in focus_nodes)
         return self.template.replace(FOCUS_MARK, f"VALUES ?focus {{ {values} }}", 1)
+
+    def broken(self, row: Mapping[str, object]) -> Iterator[Check]:
+        """The checks a result row of :attr:`query` reports as broken."""
+        for index, check in enumerate(self.checks):
+            if str(row.get(f"c{index}")) == TRUE:
+                yield check
+
+
+TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+
+
+def batches(checks: list[Check]) -> list[Batch]:
+    """``checks`` grouped by focus and value nodes, in their first order."""
+    grouped: dict[tuple[str, str, str], list[Check]] = {}
+    for check in checks:
+        grouped.setdefault((check.targets, check.pattern, check.counted), []).append(check)
+    return [Batch(tuple(group)) for group in grouped.values()]
 
 
 def term(node: Node) -> str:
@@ -161,13 +250,34 @@ def show(node: Node) -> str:
     return f"_:{node}" if isinstance(node, BNode) else str(node)
 
 
-class Compiler:
-    """Compiles the shapes of one shapes graph into :class:`Check` queries."""
+#: Every class IRI mapped to the classes it includes (itself and its subclasses, transitively).
+Subclasses = Mapping[str, Set[str]]
 
-    def __init__(self, shapes: Graph) -> None:
+
+class Compiler:
+    """Compiles the shapes of one shapes graph into :class:`Check` queries.
+
+    With ``subclasses`` (the closure of ``rdfs:subClassOf`` in the data, read once), a SHACL
+    instance test becomes a lookup of ``rdf:type`` among known classes instead of a
+    ``rdf:type/rdfs:subClassOf*`` path that every check would evaluate again for every node.
+    """
+
+    def __init__(self, shapes: Graph, subclasses: Subclasses | None = None) -> None:
         self.g = shapes
+        self.subclasses = subclasses
         self._fresh = count()
         self._stack: list[Node] = []
+
+    def instance_of(self, node: str, cls: Node) -> str:
+        """A pattern matching when ``node`` is a SHACL instance of ``cls`` (section 1.5)."""
+        if self.subclasses is None or not isinstance(cls, URIRef):
+            return f"{node} <{RDF_TYPE}>/<{SUBCLASS}>* {term(cls)}"
+        included = sorted(self.subclasses.get(str(cls), set()) | {str(cls)})
+        if len(included) == 1:
+            return f"{node} <{RDF_TYPE}> <{included[0]}>"
+        variable = self.fresh()
+        values = " ".join(f"<{c}>" for c in included)
+        return f"VALUES {variable} {{ {values} }} {node} <{RDF_TYPE}> {variable}"
 
     def checks(self) -> list[Check]:
         """Every check of every shape that has a target (section 2.1.3)."""
@@ -197,7 +307,7 @@ class Compiler:
         classes = list(self.g.objects(shape, sh("targetClass")))
         if {RDFS.Class, URIRef(OWL + "Class")} & set(self.g.objects(shape, RDF.type)):
             classes.append(shape)
-        parts = [f"{{ ?focus <{RDF_TYPE}>/<{SUBCLASS}>* {term(c)} }}" for c in classes]
+        parts = [f"{{ {self.instance_of('?focus', c)} }}" for c in classes]
         nodes = " ".join(term(n) for n in self.g.objects(shape, sh("targetNode")))
         if nodes:
             parts.append(f"{{ VALUES ?focus {{ {nodes} }} }}")
@@ -215,14 +325,20 @@ class Compiler:
         severity = str(self.g.value(shape, sh("severity")) or sh("Violation")).rsplit("#")[-1]
         messages = sorted(str(m) for m in self.g.objects(shape, sh("message")))
         for name, parameter in self.parameters(shape):
-            query = self.violation_query(shape, name, parameter, targets, path)
+            pattern, condition = self.violation(shape, name, parameter, path)
+            counted = path if name in COUNTED and path is not None else ""
+            if counted:
+                pattern, condition = "", count_violation(name, parameter)
             yield Check(
                 shape=show(shape),
                 path=path or "",
                 component=COMPONENT[name],
                 severity=severity,
                 message=messages[0] if messages else default_message(name, parameter, path),
-                template=query,
+                targets=targets,
+                pattern=pattern,
+                condition=condition,
+                counted=counted,
             )
         for prop in self.g.objects(shape, sh("property")):
             if self.g.value(prop, sh("deactivated")) != Literal(True):
@@ -266,19 +382,18 @@ class Compiler:
 
     # Queries ----------------------------------------------------------------------------------
 
-    def violation_query(
-        self, shape: Node, name: str, parameter: Node, targets: str, path: str | None
-    ) -> str:
+    def violation(
+        self, shape: Node, name: str, parameter: Node, path: str | None
+    ) -> tuple[str, str]:
+        """The value pattern and the violation condition of one constraint."""
         if name in FOCUS_LEVEL and path is not None:
-            return select(
-                targets, f"FILTER({self.focus_violation(name, parameter, '?focus', path)})"
-            )
+            return "", self.focus_violation(name, parameter, "?focus", path)
         if name in FOCUS_LEVEL and name != "hasValue":
             raise UnsupportedShape(f"sh:{name} on node shape {show(shape)}")
         violation = self.value_violation(name, parameter, "?value")
         if path is None:  # a node shape's value node is its focus node (section 2.1.5)
-            return select(targets, f"BIND(?focus AS ?value) FILTER({violation})")
-        return select(targets, f"?focus {path} ?value . FILTER({violation})")
+            return "BIND(?focus AS ?value)", violation
+        return f"?focus {path} ?value .", violation
 
     def fresh(self) -> str:
         return f"?v{next(self._fresh)}"
@@ -308,7 +423,7 @@ class Compiler:
         if name == "hasValue":  # on a node shape (section 4.8.3)
             return f"!sameTerm({v}, {term(p)})"
         if name == "class":
-            return f"NOT EXISTS {{ {v} <{RDF_TYPE}>/<{SUBCLASS}>* {term(p)} }}"
+            return f"NOT EXISTS {{ {self.instance_of(v, p)} }}"
         if name == "datatype":
             return f"!(isLiteral({v}) && datatype({v}) = {term(p)} && {well_formed(str(p), v)})"
         if name == "nodeKind":
@@ -414,20 +529,15 @@ def node_kind_test(kind: str, v: str) -> str:
     return tests[kind.rsplit("#", 1)[-1]]
 
 
-def select(targets: str, condition: str) -> str:
-    """The query of one check; :data:`FOCUS_MARK` is where a VALUES restriction goes."""
-    return f"SELECT DISTINCT ?focus ?value WHERE {{ {FOCUS_MARK} {{ {targets} }} {condition} }}"
-
-
 def default_message(name: str, parameter: Node, path: str | None) -> str:
     where = f" of {path}" if path else ""
     shown = "" if isinstance(parameter, BNode) else f" {show(parameter)}"
     return f"value{where} breaks sh:{name}{shown}"
 
 
-def compile_shapes(shapes: Graph) -> list[Check]:
-    """Compile every targeted shape of ``shapes``.
+def compile_shapes(shapes: Graph, subclasses: Subclasses | None = None) -> list[Check]:
+    """Compile every targeted shape of ``shapes`` (see :class:`Compiler` for ``subclasses``).
 
     :raises UnsupportedShape: naming the first shape or term that cannot be compiled.
     """
-    return Compiler(shapes).checks()
+    return Compiler(shapes, subclasses).checks()
