@@ -119,6 +119,7 @@ class Writer:
     out: TextIO
     quads: bool
     triples: int = 0
+    documents: int = 0
     invalid: Counter[str] = field(default_factory=Counter)
     #: The IRI of every node made invalid, with its defect.
     invalid_nodes: dict[str, str] = field(default_factory=dict)
@@ -324,22 +325,30 @@ def write_concepts(writer: Writer) -> None:
         writer.emit(CONCEPTS_GRAPH, node, PREF_LABEL, plain(name.replace("-", " ")))
 
 
-def documents(writer: Writer, seed: int, share: float) -> Iterator[Document]:
+def documents(writer: Writer, seed: int, share: float, first: int = 0) -> Iterator[Document]:
     rng = random.Random(seed)
-    number = 0
+    number = first
     while True:
         yield Document(number, rng, share, writer)
         number += 1
 
 
-def generate(out: TextIO, triples: int, seed: int, share: float, quads: bool) -> Writer:
-    """Write at least ``triples`` statements (whole documents) to ``out``."""
+def generate(
+    out: TextIO, triples: int, seed: int, share: float, quads: bool, first: int = 0
+) -> Writer:
+    """Write at least ``triples`` statements (whole documents) to ``out``.
+
+    Documents are numbered from ``first``; a later batch (``first`` > 0) links to the countries
+    and alliances of the earlier documents and leaves the shared concepts out.
+    """
     writer = Writer(out, quads)
-    write_concepts(writer)
-    for doc in documents(writer, seed, share):
+    if first == 0:
+        write_concepts(writer)
+    for doc in documents(writer, seed, share, first):
         if writer.triples >= triples:
             break
         write_document(doc)
+        writer.documents += 1
     return writer
 
 
@@ -353,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.01,
         help="share of fact nodes made invalid (0 for a conforming graph)",
     )
+    parser.add_argument(
+        "--first-document",
+        type=int,
+        default=0,
+        help="number of the first document: continue a graph of that many documents",
+    )
     parser.add_argument("--out", type=Path, required=True, help="FILE.nq or FILE.ttl")
     args = parser.parse_args(argv)
     if args.out.suffix not in {".nq", ".ttl", ".nt"}:
@@ -360,12 +375,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", buffering=1 << 20) as out:
         writer = generate(
-            out, args.triples, args.seed, args.invalid_share, args.out.suffix == ".nq"
+            out,
+            args.triples,
+            args.seed,
+            args.invalid_share,
+            args.out.suffix == ".nq",
+            args.first_document,
         )
     summary = {
         "file": str(args.out),
         "seed": args.seed,
         "triples": writer.triples,
+        "documents": writer.documents,
         "invalid_share": args.invalid_share,
         "nodes": dict(sorted(writer.nodes.items())),
         "invalid": dict(sorted(writer.invalid.items())),

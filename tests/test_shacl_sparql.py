@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 from rdflib import Graph, Literal, URIRef
 
+from graph import validate_sparql
 from graph.build import ValidationFailed, build, build_in_store, choose_engine, validate_project
 from graph.namespaces import CANONICAL_BASE, SH
 from graph.shacl_sparql import UnsupportedShape, compile_shapes
@@ -81,7 +82,12 @@ def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
     return pyshacl_keys(by_pyshacl), keys(by_sparql)
 
 
-def test_every_supported_component_matches_pyshacl() -> None:
+@pytest.mark.parametrize("many", [1, 2000])
+def test_every_supported_component_matches_pyshacl(
+    many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking focus nodes up one by one and hashing (``many`` = 1) find the same."""
+    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
     by_pyshacl, by_sparql = both_engines(FIXTURES / "components")
     assert by_sparql == by_pyshacl
     components = {k[2] for k in by_sparql}
@@ -135,10 +141,12 @@ def test_generated_graphs_give_the_same_violations_as_pyshacl(tmp_path: Path, se
     assert by_sparql, "the generator plants invalid nodes, so there must be violations"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "many"), [(1, 1), (2, 2000), (3, 1)])
 def test_generated_data_breaks_the_project_shapes_exactly_where_planted(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, many: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also with every batch joined by hashing (``many`` = 1), as large graphs are."""
+    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
     project, planted = generated_project(
         tmp_path, seed, ROOT / "shapes", ROOT / "ontology", triples=4000
     )

@@ -12,7 +12,7 @@ to pyshacl rather than silently checking less.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from itertools import count
 
@@ -158,8 +158,7 @@ class Check:
     @property
     def predicate(self) -> str | None:
         """The IRI of the path when it is a single predicate, else None."""
-        simple = self.path.startswith("<") and self.path.count("<") == 1
-        return self.path[1:-1] if simple else None
+        return self.path[1:-1] if is_predicate(self.path) else None
 
     def vacuous(self, present: Set[str]) -> bool:
         """True when no data can break the check: its predicate is not in ``present``.
@@ -179,35 +178,65 @@ class Check:
 
 @dataclass(frozen=True)
 class Batch:
-    """Checks with the same focus and value nodes, evaluated in one pass over them.
+    """Checks with the same value pattern, evaluated in one pass over their focus nodes.
 
-    One query scans the targets and follows the path once and computes every condition as a
-    column ``?c0``, ``?c1``...; a row comes back when any of them holds. Checks of one property
-    shape (nodeKind, class, datatype, pattern...) thus cost one scan instead of one each.
+    One query binds the focus nodes of every shape involved (``?shape`` numbers the shape's
+    targets), follows the path once and computes each check's condition as a column ``?c0``,
+    ``?c1``...; a row comes back when any of them holds. So the provenance checks of thirty
+    shapes, or the nodeKind, class and datatype of one property, cost one scan, not one each.
     """
 
     checks: tuple[Check, ...]
+    #: Join with the values of a predicate by hashing (for many focus nodes) or look each
+    #: focus node up (for a few).
+    hashed: bool = False
 
     @property
     def template(self) -> str:
         first = self.checks[0]
+        targets = list(dict.fromkeys(c.targets for c in self.checks))
         columns = " ".join(f"?c{i}" for i in range(len(self.checks)))
-        binds = " ".join(f"BIND({c.condition} AS ?c{i})" for i, c in enumerate(self.checks))
+        binds = " ".join(
+            f"BIND({self.guarded(c, targets)} AS ?c{i})" for i, c in enumerate(self.checks)
+        )
         broken = " || ".join(f"?c{i}" for i in range(len(self.checks)))
-        # The DISTINCT subquery visits a focus node once even when several of its types are
-        # targets (a member state is a state and a country).
-        focus = f"{{ SELECT DISTINCT ?focus WHERE {{ {FOCUS_MARK} {first.targets} }} }}"
-        if first.counted:
+        # The DISTINCT subquery visits a focus node once per shape even when several of its
+        # types are targets (a member state is a state and a country).
+        shape = " ?shape" if len(targets) > 1 else ""
+        union = " UNION ".join(
+            f"{{ {{ {t} }} BIND({j} AS ?shape) }}" if shape else t for j, t in enumerate(targets)
+        )
+        focus = f"{{ SELECT DISTINCT ?focus{shape} WHERE {{ {FOCUS_MARK} {union} }} }}"
+        pattern = first.pattern
+        if self.hashed and first.predicate is not None and pattern:
+            # A subquery is joined by hashing one scan of the predicate, where a triple
+            # pattern is looked up once per focus node (several times slower for many nodes).
+            pattern = f"{{ SELECT ?focus ?value WHERE {{ {pattern} }} }}"
+        if first.counted and self.hashed and is_predicate(first.counted):
             # One grouped scan counts the values, where a NOT EXISTS per minCount and a
             # pairwise EXISTS per maxCount would each look every focus node up again.
             focus = (
-                f"{{ SELECT ?focus (COUNT(DISTINCT ?counted) AS ?count) WHERE {{ {focus} "
-                f"OPTIONAL {{ ?focus {first.counted} ?counted }} }} GROUP BY ?focus }}"
+                f"{focus} OPTIONAL {{ SELECT ?focus (COUNT(DISTINCT ?counted) AS ?counts) "
+                f"WHERE {{ ?focus {first.counted} ?counted }} GROUP BY ?focus }} "
+                "BIND(COALESCE(?counts, 0) AS ?count)"
+            )
+        elif first.counted:
+            focus = (
+                f"{{ SELECT ?focus{shape} (COUNT(DISTINCT ?counted) AS ?count) WHERE {{ {focus} "
+                f"OPTIONAL {{ ?focus {first.counted} ?counted }} }} GROUP BY ?focus{shape} }}"
             )
         return (
             f"SELECT DISTINCT ?focus ?value {columns} WHERE {{ "
-            f"{focus} {first.pattern} {binds} FILTER({broken}) }}"
+            f"{focus} {pattern} {binds} FILTER({broken}) }}"
         )
+
+    @staticmethod
+    def guarded(check: Check, targets: list[str]) -> str:
+        """The condition of ``check``, limited to the focus nodes of its own shape."""
+        if len(targets) == 1:
+            return check.condition
+        # IF evaluates one branch; Oxigraph evaluates both operands of && (for errors).
+        return f"IF(?shape = {targets.index(check.targets)}, {check.condition}, false)"
 
     @property
     def query(self) -> str:
@@ -226,15 +255,25 @@ class Batch:
                 yield check
 
 
+def is_predicate(path: str) -> bool:
+    """Whether the SPARQL ``path`` is one predicate IRI."""
+    return path.startswith("<") and path.endswith(">") and path.count("<") == 1
+
+
 TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
 
 
-def batches(checks: list[Check]) -> list[Batch]:
-    """``checks`` grouped by focus and value nodes, in their first order."""
-    grouped: dict[tuple[str, str, str], list[Check]] = {}
+def batches(checks: Sequence[Check], many: Set[str] = frozenset()) -> list[Batch]:
+    """``checks`` grouped by value pattern, in their first order.
+
+    Batches with ``targets`` in ``many`` (they have many focus nodes) join by hashing.
+    """
+    grouped: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
-        grouped.setdefault((check.targets, check.pattern, check.counted), []).append(check)
-    return [Batch(tuple(group)) for group in grouped.values()]
+        grouped.setdefault((check.pattern, check.counted), []).append(check)
+    return [
+        Batch(tuple(group), any(c.targets in many for c in group)) for group in grouped.values()
+    ]
 
 
 def term(node: Node) -> str:

@@ -25,7 +25,7 @@ from graph.shacl_sparql import (
     batches,
     compile_shapes,
 )
-from graph.sources import SourceFile, Track, no_progress
+from graph.sources import Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validate import SH, Report, Violation
 
@@ -33,6 +33,8 @@ DATASET_SUFFIXES = (".nq", ".trig")
 TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
 #: Queries evaluated at once: Oxigraph releases the GIL while it evaluates, so each core works.
 WORKERS = min(4, os.cpu_count() or 1)
+#: From this many focus nodes on, a batch scans its predicate once instead of looking each up.
+MANY_TARGETS = 2000
 PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
 
 
@@ -47,11 +49,23 @@ def shapes_graph(files: Iterable[SourceFile]) -> Graph:
 def store_classes(store: Store) -> Subclasses:
     """The ``rdfs:subClassOf`` closure of ``store`` (ontology and data): class -> subclasses."""
     included: dict[str, set[str]] = {}
-    result = run_query(store, f"SELECT ?sub ?super WHERE {{ ?sub <{SUBCLASS}>+ ?super FILTER(isIRI(?sub) && isIRI(?super)) }}")
+    text = f"SELECT ?sub ?super {{ ?sub <{SUBCLASS}>+ ?super FILTER(isIRI(?sub) && isIRI(?super))}}"
+    result = run_query(store, text)
     assert isinstance(result, QuerySolutions)
     for row in result:
         included.setdefault(_show(row["super"]), set()).add(_show(row["sub"]))
     return included
+
+
+def target_count(store: Store, targets: str) -> int:
+    """How many focus nodes ``targets`` binds, counted up to :data:`MANY_TARGETS`."""
+    text = (
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?focus WHERE {{ {targets} }} "
+        f"LIMIT {MANY_TARGETS} }}"
+    )
+    result = run_query(store, text)
+    assert isinstance(result, QuerySolutions)
+    return sum(int(str(row["n"].value)) for row in result)
 
 
 def relevant(store: Store, checks: Sequence[Check]) -> list[Check]:
@@ -65,6 +79,18 @@ def relevant(store: Store, checks: Sequence[Check]) -> list[Check]:
     return [c for c in checks if not c.vacuous(present)]
 
 
+def plan(store: Store, checks: Sequence[Check], *, hashed: bool = True) -> list[Batch]:
+    """The batches that evaluate ``checks`` on ``store``, leaving out what cannot break.
+
+    Shapes without focus nodes and checks of absent predicates are dropped; with ``hashed``,
+    batches over many focus nodes join with their predicate by hashing.
+    """
+    checks = relevant(store, checks)
+    sizes = {t: target_count(store, t) for t in {c.targets for c in checks}}
+    many = {t for t, n in sizes.items() if n >= MANY_TARGETS and hashed}
+    return batches([c for c in checks if sizes[c.targets]], many)
+
+
 def validate_store(
     store: Store,
     shapes: Graph,
@@ -72,13 +98,13 @@ def validate_store(
     base: str,
     *,
     focus: Sequence[str] | None = None,
-    track: Track[Check] = no_progress,
+    track: Progress = no_progress,
 ) -> Report:
     """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
 
     :raises graph.shacl_sparql.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
-    groups = batches(relevant(store, compile_shapes(shapes, store_classes(store))))
+    groups = plan(store, compile_shapes(shapes, store_classes(store)), hashed=focus is None)
     found: list[tuple[Check, str, str]] = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
@@ -107,7 +133,7 @@ def broken_by(
     store: Store, batch: Batch, focus: Sequence[str] | None
 ) -> list[tuple[Check, str, str]]:
     """(check, focus node, value node) of every violation the checks of ``batch`` find."""
-    found = []
+    found: list[tuple[Check, str, str]] = []
     for text in queries_of(batch, focus):
         result = run_query(store, text)
         assert isinstance(result, QuerySolutions)
