@@ -116,12 +116,26 @@ COMPONENT = {
 FOCUS_LEVEL = frozenset({"minCount", "maxCount", "hasValue", "uniqueLang"})
 
 
-#: Components compared with the number of values (see :attr:`Check.counted`).
-COUNTED = frozenset({"minCount", "maxCount"})
+#: Components decided by counting values (see :attr:`Check.counted`).
+COUNTED = frozenset({"minCount", "maxCount", "uniqueLang"})
+#: Per focus node, :func:`counts` gives its values (?count), those with a language tag
+#: (?tagged) and their distinct tags (?languages): sh:uniqueLang breaks when there are more
+#: tagged values than tags. COUNT skips the errors LANG raises on IRIs and unbound ?untagged.
+def counts(suffix: str = "") -> str:
+    """The aggregates of :data:`COUNTED` checks, named ``?count{suffix}`` and so on."""
+    tagged = 'IF(LANG(?counted) != "", ?counted, ?untagged)'
+    tags = 'IF(LANG(?counted) != "", LANG(?counted), ?untagged)'
+    return (
+        f"(COUNT(DISTINCT ?counted) AS ?count{suffix}) "
+        f"(COUNT(DISTINCT {tagged}) AS ?tagged{suffix}) "
+        f"(COUNT(DISTINCT {tags}) AS ?languages{suffix})"
+    )
 
 
 def count_violation(name: str, parameter: Node) -> str:
-    """The condition on ``?count`` that breaks sh:minCount or sh:maxCount ``parameter``."""
+    """The condition on the counts that breaks minCount, maxCount or uniqueLang."""
+    if name == "uniqueLang":
+        return "?tagged > ?languages" if parameter == Literal(True) else "false"
     return f"?count {'<' if name == 'minCount' else '>'} {int(str(parameter))}"
 
 
@@ -216,13 +230,15 @@ class Batch:
             # One grouped scan counts the values, where a NOT EXISTS per minCount and a
             # pairwise EXISTS per maxCount would each look every focus node up again.
             focus = (
-                f"{focus} OPTIONAL {{ SELECT ?focus (COUNT(DISTINCT ?counted) AS ?counts) "
+                f"{focus} OPTIONAL {{ SELECT ?focus {counts('_found')} "
                 f"WHERE {{ ?focus {first.counted} ?counted }} GROUP BY ?focus }} "
-                "BIND(COALESCE(?counts, 0) AS ?count)"
+                "BIND(COALESCE(?count_found, 0) AS ?count) "
+                "BIND(COALESCE(?tagged_found, 0) AS ?tagged) "
+                "BIND(COALESCE(?languages_found, 0) AS ?languages)"
             )
         elif first.counted:
             focus = (
-                f"{{ SELECT ?focus{shape} (COUNT(DISTINCT ?counted) AS ?count) WHERE {{ {focus} "
+                f"{{ SELECT ?focus{shape} {counts()} WHERE {{ {focus} "
                 f"OPTIONAL {{ ?focus {first.counted} ?counted }} }} GROUP BY ?focus{shape} }}"
             )
         return (
