@@ -88,7 +88,9 @@ def plan(store: Store, checks: Sequence[Check], *, hashed: bool = True) -> list[
     checks = relevant(store, checks)
     sizes = {t: target_count(store, t) for t in {c.targets for c in checks}}
     many = {t for t, n in sizes.items() if n >= MANY_TARGETS and hashed}
-    return batches([c for c in checks if sizes[c.targets]], many)
+    planned = batches([c for c in checks if sizes[c.targets]], many)
+    # The hashed batches are the long ones: started first, they do not finish last alone.
+    return sorted(planned, key=lambda batch: not batch.hashed)
 
 
 def validate_store(
