@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from graph.namespaces import CANONICAL_BASE
-from graph.shacl_sparql import Batch, batches, compile_shapes
+from graph.shacl_checks import Batch, batches
+from graph.shacl_sparql import compile_shapes
 from graph.sources import discover
 from graph.store import Store, bulk_load_file, run_query
 from graph.validate_sparql import plan, shapes_graph, store_classes

@@ -16,15 +16,8 @@ from pathlib import Path
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.shacl_sparql import (
-    CHUNK_SIZE,
-    SUBCLASS,
-    Batch,
-    Check,
-    Subclasses,
-    batches,
-    compile_shapes,
-)
+from graph.shacl_checks import CHUNK_SIZE, Batch, Check, batches
+from graph.shacl_sparql import SUBCLASS, Subclasses, compile_shapes
 from graph.sources import Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validate import SH, Report, Violation
