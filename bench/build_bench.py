@@ -2,8 +2,8 @@
 
     python bench/build_bench.py --triples 1000000 [--pyshacl] [--work var/bench]
 
-Generates a conforming synthetic project (bench/generate.py, the fixture ontology and shapes of
-tests/fixtures/scale, or the project's own when --project-shapes is given), then runs each tool
+Generates a conforming synthetic project (bench/generate.py with the project's own ontology/
+and shapes/, or the small ones of tests/fixtures/scale with --fixture-shapes), then runs each tool
 as a separate process and reports wall time and peak RSS (of the process and its children, from
 ``wait4``), and the ratios to `oxigraph load` on the same file. Finally it times validating one
 small added source document against the built store (``kg validate --against``).
@@ -12,6 +12,7 @@ small added source document against the built store (``kg validate --against``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -60,15 +61,15 @@ def project(work: Path, triples: int, shapes: Path, ontology: Path) -> Path:
             check=True,
             stderr=subprocess.DEVNULL,
         )
-        data.with_name(data.name + ".summary.json").unlink()
     for name, source in (("ontology", ontology), ("shapes", shapes)):
         shutil.rmtree(folder / name, ignore_errors=True)
         shutil.copytree(source, folder / name)
     return folder
 
 
-def added_document(work: Path) -> Path:
-    """A small source document (about 60 triples) that links into the generated graph."""
+def added_document(work: Path, data: Path) -> Path:
+    """The next source document (about 80 triples, half its nodes invalid) of the graph."""
+    summary = json.loads(data.with_name(data.name + ".summary.json").read_text())
     path = work / "added" / "synthetic-added.nt"
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -81,6 +82,8 @@ def added_document(work: Path) -> Path:
             "7",
             "--invalid-share",
             "0.5",
+            "--first-document",
+            str(summary["documents"]),
             "--out",
             str(path),
         ],
@@ -96,10 +99,18 @@ def main() -> int:
     parser.add_argument("--triples", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--pyshacl", action="store_true", help="also time the rdflib+pyshacl path")
-    parser.add_argument("--shapes", type=Path, default=FIXTURE / "shapes")
-    parser.add_argument("--ontology", type=Path, default=FIXTURE / "ontology")
+    parser.add_argument(
+        "--fixture-shapes",
+        action="store_true",
+        help="validate with the small shapes of tests/fixtures/scale instead of the project's",
+    )
     args = parser.parse_args()
-    folder = project(args.work, args.triples, args.shapes, args.ontology)
+    shapes, ontology = (
+        (FIXTURE / "shapes", FIXTURE / "ontology")
+        if args.fixture_shapes
+        else (ROOT / "shapes", ROOT / "ontology")
+    )
+    folder = project(args.work, args.triples, shapes, ontology)
     data = folder / "data" / "synthetic.nq"
     kg = str(BIN / "kg")
     rows: list[tuple[str, float, float]] = []
@@ -140,7 +151,7 @@ def main() -> int:
                 ),
             )
         )
-    added = added_document(args.work)
+    added = added_document(args.work, data)
     rows.append(
         (
             "kg validate --against (1 doc)",

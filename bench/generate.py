@@ -2,11 +2,14 @@
 
     python bench/generate.py --triples 1000000 --seed 1 --out var/bench/1m.nq
 
-The data follows the project's ontology (alliances, member states, memberships, commitments,
-funders, grants with monetary amounts, events, statistics, source documents and passages, every
-fact node derived from a passage). A known share of fact nodes is made invalid on purpose, one
-defect per invalid node; how many of each kind were written goes to ``FILE.summary.json`` and
-stderr, so a validator's findings can be checked against it.
+The data follows the project's ontology and conforms to its shapes (ontology/alliance.ttl,
+shapes/alliance-shapes.ttl): alliances, member states, memberships with roles, commitments,
+funders, grants with monetary amounts, events held in a country, statistics with measure and
+unit, source documents with a publisher and passages, every fact node derived from a passage.
+The SKOS concepts it uses (roles, measures, units, qualifiers) go to a reference graph. A known
+share of fact nodes is made invalid on purpose, one defect per invalid node, each breaking the
+project's shapes on that node; how many of each kind were written goes to
+``FILE.summary.json`` and stderr, so a validator's findings can be checked against it.
 
 Memory stays constant: every document block is written as soon as it is generated. ``.nq`` puts
 each synthetic source document in its own named graph (as the build does for one file per
@@ -43,15 +46,34 @@ WD = "http://www.wikidata.org/entity/"
 LABEL = RDFS + "label"
 PREF_LABEL = SKOS + "prefLabel"
 DERIVED = PROV + "wasDerivedFrom"
+CONCEPT = ID + "concept/"
+CONCEPTS_GRAPH = GRAPH + "reference-synthetic-concepts"
+#: SKOS concepts the generated facts refer to, with their extra class (org:Role for roles).
+CONCEPTS: dict[str, str | None] = {
+    "member": ORG + "Role",
+    "alliance-size": None,
+    "countries-reached": None,
+    "reports-received": None,
+    "cases-identified": None,
+    "exactly": None,
+    "more-than": None,
+    "nearly": None,
+    "government": None,
+    "hotline": None,
+    "percent": None,
+}
+#: Documents sharing one publisher (described in the first of them).
+DOCUMENTS_PER_PUBLISHER = 100
 
 #: The defects the generator plants, one per invalid node, and the node kinds they apply to.
 INVALID_KINDS: dict[str, tuple[str, ...]] = {
     "bad-iso-code": ("country",),
-    "missing-label": ("alliance", "membership", "commitment", "grant", "event", "statistic"),
+    "missing-label": ("alliance", "commitment", "grant", "event", "statistic"),
     "missing-provenance": ("alliance", "membership", "commitment", "grant", "event", "statistic"),
     "negative-amount": ("amount",),
     "bad-currency": ("amount",),
     "dangling-reference": ("membership", "commitment"),
+    "missing-unit": ("statistic",),
     "wrong-datatype": ("membership", "grant", "event"),
 }
 
@@ -60,6 +82,7 @@ BAD_CURRENCIES = ("usd", "US$", "DOLLARS", "€")
 EVENT_CLASSES = ("Summit", "Workshop", "Meeting", "Visit")
 MEASURES = ("alliance-size", "countries-reached", "reports-received", "cases-identified")
 QUALIFIERS = ("exactly", "more-than", "nearly")
+UNITS = ("government", "hotline", "percent")
 PASSAGES_PER_DOCUMENT = 6
 
 
@@ -96,7 +119,10 @@ class Writer:
     out: TextIO
     quads: bool
     triples: int = 0
+    documents: int = 0
     invalid: Counter[str] = field(default_factory=Counter)
+    #: The IRI of every node made invalid, with its defect.
+    invalid_nodes: dict[str, str] = field(default_factory=dict)
     nodes: Counter[str] = field(default_factory=Counter)
 
     def emit(self, graph: str, subject: str, predicate: str, obj: str) -> None:
@@ -128,7 +154,7 @@ class Document:
         line = 1 + 2 * self.rng.randrange(PASSAGES_PER_DOCUMENT)
         return f"{ID}passage/{self.slug}-line-{line}"
 
-    def defect(self, kind: str) -> str | None:
+    def defect(self, kind: str, node: str) -> str | None:
         """The defect to plant in the next node of ``kind``, or None for a valid node."""
         self.writer.nodes[kind] += 1
         if self.rng.random() >= self.share:
@@ -136,15 +162,23 @@ class Document:
         choices = [name for name, kinds in INVALID_KINDS.items() if kind in kinds]
         chosen = self.rng.choice(choices)
         self.writer.invalid[chosen] += 1
+        self.writer.invalid_nodes[node] = chosen
         return chosen
 
-    def fact(self, node: str, classes: tuple[str, ...], label: str, defect: str | None) -> None:
+    def fact(
+        self,
+        node: str,
+        classes: tuple[str, ...],
+        label: str,
+        defect: str | None,
+        label_predicate: str | None = LABEL,
+    ) -> None:
         """Type, label and provenance of a fact node (left out when that is the defect)."""
         w = self.writer
         for cls in classes:
             w.emit(self.graph, node, RDF_TYPE, iri(cls))
-        if defect != "missing-label":
-            w.emit(self.graph, node, LABEL, plain(label))
+        if defect != "missing-label" and label_predicate is not None:
+            w.emit(self.graph, node, label_predicate, plain(label))
         if defect != "missing-provenance":
             w.emit(self.graph, node, DERIVED, iri(self.passage()))
 
@@ -155,11 +189,12 @@ def write_document(doc: Document) -> None:
     source = f"{ID}source/{doc.slug}"
     year = 2000 + n % 25
     date = f"{year}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+    publisher = f"{ID}organization/publisher-{n // DOCUMENTS_PER_PUBLISHER:07d}"
     w.emit(g, source, RDF_TYPE, iri(AG + "SourceDocument"))
     w.emit(g, source, DCTERMS + "title", plain(f"Synthetic news story {n}"))
+    w.emit(g, source, DCTERMS + "publisher", iri(publisher))
     w.emit(g, source, SCHEMA + "datePublished", typed(date, "date"))
-    w.emit(g, source, AG + "seedFile", string(f"{n:07d}_synthetic.txt"))
-    w.emit(g, source, DERIVED, iri(f"{ID}passage/{doc.slug}-line-1"))
+    w.emit(g, source, AG + "seedFile", string(f"{n % 1000:03d}_{n:016x}.txt"))
     for index in range(PASSAGES_PER_DOCUMENT):
         passage = f"{ID}passage/{doc.slug}-line-{1 + 2 * index}"
         w.emit(g, passage, RDF_TYPE, iri(AG + "Passage"))
@@ -170,10 +205,16 @@ def write_document(doc: Document) -> None:
     partner = f"{ID}country/synthetic-{rng.randrange(n + 1):07d}"
     alliance = f"{ID}organization/alliance-{n // 10:07d}"
     if n % 10 == 0:  # ten documents report on each alliance; the first describes it
-        defect = doc.defect("alliance")
-        doc.fact(alliance, (AG + "Alliance",), f"Synthetic alliance {n // 10}", defect)
+        defect = doc.defect("alliance", alliance)
+        name = f"Synthetic alliance {n // 10}"
+        doc.fact(alliance, (AG + "Alliance",), name, defect, PREF_LABEL)
+    if n % DOCUMENTS_PER_PUBLISHER == 0:
+        name = f"Synthetic publisher {n // DOCUMENTS_PER_PUBLISHER}"
+        doc.fact(publisher, (AG + "Organization",), name, None, PREF_LABEL)
     funder = f"{ID}organization/funder-{n:07d}"
-    doc.fact(funder, (AG + "Organization", AG + "Funder"), f"Synthetic funder {n}", None)
+    doc.fact(
+        funder, (AG + "Organization", AG + "Funder"), f"Synthetic funder {n}", None, PREF_LABEL
+    )
 
     for index, member in enumerate((country, partner)):
         write_membership(doc, index, member, alliance, date)
@@ -186,7 +227,7 @@ def write_document(doc: Document) -> None:
 def write_country(doc: Document, n: int) -> str:
     w, g = doc.writer, doc.graph
     country = f"{ID}country/synthetic-{n:07d}"
-    defect = doc.defect("country")
+    defect = doc.defect("country", country)
     alpha2 = letters(n, 2) if defect != "bad-iso-code" else letters(n, 2).lower() + "1"
     for cls in ("Country", "MemberState"):
         w.emit(g, country, RDF_TYPE, iri(AG + cls))
@@ -201,12 +242,13 @@ def write_country(doc: Document, n: int) -> str:
 def write_membership(doc: Document, index: int, member: str, alliance: str, date: str) -> None:
     w, g = doc.writer, doc.graph
     node = f"{ID}membership/{doc.slug}-{index}"
-    defect = doc.defect("membership")
+    defect = doc.defect("membership", node)
     doc.fact(node, (ORG + "Membership",), f"Membership of {member}", defect)
     if defect == "dangling-reference":
         member = f"{ID}country/undescribed-{doc.number:07d}-{index}"
     w.emit(g, node, ORG + "member", iri(member))
     w.emit(g, node, ORG + "organization", iri(alliance))
+    w.emit(g, node, ORG + "role", iri(CONCEPT + "member"))
     reported = string(date) if defect == "wrong-datatype" else typed(date, "date")
     w.emit(g, node, AG + "reportedOn", reported)
 
@@ -214,12 +256,11 @@ def write_membership(doc: Document, index: int, member: str, alliance: str, date
 def write_commitment(doc: Document, country: str, alliance: str, year: int) -> None:
     w, g = doc.writer, doc.graph
     node = f"{ID}commitment/{doc.slug}"
-    defect = doc.defect("commitment")
+    defect = doc.defect("commitment", node)
     doc.fact(node, (AG + "Commitment",), f"Commitment {doc.number}", defect)
-    party = (
-        f"{ID}country/undescribed-c{doc.number:07d}" if defect == "dangling-reference" else country
-    )
-    w.emit(g, node, AG + "committedParty", iri(party))
+    if defect == "dangling-reference":
+        alliance = f"{ID}organization/undescribed-{doc.number:07d}"
+    w.emit(g, node, AG + "committedParty", iri(country))
     w.emit(g, node, AG + "committedTo", iri(alliance))
     w.emit(g, node, AG + "year", typed(str(year), "gYear"))
 
@@ -228,7 +269,7 @@ def write_grant(doc: Document, funder: str, year: int) -> None:
     w, g, rng = doc.writer, doc.graph, doc.rng
     node = f"{ID}grant/{doc.slug}"
     amount = f"{ID}amount/{doc.slug}"
-    defect = doc.defect("grant")
+    defect = doc.defect("grant", node)
     doc.fact(node, (AG + "Grant",), f"Grant {doc.number}", defect)
     w.emit(g, node, SCHEMA + "funder", iri(funder))
     w.emit(g, node, SCHEMA + "amount", iri(amount))
@@ -238,7 +279,7 @@ def write_grant(doc: Document, funder: str, year: int) -> None:
         AG + "year",
         string(str(year)) if defect == "wrong-datatype" else typed(str(year), "gYear"),
     )
-    defect = doc.defect("amount")
+    defect = doc.defect("amount", amount)
     value = f"{rng.randrange(1, 10_000) * 1000}.00"
     if defect == "negative-amount":
         value = "-" + value
@@ -251,11 +292,12 @@ def write_grant(doc: Document, funder: str, year: int) -> None:
 def write_event(doc: Document, alliance: str, country: str, date: str) -> None:
     w, g, rng = doc.writer, doc.graph, doc.rng
     node = f"{ID}event/{doc.slug}"
-    defect = doc.defect("event")
+    defect = doc.defect("event", node)
     cls = AG + rng.choice(EVENT_CLASSES)
-    doc.fact(node, (cls,), f"Event {doc.number}", defect)
+    doc.fact(node, (cls,), f"Event {doc.number}", defect, PREF_LABEL)
     start = string(date) if defect == "wrong-datatype" else typed(date, "date")
     w.emit(g, node, SCHEMA + "startDate", start)
+    w.emit(g, node, SCHEMA + "location", iri(country))
     w.emit(g, node, AG + "participant", iri(country))
     w.emit(g, node, AG + "ofAlliance", iri(alliance))
 
@@ -263,29 +305,50 @@ def write_event(doc: Document, alliance: str, country: str, date: str) -> None:
 def write_statistic(doc: Document, alliance: str) -> None:
     w, g, rng = doc.writer, doc.graph, doc.rng
     node = f"{ID}statistic/{doc.slug}"
-    defect = doc.defect("statistic")
+    defect = doc.defect("statistic", node)
     doc.fact(node, (AG + "Statistic",), f"Statistic {doc.number}", defect)
-    w.emit(g, node, AG + "measure", iri(f"{ID}concept/{rng.choice(MEASURES)}"))
+    w.emit(g, node, AG + "measure", iri(CONCEPT + rng.choice(MEASURES)))
     w.emit(g, node, AG + "value", typed(f"{rng.randrange(1, 500)}.0", "decimal"))
-    w.emit(g, node, AG + "valueQualifier", iri(f"{ID}concept/{rng.choice(QUALIFIERS)}"))
+    w.emit(g, node, AG + "valueQualifier", iri(CONCEPT + rng.choice(QUALIFIERS)))
+    if defect != "missing-unit":
+        w.emit(g, node, AG + "unit", iri(CONCEPT + rng.choice(UNITS)))
     w.emit(g, node, AG + "statisticAbout", iri(alliance))
 
 
-def documents(writer: Writer, seed: int, share: float) -> Iterator[Document]:
+def write_concepts(writer: Writer) -> None:
+    """The SKOS concepts the facts use, in their own reference graph."""
+    for name, extra in CONCEPTS.items():
+        node = CONCEPT + name
+        writer.emit(CONCEPTS_GRAPH, node, RDF_TYPE, iri(SKOS + "Concept"))
+        if extra is not None:
+            writer.emit(CONCEPTS_GRAPH, node, RDF_TYPE, iri(extra))
+        writer.emit(CONCEPTS_GRAPH, node, PREF_LABEL, plain(name.replace("-", " ")))
+
+
+def documents(writer: Writer, seed: int, share: float, first: int = 0) -> Iterator[Document]:
     rng = random.Random(seed)
-    number = 0
+    number = first
     while True:
         yield Document(number, rng, share, writer)
         number += 1
 
 
-def generate(out: TextIO, triples: int, seed: int, share: float, quads: bool) -> Writer:
-    """Write at least ``triples`` statements (whole documents) to ``out``."""
+def generate(
+    out: TextIO, triples: int, seed: int, share: float, quads: bool, first: int = 0
+) -> Writer:
+    """Write at least ``triples`` statements (whole documents) to ``out``.
+
+    Documents are numbered from ``first``; a later batch (``first`` > 0) links to the countries
+    and alliances of the earlier documents and leaves the shared concepts out.
+    """
     writer = Writer(out, quads)
-    for doc in documents(writer, seed, share):
+    if first == 0:
+        write_concepts(writer)
+    for doc in documents(writer, seed, share, first):
         if writer.triples >= triples:
             break
         write_document(doc)
+        writer.documents += 1
     return writer
 
 
@@ -299,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.01,
         help="share of fact nodes made invalid (0 for a conforming graph)",
     )
+    parser.add_argument(
+        "--first-document",
+        type=int,
+        default=0,
+        help="number of the first document: continue a graph of that many documents",
+    )
     parser.add_argument("--out", type=Path, required=True, help="FILE.nq or FILE.ttl")
     args = parser.parse_args(argv)
     if args.out.suffix not in {".nq", ".ttl", ".nt"}:
@@ -306,12 +375,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", buffering=1 << 20) as out:
         writer = generate(
-            out, args.triples, args.seed, args.invalid_share, args.out.suffix == ".nq"
+            out,
+            args.triples,
+            args.seed,
+            args.invalid_share,
+            args.out.suffix == ".nq",
+            args.first_document,
         )
     summary = {
         "file": str(args.out),
         "seed": args.seed,
         "triples": writer.triples,
+        "documents": writer.documents,
         "invalid_share": args.invalid_share,
         "nodes": dict(sorted(writer.nodes.items())),
         "invalid": dict(sorted(writer.invalid.items())),

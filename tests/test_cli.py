@@ -104,3 +104,48 @@ def test_python_dash_m_graph_is_kg() -> None:
         [sys.executable, "-m", "graph", "--help"], capture_output=True, text=True, check=True
     )
     assert "build" in done.stdout and "validate" in done.stdout
+
+
+def run_on_terminal(command: list[str]) -> bytes:
+    """Run ``command`` with stdout and stderr on a pseudo-terminal; return what it drew."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(command, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the command exits (EIO on Linux)
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    process.wait(timeout=120)
+    os.close(leader)
+    return drawn
+
+
+def test_progress_is_drawn_on_a_terminal_and_quiet_otherwise(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "graph",
+        "build",
+        "--engine",
+        "sparql",
+        "--project-dir",
+        str(MINI),
+        "--store",
+    ]
+    drawn = run_on_terminal([*command, str(tmp_path / "on-terminal")])
+    assert b"Loading" in drawn and b"Validating" in drawn, drawn[-2000:]
+    piped = subprocess.run(
+        [*command, str(tmp_path / "piped")], capture_output=True, check=True, timeout=120
+    )
+    assert b"Validating" not in piped.stderr and b"\x1b[" not in piped.stderr
+    assert b"\x1b[" not in piped.stdout

@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 from rdflib import Graph, Literal, URIRef
 
+from graph import validate_sparql
 from graph.build import ValidationFailed, build, build_in_store, choose_engine, validate_project
 from graph.namespaces import CANONICAL_BASE, SH
 from graph.shacl_sparql import UnsupportedShape, compile_shapes
@@ -81,7 +82,12 @@ def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
     return pyshacl_keys(by_pyshacl), keys(by_sparql)
 
 
-def test_every_supported_component_matches_pyshacl() -> None:
+@pytest.mark.parametrize("many", [1, 2000])
+def test_every_supported_component_matches_pyshacl(
+    many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking focus nodes up one by one and hashing (``many`` = 1) find the same."""
+    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
     by_pyshacl, by_sparql = both_engines(FIXTURES / "components")
     assert by_sparql == by_pyshacl
     components = {k[2] for k in by_sparql}
@@ -110,7 +116,10 @@ def test_every_supported_component_matches_pyshacl() -> None:
         assert f"{name}ConstraintComponent" in components
 
 
-def generated_project(tmp_path: Path, seed: int, shapes: Path, ontology: Path) -> Path:
+def generated_project(
+    tmp_path: Path, seed: int, shapes: Path, ontology: Path, triples: int = 3000
+) -> tuple[Path, dict[str, str]]:
+    """A project of generated data (5% of fact nodes invalid) and its planted invalid nodes."""
     project = tmp_path / f"project-{seed}"
     shutil.copytree(shapes, project / "shapes")
     shutil.copytree(ontology, project / "ontology")
@@ -118,18 +127,45 @@ def generated_project(tmp_path: Path, seed: int, shapes: Path, ontology: Path) -
     out.parent.mkdir(parents=True)
     generator = load_generator()
     with out.open("w", encoding="utf-8") as handle:
-        generator.generate(handle, 3000, seed, 0.05, quads=False)
-    return project
+        writer = generator.generate(handle, triples, seed, 0.05, quads=False)
+    return project, dict(writer.invalid_nodes)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_generated_graphs_give_the_same_violations_as_pyshacl(tmp_path: Path, seed: int) -> None:
-    project = generated_project(
+    project, _ = generated_project(
         tmp_path, seed, FIXTURES / "scale" / "shapes", FIXTURES / "scale" / "ontology"
     )
     by_pyshacl, by_sparql = both_engines(project)
     assert by_sparql == by_pyshacl
     assert by_sparql, "the generator plants invalid nodes, so there must be violations"
+
+
+@pytest.mark.parametrize(("seed", "many"), [(1, 1), (2, 2000), (3, 1)])
+def test_generated_data_breaks_the_project_shapes_exactly_where_planted(
+    tmp_path: Path, seed: int, many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with every batch joined by hashing (``many`` = 1), as large graphs are."""
+    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
+    project, planted = generated_project(
+        tmp_path, seed, ROOT / "shapes", ROOT / "ontology", triples=4000
+    )
+    by_pyshacl, by_sparql = both_engines(project)
+    assert by_sparql == by_pyshacl
+    assert planted, "5% of fact nodes are invalid, so some must be planted"
+    assert {focus for focus, _, _ in by_pyshacl} == set(planted)
+
+
+def test_generated_data_without_defects_conforms_to_the_project_shapes(tmp_path: Path) -> None:
+    project = tmp_path / "valid"
+    shutil.copytree(ROOT / "shapes", project / "shapes")
+    shutil.copytree(ROOT / "ontology", project / "ontology")
+    out = project / "data" / "synthetic.nq"
+    out.parent.mkdir(parents=True)
+    with out.open("w", encoding="utf-8") as handle:
+        load_generator().generate(handle, 4000, 9, 0.0, quads=True)
+    by_pyshacl, by_sparql = both_engines(project)
+    assert by_pyshacl == set() and by_sparql == set()
 
 
 PROJECT_SHAPES = sorted((ROOT / "shapes").glob("*.ttl"))
@@ -191,9 +227,7 @@ def test_build_in_store_publishes_only_a_conforming_graph(tmp_path: Path) -> Non
     store = tmp_path / "store"
     result = build(FIXTURES / "mini", store, CANONICAL_BASE, engine="sparql")
     assert result.quads == len(Store.read_only(str(store.resolve())))
-    invalid = generated_project(
-        tmp_path, 5, FIXTURES / "scale" / "shapes", FIXTURES / "scale" / "ontology"
-    )
+    invalid, _ = generated_project(tmp_path, 5, ROOT / "shapes", ROOT / "ontology")
     with pytest.raises(ValidationFailed) as failure:
         build_in_store(discover(invalid), store, CANONICAL_BASE)
     located = failure.value.report.violations[0]

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import track as rich_track
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from graph import __version__, queries
@@ -80,15 +87,26 @@ def store_kind_option(function: F) -> F:
 
 
 def progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:
-    """A progress bar on stderr, drawn only when stderr is a terminal."""
-    return rich_track(
-        items,
-        description=description,
-        total=total,
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
+    """A progress bar on stderr while ``items`` are consumed, drawn only on a terminal.
+
+    The spinner and elapsed time keep moving during one long step (Oxigraph loading a large
+    file, one batch of checks); redirected output (CI, a pipe, a log file) stays clean.
+    """
+    if not err.is_terminal:
+        return items
+    return _bar(items, description, total)
+
+
+def _bar(items: Iterable[T], description: str, total: int) -> Iterator[T]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
     )
+    with Progress(*columns, console=err, transient=True) as bar:
+        yield from bar.track(items, total=total, description=description)
 
 
 def fail(message: str, code: int = 1) -> None:

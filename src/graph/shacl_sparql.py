@@ -12,8 +12,7 @@ to pyshacl rather than silently checking less.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Set
 from itertools import count
 
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
@@ -22,6 +21,7 @@ from rdflib.term import Node
 
 from graph.namespaces import OWL
 from graph.namespaces import SH as SH_NS
+from graph.shacl_checks import Check
 
 RDF_TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)
@@ -116,36 +116,17 @@ COMPONENT = {
 FOCUS_LEVEL = frozenset({"minCount", "maxCount", "hasValue", "uniqueLang"})
 
 
-#: Focus nodes per VALUES block when a check is restricted to some nodes.
-CHUNK_SIZE = 500
-#: Where :meth:`Check.restricted` puts ``VALUES ?focus``.
-FOCUS_MARK = "@FOCUS@"
+#: Components decided by counting values (see :attr:`Check.counted`).
+COUNTED = frozenset({"minCount", "maxCount", "uniqueLang"})
+def count_violation(name: str, parameter: Node) -> str:
+    """The condition on the counts that breaks minCount, maxCount or uniqueLang."""
+    if name == "uniqueLang":
+        return "?tagged > ?languages" if parameter == Literal(True) else "false"
+    return f"?count {'<' if name == 'minCount' else '>'} {int(str(parameter))}"
 
 
 class UnsupportedShape(Exception):
     """The shapes use SHACL this compiler does not translate; validate with pyshacl instead."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """One constraint of one shape, as a SPARQL query over ``?focus`` (and ``?value``)."""
-
-    shape: str
-    path: str
-    component: str
-    severity: str
-    message: str
-    template: str
-
-    @property
-    def query(self) -> str:
-        """The query over every focus node of the shape."""
-        return self.template.replace(FOCUS_MARK, "", 1)
-
-    def restricted(self, focus_nodes: list[str]) -> str:
-        """The same query limited to ``focus_nodes`` (IRIs), for validating one file."""
-        values = " ".join(f"<{iri}>" for iri in focus_nodes)
-        return self.template.replace(FOCUS_MARK, f"VALUES ?focus {{ {values} }}", 1)
 
 
 def term(node: Node) -> str:
@@ -161,13 +142,34 @@ def show(node: Node) -> str:
     return f"_:{node}" if isinstance(node, BNode) else str(node)
 
 
-class Compiler:
-    """Compiles the shapes of one shapes graph into :class:`Check` queries."""
+#: Every class IRI mapped to the classes it includes (itself and its subclasses, transitively).
+Subclasses = Mapping[str, Set[str]]
 
-    def __init__(self, shapes: Graph) -> None:
+
+class Compiler:
+    """Compiles the shapes of one shapes graph into :class:`Check` queries.
+
+    With ``subclasses`` (the closure of ``rdfs:subClassOf`` in the data, read once), a SHACL
+    instance test becomes a lookup of ``rdf:type`` among known classes instead of a
+    ``rdf:type/rdfs:subClassOf*`` path that every check would evaluate again for every node.
+    """
+
+    def __init__(self, shapes: Graph, subclasses: Subclasses | None = None) -> None:
         self.g = shapes
+        self.subclasses = subclasses
         self._fresh = count()
         self._stack: list[Node] = []
+
+    def instance_of(self, node: str, cls: Node) -> str:
+        """A pattern matching when ``node`` is a SHACL instance of ``cls`` (section 1.5)."""
+        if self.subclasses is None or not isinstance(cls, URIRef):
+            return f"{node} <{RDF_TYPE}>/<{SUBCLASS}>* {term(cls)}"
+        included = sorted(self.subclasses.get(str(cls), set()) | {str(cls)})
+        if len(included) == 1:
+            return f"{node} <{RDF_TYPE}> <{included[0]}>"
+        variable = self.fresh()
+        values = " ".join(f"<{c}>" for c in included)
+        return f"VALUES {variable} {{ {values} }} {node} <{RDF_TYPE}> {variable}"
 
     def checks(self) -> list[Check]:
         """Every check of every shape that has a target (section 2.1.3)."""
@@ -197,7 +199,7 @@ class Compiler:
         classes = list(self.g.objects(shape, sh("targetClass")))
         if {RDFS.Class, URIRef(OWL + "Class")} & set(self.g.objects(shape, RDF.type)):
             classes.append(shape)
-        parts = [f"{{ ?focus <{RDF_TYPE}>/<{SUBCLASS}>* {term(c)} }}" for c in classes]
+        parts = [f"{{ {self.instance_of('?focus', c)} }}" for c in classes]
         nodes = " ".join(term(n) for n in self.g.objects(shape, sh("targetNode")))
         if nodes:
             parts.append(f"{{ VALUES ?focus {{ {nodes} }} }}")
@@ -215,14 +217,20 @@ class Compiler:
         severity = str(self.g.value(shape, sh("severity")) or sh("Violation")).rsplit("#")[-1]
         messages = sorted(str(m) for m in self.g.objects(shape, sh("message")))
         for name, parameter in self.parameters(shape):
-            query = self.violation_query(shape, name, parameter, targets, path)
+            pattern, condition = self.violation(shape, name, parameter, path)
+            counted = path if name in COUNTED and path is not None else ""
+            if counted:
+                pattern, condition = "", count_violation(name, parameter)
             yield Check(
                 shape=show(shape),
                 path=path or "",
                 component=COMPONENT[name],
                 severity=severity,
                 message=messages[0] if messages else default_message(name, parameter, path),
-                template=query,
+                targets=targets,
+                pattern=pattern,
+                condition=condition,
+                counted=counted,
             )
         for prop in self.g.objects(shape, sh("property")):
             if self.g.value(prop, sh("deactivated")) != Literal(True):
@@ -266,19 +274,18 @@ class Compiler:
 
     # Queries ----------------------------------------------------------------------------------
 
-    def violation_query(
-        self, shape: Node, name: str, parameter: Node, targets: str, path: str | None
-    ) -> str:
+    def violation(
+        self, shape: Node, name: str, parameter: Node, path: str | None
+    ) -> tuple[str, str]:
+        """The value pattern and the violation condition of one constraint."""
         if name in FOCUS_LEVEL and path is not None:
-            return select(
-                targets, f"FILTER({self.focus_violation(name, parameter, '?focus', path)})"
-            )
+            return "", self.focus_violation(name, parameter, "?focus", path)
         if name in FOCUS_LEVEL and name != "hasValue":
             raise UnsupportedShape(f"sh:{name} on node shape {show(shape)}")
         violation = self.value_violation(name, parameter, "?value")
         if path is None:  # a node shape's value node is its focus node (section 2.1.5)
-            return select(targets, f"BIND(?focus AS ?value) FILTER({violation})")
-        return select(targets, f"?focus {path} ?value . FILTER({violation})")
+            return "BIND(?focus AS ?value)", violation
+        return f"?focus {path} ?value .", violation
 
     def fresh(self) -> str:
         return f"?v{next(self._fresh)}"
@@ -308,7 +315,7 @@ class Compiler:
         if name == "hasValue":  # on a node shape (section 4.8.3)
             return f"!sameTerm({v}, {term(p)})"
         if name == "class":
-            return f"NOT EXISTS {{ {v} <{RDF_TYPE}>/<{SUBCLASS}>* {term(p)} }}"
+            return f"NOT EXISTS {{ {self.instance_of(v, p)} }}"
         if name == "datatype":
             return f"!(isLiteral({v}) && datatype({v}) = {term(p)} && {well_formed(str(p), v)})"
         if name == "nodeKind":
@@ -414,20 +421,15 @@ def node_kind_test(kind: str, v: str) -> str:
     return tests[kind.rsplit("#", 1)[-1]]
 
 
-def select(targets: str, condition: str) -> str:
-    """The query of one check; :data:`FOCUS_MARK` is where a VALUES restriction goes."""
-    return f"SELECT DISTINCT ?focus ?value WHERE {{ {FOCUS_MARK} {{ {targets} }} {condition} }}"
-
-
 def default_message(name: str, parameter: Node, path: str | None) -> str:
     where = f" of {path}" if path else ""
     shown = "" if isinstance(parameter, BNode) else f" {show(parameter)}"
     return f"value{where} breaks sh:{name}{shown}"
 
 
-def compile_shapes(shapes: Graph) -> list[Check]:
-    """Compile every targeted shape of ``shapes``.
+def compile_shapes(shapes: Graph, subclasses: Subclasses | None = None) -> list[Check]:
+    """Compile every targeted shape of ``shapes`` (see :class:`Compiler` for ``subclasses``).
 
     :raises UnsupportedShape: naming the first shape or term that cannot be compiled.
     """
-    return Compiler(shapes).checks()
+    return Compiler(shapes, subclasses).checks()

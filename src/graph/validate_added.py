@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from rdflib import Graph
 
 from graph.namespaces import graph_iri
-from graph.shacl_sparql import CHUNK_SIZE
+from graph.shacl_checks import CHUNK_SIZE
 from graph.sources import Progress, SourceFile, no_progress
 from graph.store import NamedNode, Quad, QuerySolutions, Store, bulk_load_file, run_query
 from graph.validate import Report

@@ -7,20 +7,27 @@ report has the same :class:`graph.validate.Violation` entries as the pyshacl eng
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.shacl_sparql import CHUNK_SIZE, Check, compile_shapes
-from graph.sources import SourceFile, Track, no_progress
+from graph.shacl_checks import CHUNK_SIZE, Batch, Check, batches
+from graph.shacl_sparql import SUBCLASS, Subclasses, compile_shapes
+from graph.sources import Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validate import SH, Report, Violation
 
 DATASET_SUFFIXES = (".nq", ".trig")
 TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
+#: Queries evaluated at once: Oxigraph releases the GIL while it evaluates, so each core works.
+WORKERS = min(4, os.cpu_count() or 1)
+#: From this many focus nodes on, a batch scans its predicate once instead of looking each up.
+MANY_TARGETS = 2000
 PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
 
 
@@ -32,6 +39,53 @@ def shapes_graph(files: Iterable[SourceFile]) -> Graph:
     return graph
 
 
+def store_classes(store: Store) -> Subclasses:
+    """The ``rdfs:subClassOf`` closure of ``store`` (ontology and data): class -> subclasses."""
+    included: dict[str, set[str]] = {}
+    text = f"SELECT ?sub ?super {{ ?sub <{SUBCLASS}>+ ?super FILTER(isIRI(?sub) && isIRI(?super))}}"
+    result = run_query(store, text)
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        included.setdefault(_show(row["super"]), set()).add(_show(row["sub"]))
+    return included
+
+
+def target_count(store: Store, targets: str) -> int:
+    """How many focus nodes ``targets`` binds, counted up to :data:`MANY_TARGETS`."""
+    text = (
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?focus WHERE {{ {targets} }} "
+        f"LIMIT {MANY_TARGETS} }}"
+    )
+    result = run_query(store, text)
+    assert isinstance(result, QuerySolutions)
+    return sum(int(str(row["n"].value)) for row in result)
+
+
+def relevant(store: Store, checks: Sequence[Check]) -> list[Check]:
+    """``checks`` without those the store cannot break (see :meth:`Check.vacuous`).
+
+    Most shapes list optional properties that large parts of the data never use; checking
+    them would still look up every focus node.
+    """
+    predicates = {c.predicate for c in checks if c.predicate is not None}
+    present = {p for p in predicates if run_query(store, f"ASK {{ ?s <{p}> ?o }}")}
+    return [c for c in checks if not c.vacuous(present)]
+
+
+def plan(store: Store, checks: Sequence[Check], *, hashed: bool = True) -> list[Batch]:
+    """The batches that evaluate ``checks`` on ``store``, leaving out what cannot break.
+
+    Shapes without focus nodes and checks of absent predicates are dropped; with ``hashed``,
+    batches over many focus nodes join with their predicate by hashing.
+    """
+    checks = relevant(store, checks)
+    sizes = {t: target_count(store, t) for t in {c.targets for c in checks}}
+    many = {t for t, n in sizes.items() if n >= MANY_TARGETS and hashed}
+    planned = batches([c for c in checks if sizes[c.targets]], many)
+    # The hashed batches are the long ones: started first, they do not finish last alone.
+    return sorted(planned, key=lambda batch: not batch.hashed)
+
+
 def validate_store(
     store: Store,
     shapes: Graph,
@@ -39,20 +93,18 @@ def validate_store(
     base: str,
     *,
     focus: Sequence[str] | None = None,
-    track: Track[Check] = no_progress,
+    track: Progress = no_progress,
 ) -> Report:
     """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
 
     :raises graph.shacl_sparql.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
-    checks = compile_shapes(shapes)
+    groups = plan(store, compile_shapes(shapes, store_classes(store)), hashed=focus is None)
     found: list[tuple[Check, str, str]] = []
-    for check in track(checks, "Validating", len(checks)):
-        for text in queries_of(check, focus):
-            result = run_query(store, text)
-            assert isinstance(result, QuerySolutions)
-            for row in result:
-                found.append((check, _show(row["focus"]), _show(row["value"])))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
+        for done in track(as_completed(running), "Validating", len(running)):
+            found.extend(done.result())
     locations = locate(store, files, base, {f for _, f, _ in found})
     violations = [
         Violation(
@@ -72,12 +124,26 @@ def validate_store(
     return Report(violations, results_graph(violations))
 
 
-def queries_of(check: Check, focus: Sequence[str] | None) -> Iterator[str]:
+def broken_by(
+    store: Store, batch: Batch, focus: Sequence[str] | None
+) -> list[tuple[Check, str, str]]:
+    """(check, focus node, value node) of every violation the checks of ``batch`` find."""
+    found: list[tuple[Check, str, str]] = []
+    for text in queries_of(batch, focus):
+        result = run_query(store, text)
+        assert isinstance(result, QuerySolutions)
+        for row in result:
+            cells = {f"c{i}": row[f"c{i}"] for i in range(len(batch.checks))}
+            found.extend((c, _show(row["focus"]), _show(row["value"])) for c in batch.broken(cells))
+    return found
+
+
+def queries_of(batch: Batch, focus: Sequence[str] | None) -> Iterator[str]:
     if focus is None:
-        yield check.query
+        yield batch.query
         return
     for start in range(0, len(focus), CHUNK_SIZE):
-        yield check.restricted(list(focus[start : start + CHUNK_SIZE]))
+        yield batch.restricted(list(focus[start : start + CHUNK_SIZE]))
 
 
 def _show(term: object) -> str:
