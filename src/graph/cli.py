@@ -337,11 +337,18 @@ def stats(handle: Store | RemoteStore) -> dict[str, Any]:
 @setting_option("port")
 @setting_option("workers")
 @setting_option("threads")
+@setting_option("http_server")
 @click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
 def serve_command(
-    store: Path, host: str, port: int, workers: int, threads: int, access_log: bool
+    store: Path,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    http_server: str,
+    access_log: bool,
 ) -> None:
-    """Serve the SPARQL endpoint and the site with gunicorn (a worker per core).
+    """Serve the SPARQL endpoint and the site (granian, or gunicorn for writes; a worker per core).
 
     Builds the graph first if there is no store yet. Other settings come from KG_* variables.
     """
@@ -355,11 +362,23 @@ def serve_command(
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     values = resolve(
-        {"store": str(store), "host": host, "port": port, "workers": workers, "threads": threads}
+        {
+            "store": str(store),
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "threads": threads,
+            "http_server": http_server,
+        }
     )
     config = {name.upper(): value for name, value in values.items()}
+    from graph.server import http_server as chosen_server
     from graph.server import serve
 
+    try:
+        chosen_server(config)
+    except ValueError as error:
+        fail(str(error))
     try:
         serve(config, access_log=access_log)
     except (RdfSyntaxError, ValidationFailed) as error:

@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -26,6 +28,10 @@ from graph import queries
 from graph.app import get_store
 from graph.errors import StoreUnavailable
 from graph.store import run_query
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.wrappers import Response as BaseResponse
 
 blueprint = Blueprint("observe", __name__)
 access_log = logging.getLogger("kg.access")
@@ -55,14 +61,36 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    _cors(response)
     started = g.get("started")
-    duration = time.perf_counter() - started if started is not None else 0.0
-    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    record(
+        response,
+        current_app.config,
+        request.environ,
+        route=request.url_rule.rule if request.url_rule is not None else "unmatched",
+        duration=time.perf_counter() - started if started is not None else 0.0,
+        query_hash=g.get("query_hash"),
+        query_kind=g.get("query_kind"),
+    )
+    return response
+
+
+def record(
+    response: BaseResponse,
+    config: Mapping[str, Any],
+    environ: WSGIEnvironment,
+    *,
+    route: str,
+    duration: float,
+    query_hash: str | None,
+    query_kind: str | None,
+) -> None:
+    """Add CORS headers to ``response`` and count and log it (Flask views and graph.fastpath)."""
+    method = environ["REQUEST_METHOD"]
+    _cors(response, config["CORS_ORIGINS"], environ.get("HTTP_ORIGIN"), method)
     status = response.status_code
     REQUESTS.labels(route, str(status)).inc()
     LATENCY.labels(route).observe(duration)
-    if status == 503 and g.get("query_kind"):
+    if status == 503 and query_kind:
         TIMEOUTS.inc()
     elif status in (401, 403, 413):
         REFUSALS.labels(str(status)).inc()
@@ -71,23 +99,20 @@ def _finish(response: Response) -> Response:
             json.dumps(
                 {
                     "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "method": request.method,
-                    "path": request.path,
+                    "method": method,
+                    "path": environ.get("PATH_INFO", "/"),
                     "status": status,
                     "duration_ms": round(duration * 1000, 3),
                     "bytes": response.calculate_content_length(),
-                    "query_hash": g.get("query_hash"),
-                    "query_kind": g.get("query_kind"),
+                    "query_hash": query_hash,
+                    "query_kind": query_kind,
                     "cache": response.headers.get("X-Cache"),
                 }
             )
         )
-    return response
 
 
-def _cors(response: Response) -> None:
-    origins: str = current_app.config["CORS_ORIGINS"]
-    origin = request.headers.get("Origin")
+def _cors(response: BaseResponse, origins: str, origin: str | None, method: str) -> None:
     if not origins or not origin:
         return
     allowed = {o.strip() for o in origins.split(",")}
@@ -98,7 +123,7 @@ def _cors(response: Response) -> None:
         response.vary.add("Origin")
     else:
         return
-    if request.method == "OPTIONS":
+    if method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = "86400"

@@ -89,6 +89,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
     Setting("threads", 8, "Threads per server worker process.", int),
     Setting(
+        "http_server",
+        "auto",
+        "HTTP server for kg serve: granian (HTTP in Rust, read-only only), gunicorn, or auto"
+        " (granian when read-only, gunicorn when a write token is set).",
+    ),
+    Setting(
         "result_cache_mb",
         64,
         "Memory per worker for cached query answers, in MiB (valid until the store changes);"
