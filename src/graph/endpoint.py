@@ -140,14 +140,15 @@ def _evaluate(store: object, operation: Operation) -> QueryResult:
 def query_response(body: bytes, media_type: str, cached: bool) -> Response:
     """The 200 response carrying a query's answer."""
     headers = {
-        "Content-Type": _with_charset(media_type),
+        "Content-Type": with_charset(media_type),
         "Vary": "Accept",
         "X-Cache": "hit" if cached else "miss",
     }
     return Response(body, 200, headers)
 
 
-def _with_charset(media_type: str) -> str:
+def with_charset(media_type: str) -> str:
+    """The Content-Type value for ``media_type``, naming UTF-8 for textual formats."""
     if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
         return media_type + "; charset=utf-8"
     return media_type
