@@ -3,11 +3,13 @@
 Drives both with wrk (16 connections) over the same query mix and prints req/s, p50, p99 and
 the ratio to native for each query. Not a test: run it by hand.
 
-    python bench/serve_bench.py --triples 1000000 [--data FILE.nq] [--no-cache] [--duration 10]
-        [--http-server granian|gunicorn]
+    python bench/serve_bench.py --triples 1000000 [--data FILE.nq] [--no-cache] [--duration 5]
+        [--rounds 3] [--http-server granian|gunicorn]
 
-Run it under `flock /tmp/bench.lock` on a shared machine; each row shows the 1-minute load
-average when its wrk run ended.
+On a shared machine the load changes from one second to the next, so each query is measured
+in ``--rounds`` alternating native/kg runs of ``--duration`` seconds: req/s is the mean over
+the rounds, p50/p99 the median of the rounds' figures. Run it under `flock /tmp/bench.lock`;
+each row shows the 1-minute load average when its last run ended.
 
 Needs: `pip install oxigraph` (the native server) and Debian's `wrk`.
 """
@@ -19,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,6 +122,13 @@ def run_wrk(
     return rate, p50, p99
 
 
+def summarize(runs: list[tuple[float, str, str]]) -> tuple[float, str, str]:
+    """Mean req/s and median p50 and p99 of several wrk runs."""
+    p50s = sorted((r[1] for r in runs), key=to_ms)
+    p99s = sorted((r[2] for r in runs), key=to_ms)
+    return statistics.mean(r[0] for r in runs), p50s[len(runs) // 2], p99s[len(runs) // 2]
+
+
 def to_ms(value: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -129,7 +139,8 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", type=Path, help="an N-Quads file instead of generated data")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
     parser.add_argument("--no-cache", action="store_true", help="turn kg serve's cache off")
     parser.add_argument("--http-server", default="auto", help="kg serve's http_server setting")
     args = parser.parse_args()
@@ -166,12 +177,16 @@ def main() -> None:
         wait_up(ours + "/health")
         cache = "off" if args.no_cache else "on"
         print(f"{ids} grants; kg serve result cache {cache}, http_server {args.http_server};"
-              f" wrk -t2 -c16 -d{args.duration}s")  # fmt: skip
+              f" wrk -t2 -c16 -d{args.duration}s x {args.rounds} rounds")  # fmt: skip
         print(f"{'query':<10} {'server':<8} {'req/s':>9} {'p50':>9} {'p99':>9} {'ratio':>6}"
               f" {'p99/native':>10} {'load':>5}")  # fmt: skip
         for name in MIX:
-            n_rate, n50, n99 = run_wrk(native, "/query", name, ids, args.duration, work)
-            k_rate, k50, k99 = run_wrk(ours, "/sparql", name, ids, args.duration, work)
+            runs: dict[str, list[tuple[float, str, str]]] = {"native": [], "kg": []}
+            for _ in range(args.rounds):
+                runs["native"].append(run_wrk(native, "/query", name, ids, args.duration, work))
+                runs["kg"].append(run_wrk(ours, "/sparql", name, ids, args.duration, work))
+            n_rate, n50, n99 = summarize(runs["native"])
+            k_rate, k50, k99 = summarize(runs["kg"])
             load = os.getloadavg()[0]
             print(f"{name:<10} {'native':<8} {n_rate:>9.0f} {n50:>9} {n99:>9}")
             print(f"{'':<10} {'kg':<8} {k_rate:>9.0f} {k50:>9} {k99:>9} {k_rate / n_rate:>6.2f}"
