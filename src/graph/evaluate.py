@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import traceback
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -30,25 +31,35 @@ class _Evaluator:
 
     Each request thread owns one (thread-local), so handing work over costs two
     ``SimpleQueue`` operations instead of a shared pool's queue, future and condition. A
-    daemon thread, so a process whose evaluation overran can still exit.
+    daemon thread, so a process whose evaluation overran can still exit. When the owner
+    drops it (the request thread ended, e.g. granian retiring an idle thread, or its work
+    overran) the helper thread ends too, once it is free.
     """
 
     def __init__(self) -> None:
-        self.inbox: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
         self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-        threading.Thread(target=self._run, name="kg-eval", daemon=True).start()
+        thread = threading.Thread(
+            target=_serve, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
+        )
+        thread.start()
+        # The thread holds only the queues, so this object dies with its owner's locals.
+        weakref.finalize(self, self.inbox.put, None)
 
-    def _run(self) -> None:
-        while True:
-            work = self.inbox.get()
-            try:
-                outcome: tuple[bool, Any] = (True, work())
-            except BaseException as error:  # handed back to the request thread as it is
-                _drop_locals(error)
-                outcome = (False, error)
-            del work
-            self.outbox.put(outcome)
-            del outcome
+
+def _serve(
+    inbox: queue.SimpleQueue[Callable[[], Any] | None],
+    outbox: queue.SimpleQueue[tuple[bool, Any]],
+) -> None:
+    while (work := inbox.get()) is not None:
+        try:
+            outcome: tuple[bool, Any] = (True, work())
+        except BaseException as error:  # handed back to the request thread as it is
+            _drop_locals(error)
+            outcome = (False, error)
+        del work
+        outbox.put(outcome)
+        del outcome
 
 
 def _drop_locals(error: BaseException | None) -> None:
