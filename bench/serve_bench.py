@@ -3,7 +3,13 @@
 Drives both with wrk (16 connections) over the same query mix and prints req/s, p50, p99 and
 the ratio to native for each query. Not a test: run it by hand.
 
-    python bench/serve_bench.py --triples 1000000 [--data FILE.nq] [--no-cache] [--duration 10]
+    python bench/serve_bench.py --triples 1000000 [--data FILE.nq] [--no-cache] [--duration 5]
+        [--rounds 3] [--http-server granian|gunicorn]
+
+On a shared machine the load changes from one second to the next, so each query is measured
+in ``--rounds`` alternating native/kg runs of ``--duration`` seconds: req/s is the mean over
+the rounds, p50/p99 the median of the rounds' figures. Run it under `flock /tmp/bench.lock`;
+each row shows the 1-minute load average when its last run ended.
 
 Needs: `pip install oxigraph` (the native server) and Debian's `wrk`.
 """
@@ -15,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,11 +111,20 @@ def run_wrk(
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    # The latency distribution lines, e.g. "     50%    1.23ms", each alone on a line: an
+    # unanchored "50%" also matches the end of "+/- Stdev" figures such as "90.50%".
+    p50 = re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)  # type: ignore[union-attr]
     if re.search(r"Non-2xx", out):
         print(f"WARNING: non-2xx answers for {name}:\n{out}", file=sys.stderr)
     return rate, p50, p99
+
+
+def summarize(runs: list[tuple[float, str, str]]) -> tuple[float, str, str]:
+    """Mean req/s and median p50 and p99 of several wrk runs."""
+    p50s = sorted((r[1] for r in runs), key=to_ms)
+    p99s = sorted((r[2] for r in runs), key=to_ms)
+    return statistics.mean(r[0] for r in runs), p50s[len(runs) // 2], p99s[len(runs) // 2]
 
 
 def to_ms(value: str) -> float:
@@ -121,8 +137,10 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", type=Path, help="an N-Quads file instead of generated data")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
     parser.add_argument("--no-cache", action="store_true", help="turn kg serve's cache off")
+    parser.add_argument("--http-server", default="auto", help="kg serve's http_server setting")
     args = parser.parse_args()
     for tool in ("wrk",):
         if shutil.which(tool) is None:
@@ -141,7 +159,8 @@ def main() -> None:
                              capture_output=True, text=True).stdout)  # fmt: skip
     native_port, kg_port = free_port(), free_port()
     env = dict(os.environ, KG_RESULT_CACHE_MB="0" if args.no_cache else "64",
-               KG_QUERY_TIMEOUT="30", KG_MAX_RESULTS="1000000")  # fmt: skip
+               KG_QUERY_TIMEOUT="30", KG_MAX_RESULTS="1000000",
+               KG_HTTP_SERVER=args.http_server)  # fmt: skip
     servers = [
         subprocess.Popen([oxigraph, "serve-read-only", "--location", str(store.resolve()),
                           "--bind", f"127.0.0.1:{native_port}", "--union-default-graph"],
@@ -155,15 +174,21 @@ def main() -> None:
         wait_up(native + "/query?query=ASK%7B%7D")
         wait_up(ours + "/health")
         cache = "off" if args.no_cache else "on"
-        print(f"{ids} grants; kg serve result cache {cache}; wrk -t2 -c16 -d{args.duration}s")
+        print(f"{ids} grants; kg serve result cache {cache}, http_server {args.http_server};"
+              f" wrk -t2 -c16 -d{args.duration}s x {args.rounds} rounds")  # fmt: skip
         print(f"{'query':<10} {'server':<8} {'req/s':>9} {'p50':>9} {'p99':>9} {'ratio':>6}"
-              f" {'p99/native':>10}")  # fmt: skip
+              f" {'p99/native':>10} {'load':>5}")  # fmt: skip
         for name in MIX:
-            n_rate, n50, n99 = run_wrk(native, "/query", name, ids, args.duration, work)
-            k_rate, k50, k99 = run_wrk(ours, "/sparql", name, ids, args.duration, work)
+            runs: dict[str, list[tuple[float, str, str]]] = {"native": [], "kg": []}
+            for _ in range(args.rounds):
+                runs["native"].append(run_wrk(native, "/query", name, ids, args.duration, work))
+                runs["kg"].append(run_wrk(ours, "/sparql", name, ids, args.duration, work))
+            n_rate, n50, n99 = summarize(runs["native"])
+            k_rate, k50, k99 = summarize(runs["kg"])
+            load = os.getloadavg()[0]
             print(f"{name:<10} {'native':<8} {n_rate:>9.0f} {n50:>9} {n99:>9}")
             print(f"{'':<10} {'kg':<8} {k_rate:>9.0f} {k50:>9} {k99:>9} {k_rate / n_rate:>6.2f}"
-                  f" {to_ms(k99) / to_ms(n99):>10.2f}")  # fmt: skip
+                  f" {to_ms(k99) / to_ms(n99):>10.2f} {load:>5.1f}")  # fmt: skip
     finally:
         for server in servers:
             server.terminate()

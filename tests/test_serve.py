@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -38,8 +39,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["granian", "gunicorn"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     from graph.build import build
     from graph.namespaces import CANONICAL_BASE
     from tests.conftest import MINI
@@ -47,7 +50,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = tmp_path_factory.mktemp("serve") / "store"
     build(MINI, store, CANONICAL_BASE)
     port = free_port()
-    env = dict(os.environ, KG_QUERY_TIMEOUT="1", KG_WORKERS="2", KG_RESULT_CACHE_MB="0")
+    env = dict(
+        os.environ,
+        KG_QUERY_TIMEOUT="1",
+        KG_WORKERS="2",
+        KG_RESULT_CACHE_MB="0",
+        KG_HTTP_SERVER=request.param,
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
         env=env,
@@ -133,6 +142,24 @@ def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
     # The server is still answering after the worker that ran it retired.
     for _ in range(5):
         assert requests.get(server, params={"query": LABELS}, timeout=30).status_code == 200
+
+
+def _worker_pids(server: str, asks: int = 20) -> set[int]:
+    health = server.replace("/sparql", "/health")
+    return {requests.get(health, timeout=30).json()["pid"] for _ in range(asks)}
+
+
+def test_worker_that_ran_away_is_replaced(server: str) -> None:
+    """The evaluation really stops: a worker process exits and a fresh one answers."""
+    before = _worker_pids(server)
+    assert requests.get(server, params={"query": RUNAWAY}, timeout=60).status_code == 503
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        gone = {pid for pid in before if not Path(f"/proc/{pid}").exists()}
+        if gone and _worker_pids(server) - before:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"no worker among {sorted(before)} exited after the runaway query")
 
 
 def test_metrics_count_across_workers(server: str) -> None:

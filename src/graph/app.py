@@ -30,12 +30,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
-    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: int(app.config["MAX_BODY"])
-    )
     app.register_error_handler(HttpError, http_error_response)
     # Imported here: these modules import get_store from this one.
-    from graph import description, endpoint, observe, web
+    from graph import description, endpoint, fastpath, observe, web
     from graph.web import store as graph_store
 
     observe.init_app(app)
@@ -43,6 +40,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     description.init_app(app)
     graph_store.init_app(app)
     web.init_app(app)
+    fastpath.install(app)
+    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body.
+    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: int(app.config["MAX_BODY"])
+    )
     return app
 
 
@@ -69,26 +71,29 @@ def get_store() -> Store:
     pyoxigraph.Store's API the application uses (the parity tests in tests/test_remote.py hold
     it to that), so views are written once against ``Store``.
     """
-    handle: Store | None = current_app.extensions.get("kg.store")
+    return store_of(cast(Flask, current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+def store_of(app: Flask) -> Store:
+    """The store of ``app`` in this process (see :func:`get_store`), without a request context."""
+    handle: Store | None = app.extensions.get("kg.store")
     if handle is not None:
         return handle
     # The threads of a fresh worker may all get here at once; RocksDB refuses a second
     # read-write open in the same process ("lock hold by current process"): open once.
     with _OPEN_LOCK:
-        handle = current_app.extensions.get("kg.store")
+        handle = app.extensions.get("kg.store")
         if handle is None:
-            handle = current_app.config.get("STORE_HANDLE")
+            handle = app.config.get("STORE_HANDLE")
         if handle is None:
-            read_only = not current_app.config["WRITE_TOKEN"]
+            read_only = not app.config["WRITE_TOKEN"]
             try:
-                options = {name.lower(): value for name, value in current_app.config.items()}
-                opened = open_store(
-                    current_app.config["STORE"], read_only=read_only, options=options
-                )
+                options = {name.lower(): value for name, value in app.config.items()}
+                opened = open_store(app.config["STORE"], read_only=read_only, options=options)
                 handle = cast(Store, opened)
             except (FileNotFoundError, OSError) as error:
                 raise StoreUnavailable(f"the store cannot be opened: {error}") from None
-        current_app.extensions["kg.store"] = handle
+        app.extensions["kg.store"] = handle
     return handle
 
 

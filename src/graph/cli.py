@@ -420,6 +420,7 @@ def restore_command(source: Path, store: str) -> None:
 @setting_option("port")
 @setting_option("workers")
 @setting_option("threads")
+@setting_option("http_server")
 @click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
 def serve_command(
     store: str,
@@ -428,9 +429,10 @@ def serve_command(
     port: int,
     workers: int,
     threads: int,
+    http_server: str,
     access_log: bool,
 ) -> None:
-    """Serve the SPARQL endpoint and the site with gunicorn (a worker per core).
+    """Serve the SPARQL endpoint and the site (granian, or gunicorn for writes; a worker per core).
 
     --store is a path (built first if there is no store yet) or the URL of an external SPARQL
     store (never built from here; run several instances behind a load balancer). Other
@@ -453,11 +455,17 @@ def serve_command(
             "port": port,
             "workers": workers,
             "threads": threads,
+            "http_server": http_server,
         }
     )
     config = {name.upper(): value for name, value in values.items()}
+    from graph.server import http_server as chosen_server
     from graph.server import serve
 
+    try:
+        chosen_server(config)
+    except ValueError as error:
+        fail(str(error))
     try:
         serve(config, access_log=access_log)
     except (RdfSyntaxError, ValidationFailed) as error:

@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
-from graph.app import external_store, get_store
+from graph.app import external_store, get_store, store_of
 from graph.auth import require_write_access
 from graph.errors import BadRequest, ResultTooLarge
 from graph.guard import check_remote_targets
@@ -73,15 +73,28 @@ def sparql() -> Response:
 
 
 def _query(operation: Operation) -> Response:
-    config = current_app.config
-    cache: evaluate.ResultCache = current_app.extensions["kg.cache"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     accept, format_param = request.headers.get("Accept"), request.values.get("format")
+    return query_response(*answer_query(app, operation, accept, format_param))
+
+
+def answer_query(
+    app: Flask, operation: Operation, accept: str | None, format_param: str | None
+) -> tuple[bytes, str, bool]:
+    """(body, media type, served from the cache) answering the query ``operation``.
+
+    Independent of Flask's request context: graph.fastpath calls it too.
+
+    :raises HttpError: for a refused, malformed, overrunning or oversized query.
+    """
+    config = app.config
+    cache: evaluate.ResultCache = app.extensions["kg.cache"]
     key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
     hit = cache.get(key) if cache.capacity else None
     if hit is not None:
-        return _answer(*hit, cached=True)
+        return hit[0], hit[1], True
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
-    store, limit = get_store(), int(config["MAX_RESULTS"])
+    store, limit = store_of(app), int(config["MAX_RESULTS"])
 
     def work() -> tuple[bytes, str]:
         # pyoxigraph results must die on the thread that made them: never let an exception
@@ -111,7 +124,7 @@ def _query(operation: Operation) -> Response:
     body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
         cache.put(key, body, media_type)
-    return _answer(body, media_type, cached=False)
+    return body, media_type, False
 
 
 def _deadline() -> tuple[float, bool]:
@@ -141,13 +154,18 @@ def _evaluate(store: object, operation: Operation) -> QueryResult:
         raise BadRequest(f"the query failed during evaluation: {error}") from None
 
 
-def _answer(body: bytes, media_type: str, *, cached: bool) -> Response:
-    response = Response(body, 200, {"Vary": "Accept"}, content_type=_with_charset(media_type))
-    response.headers["X-Cache"] = "hit" if cached else "miss"
-    return response
+def query_response(body: bytes, media_type: str, cached: bool) -> Response:
+    """The 200 response carrying a query's answer."""
+    headers = {
+        "Content-Type": with_charset(media_type),
+        "Vary": "Accept",
+        "X-Cache": "hit" if cached else "miss",
+    }
+    return Response(body, 200, headers)
 
 
-def _with_charset(media_type: str) -> str:
+def with_charset(media_type: str) -> str:
+    """The Content-Type value for ``media_type``, naming UTF-8 for textual formats."""
     if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
         return media_type + "; charset=utf-8"
     return media_type

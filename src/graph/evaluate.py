@@ -1,6 +1,6 @@
 """Evaluate queries under a deadline and a result-size limit, with a per-process result cache.
 
-pyoxigraph cannot cancel a running query, so evaluation happens on a pool thread while the
+pyoxigraph cannot cancel a running query, so evaluation happens on a helper thread while the
 request thread waits for it with a timeout. At the deadline the client is answered with a
 503 naming the limit, and the *runaway hook* runs: under ``kg serve`` it makes the worker
 process stop taking requests, finish the ones it has and exit, so gunicorn starts a fresh one
@@ -10,12 +10,13 @@ completely before the status line is sent, so a result never ends as a truncated
 
 from __future__ import annotations
 
+import queue
 import threading
+import traceback
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from graph.errors import QueryTimeout
 
@@ -24,17 +25,55 @@ T = TypeVar("T")
 #: What to do when an evaluation overran its deadline; graph.server installs the real one.
 runaway_hook: Callable[[], None] = lambda: None  # noqa: E731
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+
+class _Evaluator:
+    """A daemon thread that runs the work of one request thread at a time.
+
+    Each request thread owns one (thread-local), so handing work over costs two
+    ``SimpleQueue`` operations instead of a shared pool's queue, future and condition. A
+    daemon thread, so a process whose evaluation overran can still exit. When the owner
+    drops it (the request thread ended, e.g. granian retiring an idle thread, or its work
+    overran) the helper thread ends too, once it is free.
+    """
+
+    def __init__(self) -> None:
+        self.inbox: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
+        self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        thread = threading.Thread(
+            target=_serve, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
+        )
+        thread.start()
+        # The thread holds only the queues, so this object dies with its owner's locals.
+        weakref.finalize(self, self.inbox.put, None)
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(64, thread_name_prefix="kg-eval")
-    return _pool
+def _serve(
+    inbox: queue.SimpleQueue[Callable[[], Any] | None],
+    outbox: queue.SimpleQueue[tuple[bool, Any]],
+) -> None:
+    while (work := inbox.get()) is not None:
+        try:
+            outcome: tuple[bool, Any] = (True, work())
+        except BaseException as error:  # handed back to the request thread as it is
+            _drop_locals(error)
+            outcome = (False, error)
+        del work
+        outbox.put(outcome)
+        del outcome
+
+
+def _drop_locals(error: BaseException | None) -> None:
+    """Free the locals of the frames ``error`` (and what it was raised from) carries.
+
+    pyoxigraph results must be dropped on the thread that made them, so they must not travel
+    to the request thread inside a traceback.
+    """
+    while error is not None:
+        traceback.clear_frames(error.__traceback__)
+        error = error.__context__
+
+
+_local = threading.local()
 
 
 def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True) -> T:
@@ -44,16 +83,24 @@ def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True)
     store, which stops it at its own limit, with the client's read timeout as a backstop), so
     nothing in this process needs killing. Exceptions raised by ``work`` propagate unchanged.
     """
-    future = _executor().submit(work)
+    evaluator: _Evaluator | None = getattr(_local, "evaluator", None)
+    if evaluator is None:
+        evaluator = _local.evaluator = _Evaluator()
+    evaluator.inbox.put(work)
     try:
-        return future.result(timeout=seconds if seconds > 0 else None)
-    except FuturesTimeout:
+        ok, value = evaluator.outbox.get(timeout=seconds if seconds > 0 else None)
+    except queue.Empty:
+        # The evaluator is stuck in the runaway work: this thread gets a fresh one next time.
+        _local.evaluator = None
         if retire:
             runaway_hook()
         raise QueryTimeout(
             f"the query was stopped at the time limit of {seconds:g} s (setting query_timeout);"
             " narrow it down or add a LIMIT"
         ) from None
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
 
 
 class ResultCache:

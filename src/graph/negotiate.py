@@ -5,6 +5,7 @@ It relies on Werkzeug's Accept parser (q-values, wildcards, specificity) rather 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from werkzeug.datastructures import MIMEAccept
@@ -73,6 +74,12 @@ def choose(accept: str | None, offered: Sequence[str], format_param: str | None 
         )
     if not accept or not accept.strip():
         return offered[0]
+    return _best_match(accept, tuple(offered))
+
+
+# Clients send the same few Accept headers over and over; parsing one costs more than a lookup.
+@functools.lru_cache(maxsize=512)
+def _best_match(accept: str, offered: tuple[str, ...]) -> str:
     parsed = parse_accept_header(accept, MIMEAccept)
     # Offer synonyms too, so that Accept: application/json finds SPARQL JSON results.
     candidates = list(offered) + [s for s, t in SYNONYMS.items() if t in offered]

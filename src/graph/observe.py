@@ -7,10 +7,12 @@ prometheus_client (https://prometheus.github.io/client_python/multiprocess/).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -26,6 +28,9 @@ from graph import queries
 from graph.app import get_store
 from graph.errors import StoreUnavailable
 from graph.store import run_query
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 blueprint = Blueprint("observe", __name__)
 access_log = logging.getLogger("kg.access")
@@ -55,14 +60,42 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    _cors(response)
     started = g.get("started")
-    duration = time.perf_counter() - started if started is not None else 0.0
-    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    status = response.status_code
-    REQUESTS.labels(route, str(status)).inc()
-    LATENCY.labels(route).observe(duration)
-    if status == 503 and g.get("query_kind"):
+    for name, value in cors_headers(
+        current_app.config["CORS_ORIGINS"], request.headers.get("Origin"), request.method
+    ):
+        if name == "Vary":
+            response.vary.add(value)
+        else:
+            response.headers[name] = value
+    record(
+        response.status_code,
+        request.environ,
+        route=request.url_rule.rule if request.url_rule is not None else "unmatched",
+        duration=time.perf_counter() - started if started is not None else 0.0,
+        size=response.calculate_content_length(),
+        cache=response.headers.get("X-Cache"),
+        query_hash=g.get("query_hash"),
+        query_kind=g.get("query_kind"),
+    )
+    return response
+
+
+def record(
+    status: int,
+    environ: WSGIEnvironment,
+    *,
+    route: str,
+    duration: float,
+    size: int | None,
+    cache: str | None,
+    query_hash: str | None,
+    query_kind: str | None,
+) -> None:
+    """Count and log one answered request (Flask views and graph.fastpath)."""
+    _requests(route, status).inc()
+    _latency(route).observe(duration)
+    if status == 503 and query_kind:
         TIMEOUTS.inc()
     elif status in (401, 403, 413):
         REFUSALS.labels(str(status)).inc()
@@ -71,37 +104,55 @@ def _finish(response: Response) -> Response:
             json.dumps(
                 {
                     "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "method": request.method,
-                    "path": request.path,
+                    "method": environ["REQUEST_METHOD"],
+                    "path": environ.get("PATH_INFO", "/"),
                     "status": status,
                     "duration_ms": round(duration * 1000, 3),
-                    "bytes": response.calculate_content_length(),
-                    "query_hash": g.get("query_hash"),
-                    "query_kind": g.get("query_kind"),
-                    "cache": response.headers.get("X-Cache"),
+                    "bytes": size,
+                    "query_hash": query_hash,
+                    "query_kind": query_kind,
+                    "cache": cache,
                 }
             )
         )
-    return response
 
 
-def _cors(response: Response) -> None:
-    origins: str = current_app.config["CORS_ORIGINS"]
-    origin = request.headers.get("Origin")
+# The labelled children, looked up once: prometheus_client locks and hashes on every labels().
+@functools.lru_cache(maxsize=256)
+def _requests(route: str, status: int) -> Any:
+    return REQUESTS.labels(route, str(status))
+
+
+@functools.lru_cache(maxsize=64)
+def _latency(route: str) -> Any:
+    return LATENCY.labels(route)
+
+
+def cors_headers(origins: str, origin: str | None, method: str) -> list[tuple[str, str]]:
+    """The CORS headers answering a request from ``origin`` (``Vary`` names what to add to it).
+
+    >>> cors_headers("https://a.org, https://b.org", "https://b.org", "GET")
+    [('Access-Control-Allow-Origin', 'https://b.org'), ('Vary', 'Origin')]
+    >>> cors_headers("https://a.org", "https://evil.org", "GET")
+    []
+    """
     if not origins or not origin:
-        return
+        return []
     allowed = {o.strip() for o in origins.split(",")}
+    headers: list[tuple[str, str]]
     if "*" in allowed:
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        headers = [("Access-Control-Allow-Origin", "*")]
     elif origin in allowed:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
+        headers = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     else:
-        return
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-        response.headers["Access-Control-Max-Age"] = "86400"
+        return []
+    if method == "OPTIONS":
+        headers += [
+            ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),
+            ("Access-Control-Allow-Headers", CORS_HEADERS),
+            ("Access-Control-Max-Age", "86400"),
+        ]
+    return headers
 
 
 @blueprint.route("/health")

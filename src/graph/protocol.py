@@ -6,6 +6,7 @@ POST direct) and #update-operation (POST form-encoded, POST direct only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,15 +41,39 @@ def read_operation(request: Request) -> Operation:
     :raises MethodNotAllowed: for an update over GET.
     :raises UnsupportedMediaType: for a POST body in another media type.
     """
-    if request.method == "GET":
-        return _from_params(request.args, request.args, allow_update=False)
-    media_type = request.mimetype
+    return operation_of(
+        request.method,
+        request.mimetype,
+        request.mimetype_params.get("charset", "utf-8"),
+        request.args,
+        lambda: request.form,
+        lambda: request.get_data(cache=False),
+    )
+
+
+def operation_of(
+    method: str,
+    media_type: str,
+    charset: str,
+    args: MultiDict[str, str],
+    form: Callable[[], MultiDict[str, str]],
+    body: Callable[[], bytes],
+) -> Operation:
+    """The operation a request with these parts asks for (see :func:`read_operation`).
+
+    ``form`` and ``body`` are called only when the media type says which one holds it.
+
+    >>> operation_of("GET", "", "utf-8", MultiDict({"query": "ASK {}"}), dict, bytes).kind
+    'query'
+    """
+    if method == "GET":
+        return _from_params(args, args, allow_update=False)
     if media_type == FORM:
-        params = MultiDict(request.args)
-        params.update(request.form)
+        params = MultiDict(args)
+        params.update(form())
         return _from_params(params, params, allow_update=True)
     if media_type in (QUERY_BODY, UPDATE_BODY):
-        return _from_body(request, media_type)
+        return _from_body(args, media_type, charset, body)
     raise UnsupportedMediaType(
         f"a POST to the SPARQL endpoint must be {FORM}, {QUERY_BODY} or {UPDATE_BODY},"
         f" not {media_type or 'a body without Content-Type'}"
@@ -79,17 +104,19 @@ def _from_params(
     return Operation("description")
 
 
-def _from_body(request: Request, media_type: str) -> Operation:
+def _from_body(
+    args: MultiDict[str, str], media_type: str, charset: str, body: Callable[[], bytes]
+) -> Operation:
     for name in ("query", "update"):
-        if name in request.args:
+        if name in args:
             raise BadRequest(f"a {media_type} body cannot be combined with a '{name}' parameter")
     try:
-        text = request.get_data(cache=False).decode(request.mimetype_params.get("charset", "utf-8"))
+        text = body().decode(charset)
     except (UnicodeDecodeError, LookupError) as error:
         raise BadRequest(f"the request body is not valid text in its charset: {error}") from None
     if media_type == QUERY_BODY:
-        return _query(text, request.args)
-    return _update(text, request.args)
+        return _query(text, args)
+    return _update(text, args)
 
 
 def _query(text: str, graphs: MultiDict[str, str]) -> Operation:

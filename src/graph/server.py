@@ -1,4 +1,6 @@
-"""Serve the application with gunicorn: a worker process per core, threads in each.
+"""Serve the application: granian when read-only (graph.granian_server), else gunicorn.
+
+This module runs gunicorn: a worker process per core, threads in each.
 
 Read-only (no write token): ``workers`` processes (0 = one per core), each opening its own
 read-only handle on the store after the fork (graph.app.get_store), ``threads`` threads each.
@@ -134,4 +136,33 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
         access.setLevel(logging.INFO)
     else:
         access.setLevel(logging.WARNING)
-    Server(config, gunicorn_options(config)).run()
+    if http_server(config) == "granian":
+        from graph import granian_server
+
+        writable = bool(config["WRITE_TOKEN"])
+        workers = worker_count(int(config["WORKERS"]), writable)
+        granian_server.serve(config, workers, int(config["THREADS"]))
+    else:
+        Server(config, gunicorn_options(config)).run()
+
+
+def http_server(config: dict[str, Any]) -> str:
+    """The HTTP server the ``http_server`` setting picks for ``config``.
+
+    >>> http_server({"HTTP_SERVER": "auto", "WRITE_TOKEN": ""})
+    'granian'
+    >>> http_server({"HTTP_SERVER": "auto", "WRITE_TOKEN": "secret"})
+    'gunicorn'
+
+    :raises ValueError: for an unknown server, or granian with writes switched on.
+    """
+    choice = str(config["HTTP_SERVER"]).lower()
+    writable = bool(config["WRITE_TOKEN"])
+    if choice == "auto":
+        return "gunicorn" if writable else "granian"
+    if choice not in ("granian", "gunicorn"):
+        raise ValueError(f"http_server must be auto, granian or gunicorn, not {choice!r}")
+    if choice == "granian" and writable:
+        # A reload starts the new worker before the old one lets go of RocksDB's write lock.
+        raise ValueError("http_server granian serves read-only stores; use gunicorn for writes")
+    return choice
