@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -259,3 +260,23 @@ def test_health_and_metrics(sparql: FlaskClient) -> None:
     assert 'kg_requests_total{route="/sparql",status="200"}' in metrics
     empty = create_app({"TESTING": True, "STORE_HANDLE": memory_store()}).test_client()
     assert empty.get("/health").status_code == 503
+
+
+def test_fast_path_answers_outside_any_flask_context() -> None:
+    """Regression: the /sparql fast path runs without an app context; a deadline lookup that
+    read flask.current_app answered every plain GET query with 500 after the perf merge."""
+    app = create_app({"TESTING": True, "STORE_HANDLE": memory_store(), "WRITE_TOKEN": ""})
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/sparql",
+        "QUERY_STRING": "query=ASK%7B%7D",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "5000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "HTTP_ACCEPT": "application/sparql-results+json",
+    }
+    statuses: list[str] = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["200 OK"]
+    assert json.loads(body)["boolean"] is True

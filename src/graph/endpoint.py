@@ -120,22 +120,22 @@ def answer_query(
         finally:
             del result
 
-    seconds, retire = _deadline()
+    seconds, retire = deadline(app)
     body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
         cache.put(key, body, media_type)
     return body, media_type, False
 
 
-def _deadline() -> tuple[float, bool]:
+def deadline(app: Flask) -> tuple[float, bool]:
     """Seconds to wait for an evaluation, and whether to retire the worker when they pass.
 
     An external store stops a query at its own limit (the limit is sent with the query where
     the store takes one) and the HTTP client gives up GRACE seconds later; waiting past both
     lets the store's own clear answer reach the client, and no worker needs retiring.
     """
-    seconds = float(current_app.config["QUERY_TIMEOUT"])
-    if external_store():
+    seconds = float(app.config["QUERY_TIMEOUT"])
+    if external_store(app):
         return seconds + 2 * GRACE, False
     return seconds, True
 
@@ -194,7 +194,7 @@ def _update(operation: Operation) -> Response:
             raise BadRequest(f"the update failed: {error}") from None
 
     try:
-        seconds, retire = _deadline()
+        seconds, retire = deadline(current_app)
         with writes.WRITE_QUEUE:
             evaluate.with_deadline(work, seconds, retire=retire)
     finally:

@@ -14,10 +14,9 @@ from typing import TypeVar
 from flask import current_app
 
 from graph import evaluate
-from graph.app import external_store
+from graph.endpoint import deadline
 from graph.errors import BadRequest
 from graph.guard import check_remote_targets
-from graph.remote_http import GRACE
 
 T = TypeVar("T")
 
@@ -34,12 +33,8 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     config = current_app.config
     if query:
         check_remote_targets(query, config["SERVICE_ALLOWLIST"], update=False)
-    seconds = float(config["QUERY_TIMEOUT"])
-    # An external store stops the query at its own limit (see graph.endpoint._deadline).
-    remote = external_store()
+    seconds, retire = deadline(current_app)
     try:
-        return evaluate.with_deadline(
-            work, seconds + 2 * GRACE if remote else seconds, retire=not remote
-        )
+        return evaluate.with_deadline(work, seconds, retire=retire)
     except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
         raise BadRequest(f"the query failed during evaluation: {error}") from None
