@@ -1,0 +1,122 @@
+"""`kg serve`, `kg backup` and `kg restore`: running and keeping the store."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from graph.backup import BackupError, StoreBusy, backup, restore
+from graph.build import (
+    ValidationFailed,
+)
+from graph.store import (
+    RdfSyntaxError,
+    is_remote,
+)
+
+if TYPE_CHECKING:
+    pass
+from graph.cli.common import cli, err, fail, setting_option, store_kind_option
+
+
+@cli.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path))
+@setting_option("store")
+def backup_command(destination: Path, store: str) -> None:
+    """Copy the store to DESTINATION while it is being served read-only.
+
+    DESTINATION is a new directory (a store checkpoint, fast) or a .nq/.trig file (a portable
+    dump of every quad).
+    """
+    if is_remote(store):
+        fail(f"{store} is an external store: back it up with its own tools")
+    try:
+        result = backup(Path(store), destination)
+    except (BackupError, StoreBusy, FileNotFoundError) as error:
+        fail(str(error))
+        return
+    except OSError as error:
+        fail(f"cannot write the backup to {destination}: {error.strerror or error}")
+        return
+    err.print(f"Backed up {result.quads} quads to {result.path} ({result.kind})", highlight=False)
+
+
+@cli.command("restore")
+@click.argument("source", type=click.Path(path_type=Path))
+@setting_option("store")
+def restore_command(source: Path, store: str) -> None:
+    """Publish the backup at SOURCE as the store's new generation, atomically."""
+    if is_remote(store):
+        fail(f"{store} is an external store: restore it with its own tools")
+    try:
+        result = restore(source, Path(store))
+    except (BackupError, RdfSyntaxError, FileExistsError) as error:
+        fail(str(error))
+        return
+    except OSError as error:
+        fail(f"cannot restore {source}: {error.strerror or error}")
+        return
+    err.print(f"Restored {result.quads} quads from {source} into {store}", highlight=False)
+
+
+@cli.command("serve")
+@setting_option("store")
+@store_kind_option
+@setting_option("host")
+@setting_option("port")
+@setting_option("workers")
+@setting_option("threads")
+@setting_option("http_server")
+@click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
+def serve_command(
+    store: str,
+    store_kind: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    http_server: str,
+    access_log: bool,
+) -> None:
+    """Serve the SPARQL endpoint and the site (granian, or gunicorn for writes; a worker per core).
+
+    --store is a path (built first if there is no store yet) or the URL of an external SPARQL
+    store (never built from here; run several instances behind a load balancer). Other
+    settings come from KG_* variables.
+    """
+    import os
+    import shutil
+
+    from graph.settings import resolve
+
+    # Metrics across worker processes: must be set before prometheus_client is imported.
+    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+    values = resolve(
+        {
+            "store": store,
+            "store_kind": store_kind,
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "threads": threads,
+            "http_server": http_server,
+        }
+    )
+    config = {name.upper(): value for name, value in values.items()}
+    from graph.server import http_server as chosen_server
+    from graph.server import serve
+
+    try:
+        chosen_server(config)
+    except ValueError as error:
+        fail(str(error))
+    try:
+        serve(config, access_log=access_log)
+    except (RdfSyntaxError, ValidationFailed) as error:
+        fail(f"cannot build the store to serve: {error}")
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,191 @@
+"""`kg query`, `kg stats` and `kg export`: reading the graph from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from graph import queries
+from graph.errors import HttpError
+from graph.export import FORMATS as EXPORT_FORMATS
+from graph.export import ExportError, export
+from graph.store import (
+    QueryBoolean,
+    QuerySolutions,
+    QuerySyntaxError,
+    QueryTriples,
+    Store,
+    open_store,
+    run_query,
+    select_rows,
+    serialize_results,
+)
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
+from graph.cli.common import cli, err, fail, out, setting_option, store_kind_option
+
+
+@cli.command("query")
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "xml"]),
+    default="table",
+    show_default=True,
+    help="Output for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle.",
+)
+@setting_option("store")
+@store_kind_option
+def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
+    """Run QUERY (SPARQL text, or a path to a .rq file) against the store."""
+    text = _query_text(query)
+    try:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        result = run_query(handle, text)
+        _print_result(result, fmt)
+    except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
+        fail(str(error))
+    except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
+        fail(f"the query failed: {error}")
+
+
+def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> None:
+    if isinstance(result, QueryTriples):
+        click.echo(serialize_results(result, "text/turtle"), nl=False)
+    elif fmt == "table" and isinstance(result, QuerySolutions):
+        _print_table(result)
+    elif fmt == "table" and isinstance(result, QueryBoolean):
+        click.echo("true" if bool(result) else "false")
+    else:
+        media = {
+            "csv": "text/csv",
+            "tsv": "text/tab-separated-values",
+            "json": "application/sparql-results+json",
+            "xml": "application/sparql-results+xml",
+        }
+        click.echo(serialize_results(result, media[fmt]), nl=False)
+
+
+def _query_text(query: str) -> str:
+    path = Path(query)
+    if query.endswith(".rq") or (len(query) < 4096 and "\n" not in query and _is_file(path)):
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot read query file {query}: {error.strerror}")
+        except UnicodeDecodeError as error:
+            fail(f"query file {query} is not UTF-8 (byte offset {error.start}: {error.reason})")
+    return query
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # e.g. a query longer than a file name may be, or with NUL
+        return False
+
+
+def _print_table(result: QuerySolutions) -> None:
+    variables = [v.value for v in result.variables]
+    table = Table(*variables, show_lines=False)
+    rows = 0
+    for solution in result:
+        table.add_row(*[_cell(solution[v]) for v in variables])
+        rows += 1
+    out.print(table)
+    err.print(f"{rows} row(s)", highlight=False)
+
+
+def _cell(term: Any) -> str:
+    return "" if term is None else str(term.value)
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@setting_option("store")
+@store_kind_option
+def stats_command(as_json: bool, store: str, store_kind: str) -> None:
+    """Count triples, named graphs and instances per class in the store."""
+    try:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        figures = stats(handle)
+    except (FileNotFoundError, HttpError) as error:
+        fail(str(error))
+        return
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    out.print(f"triples: {figures['triples']}\nnamed graphs: {figures['graphs']}", highlight=False)
+    table = Table("class", "instances")
+    for cls, count in figures["classes"].items():
+        table.add_row(cls, str(count))
+    out.print(table)
+
+
+def stats(handle: Store | RemoteStore) -> dict[str, Any]:
+    """Figures about a store: triples, graphs, triples per graph, instances per class."""
+    return {
+        "triples": int(select_rows(handle, queries.COUNT_TRIPLES)[0]["n"]),
+        "graphs": int(select_rows(handle, queries.COUNT_GRAPHS)[0]["n"]),
+        "graph_triples": {
+            r["graph"]: int(r["triples"]) for r in select_rows(handle, queries.TRIPLES_PER_GRAPH)
+        },
+        "classes": {
+            r["class"]: int(r["instances"])
+            for r in select_rows(handle, queries.INSTANCES_PER_CLASS)
+        },
+    }
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    required=True,
+    help="gexf (Gephi), graphml, cytoscape (Cytoscape JSON), dot (Graphviz), or an RDF format.",
+)
+@click.option(
+    "--query",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CONSTRUCT query (.rq) whose result is exported instead of the whole graph.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (written whole or not at all); default: standard output.",
+)
+@setting_option("store")
+@store_kind_option
+@setting_option("base_iri")
+def export_command(
+    fmt: str,
+    query_file: Path | None,
+    out: Path | None,
+    store: str,
+    store_kind: str,
+    base_iri: str,
+) -> None:
+    """Export the graph (or a CONSTRUCT's result) for Gephi, Cytoscape, Graphviz or RDF tools."""
+    query = query_file.read_text(encoding="utf-8") if query_file else None
+    try:
+        options = {"store_kind": store_kind, "base_iri": base_iri}
+        handle = open_store(store, read_only=True, options=options)
+        body = export(handle, fmt, base_iri, query)
+    except (QuerySyntaxError, FileNotFoundError, ExportError, HttpError) as error:
+        fail(str(error))
+        return
+    if out is None:
+        click.echo(body, nl=False)
+        return
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(body)
+    partial.replace(out)
+    err.print(f"Wrote {len(body)} bytes of {fmt} to {out}", highlight=False)

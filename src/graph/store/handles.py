@@ -1,0 +1,212 @@
+"""Opening, loading, copying and dumping stores, and the generations they live in."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+import pyoxigraph
+from pyoxigraph import (
+    DefaultGraph,
+    Literal,  # noqa: F401  (used by the doctests)
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+)
+
+from graph.namespaces import CANONICAL_BASE
+from graph.store.rdfio import RdfSyntaxError, _rebased, dataset_format, rdf_format_for
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
+
+
+def memory_store(quads: Iterable[Quad] = ()) -> Store:
+    """Return an in-memory store holding ``quads``."""
+    store = Store()
+    store.extend(quads)
+    return store
+
+
+def is_remote(location: str | Path) -> bool:
+    """True when a store setting names an external SPARQL store (an http(s) URL), not a path.
+
+    >>> is_remote("http://127.0.0.1:7878"), is_remote("var/store")
+    (True, False)
+    """
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(
+    location: str | Path, *, read_only: bool = False, options: Mapping[str, Any] | None = None
+) -> Store | RemoteStore:
+    """Open the store published at ``location``: a path, or the URL of an external SPARQL store.
+
+    ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
+
+    :raises FileNotFoundError: if nothing has been built at a local ``location`` or it is not
+        a store.
+    """
+    if is_remote(location):
+        from graph.remote import RemoteStore
+
+        return RemoteStore.from_settings(str(location), options, read_only=read_only)
+    path = Path(location)
+    if not path.exists():
+        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
+    real = path.resolve()
+    if not (real / "CURRENT").is_file():
+        raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
+    return Store.read_only(str(real)) if read_only else Store(str(real))
+
+
+def load_generation(directory: Path, quads: Iterable[Quad]) -> int:
+    """Bulk-load ``quads`` into a fresh store in ``directory``; return how many were loaded."""
+    store = Store(str(directory))
+    count = 0
+
+    def counted() -> Iterator[Quad]:
+        nonlocal count
+        for quad in quads:
+            count += 1
+            yield quad
+
+    store.bulk_extend(counted())
+    store.flush()
+    store.optimize()
+    del store
+    return count
+
+
+def load_dataset_file(directory: Path, source: Path) -> int:
+    """Bulk-load a dataset file (N-Quads, TriG) as it is into a new store in ``directory``.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    try:
+        quads = pyoxigraph.parse(path=str(source), format=rdf_format_for(source))
+        return load_generation(directory, quads)
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(source), error.lineno, error.offset, error.msg) from None
+
+
+def graph_exists(store: Store, graph: str | None) -> bool:
+    """True if ``graph`` names a graph of the store; the default graph (None) always exists."""
+    return graph is None or store.contains_named_graph(NamedNode(graph))
+
+
+def graph_content(store: Store, graph: str | None) -> list[Quad]:
+    """The quads of one graph (None: the store's own default graph, not the union)."""
+    name = NamedNode(graph) if graph else DefaultGraph()
+    return list(store.quads_for_pattern(None, None, None, name))
+
+
+def copy_to_memory(store: Store) -> Store:
+    """An in-memory copy of ``store``: every quad and every (possibly empty) named graph."""
+    scratch = Store()
+    scratch.extend(store)
+    for name in store.named_graphs():
+        scratch.add_graph(name)
+    return scratch
+
+
+def dump_nquads(store: Store) -> bytes:
+    """The whole store as N-Quads, sorted line by line (a stable snapshot for comparisons)."""
+    text = pyoxigraph.serialize(store, format=RdfFormat.N_QUADS) or b""
+    return b"".join(sorted(text.splitlines(keepends=True)))
+
+
+class _QueueWriter:
+    """A binary file-like object whose writes go into a bounded queue (a stream's producer)."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None], cancelled: threading.Event) -> None:
+        self.chunks = chunks
+        self.cancelled = cancelled
+
+    def write(self, data: bytes) -> int:
+        while not self.cancelled.is_set():
+            try:
+                self.chunks.put(bytes(data), timeout=0.5)
+                return len(data)
+            except queue.Full:
+                continue
+        raise OSError("the reader of the dump went away")
+
+    def flush(self) -> None:
+        """Nothing is buffered here."""
+
+
+def stream_dump(
+    store: Store, media_type: str, prefixes: Mapping[str, str] | None = None
+) -> Iterator[bytes]:
+    r"""Yield the whole dataset serialized by Oxigraph, chunk by chunk, in bounded memory.
+
+    Oxigraph writes into a queue from a thread while the caller reads; closing the iterator
+    early (a client that disconnects) stops the writer.
+
+    >>> s = memory_store([Quad(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"),
+    ...                        Literal("1"), NamedNode("http://e.org/g"))])
+    >>> b"".join(stream_dump(s, "application/n-quads")).decode()
+    '<http://e.org/a> <http://e.org/p> "1" <http://e.org/g> .\n'
+    """
+    rdf_format = dataset_format(media_type)
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+    cancelled = threading.Event()
+    failure: list[OSError] = []
+
+    def produce() -> None:
+        try:
+            writer = cast(IO[bytes], _QueueWriter(chunks, cancelled))
+            store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
+        except OSError as error:
+            failure.append(error)
+        finally:
+            if not cancelled.is_set():
+                chunks.put(None)
+
+    writer = threading.Thread(target=produce, name="kg-dump", daemon=True)
+    writer.start()
+    try:
+        while (chunk := chunks.get()) is not None:
+            yield chunk
+    finally:
+        cancelled.set()
+        writer.join()
+    if failure:
+        raise failure[0]
+
+
+def open_generation(directory: Path) -> Store:
+    """Open a new generation's store for writing (bulk loads, then validation queries)."""
+    return Store(str(directory))
+
+
+def bulk_load_file(store: Store, path: Path, graph: str, base: str) -> None:
+    """Stream one RDF file into ``store``, in ``graph`` (dataset formats keep their own graphs).
+
+    With the canonical base the file goes straight from disk into the store in Rust; another
+    base needs every IRI rewritten, which streams the quads through Python.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    fmt = rdf_format_for(path)
+    target = None if fmt.supports_datasets else NamedNode(graph)
+    try:
+        if base == CANONICAL_BASE:
+            store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        else:
+            parser = pyoxigraph.parse(path=str(path), format=fmt)
+            store.bulk_extend(_rebased(q, target or q.graph_name, base) for q in parser)
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(path), error.lineno, error.offset, error.msg) from None
+
+
+def finish_generation(store: Store) -> int:
+    """Flush and compact a loaded generation; return how many quads it holds."""
+    store.flush()
+    store.optimize()
+    return len(store)

@@ -1,0 +1,239 @@
+"""RDF files and payloads: parsing with located errors, serializing with Oxigraph."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Triple,
+)
+
+from graph.namespaces import rebase
+
+if TYPE_CHECKING:
+    pass
+
+
+#: A term a query variable can be bound to before evaluation.
+Term = NamedNode | BlankNode | Literal
+
+
+@dataclass(frozen=True)
+class RdfSyntaxError(Exception):
+    """An RDF file that does not parse, with where it breaks."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: syntax error: {self.message}"
+
+
+def rdf_format_for(path: Path) -> RdfFormat:
+    """Return the RDF format a file's extension names.
+
+    >>> rdf_format_for(Path("data/x.ttl")).name
+    'Turtle'
+    """
+    fmt = RdfFormat.from_extension(path.suffix.lstrip("."))
+    if fmt is None:
+        raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}")
+    return fmt
+
+
+def parse_file(path: Path, graph: str | None, base: str) -> tuple[list[Quad], dict[str, str]]:
+    """Parse one RDF file into quads in ``graph`` (None: the default graph), IRIs moved to ``base``.
+
+    Also returns the file's prefix declarations, used to point at lines in error reports.
+
+    :raises RdfSyntaxError: naming the file, line and column where parsing failed.
+    """
+    fmt = rdf_format_for(path)
+    target = NamedNode(graph) if graph else DefaultGraph()
+    try:
+        if fmt == RdfFormat.JSON_LD:
+            check_json_nesting(path.read_bytes())
+        parser = pyoxigraph.parse(path=str(path), format=fmt)
+        quads = [_rebased(quad, target, base) for quad in parser]
+    except SyntaxError as error:
+        raise RdfSyntaxError(str(path), error.lineno, error.offset, error.msg) from None
+    return quads, dict(parser.prefixes)
+
+
+def parse_bytes(
+    data: bytes,
+    fmt: RdfFormat,
+    graph: str | None,
+    base: str,
+    *,
+    base_iri: str | None = None,
+    source: str = "request body",
+) -> list[Quad]:
+    """Parse an RDF payload (e.g. an HTTP body) into quads in ``graph``.
+
+    Relative IRIs resolve against ``base_iri``; blank nodes get fresh identifiers, so two payloads
+    merged into one graph never share a blank node by accident (RDF 1.1 Semantics, section 5.2).
+
+    :raises RdfSyntaxError: naming ``source`` with the line and column where parsing failed.
+    """
+    target = NamedNode(graph) if graph else DefaultGraph()
+    try:
+        if fmt == RdfFormat.JSON_LD:
+            check_json_nesting(data)
+        parser = pyoxigraph.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
+        return [_rebased(q, target, base) for q in parser]
+    except SyntaxError as error:
+        raise RdfSyntaxError(source, error.lineno, error.offset, error.msg) from None
+
+
+#: Deepest JSON nesting of objects and arrays parsed. Oxigraph's JSON-LD parser recurses and
+#: killed the process with SIGSEGV at about 4000 nested objects (a 40 kB body).
+MAX_JSON_NESTING = 200
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
+def check_json_nesting(data: bytes) -> None:
+    """Raise SyntaxError (as the parser would) for JSON nested deeper than MAX_JSON_NESTING.
+
+    >>> check_json_nesting(b'{"a": [{"b": "{{{{"}]}')
+    >>> check_json_nesting(b"[" * 201)
+    Traceback (most recent call last):
+    SyntaxError: objects and arrays nested deeper than 200 levels
+    """
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"{[" else -1
+        if depth > MAX_JSON_NESTING:
+            raise SyntaxError(f"objects and arrays nested deeper than {MAX_JSON_NESTING} levels")
+
+
+def _rebased(quad: Quad, graph: NamedNode | DefaultGraph, base: str) -> Quad:
+    subject, predicate, obj = quad.subject, quad.predicate, quad.object
+    if isinstance(obj, Triple):
+        # Oxigraph reads RDF 1.2 (triple terms, ``~`` reifiers); the graph and its validator are
+        # RDF 1.1, and rdflib cannot read such a term back. Raised as the parser's own error.
+        raise SyntaxError(f"RDF 1.2 triple terms are not accepted (found {obj}); use RDF 1.1")
+    if isinstance(subject, NamedNode):
+        subject = _iri(subject, base)
+    if isinstance(obj, NamedNode):
+        obj = _iri(obj, base)
+    return Quad(subject, _iri(predicate, base), obj, graph)
+
+
+def _iri(node: NamedNode, base: str) -> NamedNode:
+    moved = rebase(node.value, base)
+    return node if moved == node.value else NamedNode(moved)
+
+
+def serialize_quads(
+    quads: Iterable[Quad], fmt: RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
+    """Serialize quads (or their triples, for graph formats) with Oxigraph's own writer."""
+    if not fmt.supports_datasets:
+        return pyoxigraph.serialize((q.triple for q in quads), format=fmt, prefixes=prefixes) or b""
+    return pyoxigraph.serialize(quads, format=fmt, prefixes=prefixes) or b""
+
+
+def sparql_data_block(quads: Iterable[Quad]) -> str:
+    """Quads written as the body of ``INSERT DATA { ... }`` (N-Triples terms are SPARQL terms)."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        graph = "" if isinstance(quad.graph_name, DefaultGraph) else str(quad.graph_name)
+        by_graph.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    blocks = []
+    for graph, triples in by_graph.items():
+        body = "\n".join(triples)
+        blocks.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
+    return "\n".join(blocks)
+
+
+def check_iri(value: str) -> str:
+    """Return ``value`` if it is an absolute IRI.
+
+    >>> check_iri("https://w3id.org/alliance-graph/graph/x")
+    'https://w3id.org/alliance-graph/graph/x'
+
+    :raises ValueError: naming what is wrong with it.
+    """
+    node = NamedNode(value)
+    if ":" not in node.value:
+        raise ValueError(f"{value!r} is not an absolute IRI")
+    return node.value
+
+
+def rdf_format_of(media_type: str) -> RdfFormat | None:
+    """The RDF format a media type names, or None."""
+    return RdfFormat.from_media_type(media_type)
+
+
+def rdf_format_of_extension(extension: str) -> RdfFormat | None:
+    """The RDF format a file extension (without the dot) names, or None."""
+    return RdfFormat.from_extension(extension)
+
+
+def serialize_triples(
+    triples: Iterable[Triple], media_type: str, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    r"""Serialize triples in the RDF format ``media_type`` names, with ``prefixes`` where it can.
+
+    >>> t = Triple(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"), Literal("1"))
+    >>> serialize_triples([t], "text/turtle", {"e": "http://e.org/"}).decode()
+    '@prefix e: <http://e.org/> .\ne:a e:p "1" .\n'
+
+    :raises ValueError: if the media type is not an RDF format.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None:
+        raise ValueError(f"{media_type} is not an RDF format")
+    return pyoxigraph.serialize(triples, format=rdf_format, prefixes=dict(prefixes or {})) or b""
+
+
+def dataset_format(media_type: str) -> RdfFormat:
+    """The RDF dataset format (N-Quads, TriG, JSON-LD) that ``media_type`` names.
+
+    :raises ValueError: for an unknown type or one that cannot hold named graphs.
+    """
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is None or not rdf_format.supports_datasets:
+        raise ValueError(f"{media_type} is not an RDF dataset format")
+    return rdf_format
+
+
+def sparql_term(term: NamedNode | BlankNode | Literal | DefaultGraph) -> str:
+    """A term in SPARQL syntax (N-Triples syntax is a subset of it).
+
+    >>> sparql_term(Literal("a \\"b\\"", language="en"))
+    '"a \\\\"b\\\\""@en'
+    """
+    if isinstance(term, BlankNode | DefaultGraph):
+        raise ValueError(f"{term} cannot be sent to a remote store as a pattern term")
+    return str(term)
+
+
+def ntriples(quads: Iterable[Quad]) -> bytes:
+    """The triples of ``quads`` as N-Triples (also valid Turtle), for Graph Store PUT."""
+    return serialize_quads(quads, RdfFormat.N_TRIPLES)

@@ -1,0 +1,331 @@
+"""SPARQL on a store: guarded parsing, evaluation, updates and result serialization."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyoxigraph
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+)
+
+from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
+from graph.store.rdfio import Term
+
+if TYPE_CHECKING:
+    from graph.remote import RemoteStore
+
+
+@dataclass(frozen=True)
+class QuerySyntaxError(Exception):
+    """A SPARQL query or update that does not parse, with the line and column where it breaks."""
+
+    message: str
+
+    @classmethod
+    def from_oxigraph(cls, error: SyntaxError) -> QuerySyntaxError:
+        """Reword Oxigraph's ``error at L:C: ...`` as ``line L, column C: ...``.
+
+        >>> str(QuerySyntaxError.from_oxigraph(SyntaxError("error at 1:25: expected one of X")))
+        'SPARQL syntax error at line 1, column 25: expected one of X'
+        """
+        text = str(error)
+        match = re.match(r"error at (\d+):(\d+): (.*)", text, re.DOTALL)
+        if not match:
+            return cls(text)
+        line, column, rest = match.groups()
+        return cls(f"at line {line}, column {column}: {_shorten_expected(rest)}")
+
+    def __str__(self) -> str:
+        return f"SPARQL syntax error {self.message}"
+
+
+def _shorten_expected(message: str, keep: int = 8) -> str:
+    """Cut the parser's list of expected tokens (it can run to hundreds of characters).
+
+    >>> _shorten_expected('expected one of "a", "b", "c"', keep=2)
+    'expected one of "a", "b", ...'
+    """
+    prefix = "expected one of "
+    if not message.startswith(prefix):
+        return message
+    tokens = message[len(prefix) :].split(", ")
+    if len(tokens) <= keep:
+        return message
+    return prefix + ", ".join(tokens[:keep]) + ", ..."
+
+
+#: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
+#: thousand levels overflow an 8 MiB thread stack and kill the process (SIGSEGV); real queries
+#: stay far below this, and a worker thread's stack may be smaller than the main thread's.
+MAX_QUERY_NESTING = 200
+
+
+def check_query_text(text: str) -> None:
+    """Refuse a query or update that is not UTF-8 text or is nested too deep, before parsing it.
+
+    A command-line argument with bytes that are not UTF-8 arrives as lone surrogates.
+
+    >>> check_query_text("ASK { ?s ?p '\\udcff' }")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    graph.store.QuerySyntaxError: ... at line 1, column 14: not UTF-8 text (byte 0xff)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        column = error.start - (text.rfind("\n", 0, error.start) + 1) + 1
+        byte = ord(text[error.start]) & 0xFF
+        raise QuerySyntaxError(
+            f"at line {line}, column {column}: not UTF-8 text (byte {byte:#x})"
+        ) from None
+    check_nesting(text)
+
+
+def check_nesting(text: str) -> None:
+    """Refuse a query or update nested deeper than :data:`MAX_QUERY_NESTING` before parsing it.
+
+    Every bracket counts, even in a string or a comment: skipping those would need a second
+    SPARQL lexer, and one that disagreed with Oxigraph's could be used to hide real nesting.
+
+    >>> check_nesting("SELECT * WHERE { FILTER(1) }")
+    >>> check_nesting("ASK {" + "(" * 300 + "}")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    graph.store.QuerySyntaxError: ... at line 1, column 205: nested deeper than 200 levels
+    """
+    depth, line, column = 0, 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "({[":
+            depth += 1
+            if depth > MAX_QUERY_NESTING:
+                where = f"at line {line}, column {column}"
+                raise QuerySyntaxError(f"{where}: nested deeper than {MAX_QUERY_NESTING} levels")
+        elif char in ")}]":
+            depth -= 1
+
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+
+def run_query(
+    store: Store | RemoteStore,
+    text: str,
+    *,
+    union_default_graph: bool = True,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+    bindings: Mapping[str, Term] | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> QueryResult:
+    """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+
+    ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
+    ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
+    ``bindings`` fixes variables before evaluation (SEP-0007 substitution), so that an IRI from
+    a request never has to be pasted into query text. ``prefixes`` are declared for the query.
+
+    >>> store = memory_store()
+    >>> bool(run_query(store, "ASK { }"))
+    True
+    >>> rows = run_query(store, "SELECT ?x { }", bindings={"x": NamedNode("http://e.org/a")})
+    >>> [row["x"].value for row in rows]
+    ['http://e.org/a']
+
+    :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
+    """
+    options: dict[str, object] = {}
+    if default_graphs:
+        options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
+    else:
+        options["use_default_graph_as_union"] = union_default_graph
+    if named_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    elif default_graphs:
+        options["named_graphs"] = [NamedNode(iri) for iri in default_graphs]
+    if bindings:
+        options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
+    if prefixes:
+        options["prefixes"] = dict(prefixes)
+    check_query_text(text)
+    try:
+        return store.query(text, **options)  # type: ignore[arg-type]
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_oxigraph(error) from None
+
+
+class TooManyResults(Exception):
+    """A result with more rows or triples than allowed."""
+
+
+#: Fewest bytes one solution takes in each results format (an empty row: TSV "\\n", CSV
+#: "\\r\\n", JSON "{}", XML "<result/>"), so a body shorter than ``limit`` times this cannot
+#: hold more than ``limit`` rows.
+_MIN_ROW_BYTES = {
+    QueryResultsFormat.TSV: 1,
+    QueryResultsFormat.CSV: 2,
+    QueryResultsFormat.JSON: 2,
+    QueryResultsFormat.XML: 9,
+}
+
+
+def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes:
+    """Serialize ``result`` like :func:`serialize_results`, refusing more than ``limit`` rows.
+
+    Rows are counted exactly without Python touching every solution: the answer is written
+    once by Oxigraph in the format asked for; when its length alone proves it holds at most
+    ``limit`` rows (the usual case) nothing is counted, otherwise the rows are counted in the
+    body (TSV lines, or the body parsed back by Oxigraph and written as TSV). CONSTRUCT
+    triples are counted while they are collected.
+
+    >>> store = memory_store()
+    >>> rows = run_query(store, "SELECT ?x { VALUES ?x {1 2} }")
+    >>> serialize_limited(rows, "text/csv", 2).split()
+    [b'x', b'1', b'2']
+
+    :raises TooManyResults: if the result is over ``limit``.
+    """
+    if isinstance(result, QueryBoolean):
+        return serialize_results(result, media_type)
+    if isinstance(result, QueryTriples):
+        triples = list(itertools.islice(result, limit + 1))
+        if len(triples) > limit:
+            raise TooManyResults(f"more than {limit} triples")
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        return pyoxigraph.serialize(triples, format=rdf_format) or b""
+    results_format = QueryResultsFormat.from_media_type(media_type)
+    if results_format is None:
+        raise ValueError(f"{media_type} is not a SPARQL results format")
+    body = result.serialize(format=results_format) or b""
+    if len(body) // _MIN_ROW_BYTES[results_format] > limit and _rows(body, results_format) > limit:
+        raise TooManyResults(f"more than {limit} rows")
+    return body
+
+
+def _rows(body: bytes, results_format: QueryResultsFormat) -> int:
+    """The number of solutions in a serialized SELECT answer.
+
+    >>> body = b'x,y\\r\\n"a\\r\\nb",1\\r\\n,\\r\\n'
+    >>> _rows(body, QueryResultsFormat.CSV)
+    2
+    """
+    if results_format == QueryResultsFormat.CSV:
+        # Oxigraph cannot read CSV back (it is lossy); fields with line breaks are quoted.
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode(), newline=""))) - 1
+    if results_format != QueryResultsFormat.TSV:
+        parsed = pyoxigraph.parse_query_results(body, format=results_format)
+        if isinstance(parsed, QueryBoolean):
+            return 1
+        body = parsed.serialize(format=QueryResultsFormat.TSV) or b""
+    # TSV escapes line breaks inside terms: one line per row after the header.
+    return body.count(b"\n") - 1
+
+
+def serialize_results(result: QueryResult, media_type: str) -> bytes:
+    """Serialize query results with Oxigraph's own writers, in the format ``media_type`` names.
+
+    :raises ValueError: if the media type does not fit the kind of result.
+    """
+    if isinstance(result, QueryTriples):
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        return result.serialize(format=rdf_format) or b""
+    results_format = QueryResultsFormat.from_media_type(media_type)
+    if results_format is None:
+        raise ValueError(f"{media_type} is not a SPARQL results format")
+    return result.serialize(format=results_format) or b""
+
+
+def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
+    """Run a SELECT query and return its rows as plain strings (unbound variables left out).
+
+    >>> select_rows(memory_store(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
+    [{'x': '1'}]
+    """
+    result = run_query(store, text)
+    if not isinstance(result, QuerySolutions):
+        raise ValueError("select_rows needs a SELECT query")
+    names = [v.value for v in result.variables]
+    return [{name: row[name].value for name in names if row[name] is not None} for row in result]
+
+
+class UpdateFailed(Exception):
+    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
+
+
+def run_update(store: Store, text: str) -> None:
+    """Run a SPARQL update in one transaction: either all of it is applied or nothing is.
+
+    :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
+    :raises UpdateFailed: if an operation fails (nothing was written).
+    """
+    check_query_text(text)
+    try:
+        store.update(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_oxigraph(error) from None
+    except RuntimeError as error:
+        raise UpdateFailed(str(error)) from None
+
+
+def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:
+    """Parse SPARQL results (JSON, XML or TSV) into pyoxigraph's QuerySolutions or QueryBoolean.
+
+    >>> bool(solutions_from_bytes(b'{"head":{},"boolean":true}', "application/sparql-results+json"))
+    True
+
+    :raises ValueError: if the media type is not a SPARQL results format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = QueryResultsFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not a SPARQL results format")
+    return pyoxigraph.parse_query_results(data, format=fmt)
+
+
+def triples_from_bytes(data: bytes, media_type: str) -> QueryTriples:
+    """Parse an RDF graph (a CONSTRUCT or DESCRIBE answer) into pyoxigraph's QueryTriples.
+
+    QueryTriples cannot be built directly, so the triples go through an in-memory store and a
+    ``CONSTRUCT WHERE`` that keeps blank nodes (only template blank nodes are renamed).
+
+    :raises ValueError: if the media type is not an RDF format.
+    :raises SyntaxError: if the payload does not parse.
+    """
+    fmt = RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type!r} is not an RDF format")
+    store = Store()
+    store.extend(pyoxigraph.parse(data, format=fmt))
+    result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert isinstance(result, QueryTriples)
+    return result
+
+
+def quads_from_solutions(
+    solutions: QuerySolutions, graph: NamedNode | DefaultGraph | None
+) -> Iterator[Quad]:
+    """Turn ``?s ?p ?o ?g`` solutions into quads (``graph`` when ``?g`` is not selected)."""
+    for row in solutions:
+        name = row["g"] if graph is None else graph
+        yield Quad(row["s"], row["p"], row["o"], name if name is not None else DefaultGraph())
