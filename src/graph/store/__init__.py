@@ -75,10 +75,6 @@ from graph.store.sparql import (
     triples_from_bytes,
 )
 
-# Errors are raised from the submodules but belong to the package's public API.
-for _error in (QuerySyntaxError, RdfSyntaxError, TooManyResults, UpdateFailed):
-    _error.__module__ = __name__
-
 __all__ = [
     "MAX_JSON_NESTING",
     "MAX_QUERY_NESTING",

@@ -83,7 +83,7 @@ def check_query_text(text: str) -> None:
 
     >>> check_query_text("ASK { ?s ?p '\\udcff' }")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    graph.store.QuerySyntaxError: ... at line 1, column 14: not UTF-8 text (byte 0xff)
+    graph.store.sparql.QuerySyntaxError: ... at line 1, column 14: not UTF-8 text (byte 0xff)
     """
     try:
         text.encode("utf-8")
@@ -106,7 +106,7 @@ def check_nesting(text: str) -> None:
     >>> check_nesting("SELECT * WHERE { FILTER(1) }")
     >>> check_nesting("ASK {" + "(" * 300 + "}")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    graph.store.QuerySyntaxError: ... at line 1, column 205: nested deeper than 200 levels
+    graph.store.sparql.QuerySyntaxError: ... at line 1, column 205: nested deeper than 200 levels
     """
     depth, line, column = 0, 1, 0
     for char in text:
