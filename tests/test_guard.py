@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from graph.errors import Forbidden
 from graph.guard import check_remote_targets, mentions_remote, remote_targets
+from tests.listener import Listener
 from tests.test_sparql import TOKEN, make_app
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection it receives."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 500 Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            conn.close()
 
 
 @pytest.fixture

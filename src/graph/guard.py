@@ -14,17 +14,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graph.errors import Forbidden
+from graph.sparql_text import NOISE
 
-# Strings (long and short), IRIs and comments, in the order SPARQL's lexer would see them.
-_NOISE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-    re.DOTALL,
-)
 _KEYWORDS = re.compile(r"\b(?:SERVICE|LOAD)\b", re.IGNORECASE)
 
 
@@ -36,7 +27,7 @@ def mentions_remote(text: str) -> bool:
     >>> mentions_remote('SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }')
     True
     """
-    return _KEYWORDS.search(_NOISE.sub(" ", text)) is not None
+    return _KEYWORDS.search(NOISE.sub(" ", text)) is not None
 
 
 def check_remote_targets(text: str, allowlist: Sequence[str], *, update: bool) -> None:

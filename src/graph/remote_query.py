@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from graph.sparql_text import NOISE
 from graph.store import BlankNode, Literal, NamedNode, Quad, sparql_data_block
 
 Term = NamedNode | BlankNode | Literal
@@ -22,16 +23,6 @@ Term = NamedNode | BlankNode | Literal
 _FORM = re.compile(
     r"^(?:\s|#[^\n]*\n|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*(SELECT|ASK|CONSTRUCT|DESCRIBE)",
     re.IGNORECASE,
-)
-# Strings (long and short), IRIs and comments: braces inside them are not the query's own.
-_NOISE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-    re.DOTALL,
 )
 _CONSTRUCT_WHERE = re.compile(r"CONSTRUCT\s*WHERE\s*$", re.IGNORECASE)
 
@@ -78,7 +69,7 @@ def with_values(text: str, bindings: Mapping[str, Term]) -> str:
 
 def _where_brace(text: str) -> int:
     """Index of the ``{`` opening the outermost WHERE group."""
-    masked = _NOISE.sub(lambda match: " " * len(match.group(0)), text)
+    masked = NOISE.sub(lambda match: " " * len(match.group(0)), text)
     skip_template = query_form(text) == "CONSTRUCT"
     depth = 0
     for index, char in enumerate(masked):

@@ -118,6 +118,8 @@ FOCUS_LEVEL = frozenset({"minCount", "maxCount", "hasValue", "uniqueLang"})
 
 #: Components decided by counting values (see :attr:`Check.counted`).
 COUNTED = frozenset({"minCount", "maxCount", "uniqueLang"})
+
+
 def count_violation(name: str, parameter: Node) -> str:
     """The condition on the counts that breaks minCount, maxCount or uniqueLang."""
     if name == "uniqueLang":

@@ -11,14 +11,13 @@ file, or returns markup unescaped, or when the dataset (sorted N-Quads of the du
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pytest
 import requests
+from tests.listener import Listener
 from tests.reliability.conftest import Figures, add, make_project
 from tests.reliability.serving import (
     AUTH,
@@ -43,27 +42,6 @@ FORM = "application/x-www-form-urlencoded"
 MARKUP = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 #: Text of files a traversal must never return.
 LEAKS = (b"root:x:0:0", b"from __future__ import annotations")
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 counting every connection it receives."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
 
 
 @dataclass(frozen=True)
