@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +12,11 @@ from pathlib import Path
 
 import requests
 
+from processes import free_port
+
 #: Seconds a server may take to answer its first query.
 STARTUP_SECONDS = 60.0
 VIRTUOSO_VSP = Path("/var/lib/virtuoso-opensource-7/vsp")
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def oxigraph_binary() -> str | None:

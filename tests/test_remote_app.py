@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,12 @@ from flask.testing import FlaskClient
 from conftest import ROOT
 from graph.app import create_app, get_store
 from graph.cli import cli
+from graph.endpoint import GRAPH_TYPES
 from graph.namespaces import CANONICAL_BASE
 from graph.remote import RemoteStore
 from graph.remote_build import build_remote
 from graph.store import QueryBoolean, RdfFormat, parse_bytes, solutions_from_bytes
-from remote_servers import free_port
+from processes import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.server
 
@@ -44,14 +44,6 @@ NO_BLANKS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }"
 SELECT_TYPES = ("application/sparql-results+json", "application/sparql-results+xml")
 TABLE_TYPES = ("text/csv", "text/tab-separated-values")
-GRAPH_TYPES = (
-    "text/turtle",
-    "application/n-triples",
-    "application/n-quads",
-    "application/trig",
-    "application/rdf+xml",
-    "application/ld+json",
-)
 
 
 def server_settings(kind: str, url: str) -> dict[str, Any]:
@@ -352,16 +344,7 @@ def served(project_server: dict[str, Any], tmp_path: Path) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url + "/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail(f"kg serve did not come up: {log.read_text()}")
-            time.sleep(0.2)
+        wait_until_healthy(url, process, log=log)
         yield url
     finally:
         process.terminate()

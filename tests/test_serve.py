@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from tests.conftest import skip_or_fail
+from tests.processes import free_port, wait_until_healthy
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -31,12 +31,6 @@ RUNAWAY = (
     + " ".join(f"VALUES ?v{i} {{ {_HUNDRED} }}" for i in range(6))
     + " }"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module", params=["granian", "gunicorn"])
@@ -63,17 +57,7 @@ def server(
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/health", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("kg serve did not come up")
-        time.sleep(0.2)
+    wait_until_healthy(url, process)
     yield url + "/sparql"
     process.terminate()
     process.wait(timeout=30)

@@ -10,7 +10,6 @@ import hashlib
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,20 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 import requests
+from tests.processes import free_port, wait_until_healthy
 from tests.reliability.conftest import kg_command
 
 TOKEN = "reliability-t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DUMP = "/dumps/alliance-graph.nq"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -110,17 +102,12 @@ def start_server(
             start_new_session=True,
         )
     server = KgServer(f"http://127.0.0.1:{port}", process, port, log, dict(settings))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(server.url + "/health", timeout=10).ok:
-                return server
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            server.kill()
-            pytest.fail(f"kg serve did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.1)
+    try:
+        wait_until_healthy(server.url, process, log=log, request_timeout=10)
+    except BaseException:
+        server.kill()
+        raise
+    return server
 
 
 @contextmanager

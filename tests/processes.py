@@ -1,0 +1,42 @@
+"""Helpers for tests that start real server processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_healthy(
+    url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    log: Path | None = None,
+    timeout: float = 60,
+    request_timeout: float = 2,
+) -> None:
+    """Poll ``url``/health until it answers 200; kill ``process`` and fail if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=request_timeout).ok:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            output = log.read_text(errors="replace")[-3000:] if log else ""
+            pytest.fail(f"kg serve did not come up:\n{output}")
+        time.sleep(0.1)
