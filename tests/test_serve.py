@@ -17,6 +17,7 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
+from graph import allocator
 from tests.conftest import skip_or_fail
 from tests.processes import free_port, wait_until_healthy
 
@@ -126,6 +127,20 @@ def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
     # The server is still answering after the worker that ran it retired.
     for _ in range(5):
         assert requests.get(server, params={"query": LABELS}, timeout=30).status_code == 200
+
+
+def test_health_names_the_allocator_and_who_stops_runaways(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    """granian workers evaluate in place under the watchdog; gunicorn's use helper threads.
+    Both run on mimalloc where it is installed (CI installs it)."""
+    health = requests.get(server.replace("/sparql", "/health"), timeout=30).json()
+    http_server = request.node.callspec.params["server"]
+    assert health["time_limit"] == ("watchdog" if http_server == "granian" else "helper threads")
+    mimalloc = allocator.library_for("auto")
+    if mimalloc is None or "mimalloc" not in mimalloc.name:
+        skip_or_fail("mimalloc is not installed (Debian: libmimalloc2.0)")
+    assert health["allocator"].startswith("libmimalloc")
 
 
 def _worker_pids(server: str, asks: int = 20) -> set[int]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
 from graph.app import external_store, get_store, store_of
 from graph.auth import require_write_access
-from graph.errors import BadRequest, ResultTooLarge
+from graph.errors import BadRequest, QueryTimeout, ResultTooLarge
 from graph.guard import check_remote_targets
 from graph.negotiate import choose
 from graph.protocol import Operation, read_operation
@@ -79,13 +80,22 @@ def _query(operation: Operation) -> Response:
 
 
 def answer_query(
-    app: Flask, operation: Operation, accept: str | None, format_param: str | None
+    app: Flask,
+    operation: Operation,
+    accept: str | None,
+    format_param: str | None,
+    *,
+    overrun: Callable[[QueryTimeout], None] | None = None,
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
-    Independent of Flask's request context: graph.fastpath calls it too.
+    Independent of Flask's request context: graph.fastpath calls it too. ``overrun``, when
+    the caller can have the client answered from another thread, makes the evaluation run on
+    this thread under the watchdog, which calls ``overrun`` at the deadline
+    (:func:`graph.evaluate.run_watched`); else it runs on a helper thread.
 
     :raises HttpError: for a refused, malformed, overrunning or oversized query.
+    :raises graph.evaluate.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
     cache: evaluate.ResultCache = app.extensions["kg.cache"]
@@ -121,7 +131,11 @@ def answer_query(
             del result
 
     seconds, retire = deadline(app)
-    body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
+    if overrun is not None and retire:
+        error = evaluate.timeout_error(seconds)
+        body, media_type = evaluate.run_watched(work, seconds, lambda: overrun(error))
+    else:
+        body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
         cache.put(key, body, media_type)
     return body, media_type, False

@@ -4,13 +4,16 @@ granian parses HTTP and writes responses in Rust and calls the WSGI application 
 threads, which leaves Python only the application's work per request (gunicorn's HTTP
 handling is pure Python and costs several times a point lookup).
 
-Runaway queries keep the design described in graph.server: the request thread answers 503 at
-the deadline while the evaluation goes on in a daemon helper thread, and the worker that ran
-it is replaced. Here the worker asks granian's main process for a graceful reload (SIGHUP,
-once per worker): granian starts each replacement before it stops the old worker, lets the old
-one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it after that,
-killing the evaluation. The other workers answer meanwhile. A worker that merely exited would
-count as a crash, and two within seconds make granian stop altogether, hence the reload.
+Runaway queries: granian answers each request through a protocol object that any thread may
+use, so the SPARQL fast path evaluates on the request thread and the watchdog thread answers
+503 at the deadline (graph.evaluate.run_watched; :func:`_offer_responder` puts the object's
+answering method in the WSGI environ). Other routes use helper threads (graph.evaluate). Then
+the worker that ran it is replaced: it asks granian's main process for a graceful reload
+(SIGHUP, once per worker): granian starts each replacement before it stops the old worker,
+lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
+after that, killing the evaluation. The other workers answer meanwhile. A worker that merely
+exited would count as a crash, and two within seconds make granian stop altogether, hence the
+reload.
 
 Writes need a single process holding RocksDB's lock, which a reload (new worker before old)
 cannot give: a writable server runs under gunicorn (graph.server).
@@ -18,6 +21,7 @@ cannot give: a writable server runs under gunicorn (graph.server).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -27,6 +31,7 @@ from flask import Flask
 
 from graph import evaluate
 from graph.app import create_app
+from graph.evaluate import RESPONDER
 
 #: Seconds an old worker may spend finishing its requests before granian kills it.
 RETIRE_GRACE = 10
@@ -38,7 +43,8 @@ _config: dict[str, Any] = {}
 
 
 def serve(config: dict[str, Any], workers: int, threads: int) -> None:
-    """Run granian in the foreground with ``workers`` processes of ``threads`` threads."""
+    """Run granian in the foreground with ``workers`` processes of ``threads`` Python threads
+    (and ``io_threads`` Rust threads for the connections)."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -52,6 +58,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
+        runtime_threads=int(config["IO_THREADS"]),
         respawn_failed_workers=True,
         respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
@@ -62,9 +69,43 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
+    _offer_responder()
     app = create_app(_config)
     evaluate.runaway_hook = _retire_once(os.getppid())
+    # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
+    # collector from walking it again on every full collection, a pause in some request.
+    gc.collect()
+    gc.freeze()
     return app
+
+
+def _offer_responder() -> None:
+    """Put granian's way of answering a request into each WSGI environ (evaluate.RESPONDER).
+
+    granian's WSGI glue (``granian.wsgi._callback_wrapper``, looked up by the worker right
+    after it loads this app) calls ``runner(protocol, scope)`` for each request and answers
+    through ``protocol.response_bytes``, which takes effect once: a later answer is ignored.
+    Wrapping it here is the one place that knows this; where the glue differs (another granian
+    version), nothing is offered and queries fall back to helper threads, still under the limit.
+    """
+    from granian.server import mp
+
+    glue = getattr(mp, "_wsgi_call_wrap", None)  # private: see the docstring
+    if glue is None or getattr(glue, "offers_responder", False):
+        return
+
+    def wrap(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        runner = glue(callback, *args, **kwargs)
+
+        def run(protocol: Any, scope: Any) -> Any:
+            if isinstance(scope, dict):
+                scope[RESPONDER] = protocol.response_bytes
+            return runner(protocol, scope)
+
+        return run
+
+    wrap.offers_responder = True  # type: ignore[attr-defined]
+    setattr(mp, "_wsgi_call_wrap", wrap)  # noqa: B010 (private name: mypy checks exports)
 
 
 def _retire_once(parent: int) -> Any:

@@ -24,7 +24,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from graph import queries
+from graph import allocator, evaluate, queries
 from graph.app import get_store
 from graph.errors import StoreUnavailable
 from graph.store import run_query
@@ -79,6 +79,11 @@ def _finish(response: Response) -> Response:
         query_kind=g.get("query_kind"),
     )
     return response
+
+
+def access_logged() -> bool:
+    """True when the access log is on (so its per-request fields are worth computing)."""
+    return access_log.isEnabledFor(logging.INFO)
 
 
 def record(
@@ -160,7 +165,17 @@ def health() -> Response:
     """200 when the store can be read and holds triples, else 503."""
     if not bool(run_query(get_store(), queries.ANY_TRIPLE)):
         raise StoreUnavailable("the store is reachable but holds no triples")
-    body = json.dumps({"status": "ok", "pid": os.getpid()})
+    library = allocator.in_use()
+    watchdog = evaluate.RESPONDER in request.environ
+    body = json.dumps(
+        {
+            "status": "ok",
+            "pid": os.getpid(),
+            "allocator": library.name if library else "system",
+            # Who answers a query at its time limit (graph.evaluate).
+            "time_limit": "watchdog" if watchdog else "helper threads",
+        }
+    )
     return Response(body, 200, mimetype="application/json")
 
 

@@ -70,6 +70,7 @@ def restore_command(source: Path, store: str) -> None:
 @setting_option("workers")
 @setting_option("threads")
 @setting_option("http_server")
+@setting_option("allocator")
 @click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
 def serve_command(
     store: str,
@@ -79,6 +80,7 @@ def serve_command(
     workers: int,
     threads: int,
     http_server: str,
+    allocator: str,
     access_log: bool,
 ) -> None:
     """Serve the SPARQL endpoint and the site (granian, or gunicorn for writes; a worker per core).
@@ -90,8 +92,15 @@ def serve_command(
     import os
     import shutil
 
+    from graph import allocator as allocators
     from graph.settings import resolve
 
+    try:
+        library = allocators.library_for(str(resolve({"allocator": allocator})["allocator"]))
+    except ValueError as error:
+        fail(str(error))
+    if library is not None:
+        allocators.restart_with(library)
     # Metrics across worker processes: must be set before prometheus_client is imported.
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)

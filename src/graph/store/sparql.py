@@ -108,6 +108,8 @@ def check_nesting(text: str) -> None:
     Traceback (most recent call last):
     graph.store.sparql.QuerySyntaxError: ... at line 1, column 205: nested deeper than 200 levels
     """
+    if sum(text.count(bracket) for bracket in "({[") <= MAX_QUERY_NESTING:
+        return  # too few brackets to nest that deep: the usual case, and no per-character loop
     depth, line, column = 0, 1, 0
     for char in text:
         column += 1
