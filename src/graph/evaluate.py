@@ -34,6 +34,15 @@ T = TypeVar("T")
 
 #: What to do when an evaluation overran its deadline; graph.server installs the real one.
 runaway_hook: Callable[[], None] = lambda: None  # noqa: E731
+#: True once this process has had a runaway: it is being replaced, so the server should close
+#: connections after answering (graph.granian_server) and let clients reconnect elsewhere.
+retiring = False
+
+
+def _retire() -> None:
+    global retiring
+    retiring = True
+    runaway_hook()
 
 
 class _Evaluator:
@@ -169,7 +178,8 @@ def _answered_elsewhere(me: int) -> bool:
 
 def _forget_watchdog() -> None:
     """In a forked child: the parent's watchdog thread did not come along."""
-    global _watchdog, _inline
+    global _watchdog, _inline, retiring
+    retiring = False
     _watchdog = None
     _watched.clear()
     _inline = threading.Lock()
@@ -196,7 +206,7 @@ def _watch() -> None:
                     entry.overrun()
                 except Exception:  # the watchdog must outlive one failed answer
                     traceback.print_exc()
-                runaway_hook()
+                _retire()
 
 
 def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True) -> T:
@@ -216,7 +226,7 @@ def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True)
         # The evaluator is stuck in the runaway work: this thread gets a fresh one next time.
         _local.evaluator = None
         if retire:
-            runaway_hook()
+            _retire()
         raise timeout_error(seconds) from None
     if ok:
         return value  # type: ignore[no-any-return]

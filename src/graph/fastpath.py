@@ -114,7 +114,9 @@ class SparqlFastPath:
     ) -> None:
         """Answer ``error`` through ``respond`` (on the watchdog thread, outside the request)."""
         response = self._error_response(error, environ, started, text)
-        respond(response.status_code, list(response.headers.items()), response.get_data())
+        # The worker is about to be replaced: the client should reconnect elsewhere.
+        headers = [*response.headers.items(), ("Connection", "close")]
+        respond(response.status_code, headers, response.get_data())
 
     def _error_response(
         self, error: HttpError, environ: WSGIEnvironment, started: float, text: str

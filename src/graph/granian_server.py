@@ -25,13 +25,17 @@ import gc
 import os
 import signal
 import threading
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from graph import evaluate
 from graph.app import create_app
 from graph.evaluate import RESPONDER
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 #: Seconds an old worker may spend finishing its requests before granian kills it.
 RETIRE_GRACE = 10
@@ -71,12 +75,33 @@ def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     _offer_responder()
     app = create_app(_config)
+    app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     evaluate.runaway_hook = _retire_once(os.getppid())
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
     gc.freeze()
     return app
+
+
+def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
+    """Once the worker is being replaced (it had a runaway), answer with ``Connection: close``.
+
+    A runaway evaluated in place keeps its thread, so the old worker lingers until granian
+    kills it after ``RETIRE_GRACE``; a connection still open to it then would be cut. Closing
+    each connection after its next answer moves the clients to the fresh workers first.
+    """
+
+    def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not evaluate.retiring:
+            return inner(environ, start_response)
+
+        def closing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("Connection", "close")], exc_info)
+
+        return inner(environ, closing)
+
+    return call
 
 
 def _offer_responder() -> None:
