@@ -132,8 +132,11 @@ def answer_query(
 
     seconds, retire = deadline(app)
     if overrun is not None and retire:
-        error = evaluate.timeout_error(seconds)
-        body, media_type = evaluate.run_watched(work, seconds, lambda: overrun(error))
+        answer = overrun  # bound here: mypy cannot see it stays set inside the lambda
+
+        body, media_type = evaluate.run_watched(
+            work, seconds, lambda: answer(evaluate.timeout_error(seconds))
+        )
     else:
         body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:

@@ -199,6 +199,8 @@ def _plain_query(environ: WSGIEnvironment, body: bytes) -> tuple[Operation, str 
         encoded = body.decode("latin-1")
     else:
         return None
+    if encoded.startswith("query=") and "&" not in encoded:
+        return Operation("query", urllib.parse.unquote_plus(encoded[6:])), None
     query = format_param = None
     for name, value in urllib.parse.parse_qsl(encoded, keep_blank_values=True):
         if name == "query" and query is None:
