@@ -15,6 +15,7 @@ from graph.guard import check_remote_targets
 from graph.negotiate import choose
 from graph.protocol import Operation, read_operation
 from graph.remote_http import GRACE
+from graph.result_cache import ResultCache
 from graph.store import (
     QueryResult,
     QuerySyntaxError,
@@ -56,7 +57,7 @@ def init_app(app: Flask) -> None:
     """Register the endpoint and its per-process result cache (none over an external store,
     which can change without this process knowing)."""
     capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
-    app.extensions["kg.cache"] = evaluate.ResultCache(capacity)
+    app.extensions["kg.cache"] = ResultCache(capacity)
     app.register_blueprint(blueprint)
 
 
@@ -98,7 +99,7 @@ def answer_query(
     :raises graph.evaluate.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
-    cache: evaluate.ResultCache = app.extensions["kg.cache"]
+    cache: ResultCache = app.extensions["kg.cache"]
     key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
     hit = cache.get(key) if cache.capacity else None
     if hit is not None:

@@ -1,4 +1,4 @@
-"""Evaluate queries under a deadline and a result-size limit, with a per-process result cache.
+"""Evaluate queries under a deadline (the answer's size is limited in graph.store.sparql).
 
 pyoxigraph cannot cancel a running query, so whoever answers the client at the deadline must
 not be the thread stuck in the evaluation. Two ways, one outcome:
@@ -24,8 +24,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from graph.errors import QueryTimeout
@@ -231,46 +230,3 @@ def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True)
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
-
-
-class ResultCache:
-    """A least-recently-used map of serialized answers, bounded in bytes.
-
-    Entries are valid for one generation of the store; :meth:`invalidate` (called after every
-    write) starts a new one. A read-only store never changes, so its answers stay valid.
-    """
-
-    def __init__(self, capacity_bytes: int) -> None:
-        self.capacity = capacity_bytes
-        self.generation = 0
-        self._entries: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> tuple[bytes, str] | None:
-        """The cached (body, media type) for ``key``, if any."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: Hashable, body: bytes, media_type: str) -> None:
-        """Remember an answer unless it is bigger than an eighth of the capacity."""
-        if len(body) > self.capacity // 8:
-            return
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = (body, media_type)
-            self._size += len(body)
-            while self._size > self.capacity:
-                _, (old, _media) = self._entries.popitem(last=False)
-                self._size -= len(old)
-
-    def invalidate(self) -> None:
-        """Forget everything: the store has changed."""
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
-            self.generation += 1
