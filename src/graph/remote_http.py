@@ -115,6 +115,24 @@ def _error_for(response: requests.Response, url: str) -> Exception:
             f"the external store at {url} refused the request ({status}); check KG_STORE_USER, "
             f"KG_STORE_PASSWORD or KG_STORE_AUTHORIZATION: {text}"
         )
-    if "timeout" in text.lower() or "S1TAT" in text or status == 504:
+    if _stopped_at_time_limit(text) or status == 504:
         return QueryTimeout(f"the external store stopped the query at its time limit: {text}")
     return StoreUnavailable(f"the external store at {url} answered {status}: {text}")
+
+
+#: How stores say they stopped a query at its time limit. Virtuoso: S1TAT (anytime query),
+#: or, when the limit cancels the statement mid-way, HY008 "SR203: Async statement killed by
+#: SQLCancel" with status 500.
+_TIME_LIMIT_MARKERS = ("timeout", "timed out", "s1tat", "sr203", "killed by sqlcancel")
+
+
+def _stopped_at_time_limit(text: str) -> bool:
+    """True when an error text says the store stopped the query at its time limit.
+
+    >>> _stopped_at_time_limit("Virtuoso HY008 Error SR203: Async statement killed by SQLCancel.")
+    True
+    >>> _stopped_at_time_limit("Virtuoso 42000 Error SP030: SPARQL compiler, line 1: syntax")
+    False
+    """
+    lowered = text.lower()
+    return any(marker in lowered for marker in _TIME_LIMIT_MARKERS)
