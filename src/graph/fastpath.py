@@ -32,6 +32,7 @@ from graph.app import http_error_response
 from graph.endpoint import answer_query, with_charset
 from graph.errors import HttpError, QueryTimeout
 from graph.evaluate import RESPONDER, Abandoned
+from graph.formdata import unquote_plus
 from graph.observe import access_logged, cors_headers, record
 from graph.protocol import FORM, QUERY_BODY, Operation, operation_of
 
@@ -200,7 +201,7 @@ def _plain_query(environ: WSGIEnvironment, body: bytes) -> tuple[Operation, str 
     else:
         return None
     if encoded.startswith("query=") and "&" not in encoded:
-        return Operation("query", urllib.parse.unquote_plus(encoded[6:])), None
+        return Operation("query", unquote_plus(encoded[6:])), None
     query = format_param = None
     for name, value in urllib.parse.parse_qsl(encoded, keep_blank_values=True):
         if name == "query" and query is None:
