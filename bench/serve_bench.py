@@ -8,8 +8,10 @@ the ratio to native for each query. Not a test: run it by hand.
 
 On a shared machine the load changes from one second to the next, so each query is measured
 in ``--rounds`` alternating native/kg runs of ``--duration`` seconds: req/s is the mean over
-the rounds, p50/p99 the median of the rounds' figures. Run it under `flock /tmp/bench.lock`;
-each row shows the 1-minute load average when its last run ended.
+the rounds, p50/p99 the median of the rounds' figures. Each round's kg run is compared with the
+native run just before it; ``range`` shows the lowest and highest of these paired req/s ratios,
+so a ratio can be read against the machine's noise. Run it under `flock /tmp/bench.lock`; each
+row shows the 1-minute load average when its last run ended.
 
 Needs: `pip install oxigraph` (the native server) and Debian's `wrk`.
 """
@@ -194,7 +196,7 @@ def main() -> None:
               f" allocator {health['allocator']} (native: {args.native_preload or 'glibc'});"
               f" wrk -t2 -c16 -d{args.duration}s x {args.rounds} rounds")  # fmt: skip
         print(f"{'query':<13} {'server':<8} {'req/s':>9} {'p50':>9} {'p99':>9} {'ratio':>6}"
-              f" {'p99/native':>10} {'load':>5}")  # fmt: skip
+              f" {'range':>11} {'p99/native':>10} {'load':>5}")  # fmt: skip
         for name in args.only or MIX:
             # Warm-up, not counted: both servers fill their caches for this query first.
             run_wrk(native, "/query", name, ids, 2, work)
@@ -207,8 +209,10 @@ def main() -> None:
             k_rate, k50, k99 = summarize(runs["kg"])
             load = os.getloadavg()[0]
             print(f"{name:<13} {'native':<8} {n_rate:>9.1f} {n50:>9} {n99:>9}")
+            paired = [k[0] / n[0] for n, k in zip(runs["native"], runs["kg"], strict=True)]
+            spread = f"{min(paired):.2f}-{max(paired):.2f}"
             print(f"{'':<13} {'kg':<8} {k_rate:>9.1f} {k50:>9} {k99:>9} {k_rate / n_rate:>6.2f}"
-                  f" {to_ms(k99) / to_ms(n99):>10.2f} {load:>5.1f}")  # fmt: skip
+                  f" {spread:>11} {to_ms(k99) / to_ms(n99):>10.2f} {load:>5.1f}")  # fmt: skip
     finally:
         for server in servers:
             server.terminate()
