@@ -57,10 +57,12 @@ def test_helper_threads_end_with_their_request_threads() -> None:
 def test_watched_work_runs_on_the_calling_thread_and_returns() -> None:
     overruns: list[str] = []
     caller = threading.get_ident()
-    ran_on = evaluate.run_watched(threading.get_ident, 5, lambda: overruns.append("x"))
+    ran_on = evaluate.run_watched(threading.get_ident, 5, lambda _error: overruns.append("x"))
     assert ran_on == caller and overruns == []
     with pytest.raises(KeyError, match="missing"):
-        evaluate.run_watched(lambda: dict[str, int]()["missing"], 5, lambda: overruns.append("x"))
+        evaluate.run_watched(
+            lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x")
+        )
     assert overruns == []
 
 
@@ -77,7 +79,7 @@ def test_watchdog_answers_an_overrun_once_and_the_late_result_is_abandoned(
         return "too late"
 
     with pytest.raises(evaluate.Abandoned):
-        evaluate.run_watched(slow, 0.2, lambda: answers.append(time.monotonic() - started))
+        evaluate.run_watched(slow, 0.2, lambda _error: answers.append(time.monotonic() - started))
     assert len(answers) == 1
     # Answered at the limit (give or take the watchdog's interval), not when the work ended.
     assert 0.2 <= answers[0] < 0.2 + evaluate.WATCH_INTERVAL + 0.3
@@ -97,20 +99,24 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
             release.wait()
 
         with pytest.raises(evaluate.Abandoned):
-            evaluate.run_watched(work, 0.1, lambda: None)
+            evaluate.run_watched(work, 0.1, lambda _error: None)
 
     runaway = threading.Thread(target=run_away)
     runaway.start()
     assert stuck.wait(5)
     time.sleep(0.3)  # past the runaway's deadline: the watchdog has answered it
     # This thread cannot evaluate in place (the turn is held): a helper runs it instead.
-    assert evaluate.run_watched(threading.get_ident, 5, lambda: None) != threading.get_ident()
+    assert (
+        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) != threading.get_ident()
+    )
     # And a runaway of its own is stopped at the limit by the helper-thread mechanism.
     with pytest.raises(QueryTimeout):
-        evaluate.run_watched(lambda: time.sleep(1), 0.2, lambda: None)
+        evaluate.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None)
     release.set()
     runaway.join(5)
-    assert evaluate.run_watched(threading.get_ident, 5, lambda: None) == threading.get_ident()
+    assert (
+        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) == threading.get_ident()
+    )
 
 
 @pytest.mark.parametrize(

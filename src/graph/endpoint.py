@@ -133,11 +133,7 @@ def answer_query(
 
     seconds, retire = deadline(app)
     if overrun is not None and retire:
-        answer = overrun  # bound here: mypy cannot see it stays set inside the lambda
-
-        body, media_type = evaluate.run_watched(
-            work, seconds, lambda: answer(evaluate.timeout_error(seconds))
-        )
+        body, media_type = evaluate.run_watched(work, seconds, overrun)
     else:
         body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:

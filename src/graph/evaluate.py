@@ -113,10 +113,11 @@ class Abandoned(Exception):
 
 
 class _Watched:
-    __slots__ = ("deadline", "overrun")
+    __slots__ = ("deadline", "overrun", "seconds")
 
-    def __init__(self, deadline: float, overrun: Callable[[], None]) -> None:
-        self.deadline = deadline
+    def __init__(self, seconds: float, overrun: Callable[[QueryTimeout], None]) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
         self.overrun = overrun
 
 
@@ -133,9 +134,12 @@ INLINE_WAIT = 0.02
 WATCH_INTERVAL = 0.05
 
 
-def run_watched(work: Callable[[], T], seconds: float, overrun: Callable[[], None]) -> T:
+def run_watched(
+    work: Callable[[], T], seconds: float, overrun: Callable[[QueryTimeout], None]
+) -> T:
     """Run ``work`` on this thread; if it is still running after ``seconds``, the watchdog
-    thread calls ``overrun`` (which must answer the client) and then the runaway hook.
+    thread calls ``overrun`` with the :func:`timeout_error` (``overrun`` must answer the client
+    with it) and then the runaway hook.
 
     Exactly one of the two answers the client: when ``work`` ends after the watchdog has
     answered, its result is dropped and :class:`Abandoned` is raised instead.
@@ -154,7 +158,7 @@ def run_watched(work: Callable[[], T], seconds: float, overrun: Callable[[], Non
     if _watchdog is None:
         _start_watchdog()
     me = threading.get_ident()
-    _watched[me] = _Watched(time.monotonic() + seconds, overrun)
+    _watched[me] = _Watched(seconds, overrun)
     try:
         result = work()
     except BaseException:
@@ -202,7 +206,7 @@ def _watch() -> None:
         for thread, entry in list(_watched.items()):
             if entry.deadline <= now and _watched.pop(thread, None) is not None:
                 try:
-                    entry.overrun()
+                    entry.overrun(timeout_error(entry.seconds))
                 except Exception:  # the watchdog must outlive one failed answer
                     traceback.print_exc()
                 _retire()
