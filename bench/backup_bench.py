@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from graph.backup import backup, restore
 from graph.store import load_dataset_file, new_generation, publish_generation
+from graph.store.backup import backup, restore
 
 
 def _timed(action: object) -> float:

@@ -3,7 +3,7 @@
     python bench/profile_checks.py --triples 200000 [--fixture-shapes] [--top 20]
 
 Loads a conforming generated project into an on-disk store (as a build does), compiles the
-shapes with graph.shacl_sparql and runs each batch of checks (or each check) alone, so the
+shapes with graph.validation.compile and runs each batch of checks (or each check) alone, so the
 expensive ones can be found.
 """
 
@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graph.namespaces import CANONICAL_BASE
-from graph.shacl_checks import Batch, batches
-from graph.shacl_sparql import compile_shapes
-from graph.sources import discover
+from graph.core.namespaces import CANONICAL_BASE
+from graph.sources.files import discover
 from graph.store import Store, bulk_load_file, run_query
-from graph.validate_sparql import plan, shapes_graph, store_classes
+from graph.validation.checks import Batch, batches
+from graph.validation.compile import compile_shapes
+from graph.validation.in_store import plan, shapes_graph, store_classes
 
 sys.path.insert(0, str(Path(__file__).parent))
 import generate

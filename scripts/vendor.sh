@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetch the browser libraries the web pages use from the npm registry and copy their built
-# files, with their licences, into src/graph/web/static/vendor/. The result is committed, so
+# files, with their licences, into src/graph/http/pages/static/vendor/. The result is committed, so
 # running the server never needs npm or a CDN. Run again to upgrade (change the versions below).
 set -eu
 
@@ -8,7 +8,7 @@ YASGUI_VERSION="4.6.2"
 CYTOSCAPE_VERSION="3.34.4"
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-vendor="$here/src/graph/web/static/vendor"
+vendor="$here/src/graph/http/pages/static/vendor"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from graph.app import create_app
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
+from graph.http.app import create_app
 from graph.store import Store, open_store
 from remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from graph import allocator
 from graph.cli import cli
+from graph.serving import allocator
 
 
 def test_auto_prefers_mimalloc_then_jemalloc_then_the_system(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""graph.app: the per-process store handle."""
+"""graph.http.app: the per-process store handle."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from graph.app import create_app, get_store
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
+from graph.http.app import create_app, get_store
 from graph.store import Store
 from tests.conftest import MINI
 

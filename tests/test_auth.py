@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.auth import require_write_access
-from graph.errors import Forbidden, Unauthorized
+from graph.answering.auth import require_write_access
+from graph.core.errors import Forbidden, Unauthorized
 
 
 def test_writes_off_without_a_configured_token() -> None:

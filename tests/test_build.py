@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.build import ValidationFailed, build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import ValidationFailed, build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import RdfSyntaxError, open_store, select_rows
 
 from .conftest import MINI

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 
 from graph.cli import cli
-from graph.settings import SETTINGS, markdown_table
+from graph.core.settings import SETTINGS, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -24,7 +24,7 @@ def quickstart_command(name: str) -> str:
 
 def test_settings_table_is_generated_from_the_settings() -> None:
     table = README.split("<!-- settings-table -->\n", 1)[1].split("\n\n", 1)[0]
-    assert table == markdown_table(), "regenerate it with: python -m graph.settings"
+    assert table == markdown_table(), "regenerate it with: python -m graph.core.settings"
     for setting in SETTINGS:
         assert f"`{setting.option}`" in table and f"`{setting.env}`" in table
 

@@ -7,36 +7,36 @@ import time
 
 import pytest
 
-from graph import evaluate
-from graph.errors import QueryTimeout
+from graph.answering import deadline
+from graph.core.errors import QueryTimeout
 from graph.store import TooManyResults, memory_store, run_query, serialize_limited
 
 THREE_ROWS = 'SELECT ?x { VALUES ?x { "a" "b\\nc" "d,\\"e" } }'
 
 
 def test_work_result_and_errors_come_back() -> None:
-    assert evaluate.with_deadline(lambda: 42, 5) == 42
+    assert deadline.with_deadline(lambda: 42, 5) == 42
     with pytest.raises(KeyError, match="missing"):
-        evaluate.with_deadline(lambda: {}["missing"], 5)
+        deadline.with_deadline(lambda: {}["missing"], 5)
 
 
 def test_overrun_raises_timeout_and_calls_the_runaway_hook(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     called = threading.Event()
-    monkeypatch.setattr(evaluate, "runaway_hook", called.set)
+    monkeypatch.setattr(deadline, "runaway_hook", called.set)
     release = threading.Event()
     with pytest.raises(QueryTimeout, match=r"time limit of 0\.2 s"):
-        evaluate.with_deadline(release.wait, 0.2)
+        deadline.with_deadline(release.wait, 0.2)
     assert called.is_set()
     # The thread's next query gets a fresh helper while the stuck one is still busy.
-    assert evaluate.with_deadline(lambda: "next", 5) == "next"
+    assert deadline.with_deadline(lambda: "next", 5) == "next"
     release.set()
 
 
 def test_helper_threads_end_with_their_request_threads() -> None:
     def request() -> None:
-        evaluate.with_deadline(lambda: None, 5)
+        deadline.with_deadline(lambda: None, 5)
 
     # Only the helpers this test starts: other tests' helpers (a runaway still sleeping, say)
     # may start or end meanwhile.
@@ -57,10 +57,10 @@ def test_helper_threads_end_with_their_request_threads() -> None:
 def test_watched_work_runs_on_the_calling_thread_and_returns() -> None:
     overruns: list[str] = []
     caller = threading.get_ident()
-    ran_on = evaluate.run_watched(threading.get_ident, 5, lambda _error: overruns.append("x"))
+    ran_on = deadline.run_watched(threading.get_ident, 5, lambda _error: overruns.append("x"))
     assert ran_on == caller and overruns == []
     with pytest.raises(KeyError, match="missing"):
-        evaluate.run_watched(
+        deadline.run_watched(
             lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x")
         )
     assert overruns == []
@@ -70,7 +70,7 @@ def test_watchdog_answers_an_overrun_once_and_the_late_result_is_abandoned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     retired = threading.Event()
-    monkeypatch.setattr(evaluate, "runaway_hook", retired.set)
+    monkeypatch.setattr(deadline, "runaway_hook", retired.set)
     answers: list[float] = []
     started = time.monotonic()
 
@@ -78,11 +78,11 @@ def test_watchdog_answers_an_overrun_once_and_the_late_result_is_abandoned(
         time.sleep(0.6)
         return "too late"
 
-    with pytest.raises(evaluate.Abandoned):
-        evaluate.run_watched(slow, 0.2, lambda _error: answers.append(time.monotonic() - started))
+    with pytest.raises(deadline.Abandoned):
+        deadline.run_watched(slow, 0.2, lambda _error: answers.append(time.monotonic() - started))
     assert len(answers) == 1
     # Answered at the limit (give or take the watchdog's interval), not when the work ended.
-    assert 0.2 <= answers[0] < 0.2 + evaluate.WATCH_INTERVAL + 0.3
+    assert 0.2 <= answers[0] < 0.2 + deadline.WATCH_INTERVAL + 0.3
     assert retired.is_set()
 
 
@@ -90,7 +90,7 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A runaway keeps its thread; the next request must not wait for it, nor get stuck too."""
-    monkeypatch.setattr(evaluate, "runaway_hook", lambda: None)
+    monkeypatch.setattr(deadline, "runaway_hook", lambda: None)
     release, stuck = threading.Event(), threading.Event()
 
     def run_away() -> None:
@@ -98,8 +98,8 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
             stuck.set()
             release.wait()
 
-        with pytest.raises(evaluate.Abandoned):
-            evaluate.run_watched(work, 0.1, lambda _error: None)
+        with pytest.raises(deadline.Abandoned):
+            deadline.run_watched(work, 0.1, lambda _error: None)
 
     runaway = threading.Thread(target=run_away)
     runaway.start()
@@ -107,15 +107,15 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
     time.sleep(0.3)  # past the runaway's deadline: the watchdog has answered it
     # This thread cannot evaluate in place (the turn is held): a helper runs it instead.
     assert (
-        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) != threading.get_ident()
+        deadline.run_watched(threading.get_ident, 5, lambda _error: None) != threading.get_ident()
     )
     # And a runaway of its own is stopped at the limit by the helper-thread mechanism.
     with pytest.raises(QueryTimeout):
-        evaluate.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None)
+        deadline.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None)
     release.set()
     runaway.join(5)
     assert (
-        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) == threading.get_ident()
+        deadline.run_watched(threading.get_ident, 5, lambda _error: None) == threading.get_ident()
     )
 
 

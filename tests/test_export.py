@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from lxml import etree
 from rdflib import Dataset
 
+from graph.answering.export import export, property_graph, select_triples
 from graph.cli import cli
-from graph.export import export, property_graph, select_triples
-from graph.namespaces import CANONICAL_BASE
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import open_store, select_rows
 
 from .conftest import HONDURAS

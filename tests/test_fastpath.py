@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from graph import evaluate
-from graph.fastpath import _any_query, _plain_query
-from graph.protocol import FORM, QUERY_BODY
+from graph.answering import deadline
+from graph.http.fastpath import _any_query, _plain_query
+from graph.http.protocol import FORM, QUERY_BODY
 
 ASK = "ASK { ?s ?p ?o }"
 ENCODED = urllib.parse.urlencode({"query": ASK})
@@ -94,14 +94,14 @@ def test_with_a_responder_the_query_runs_in_place(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[int] = []
-    original = evaluate.run_watched
+    original = deadline.run_watched
 
     def spy(work: Any, seconds: float, overrun: Any) -> Any:
         seen.append(threading.get_ident())
         return original(work, seconds, overrun)
 
-    monkeypatch.setattr(evaluate, "run_watched", spy)
-    statuses, body = _call(app, {evaluate.RESPONDER: lambda *answer: None})
+    monkeypatch.setattr(deadline, "run_watched", spy)
+    statuses, body = _call(app, {deadline.RESPONDER: lambda *answer: None})
     assert statuses == ["200 OK"] and b'"boolean":true' in body
     assert seen == [threading.get_ident()]
     seen.clear()
@@ -113,7 +113,7 @@ def test_the_responder_answers_a_runaway_with_a_503(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "QUERY_TIMEOUT", 0.3)  # the query below runs about 1 s
-    monkeypatch.setattr(evaluate, "runaway_hook", lambda: None)
+    monkeypatch.setattr(deadline, "runaway_hook", lambda: None)
     runaway = (
         "SELECT (COUNT(*) AS ?n) WHERE { "
         + " ".join(f"VALUES ?v{i} {{ {' '.join(map(str, range(60)))} }}" for i in range(4))
@@ -124,7 +124,7 @@ def test_the_responder_answers_a_runaway_with_a_503(
         app,
         {
             "QUERY_STRING": urllib.parse.urlencode({"query": runaway}),
-            evaluate.RESPONDER: lambda *answer: answers.append(answer),
+            deadline.RESPONDER: lambda *answer: answers.append(answer),
         },
     )
     [(status, headers, text)] = answers

@@ -1,4 +1,4 @@
-"""graph.formdata.unquote_plus must give exactly what urllib.parse.unquote_plus gives."""
+"""graph.http.formdata.unquote_plus must give exactly what urllib.parse.unquote_plus gives."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.formdata import unquote_plus
+from graph.http.formdata import unquote_plus
 
 #: Pieces that exercise every branch: escapes well formed or not, bytes that are or are not
 #: UTF-8, backslashes and Python escape look-alikes, "+", non-ASCII and unpaired surrogates.

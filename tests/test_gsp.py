@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, URIRef
 
-from graph.namespaces import CANONICAL_BASE
+from graph.answering.writes import default_shapes, validate_result
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
-from graph.writes import default_shapes, validate_result
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

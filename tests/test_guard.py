@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.errors import Forbidden
-from graph.guard import check_remote_targets, mentions_remote, remote_targets
+from graph.answering.guard import check_remote_targets, mentions_remote, remote_targets
+from graph.core.errors import Forbidden
 from tests.listener import Listener
 from tests.test_sparql import TOKEN, make_app
 

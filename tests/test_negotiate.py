@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.errors import NotAcceptable
-from graph.negotiate import choose
+from graph.core.errors import NotAcceptable
+from graph.http.negotiate import choose
 
 RESULTS = [
     "application/sparql-results+json",

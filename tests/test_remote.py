@@ -15,13 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import MINI, ROOT
-from graph.app import create_app, get_store
-from graph.build import ValidationFailed, build
+from graph.build.embedded import ValidationFailed, build
+from graph.build.external import STAGING_PREFIX, build_remote
 from graph.cli import cli
-from graph.errors import Forbidden, QueryTimeout, StoreUnavailable
-from graph.namespaces import CANONICAL_BASE
-from graph.remote import RemoteStore
-from graph.remote_build import STAGING_PREFIX, build_remote
+from graph.core.errors import Forbidden, QueryTimeout, StoreUnavailable
+from graph.core.namespaces import CANONICAL_BASE
+from graph.http.app import create_app, get_store
 from graph.store import (
     BlankNode,
     Literal,
@@ -36,6 +35,7 @@ from graph.store import (
     open_store,
     run_query,
 )
+from graph.store.external.remote_store import RemoteStore
 
 pytestmark = pytest.mark.server
 

@@ -25,13 +25,13 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from conftest import ROOT
-from graph.app import create_app, get_store
+from graph.build.external import build_remote
 from graph.cli import cli
-from graph.endpoint import GRAPH_TYPES
-from graph.namespaces import CANONICAL_BASE
-from graph.remote import RemoteStore
-from graph.remote_build import build_remote
+from graph.core.namespaces import CANONICAL_BASE
+from graph.http.app import create_app, get_store
+from graph.http.endpoint import GRAPH_TYPES
 from graph.store import QueryBoolean, RdfFormat, parse_bytes, solutions_from_bytes
+from graph.store.external.remote_store import RemoteStore
 from processes import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.server

@@ -17,7 +17,7 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from graph import allocator
+from graph.serving import allocator
 from tests.conftest import skip_or_fail
 from tests.processes import free_port, wait_until_healthy
 
@@ -38,8 +38,8 @@ RUNAWAY = (
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    from graph.build import build
-    from graph.namespaces import CANONICAL_BASE
+    from graph.build.embedded import build
+    from graph.core.namespaces import CANONICAL_BASE
     from tests.conftest import MINI
 
     store = tmp_path_factory.mktemp("serve") / "store"

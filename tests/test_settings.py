@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.settings import BY_NAME, SETTINGS, resolve
+from graph.core.settings import BY_NAME, SETTINGS, resolve
 
 
 def test_every_setting_has_help_and_a_kg_variable() -> None:

@@ -11,15 +11,21 @@ from types import ModuleType
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from graph import validate_sparql
-from graph.build import ValidationFailed, build, build_in_store, choose_engine, validate_project
-from graph.namespaces import CANONICAL_BASE, SH
-from graph.shacl_sparql import UnsupportedShape, compile_shapes
-from graph.sources import SourceFile, discover, parse_sources
+from graph.build.embedded import (
+    ValidationFailed,
+    build,
+    build_in_store,
+    choose_engine,
+    validate_project,
+)
+from graph.core.namespaces import CANONICAL_BASE, SH
+from graph.sources.files import SourceFile, discover, parse_sources
 from graph.store import Store, bulk_load_file
-from graph.validate import Report
-from graph.validate_added import validate_added
-from graph.validate_sparql import shapes_graph, validate_store
+from graph.validation import in_store
+from graph.validation.added import validate_added
+from graph.validation.compile import UnsupportedShape, compile_shapes
+from graph.validation.in_store import shapes_graph, validate_store
+from graph.validation.report import Report
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -87,7 +93,7 @@ def test_every_supported_component_matches_pyshacl(
     many: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Looking focus nodes up one by one and hashing (``many`` = 1) find the same."""
-    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
+    monkeypatch.setattr(in_store, "MANY_TARGETS", many)
     by_pyshacl, by_sparql = both_engines(FIXTURES / "components")
     assert by_sparql == by_pyshacl
     components = {k[2] for k in by_sparql}
@@ -146,7 +152,7 @@ def test_generated_data_breaks_the_project_shapes_exactly_where_planted(
     tmp_path: Path, seed: int, many: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Also with every batch joined by hashing (``many`` = 1), as large graphs are."""
-    monkeypatch.setattr(validate_sparql, "MANY_TARGETS", many)
+    monkeypatch.setattr(in_store, "MANY_TARGETS", many)
     project, planted = generated_project(
         tmp_path, seed, ROOT / "shapes", ROOT / "ontology", triples=4000
     )

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from graph.app import create_app
+from graph.http.app import create_app
 from graph.store import RdfFormat, memory_store, parse_bytes
 
 BASE = "https://w3id.org/alliance-graph/"

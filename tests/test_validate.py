@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from graph.build import validate_project
-from graph.namespaces import CANONICAL_BASE
-from graph.sources import discover, parse_sources
+from graph.build.embedded import validate_project
+from graph.core.namespaces import CANONICAL_BASE
+from graph.sources.files import discover, parse_sources
 
 from .conftest import MINI
 

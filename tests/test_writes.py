@@ -1,4 +1,6 @@
-"""SHACL-checked writes (graph.writes) and the protocol's update dataset (graph.update_dataset)."""
+"""SHACL-checked writes (graph.answering.writes) and the protocol's update dataset
+(graph.answering.update_dataset).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +11,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from graph.errors import BadRequest, NotFound, ShapeViolation
-from graph.namespaces import CANONICAL_BASE
-from graph.store import Store, dump_nquads, select_rows
-from graph.update_dataset import has_dataset_clause, with_protocol_dataset
-from graph.writes import (
+from graph.answering.update_dataset import has_dataset_clause, with_protocol_dataset
+from graph.answering.writes import (
     Shapes,
     add_to_graph,
     checked_update,
@@ -21,6 +20,9 @@ from graph.writes import (
     load_shapes,
     validate_result,
 )
+from graph.core.errors import BadRequest, NotFound, ShapeViolation
+from graph.core.namespaces import CANONICAL_BASE
+from graph.store import Store, dump_nquads, select_rows
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 COUNTRIES = CANONICAL_BASE + "graph/reference-countries"
@@ -227,7 +229,7 @@ def test_writes_queued_behind_others_are_not_stopped_as_runaways(
     a fraction of the limit. The limit now starts when the write's turn comes."""
     import time
 
-    from graph import writes
+    from graph.answering import writes
 
     real_validate = writes.validate_result
 

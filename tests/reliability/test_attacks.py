@@ -29,8 +29,8 @@ from tests.reliability.serving import (
     running_server,
 )
 
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import MAX_QUERY_NESTING
 
 MAX_BODY = 64 * 1024

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tests.reliability.conftest import Figures, make_project, run_kg, write_bulk
 
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import dump_nquads, open_store
 
 ENTITIES = 2000

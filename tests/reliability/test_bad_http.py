@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.reliability.conftest import CORPUS, Figures, add
 
-from graph.namespaces import CANONICAL_BASE
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import MAX_QUERY_NESTING, Store, dump_nquads
 
 #: Hypothesis examples of random request bodies.

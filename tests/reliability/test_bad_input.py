@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.reliability.conftest import CORPUS, Figures, add, kg_command, make_project, run_kg
 
-from graph.build import build
+from graph.build.embedded import build
 from graph.cli import cli
-from graph.namespaces import CANONICAL_BASE
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import (
     MAX_QUERY_NESTING,
     Literal,

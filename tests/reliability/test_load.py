@@ -25,8 +25,8 @@ import requests
 from tests.reliability.conftest import Figures, make_project
 from tests.reliability.serving import AUTH, running_server
 
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 
 CLIENTS = 16
 LOAD_SECONDS = 20.0

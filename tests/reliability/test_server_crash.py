@@ -21,10 +21,10 @@ import requests
 from tests.reliability.conftest import Figures, make_project
 from tests.reliability.serving import AUTH, start_server
 
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.answering.writes import load_shapes, validate_result
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import open_store, select_rows
-from graph.writes import load_shapes, validate_result
 
 #: Kill points per run.
 KILL_POINTS = 10

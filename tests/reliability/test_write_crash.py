@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tests.reliability.conftest import MINI, Figures
 
-from graph.build import build
-from graph.namespaces import CANONICAL_BASE
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import open_store, select_rows
 
 ROUNDS = 15

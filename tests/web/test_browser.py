@@ -11,8 +11,8 @@ import pytest
 from flask import Blueprint, Flask, Response, request
 from werkzeug.serving import make_server
 
-from graph.app import create_app, get_store
-from graph.negotiate import choose
+from graph.http.app import create_app, get_store
+from graph.http.negotiate import choose
 from graph.store import QueryTriples, run_query, serialize_results
 
 from ..conftest import WEB, skip_or_fail

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from graph.namespaces import CANONICAL_BASE
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import open_store, select_rows
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

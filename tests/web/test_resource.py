@@ -11,8 +11,8 @@ from pyld import jsonld
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from graph.namespaces import CANONICAL_BASE
-from graph.web.links import local_path
+from graph.core.links import local_path
+from graph.core.namespaces import CANONICAL_BASE
 
 from ..conftest import HONDURAS
 

@@ -1,4 +1,4 @@
-"""`kg build` and `kg validate`: thin wrappers over graph.build and the validators."""
+"""`kg build` and `kg validate`: thin wrappers over graph.build.embedded and the validators."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from graph.build import (
+from graph.build.embedded import (
     ENGINES,
     NoSourceFiles,
     ValidationFailed,
@@ -17,9 +17,8 @@ from graph.build import (
     choose_engine,
     validate_project,
 )
-from graph.errors import HttpError
-from graph.shacl_sparql import UnsupportedShape
-from graph.sources import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
+from graph.core.errors import HttpError
+from graph.sources.files import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
 from graph.store import (
     RdfSyntaxError,
     Store,
@@ -28,9 +27,10 @@ from graph.store import (
     open_store,
     parse_file,
 )
-from graph.validate import Report
-from graph.validate_added import added_nodes, validate_added
-from graph.validate_sparql import shapes_graph, validate_store
+from graph.validation.added import added_nodes, validate_added
+from graph.validation.compile import UnsupportedShape
+from graph.validation.in_store import shapes_graph, validate_store
+from graph.validation.report import Report
 
 if TYPE_CHECKING:
     pass
@@ -72,8 +72,8 @@ def build_command(
 
 
 def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None:
-    from graph.remote import RemoteStore
-    from graph.remote_build import build_remote
+    from graph.build.external import build_remote
+    from graph.store.external.remote_store import RemoteStore
 
     remote = RemoteStore.from_settings(url, {"store_kind": kind, "base_iri": base_iri})
     try:

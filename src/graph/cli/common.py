@@ -18,8 +18,8 @@ from rich.progress import (
 )
 
 from graph import __version__
-from graph.endpoints import KINDS
-from graph.settings import BY_NAME
+from graph.core.settings import BY_NAME
+from graph.store.external.endpoints import KINDS
 
 if TYPE_CHECKING:
     pass

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from graph.backup import BackupError, StoreBusy, backup, restore
-from graph.build import (
+from graph.build.embedded import (
     ValidationFailed,
 )
 from graph.store import (
     RdfSyntaxError,
     is_remote,
 )
+from graph.store.backup import BackupError, StoreBusy, backup, restore
 
 if TYPE_CHECKING:
     pass
@@ -92,8 +92,8 @@ def serve_command(
     import os
     import shutil
 
-    from graph import allocator as allocators
-    from graph.settings import resolve
+    from graph.core.settings import resolve
+    from graph.serving import allocator as allocators
 
     try:
         library = allocators.library_for(str(resolve({"allocator": allocator})["allocator"]))
@@ -116,8 +116,8 @@ def serve_command(
         }
     )
     config = {name.upper(): value for name, value in values.items()}
-    from graph.server import http_server as chosen_server
-    from graph.server import serve
+    from graph.serving.server import http_server as chosen_server
+    from graph.serving.server import serve
 
     try:
         chosen_server(config)

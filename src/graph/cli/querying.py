@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from graph import queries
-from graph.errors import HttpError
-from graph.export import FORMATS as EXPORT_FORMATS
-from graph.export import ExportError, export
+from graph.answering import queries
+from graph.answering.export import FORMATS as EXPORT_FORMATS
+from graph.answering.export import ExportError, export
+from graph.core.errors import HttpError
 from graph.store import (
     QueryBoolean,
     QuerySolutions,
@@ -26,7 +26,7 @@ from graph.store import (
 )
 
 if TYPE_CHECKING:
-    from graph.remote import RemoteStore
+    from graph.store.external.remote_store import RemoteStore
 from graph.cli.common import cli, err, fail, out, setting_option, store_kind_option
 
 

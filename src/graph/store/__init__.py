@@ -23,7 +23,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from graph.generations import discard_generation, new_generation, publish_generation
+from graph.store.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
     bulk_load_file,
     copy_to_memory,

@@ -18,11 +18,11 @@ from pyoxigraph import (
     Store,
 )
 
-from graph.namespaces import CANONICAL_BASE
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store.rdfio import RdfSyntaxError, _rebased, dataset_format, rdf_format_for
 
 if TYPE_CHECKING:
-    from graph.remote import RemoteStore
+    from graph.store.external.remote_store import RemoteStore
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
@@ -52,7 +52,7 @@ def open_store(
         a store.
     """
     if is_remote(location):
-        from graph.remote import RemoteStore
+        from graph.store.external.remote_store import RemoteStore
 
         return RemoteStore.from_settings(str(location), options, read_only=read_only)
     path = Path(location)

@@ -19,7 +19,7 @@ from pyoxigraph import (
     Triple,
 )
 
-from graph.namespaces import rebase
+from graph.core.namespaces import rebase
 
 if TYPE_CHECKING:
     pass

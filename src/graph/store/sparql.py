@@ -28,7 +28,7 @@ from graph.store.handles import memory_store  # noqa: F401  (used by the doctest
 from graph.store.rdfio import Term
 
 if TYPE_CHECKING:
-    from graph.remote import RemoteStore
+    from graph.store.external.remote_store import RemoteStore
 
 
 @dataclass(frozen=True)

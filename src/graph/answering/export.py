@@ -1,0 +1,204 @@
+"""Exports of the graph (or of a CONSTRUCT's result) for graph tools and RDF tools.
+
+Graph formats (GEXF for Gephi, GraphML, Cytoscape JSON, Graphviz DOT) are written by networkx
+from a property graph in which IRIs and blank nodes are nodes, literals are node attributes and
+``rdf:type`` gives a node its class; every node and edge carries ``label``, ``class`` and
+``iri``. RDF formats (JSON-LD, N-Quads, TriG) are written by Oxigraph.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from graph.answering import queries
+from graph.core.links import compact
+from graph.core.namespaces import RDF, RDFS, SKOS
+from graph.store import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Triple,
+    run_query,
+    serialize_quads,
+)
+
+if TYPE_CHECKING:
+    from graph.store.external.remote_store import RemoteStore
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A format ``kg export`` and ``/export/{format}`` write: its media type and file suffix."""
+
+    name: str
+    media_type: str
+    suffix: str
+    rdf: bool = False
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("gexf", "application/gexf+xml", "gexf"),
+        ExportFormat("graphml", "application/graphml+xml", "graphml"),
+        ExportFormat("cytoscape", "application/vnd.cytoscape+json", "cyjs"),
+        ExportFormat("dot", "text/vnd.graphviz", "dot"),
+        ExportFormat("jsonld", "application/ld+json", "jsonld", rdf=True),
+        ExportFormat("nquads", "application/n-quads", "nq", rdf=True),
+        ExportFormat("trig", "application/trig", "trig", rdf=True),
+    )
+}
+
+GEXF_NS = "http://www.gexf.net/1.2draft"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+LABELS = (SKOS + "prefLabel", RDFS + "label")
+
+
+class ExportError(ValueError):
+    """An export that cannot be made (unknown format, a query that is not a CONSTRUCT)."""
+
+
+def select_triples(store: Store | RemoteStore, query: str | None) -> list[Triple]:
+    """The triples to export: the result of ``query`` (a CONSTRUCT or DESCRIBE) or everything.
+
+    :raises ExportError: if ``query`` is not a CONSTRUCT or DESCRIBE query.
+    :raises graph.store.QuerySyntaxError: if it does not parse.
+    """
+    result = run_query(store, query or queries.ALL_TRIPLES)
+    if not isinstance(result, QueryTriples):
+        raise ExportError("an export needs a CONSTRUCT or DESCRIBE query (it draws a graph)")
+    return list(result)
+
+
+def node_id(term: NamedNode | BlankNode) -> str:
+    """The node identifier of an IRI (itself) or a blank node (``_:id``)."""
+    return term.value if isinstance(term, NamedNode) else f"_:{term.value}"
+
+
+def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
+    """The property graph of ``triples``: literals and types become attributes of their node."""
+    graph = nx.MultiDiGraph(name="Alliance Graph")
+    literals: dict[str, dict[str, list[str]]] = {}
+    types: dict[str, list[str]] = {}
+    labels: dict[str, dict[str, str]] = {}
+    for triple in triples:
+        subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
+        source = node_id(subject)  # type: ignore[arg-type]
+        graph.add_node(source)
+        if isinstance(obj, Literal):
+            literals.setdefault(source, {}).setdefault(compact(predicate, base), []).append(
+                obj.value
+            )
+            if predicate in LABELS:
+                labels.setdefault(source, {}).setdefault(obj.language or "", obj.value)
+        elif predicate == RDF + "type" and isinstance(obj, NamedNode):
+            types.setdefault(source, []).append(compact(obj.value, base))
+        else:
+            target = node_id(obj)  # type: ignore[arg-type]
+            graph.add_node(target)
+            graph.add_edge(
+                source,
+                target,
+                label=compact(predicate, base),
+                iri=predicate,
+                **{"class": compact(predicate, base)},
+            )
+    for node, data in graph.nodes(data=True):
+        data.update({key: " | ".join(values) for key, values in literals.get(node, {}).items()})
+        found = labels.get(node, {})
+        data["label"] = (
+            found.get("en")
+            or found.get("")
+            or next(iter(found.values()), None)
+            or compact(node, base)
+        )
+        data["iri"] = node
+        data["class"] = _main_class(types.get(node, []))
+    return graph
+
+
+def _main_class(classes: list[str]) -> str:
+    """One class to colour a node by: the project's own (ag:) first, then any, else none."""
+    ours = sorted(c for c in classes if c.startswith("ag:"))
+    return (ours or sorted(classes) or ["(untyped)"])[0]
+
+
+def write_graph(graph: nx.MultiDiGraph, name: str) -> bytes:
+    """Serialize a property graph in a graph tool's format (``gexf``, ``graphml``, ...)."""
+    if name == "gexf":
+        return _gexf(graph)
+    if name == "graphml":
+        buffer = io.BytesIO()
+        nx.write_graphml(graph, buffer, encoding="utf-8")
+        return buffer.getvalue()
+    if name == "cytoscape":
+        return json.dumps(nx.cytoscape_data(graph), ensure_ascii=False, indent=1).encode("utf-8")
+    if name == "dot":
+        return _dot(graph)
+    raise ExportError(f"unknown graph format {name!r}")
+
+
+def _gexf(graph: nx.MultiDiGraph) -> bytes:
+    """GEXF 1.2 from networkx, made schema-valid.
+
+    networkx writes ``<graph name="">``, an attribute the GEXF 1.2 schema does not declare
+    (gexf.xsd, graph-content): the graph's name goes into ``<meta><description>`` instead.
+    """
+    buffer = io.BytesIO()
+    nx.write_gexf(graph, buffer, version="1.2draft")
+    ET.register_namespace("", GEXF_NS)
+    ET.register_namespace("xsi", XSI_NS)
+    ET.register_namespace("viz", "http://www.gexf.net/1.2draft/viz")
+    root = ET.fromstring(buffer.getvalue())
+    element = root.find(f"{{{GEXF_NS}}}graph")
+    assert element is not None
+    element.attrib.pop("name", None)
+    meta = root.find(f"{{{GEXF_NS}}}meta")
+    if meta is not None:
+        ET.SubElement(meta, f"{{{GEXF_NS}}}description").text = str(graph.graph.get("name", ""))
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _dot(graph: nx.MultiDiGraph) -> bytes:
+    """Graphviz DOT via pydot; nodes are renamed n0, n1... (IRIs hold ':', a DOT port
+    separator) and keep their IRI as an attribute."""
+    names = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
+    renamed = nx.relabel_nodes(graph, names)
+    simple = nx.MultiDiGraph(name="alliance_graph")
+    for node, data in renamed.nodes(data=True):
+        simple.add_node(node, label=data["label"], iri=data["iri"], **{"class": data["class"]})
+    for source, target, data in renamed.edges(data=True):
+        simple.add_edge(source, target, label=data["label"], iri=data["iri"])
+    return str(nx.nx_pydot.to_pydot(simple).to_string()).encode("utf-8")
+
+
+def write_rdf(store: Store | RemoteStore, triples: list[Triple] | None, name: str) -> bytes:
+    """Serialize the whole dataset (``triples`` None) or a query's triples in an RDF format."""
+    fmt = RdfFormat.from_media_type(FORMATS[name].media_type)
+    assert fmt is not None
+    if triples is None:
+        return bytes(store.dump(format=fmt) or b"")
+    return serialize_quads((Quad(t.subject, t.predicate, t.object) for t in triples), fmt)
+
+
+def export(store: Store | RemoteStore, name: str, base: str, query: str | None = None) -> bytes:
+    """The graph (or ``query``'s result) in the export format ``name``.
+
+    :raises ExportError: for an unknown format or a query that does not give triples.
+    """
+    if name not in FORMATS:
+        raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
+    if FORMATS[name].rdf:
+        return write_rdf(store, select_triples(store, query) if query else None, name)
+    return write_graph(property_graph(select_triples(store, query), base), name)

@@ -1,0 +1,142 @@
+"""The SPARQL 1.1 Protocol's update dataset: ``using-graph-uri`` and ``using-named-graph-uri``.
+
+The protocol says these parameters act like ``USING`` and ``USING NAMED`` clauses in every
+DELETE/INSERT ... WHERE operation of the request, and that a request carrying both the
+parameters and ``USING``/``USING NAMED``/``WITH`` in its text is an error
+(https://www.w3.org/TR/sparql11-protocol/#update-dataset). Oxigraph takes no update dataset
+from outside the text, so the clauses are written into the text, just before each ``WHERE``
+that ends an operation's templates. A small tokenizer keeps strings, IRIs and comments intact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from graph.core.errors import BadRequest
+from graph.store import check_iri
+
+# Order matters: long strings before short ones, IRIs before the "<" operator.
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+              |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<brace>[{}])
+  | (?P<semicolon>;)
+  | (?P<word>[^\s{}";'<\#]+|<|'|")
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical unit of an update, its kind, text, offset and brace depth."""
+
+    kind: str
+    text: str
+    start: int
+    depth: int
+
+    @property
+    def keyword(self) -> str:
+        """The upper-cased text of a word (SPARQL keywords are case-insensitive)."""
+        return self.text.upper() if self.kind == "word" else ""
+
+
+def tokens(update: str) -> Iterator[Token]:
+    """The update's tokens, without white space and comments."""
+    depth = 0
+    for match in _TOKEN.finditer(update):
+        kind = match.lastgroup or "word"
+        if kind in ("space", "comment"):
+            continue
+        text = match.group()
+        if text == "}":
+            depth -= 1
+        yield Token(kind, text, match.start(), depth)
+        if text == "{":
+            depth += 1
+
+
+def operations(update: str) -> list[list[Token]]:
+    """The update's operations: its top-level tokens, split at the ``;`` between operations."""
+    result: list[list[Token]] = [[]]
+    for token in tokens(update):
+        if token.kind == "semicolon" and token.depth == 0:
+            result.append([])
+        else:
+            result[-1].append(token)
+    return [op for op in result if op]
+
+
+def has_dataset_clause(update: str) -> bool:
+    """True if the update names its own dataset with USING, USING NAMED or WITH."""
+    return any(
+        t.depth == 0 and t.keyword in ("USING", "WITH") for op in operations(update) for t in op
+    )
+
+
+def with_protocol_dataset(
+    update: str, using: Sequence[str] = (), using_named: Sequence[str] = ()
+) -> str:
+    """Return ``update`` with the protocol's dataset written in as USING clauses.
+
+    >>> with_protocol_dataset("INSERT { ?s ?p 1 } WHERE { ?s ?p 0 }", ["http://g"])
+    'INSERT { ?s ?p 1 } USING <http://g> WHERE { ?s ?p 0 }'
+    >>> with_protocol_dataset("DELETE WHERE { ?s ?p 0 }", [], ["http://n"])
+    'DELETE { ?s ?p 0 } USING NAMED <http://n> WHERE { ?s ?p 0 }'
+
+    :raises BadRequest: if the update also has USING or WITH, or an IRI is not absolute.
+    """
+    if not using and not using_named:
+        return update
+    if has_dataset_clause(update):
+        raise BadRequest(
+            "the update names its dataset with USING or WITH and the request also has "
+            "using-graph-uri or using-named-graph-uri: use one or the other"
+        )
+    clauses = " ".join(
+        [f"USING <{_iri(iri)}>" for iri in using]
+        + [f"USING NAMED <{_iri(iri)}>" for iri in using_named]
+    )
+    edits: list[tuple[int, int, str]] = []
+    for op in operations(update):
+        edits.extend(_edits_for(update, op, clauses))
+    for start, end, text in sorted(edits, reverse=True):
+        update = update[:start] + text + update[end:]
+    return update
+
+
+def _edits_for(update: str, op: list[Token], clauses: str) -> list[tuple[int, int, str]]:
+    """Where to write ``clauses`` into one operation (none if it has no WHERE)."""
+    top = [i for i, t in enumerate(op) if t.depth == 0]
+    where = next((n for n, i in enumerate(top) if op[i].keyword == "WHERE"), None)
+    if where is None:
+        return []  # INSERT DATA, DELETE DATA, LOAD, CLEAR ...: no pattern to match against
+    token = op[top[where]]
+    if where > 0 and op[top[where - 1]].keyword == "DELETE":
+        # DELETE WHERE has no USING form: write it out as DELETE { P } USING ... WHERE { P }.
+        pattern = _group_text(update, op, top[where] + 1)
+        return [(token.start, token.start + len(token.text), f"{pattern} {clauses} WHERE")]
+    return [(token.start, token.start, f"{clauses} ")]
+
+
+def _group_text(update: str, op: list[Token], open_index: int) -> str:
+    """The text of the ``{ ... }`` group that starts at ``op[open_index]``."""
+    opening = op[open_index]
+    for token in op[open_index + 1 :]:
+        if token.text == "}" and token.depth == opening.depth:
+            return update[opening.start : token.start + 1]
+    raise BadRequest("the update has an unclosed '{'")
+
+
+def _iri(value: str) -> str:
+    try:
+        return check_iri(value)
+    except ValueError as error:
+        raise BadRequest(f"using-graph IRI {value!r} is not valid: {error}") from None

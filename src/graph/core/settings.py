@@ -1,0 +1,185 @@
+"""Every setting declared once, as (name, default, help).
+
+The same declarations feed the command line (``--name`` options), the environment
+(``KG_NAME``), the Flask configuration (``app.config["NAME"]``) and the README's settings table,
+which ``tests/test_docs.py`` keeps in step with this list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph.core.namespaces import CANONICAL_BASE
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, default, type and a line of help."""
+
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides the default."""
+        return "KG_" + self.name.upper()
+
+    @property
+    def option(self) -> str:
+        """The command-line option that overrides the environment."""
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, raw: str) -> Any:
+        """Convert a string from the environment into the setting's type."""
+        if self.type is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if self.type is tuple:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return self.type(raw)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "store",
+        "var/store",
+        "Path of the embedded Oxigraph store, or the http(s) URL of an external SPARQL 1.1 store.",
+    ),
+    Setting(
+        "store_kind",
+        "auto",
+        "External store kind (auto, oxigraph, virtuoso, fuseki, generic): sets endpoint paths, "
+        "authentication and how the time limit is passed.",
+    ),
+    Setting("store_query_url", "", "SPARQL query endpoint of the external store (overrides kind)."),
+    Setting("store_update_url", "", "SPARQL update endpoint of the external store."),
+    Setting("store_gsp_url", "", "Graph Store Protocol endpoint of the external store."),
+    Setting(
+        "store_user", "", "User name for the external store (HTTP Basic, Digest for Virtuoso)."
+    ),
+    Setting("store_password", "", "Password for the external store; set it in the environment."),
+    Setting(
+        "store_authorization",
+        "",
+        "Authorization header sent to the external store as is (e.g. 'Bearer ...').",
+    ),
+    Setting(
+        "store_graph_ttl",
+        2.0,
+        "Seconds an instance caches the external store's list of the graph's named graphs.",
+        float,
+    ),
+    Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
+    Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
+    Setting(
+        "engine",
+        "auto",
+        "SHACL engine: sparql (compiled queries in the store), pyshacl, or auto (sparql for data"
+        " over 5 MB, falling back to pyshacl for shapes it cannot compile).",
+    ),
+    Setting("host", "127.0.0.1", "Address the server binds to."),
+    Setting("port", 5000, "Port the server listens on.", int),
+    Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
+    Setting(
+        "threads",
+        2,
+        "Threads per server worker process (more threads contend for Python's GIL: 2 gave the"
+        " most requests/s on 2 cores).",
+        int,
+    ),
+    Setting(
+        "io_threads",
+        2,
+        "Threads per granian worker that read requests and write answers (Rust, no GIL): 2 kept"
+        " the 99th percentile latency within 1.6x native Oxigraph's, 1 let it reach 7x.",
+        int,
+    ),
+    Setting(
+        "allocator",
+        "auto",
+        "Memory allocator for kg serve: auto (mimalloc, else jemalloc, when installed), system"
+        " (glibc's), or a library's path. Oxigraph runs faster on either (see Performance).",
+    ),
+    Setting(
+        "http_server",
+        "auto",
+        "HTTP server for kg serve: granian (HTTP in Rust, read-only only), gunicorn, or auto"
+        " (granian when read-only, gunicorn when a write token is set).",
+    ),
+    Setting(
+        "result_cache_mb",
+        64,
+        "Memory per worker for cached query answers, in MiB (valid until the store changes);"
+        " 0 turns the cache off.",
+        int,
+    ),
+    Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
+    Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
+    Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
+    Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
+    Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),
+    Setting(
+        "service_allowlist",
+        (),
+        "Comma-separated IRI prefixes that SERVICE and LOAD may reach; empty refuses all.",
+        tuple,
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def resolve(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return every setting's value: override, else environment, else default.
+
+    >>> resolve({"port": 8080}, environ={"KG_QUERY_TIMEOUT": "2.5"})["port"]
+    8080
+    >>> resolve(environ={"KG_QUERY_TIMEOUT": "2.5"})["query_timeout"]
+    2.5
+    """
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if overrides.get(setting.name) is not None:
+            values[setting.name] = overrides[setting.name]
+        elif setting.env in environ:
+            values[setting.name] = setting.parse(environ[setting.env])
+        else:
+            values[setting.name] = setting.default
+    return values
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from :data:`SETTINGS`.
+
+    Regenerate it with ``python -m graph.core.settings`` and paste it under ``<!-- settings-table
+    -->``.
+    """
+    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        rows.append(
+            f"| `{setting.option}` | `{setting.env}` | {_shown_default(setting)} | {setting.help} |"
+        )
+    return "\n".join(rows)
+
+
+def _shown_default(setting: Setting) -> str:
+    if setting.name == "project_dir":
+        return "the clone"
+    if setting.default in ("", ()):
+        return "empty"
+    return f"`{setting.default}`"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,218 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql (https://www.w3.org/TR/sparql11-protocol/)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+from graph.answering import deadline, writes
+from graph.answering.auth import require_write_access
+from graph.answering.guard import check_remote_targets
+from graph.answering.result_cache import ResultCache
+from graph.core.errors import BadRequest, QueryTimeout, ResultTooLarge
+from graph.http import service_description
+from graph.http.app import external_store, get_store, store_of
+from graph.http.negotiate import choose
+from graph.http.protocol import Operation, read_operation
+from graph.store import (
+    QueryResult,
+    QuerySyntaxError,
+    QueryTriples,
+    TooManyResults,
+    serialize_limited,
+)
+from graph.store import run_query as store_query
+from graph.store.external.transport import GRACE
+
+blueprint = Blueprint("sparql", __name__)
+
+#: Formats offered for SELECT and ASK results, most preferred first.
+RESULT_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+#: Formats offered for CONSTRUCT and DESCRIBE results, most preferred first.
+GRAPH_TYPES = (
+    "text/turtle",
+    "application/n-triples",
+    "application/n-quads",
+    "application/trig",
+    "application/rdf+xml",
+    "application/ld+json",
+)
+
+#: ``format`` values clients (e.g. SPARQLWrapper) send that mean an RDF format for graph results.
+GRAPH_FORMAT_ALIASES = {
+    "xml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "n3": "text/turtle",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the endpoint and its per-process result cache (none over an external store,
+    which can change without this process knowing)."""
+    capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
+    app.extensions["kg.cache"] = ResultCache(capacity)
+    app.register_blueprint(blueprint)
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    """Answer a query, apply an update, or describe the service (GET without a query)."""
+    operation = read_operation(request)
+    if operation.kind == "description":
+        return service_description.service_description_response()
+    g.query_hash = hashlib.sha256(operation.text.encode()).hexdigest()[:16]
+    g.query_kind = operation.kind
+    if operation.kind == "update":
+        return _update(operation)
+    return _query(operation)
+
+
+def _query(operation: Operation) -> Response:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    accept, format_param = request.headers.get("Accept"), request.values.get("format")
+    return query_response(*answer_query(app, operation, accept, format_param))
+
+
+def answer_query(
+    app: Flask,
+    operation: Operation,
+    accept: str | None,
+    format_param: str | None,
+    *,
+    overrun: Callable[[QueryTimeout], None] | None = None,
+) -> tuple[bytes, str, bool]:
+    """(body, media type, served from the cache) answering the query ``operation``.
+
+    Independent of Flask's request context: graph.http.fastpath calls it too. ``overrun``, when
+    the caller can have the client answered from another thread, makes the evaluation run on
+    this thread under the watchdog, which calls ``overrun`` at the deadline
+    (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread.
+
+    :raises HttpError: for a refused, malformed, overrunning or oversized query.
+    :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
+    """
+    config = app.config
+    cache: ResultCache = app.extensions["kg.cache"]
+    key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
+    hit = cache.get(key) if cache.capacity else None
+    if hit is not None:
+        return hit[0], hit[1], True
+    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
+    store, limit = store_of(app), int(config["MAX_RESULTS"])
+
+    def work() -> tuple[bytes, str]:
+        # pyoxigraph results must die on the thread that made them: never let an exception
+        # carry this frame (and the result) to the request thread.
+        result = _evaluate(store, operation)
+        try:
+            fmt = format_param
+            offered: tuple[str, ...]
+            if isinstance(result, QueryTriples):
+                offered = GRAPH_TYPES
+                fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
+            else:
+                offered = RESULT_TYPES
+            media_type = choose(accept, offered, fmt)
+            return serialize_limited(result, media_type, limit), media_type
+        except TooManyResults as error:
+            raise ResultTooLarge(
+                f"the result has {error}, over the limit of {limit} (setting max_results);"
+                " add a LIMIT or page with OFFSET"
+            ) from None
+        except OSError as error:  # Oxigraph reports evaluation errors while serializing.
+            raise BadRequest(f"the query failed during evaluation: {error}") from None
+        finally:
+            del result
+
+    seconds, retire = time_limit(app)
+    if overrun is not None and retire:
+        body, media_type = deadline.run_watched(work, seconds, overrun)
+    else:
+        body, media_type = deadline.with_deadline(work, seconds, retire=retire)
+    if cache.capacity:
+        cache.put(key, body, media_type)
+    return body, media_type, False
+
+
+def time_limit(app: Flask) -> tuple[float, bool]:
+    """Seconds to wait for an evaluation, and whether to retire the worker when they pass.
+
+    An external store stops a query at its own limit (the limit is sent with the query where
+    the store takes one) and the HTTP client gives up GRACE seconds later; waiting past both
+    lets the store's own clear answer reach the client, and no worker needs retiring.
+    """
+    seconds = float(app.config["QUERY_TIMEOUT"])
+    if external_store(app):
+        return seconds + 2 * GRACE, False
+    return seconds, True
+
+
+def _evaluate(store: object, operation: Operation) -> QueryResult:
+    try:
+        return store_query(
+            store,  # type: ignore[arg-type]
+            operation.text,
+            default_graphs=operation.default_graphs,
+            named_graphs=operation.named_graphs,
+        )
+    except QuerySyntaxError as error:
+        raise BadRequest(str(error)) from None
+    except OSError as error:
+        raise BadRequest(f"the query failed during evaluation: {error}") from None
+
+
+def query_response(body: bytes, media_type: str, cached: bool) -> Response:
+    """The 200 response carrying a query's answer."""
+    headers = {
+        "Content-Type": with_charset(media_type),
+        "Vary": "Accept",
+        "X-Cache": "hit" if cached else "miss",
+    }
+    return Response(body, 200, headers)
+
+
+def with_charset(media_type: str) -> str:
+    """The Content-Type value for ``media_type``, naming UTF-8 for textual formats."""
+    if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
+def _update(operation: Operation) -> Response:
+    config = current_app.config
+    require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
+    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
+    store = get_store()
+    # Looked up here: work() runs on a helper thread, outside this app's context.
+    shapes = writes.default_shapes()
+
+    def work() -> None:
+        try:
+            writes.checked_update(
+                store,
+                operation.text,
+                using=operation.default_graphs,
+                using_named=operation.named_graphs,
+                shapes=shapes,
+            )
+        except QuerySyntaxError as error:
+            raise BadRequest(str(error)) from None
+        except OSError as error:
+            raise BadRequest(f"the update failed: {error}") from None
+
+    try:
+        seconds, retire = time_limit(current_app)
+        with writes.WRITE_QUEUE:
+            deadline.with_deadline(work, seconds, retire=retire)
+    finally:
+        current_app.extensions["kg.cache"].invalidate()
+        service_description.invalidate()
+    return Response(status=204)

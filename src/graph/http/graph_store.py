@@ -1,0 +1,219 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/).
+
+Routes:
+
+* ``/store?graph=IRI`` and ``/store?default``: indirect identification (section 4.2).
+* ``/graph/{name}``: direct identification (section 4.1). The graph it names is
+  ``{BASE_IRI}graph/{name}``, where ``BASE_IRI`` is the setting the graph is published under, so
+  ``GET /graph/reference-countries`` is the graph of ``data/reference/countries.ttl`` whatever
+  host name the request used.
+* ``POST /store``: a new graph ``{BASE_IRI}graph/{uuid}``, answered 201 with its IRI in Location.
+
+``?default`` is the store's own default graph, the triples in no named graph; SPARQL queries see
+it as part of their default graph (the union of all graphs). Every write goes through
+:mod:`graph.answering.writes`: bearer token, SHACL check, one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from graph.answering import writes
+from graph.answering.auth import require_write_access
+from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from graph.core.namespaces import PREFIXES, graph_iri, rebase
+from graph.http.app import get_store
+from graph.http.negotiate import SYNONYMS, choose
+from graph.store import (
+    Quad,
+    RdfFormat,
+    RdfSyntaxError,
+    check_iri,
+    graph_content,
+    graph_exists,
+    parse_bytes,
+    rdf_format_of,
+    rdf_format_of_extension,
+    serialize_quads,
+)
+
+bp = Blueprint("gsp", __name__)
+
+#: Formats a graph is served in, most preferred first (section 5.2: GET).
+GRAPH_TYPES = (
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+    "application/trig",
+    "application/n-quads",
+)
+
+#: Media types that say nothing about the format of a multipart part.
+GENERIC_TYPES = ("", "application/octet-stream")
+
+METHODS = ["GET", "PUT", "POST", "DELETE"]  # Flask answers HEAD (and OPTIONS) from GET.
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request is about: a graph (None: the default graph) or the graph store itself."""
+
+    graph: str | None
+    is_store: bool = False
+
+
+def init_app(app: Flask) -> None:
+    """Register the Graph Store Protocol routes on ``app``."""
+    app.register_blueprint(bp)
+
+
+@bp.route("/store", methods=METHODS)
+def graph_store() -> Response:
+    """The graph store, with indirect identification of the graph (section 4.2)."""
+    return _dispatch(_indirect_target())
+
+
+@bp.route("/graph/<path:name>", methods=METHODS)
+def direct_graph(name: str) -> Response:
+    """A graph identified by the request URL itself (section 4.1)."""
+    if "graph" in request.args or "default" in request.args:
+        raise BadRequest("a graph URL names its graph itself: drop ?graph and ?default")
+    return _dispatch(Target(_valid_iri(graph_iri(name, _base()))))
+
+
+def _dispatch(target: Target) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return _get(target)
+    require_write_access(current_app.config["WRITE_TOKEN"], request.headers.get("Authorization"))
+    if target.is_store and request.method != "POST":
+        raise BadRequest(f"{request.method} needs ?default or ?graph=IRI")
+    if request.method == "DELETE":
+        with writes.WRITE_QUEUE:
+            writes.delete_graph(get_store(), target.graph)
+        return Response(status=204)
+    # Section 5.5: POST to the graph store creates a new graph and says where it is.
+    graph = graph_iri(uuid.uuid4().hex, _base()) if target.is_store else target.graph
+    quads = _body_quads(graph)  # read before queueing: a slow upload holds up no other write
+    with writes.WRITE_QUEUE:
+        write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
+        created = write(get_store(), graph, quads)
+    return _written(graph, created or target.is_store)
+
+
+def _indirect_target() -> Target:
+    has_default = "default" in request.args
+    graph = request.args.get("graph")
+    if has_default and graph is not None:
+        raise BadRequest("give either ?default or ?graph=IRI, not both")
+    if has_default:
+        return Target(None)
+    if graph is not None:
+        return Target(_valid_iri(graph))
+    return Target(None, is_store=True)
+
+
+def _get(target: Target) -> Response:
+    if target.is_store:
+        raise BadRequest("name the graph to read with ?default or ?graph=IRI")
+    store = get_store()
+    if not graph_exists(store, target.graph):
+        raise NotFound(f"there is no graph <{target.graph}> in the store")
+    media_type = choose(request.headers.get("Accept"), GRAPH_TYPES, request.args.get("format"))
+    fmt = RdfFormat.from_media_type(media_type)
+    assert fmt is not None  # every offered type is an RDF format
+    # Not "id": its names have a "/" that Turtle must escape (id:country\/x), full IRIs read better.
+    prefixes = {name: rebase(iri, _base()) for name, iri in PREFIXES.items() if name != "id"}
+    use_prefixes = fmt in (RdfFormat.TURTLE, RdfFormat.TRIG, RdfFormat.RDF_XML)
+    body = serialize_quads(
+        graph_content(store, target.graph), fmt, prefixes if use_prefixes else None
+    )
+    response = Response(body, 200, mimetype=media_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _written(graph: str | None, created: bool) -> Response:
+    if not created:
+        return Response(status=204)
+    response = Response(f"Created graph <{graph}>\n", 201, mimetype="text/plain")
+    response.headers["Location"] = graph or ""
+    return response
+
+
+def _body_quads(graph: str | None) -> list[Quad]:
+    """The RDF payload of the request, as quads in ``graph``; multipart parts are merged."""
+    base_iri = graph or _base()
+    try:
+        if request.mimetype == "multipart/form-data":
+            return [q for part in _parts() for q in _parse_part(part, graph, base_iri)]
+        data = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(
+            f"the request body is over the limit of {current_app.config['MAX_BODY']} bytes"
+        ) from None
+    if not request.mimetype and not data.strip():
+        return []
+    return _parse(data, _body_format(request.mimetype, "the request body"), graph, base_iri)
+
+
+def _parts() -> list[FileStorage]:
+    parts = [part for _, part in request.files.items(multi=True)]
+    if not parts:
+        raise BadRequest("the multipart/form-data request has no file part")
+    return parts
+
+
+def _parse_part(part: FileStorage, graph: str | None, base_iri: str) -> list[Quad]:
+    name = part.filename or part.name or "part"
+    media_type = part.mimetype if part.mimetype not in GENERIC_TYPES else ""
+    if media_type:
+        fmt = _body_format(media_type, f"part {name!r}")
+    else:
+        extension = name.rsplit(".", 1)[-1] if "." in name else ""
+        found = rdf_format_of_extension(extension)
+        if found is None or found.supports_datasets:
+            raise UnsupportedMediaType(
+                f"part {name!r} has no RDF Content-Type and its file extension is not a graph "
+                f"format; use one of: {', '.join(GRAPH_TYPES[:4])}"
+            )
+        fmt = found
+    return _parse(part.read(), fmt, graph, base_iri, source=name)
+
+
+def _body_format(media_type: str, what: str) -> RdfFormat:
+    if not media_type:
+        raise UnsupportedMediaType(f"{what} has no Content-Type; send an RDF graph format")
+    fmt = rdf_format_of(media_type) or rdf_format_of(SYNONYMS.get(media_type, media_type))
+    # JSON-LD can hold named graphs, but a plain JSON-LD document is a graph: accept it.
+    if fmt is None or (fmt.supports_datasets and fmt != RdfFormat.JSON_LD):
+        raise UnsupportedMediaType(
+            f"{what} is {media_type}, which is not an RDF graph format; use one of: "
+            f"{', '.join(GRAPH_TYPES[:4])}"
+        )
+    return fmt
+
+
+def _parse(
+    data: bytes, fmt: RdfFormat, graph: str | None, base_iri: str, source: str = "request body"
+) -> list[Quad]:
+    try:
+        return parse_bytes(data, fmt, graph, _base(), base_iri=base_iri, source=source)
+    except RdfSyntaxError as error:
+        raise BadRequest(str(error)) from None
+
+
+def _valid_iri(value: str) -> str:
+    try:
+        return check_iri(value)
+    except ValueError as error:
+        raise BadRequest(f"{value!r} is not a valid graph IRI: {error}") from None
+
+
+def _base() -> str:
+    return str(current_app.config["BASE_IRI"])

@@ -1,0 +1,50 @@
+"""The web pages and linked-data views: each submodule is a blueprint ``bp`` with ``init_app``.
+
+This module owns the shared templates and static files (blueprint ``web``) and renders errors
+as HTML pages for browsers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, render_template
+from werkzeug.exceptions import HTTPException
+
+from graph.core.errors import HttpError
+from graph.http.app import wants_html
+
+bp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+)
+
+
+def error_page(status: int, title: str, detail: str) -> Response:
+    """An error as an HTML page."""
+    body = render_template("error.html", status=status, title=title, detail=detail)
+    return Response(body, status, mimetype="text/html")
+
+
+def html_or_text_error(error: HttpError) -> Response:
+    """A typed error: an HTML page for a browser, else the plain-text answer of the app."""
+    from graph.http.app import http_error_response
+
+    if wants_html() and error.body is None:
+        return error_page(error.status, error.title, error.detail)
+    return http_error_response(error)
+
+
+def routing_error(error: HTTPException) -> Response | HTTPException:
+    """Werkzeug's own errors (no such route, wrong method) as HTML pages for browsers."""
+    if wants_html() and error.code is not None:
+        return error_page(error.code, error.name, error.description or "")
+    return error
+
+
+def init_app(app: Flask) -> None:
+    """Register the shared blueprint, the error pages and every page's blueprint."""
+    from graph.http.pages import dataset, editor, explore, exports, resource
+
+    app.register_blueprint(bp)
+    app.register_error_handler(HttpError, html_or_text_error)
+    app.register_error_handler(HTTPException, routing_error)
+    for module in (resource, editor, explore, exports, dataset):
+        module.init_app(app)

@@ -1,0 +1,149 @@
+"""Read a SPARQL 1.1 Protocol request into one operation, or say exactly what is wrong with it.
+
+Follows https://www.w3.org/TR/sparql11-protocol/#query-operation (GET, POST form-encoded,
+POST direct) and #update-operation (POST form-encoded, POST direct only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
+
+from graph.core.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+
+Kind = Literal["query", "update", "description"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A query, an update, or a request for the service description (GET with no query)."""
+
+    kind: Kind
+    text: str = ""
+    #: ``default-graph-uri`` for a query, ``using-graph-uri`` for an update.
+    default_graphs: tuple[str, ...] = ()
+    #: ``named-graph-uri`` for a query, ``using-named-graph-uri`` for an update.
+    named_graphs: tuple[str, ...] = ()
+
+
+def read_operation(request: Request) -> Operation:
+    """The operation ``request`` asks for.
+
+    :raises BadRequest: for missing, repeated or conflicting parameters, or a body not in UTF-8.
+    :raises MethodNotAllowed: for an update over GET.
+    :raises UnsupportedMediaType: for a POST body in another media type.
+    """
+    return operation_of(
+        request.method,
+        request.mimetype,
+        request.mimetype_params.get("charset", "utf-8"),
+        request.args,
+        lambda: request.form,
+        lambda: request.get_data(cache=False),
+    )
+
+
+def operation_of(
+    method: str,
+    media_type: str,
+    charset: str,
+    args: MultiDict[str, str],
+    form: Callable[[], MultiDict[str, str]],
+    body: Callable[[], bytes],
+) -> Operation:
+    """The operation a request with these parts asks for (see :func:`read_operation`).
+
+    ``form`` and ``body`` are called only when the media type says which one holds it.
+
+    >>> operation_of("GET", "", "utf-8", MultiDict({"query": "ASK {}"}), dict, bytes).kind
+    'query'
+    """
+    if method == "GET":
+        return _from_params(args, args, allow_update=False)
+    if media_type == FORM:
+        params = MultiDict(args)
+        params.update(form())
+        return _from_params(params, params, allow_update=True)
+    if media_type in (QUERY_BODY, UPDATE_BODY):
+        return _from_body(args, media_type, charset, body)
+    raise UnsupportedMediaType(
+        f"a POST to the SPARQL endpoint must be {FORM}, {QUERY_BODY} or {UPDATE_BODY},"
+        f" not {media_type or 'a body without Content-Type'}"
+    )
+
+
+def _from_params(
+    params: MultiDict[str, str], graphs: MultiDict[str, str], *, allow_update: bool
+) -> Operation:
+    queries, updates = params.getlist("query"), params.getlist("update")
+    if queries and updates:
+        raise BadRequest("give either a 'query' or an 'update' parameter, not both")
+    if updates and not allow_update:
+        raise MethodNotAllowed(
+            "a SPARQL update must be sent with POST (form-encoded or application/sparql-update)",
+            headers={"Allow": "POST"},
+        )
+    if len(queries) > 1 or len(updates) > 1:
+        name = "query" if queries else "update"
+        raise BadRequest(f"the '{name}' parameter is given more than once")
+    if queries:
+        return _query(queries[0], graphs)
+    if updates:
+        return _update(updates[0], graphs)
+    if allow_update:
+        raise BadRequest("the request has neither a 'query' nor an 'update' parameter")
+    _refuse_dataset_without_query(graphs)
+    return Operation("description")
+
+
+def _from_body(
+    args: MultiDict[str, str], media_type: str, charset: str, body: Callable[[], bytes]
+) -> Operation:
+    for name in ("query", "update"):
+        if name in args:
+            raise BadRequest(f"a {media_type} body cannot be combined with a '{name}' parameter")
+    try:
+        text = body().decode(charset)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise BadRequest(f"the request body is not valid text in its charset: {error}") from None
+    if media_type == QUERY_BODY:
+        return _query(text, args)
+    return _update(text, args)
+
+
+def _query(text: str, graphs: MultiDict[str, str]) -> Operation:
+    for name in ("using-graph-uri", "using-named-graph-uri"):
+        if name in graphs:
+            raise BadRequest(f"'{name}' belongs to updates; a query takes default-graph-uri")
+    return Operation(
+        "query",
+        text,
+        tuple(graphs.getlist("default-graph-uri")),
+        tuple(graphs.getlist("named-graph-uri")),
+    )
+
+
+def _update(text: str, graphs: MultiDict[str, str]) -> Operation:
+    for name in ("default-graph-uri", "named-graph-uri"):
+        if name in graphs:
+            raise BadRequest(f"'{name}' belongs to queries; an update takes using-graph-uri")
+    return Operation(
+        "update",
+        text,
+        tuple(graphs.getlist("using-graph-uri")),
+        tuple(graphs.getlist("using-named-graph-uri")),
+    )
+
+
+def _refuse_dataset_without_query(graphs: MultiDict[str, str]) -> None:
+    for name in ("default-graph-uri", "named-graph-uri"):
+        if name in graphs:
+            raise BadRequest(f"'{name}' was given without a 'query' parameter")

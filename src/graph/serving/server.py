@@ -1,0 +1,168 @@
+"""Serve the application: granian when read-only (graph.serving.granian_worker), else gunicorn.
+
+This module runs gunicorn: a worker process per core, threads in each.
+
+Read-only (no write token): ``workers`` processes (0 = one per core), each opening its own
+read-only handle on the store after the fork (graph.http.app.get_store), ``threads`` threads each.
+pyoxigraph releases the GIL while it evaluates, so threads overlap evaluation too.
+
+Writable (a write token is set): RocksDB lets only ONE process open the store read-write, so
+the server runs a single worker process with ``threads`` threads.
+
+Runaway queries: pyoxigraph cannot cancel an evaluation, so when one overruns query_timeout
+the request is answered with 503 and the worker retires: it stops accepting connections,
+finishes the requests it has in flight (up to graceful_timeout), then exits hard, killing the
+evaluation; gunicorn's arbiter starts a fresh worker. The other workers keep answering
+meanwhile (with a single writable worker, new connections wait for its replacement).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from graph.answering import deadline
+from graph.http.app import create_app
+from graph.store import is_remote
+
+#: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
+RETIRE_GRACE = 10
+
+
+def worker_count(configured: int, writable: bool) -> int:
+    """How many worker processes to run.
+
+    >>> worker_count(0, writable=True)
+    1
+    >>> worker_count(3, writable=False)
+    3
+    """
+    if writable:
+        return 1
+    return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn running :func:`graph.http.app.create_app` with the given settings."""
+
+    def __init__(self, config: dict[str, Any], options: dict[str, Any]) -> None:
+        self.app_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.app_config)
+
+
+def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
+    """gunicorn settings for the app settings ``config`` (upper-case Flask names).
+
+    Over an external store no worker holds a local handle (writes are refused there), so the
+    single-writer rule does not apply: one worker per core either way.
+    """
+    writable = bool(config["WRITE_TOKEN"]) and not is_remote(str(config["STORE"]))
+    return {
+        "bind": f"{config['HOST']}:{config['PORT']}",
+        "workers": worker_count(int(config["WORKERS"]), writable),
+        "worker_class": "gthread",
+        "threads": int(config["THREADS"]),
+        "worker_connections": 1000,
+        "keepalive": 5,
+        "graceful_timeout": RETIRE_GRACE,
+        # The app buffers each answer within query_timeout; gunicorn's own timeout only has to
+        # catch a worker whose main loop is stuck.
+        "timeout": max(30, int(float(config["QUERY_TIMEOUT"]) * 3)),
+        "preload_app": True,
+        "accesslog": None,
+        "post_fork": _post_fork,
+        "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
+    }
+
+
+def _post_fork(_server: Any, worker: Any) -> None:
+    def retire() -> None:
+        worker.retired = True
+        worker.alive = False
+        # Backstop: exit even if gunicorn's graceful stop waits on something forever.
+        timer = threading.Timer(RETIRE_GRACE + 1.0, os._exit, (0,))
+        timer.daemon = True
+        timer.start()
+
+    deadline.runaway_hook = retire
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    if getattr(worker, "retired", False):
+        # A runaway evaluation is still running on a pool thread that Python would wait for
+        # at interpreter exit; leave at once instead.
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
+    """Run the server in the foreground until it is stopped; build the store first if absent.
+
+    An external store (``STORE`` is a URL) is never built from here: builds run elsewhere
+    (``kg build --store URL``), and every instance serving that store is interchangeable.
+    """
+    store = Path(config["STORE"])
+    if not is_remote(str(config["STORE"])) and not store.exists():
+        from graph.build.embedded import build
+
+        logging.getLogger("kg").warning("no store at %s: building it first", store)
+        build(Path(config["PROJECT_DIR"]), store, config["BASE_IRI"])
+    access = logging.getLogger("kg.access")
+    access.propagate = False
+    if access_log:
+        access.addHandler(logging.StreamHandler(sys.stderr))
+        access.setLevel(logging.INFO)
+    else:
+        access.setLevel(logging.WARNING)
+    if http_server(config) == "granian":
+        from graph.serving import granian_worker
+
+        writable = bool(config["WRITE_TOKEN"])
+        workers = worker_count(int(config["WORKERS"]), writable)
+        granian_worker.serve(config, workers, int(config["THREADS"]))
+    else:
+        Server(config, gunicorn_options(config)).run()
+
+
+def http_server(config: dict[str, Any]) -> str:
+    """The HTTP server the ``http_server`` setting picks for ``config``.
+
+    >>> http_server({"HTTP_SERVER": "auto", "WRITE_TOKEN": ""})
+    'granian'
+    >>> http_server({"HTTP_SERVER": "auto", "WRITE_TOKEN": "secret"})
+    'gunicorn'
+
+    :raises ValueError: for an unknown server, or granian with writes switched on.
+    """
+    choice = str(config["HTTP_SERVER"]).lower()
+    writable = bool(config["WRITE_TOKEN"])
+    if choice == "auto":
+        return "gunicorn" if writable else "granian"
+    if choice not in ("granian", "gunicorn"):
+        raise ValueError(f"http_server must be auto, granian or gunicorn, not {choice!r}")
+    if choice == "granian" and writable:
+        # A reload starts the new worker before the old one lets go of RocksDB's write lock.
+        raise ValueError("http_server granian serves read-only stores; use gunicorn for writes")
+    return choice

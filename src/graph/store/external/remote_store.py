@@ -1,0 +1,404 @@
+"""An external SPARQL 1.1 store behind the subset of pyoxigraph.Store's API the application uses.
+
+``RemoteStore`` answers ``query`` with pyoxigraph's own QuerySolutions, QueryBoolean and
+QueryTriples (parsed from the store's SPARQL results or RDF), so views, exports and the
+command line work unchanged whichever store ``get_store()`` returns. Nothing is kept between
+requests except a short-lived list of the graph's named graphs, so several application
+instances can serve one store.
+
+The default graph as the union of the named graphs (``use_default_graph_as_union=True``) is
+asked for portably, through the protocol's dataset parameters: ``default-graph-uri`` and
+``named-graph-uri`` list the named graphs under ``{base}graph/``
+(https://www.w3.org/TR/sparql11-protocol/#dataset). That keeps a store's own graphs (Virtuoso's
+system graphs) and a build's staging graphs out of every answer, on every kind of store.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from graph.core import settings
+from graph.core.errors import Forbidden, QueryTimeout
+from graph.core.namespaces import graph_iri
+from graph.store import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Variable,
+    ntriples,
+    quads_from_solutions,
+    serialize_quads,
+    solutions_from_bytes,
+    sparql_data_block,
+    sparql_term,
+    triples_from_bytes,
+)
+from graph.store.external.endpoints import Endpoints, endpoints_from_settings
+from graph.store.external.query_text import (
+    bound_for,
+    canonical_booleans,
+    has_blank_node,
+    insert_data,
+    query_form,
+    with_prefixes,
+    with_values,
+)
+from graph.store.external.transport import Credentials, Params, Transport
+
+Term = NamedNode | BlankNode | Literal
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+SOLUTIONS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+#: Triples per INSERT DATA request when a store has no Graph Store endpoint.
+INSERT_CHUNK = 5000
+#: Seconds a write (update, Graph Store PUT) may take.
+WRITE_TIMEOUT = 600.0
+#: An IRI no graph has, sent as the default graph while the graph has no named graph yet.
+EMPTY_GRAPH = "urn:x-alliance-graph:empty"
+
+
+class RemoteStore:
+    """An external SPARQL 1.1 store with pyoxigraph.Store's names and semantics (a subset)."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: Credentials,
+        *,
+        graph_scope: str,
+        timeout: float = 10.0,
+        graph_ttl: float = 2.0,
+        read_only: bool = False,
+    ) -> None:
+        self.endpoints = endpoints
+        #: Named graphs whose IRI starts with this prefix make up the graph.
+        self.graph_scope = graph_scope
+        self.timeout = timeout
+        self.read_only = read_only
+        self._graph_ttl = graph_ttl
+        self._graphs: tuple[float, list[str]] | None = None
+        self._http = Transport(credentials)
+
+    @classmethod
+    def from_settings(
+        cls, url: str, values: Mapping[str, Any] | None = None, *, read_only: bool = False
+    ) -> RemoteStore:
+        """A store at ``url`` configured from resolved settings (defaults: the environment)."""
+        merged = settings.resolve(values)
+        endpoints = endpoints_from_settings(url, merged)
+        credentials = Credentials(
+            merged["store_user"],
+            merged["store_password"],
+            merged["store_authorization"],
+            endpoints.auth_scheme,
+        )
+        return cls(
+            endpoints,
+            credentials,
+            graph_scope=graph_iri("", merged["base_iri"]),
+            timeout=float(merged["query_timeout"]),
+            graph_ttl=float(merged["store_graph_ttl"]),
+            read_only=read_only,
+        )
+
+    # Reading -------------------------------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        *,
+        base_iri: str | None = None,
+        use_default_graph_as_union: bool = False,
+        default_graph: NamedNode | Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        substitutions: Mapping[Variable, Term] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        """Evaluate a SPARQL query on the store, as ``pyoxigraph.Store.query`` does.
+
+        ``substitutions`` become a VALUES block, ``prefixes`` PREFIX declarations
+        (graph.store.external.query_text).
+
+        :raises SyntaxError: if the store rejects the query (or a substitution cannot be placed).
+        :raises graph.core.errors.QueryTimeout: at the time limit.
+        :raises graph.core.errors.StoreUnavailable: if the store cannot be reached.
+        """
+        text = with_values(query, {v.value: t for v, t in (substitutions or {}).items()})
+        text = with_prefixes(text, prefixes or {})
+        text = f"BASE <{base_iri}>\n{text}" if base_iri else text
+        form = query_form(text)
+        accept = GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else SOLUTIONS_ACCEPT
+        if form is None:
+            accept = f"{SOLUTIONS_ACCEPT}, {GRAPH_ACCEPT}"
+        params: list[tuple[str, str]] = [
+            ("query", text),
+            *self._dataset(use_default_graph_as_union, default_graph, named_graphs),
+            *self._timeout_param(),
+        ]
+        response = self._http.send(
+            "POST",
+            self.endpoints.query,
+            timeout=self.timeout,
+            data=params,
+            headers={"Accept": accept},
+        )
+        # Virtuoso's "anytime" queries answer 200 with partial results at the time limit.
+        if response.headers.get("X-SQL-State") == "S1TAT":
+            raise QueryTimeout(f"the external store stopped the query after {self.timeout:g} s")
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        content = response.content
+        if self.endpoints.kind == "virtuoso":
+            content = canonical_booleans(content, media_type)
+        if RdfFormat.from_media_type(media_type) is not None:
+            return triples_from_bytes(content, media_type)
+        result = solutions_from_bytes(content, media_type)
+        return _ask_answer(result) if form == "ASK" else result
+
+    def _dataset(
+        self,
+        union: bool,
+        default_graph: NamedNode | Sequence[NamedNode] | None,
+        named_graphs: Sequence[NamedNode] | None,
+    ) -> Params:
+        defaults: list[str] = []
+        named: list[str] = []
+        if default_graph is not None:
+            graphs = [default_graph] if isinstance(default_graph, NamedNode) else default_graph
+            defaults = [g.value for g in graphs]
+        if named_graphs is not None:
+            named = [g.value for g in named_graphs]
+        if union and default_graph is None:
+            defaults = self.scoped_graphs() or [EMPTY_GRAPH]
+            named = named or defaults
+        return [
+            *(("default-graph-uri", g) for g in defaults),
+            *(("named-graph-uri", g) for g in named),
+        ]
+
+    def _timeout_param(self) -> Params:
+        if self.endpoints.timeout_param is None:
+            return []
+        value = round(self.timeout / self.endpoints.timeout_unit)
+        return [(self.endpoints.timeout_param, str(value))]
+
+    def scoped_graphs(self) -> list[str]:
+        """IRIs of the named graphs under the graph scope (cached for ``store_graph_ttl`` s)."""
+        now = time.monotonic()
+        if self._graphs is not None and now - self._graphs[0] < self._graph_ttl:
+            return self._graphs[1]
+        text = (
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+            f"FILTER(STRSTARTS(STR(?g), {_string(self.graph_scope)})) }} ORDER BY ?g"
+        )
+        result = self.query(text)
+        assert isinstance(result, QuerySolutions)
+        graphs = [row["g"].value for row in result if row["g"] is not None]
+        self._graphs = (now, graphs)
+        return graphs
+
+    def _scope_nodes(self) -> list[NamedNode]:
+        return [NamedNode(g) for g in self.scoped_graphs() or [EMPTY_GRAPH]]
+
+    def named_graphs(self) -> Iterator[NamedNode]:
+        """The graph's non-empty named graphs (those under the scope; stores drop empty ones)."""
+        return iter([NamedNode(g) for g in self.scoped_graphs()])
+
+    def contains_named_graph(self, graph_name: NamedNode) -> bool:
+        """True if the named graph holds a triple."""
+        result = self.query(f"ASK {{ GRAPH {sparql_term(graph_name)} {{ ?s ?p ?o }} }}")
+        return bool(result)
+
+    def quads_for_pattern(
+        self,
+        subject: Term | None,
+        predicate: NamedNode | None,
+        object: Term | None,
+        graph_name: NamedNode | DefaultGraph | None = None,
+    ) -> Iterator[Quad]:
+        """Quads matching a pattern; ``graph_name=None`` means any of the graph's named graphs."""
+        s = "?s" if subject is None else sparql_term(subject)
+        p = "?p" if predicate is None else sparql_term(predicate)
+        o = "?o" if object is None else sparql_term(object)
+        pattern = f"{{ {s} {p} {o} }} {bound_for(s, p, o)}"
+        if isinstance(graph_name, DefaultGraph):
+            # The store's own default graph is not part of the graph (Virtuoso's is the union
+            # of every graph it holds, its system graphs included): it reads as empty.
+            result = self.query(
+                f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", default_graph=NamedNode(EMPTY_GRAPH)
+            )
+        elif isinstance(graph_name, NamedNode):
+            graph = sparql_term(graph_name)
+            result = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {pattern} }}")
+        else:
+            result = self.query(
+                f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {pattern} }}",
+                named_graphs=self._scope_nodes(),
+            )
+        assert isinstance(result, QuerySolutions)
+        return quads_from_solutions(result, graph_name)
+
+    def __len__(self) -> int:
+        """Number of quads in the graph's named graphs."""
+        result = self.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            named_graphs=self._scope_nodes(),
+        )
+        assert isinstance(result, QuerySolutions)
+        return sum(int(row["n"].value) for row in result if row["n"] is not None)
+
+    def dump(
+        self,
+        output: str | Path | IO[bytes] | None = None,
+        format: RdfFormat | None = None,
+        *,
+        from_graph: NamedNode | DefaultGraph | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> bytes | None:
+        """Serialize the graph (or one named graph) as ``pyoxigraph.Store.dump`` does.
+
+        Line-based formats (N-Quads, N-Triples) are fetched and written one named graph at a
+        time, so a dump of the whole graph holds one graph in memory, not all of them.
+        """
+        if format is None:
+            raise ValueError("dump needs a format")
+        if from_graph is None and not format.supports_datasets:
+            raise ValueError(f"{format.name} holds one graph: give from_graph")
+        if output is None:
+            buffer = io.BytesIO()
+            self._write_dump(buffer, format, from_graph, prefixes)
+            return buffer.getvalue()
+        if isinstance(output, str | Path):
+            with Path(output).open("wb") as file:
+                self._write_dump(file, format, from_graph, prefixes)
+        else:
+            self._write_dump(output, format, from_graph, prefixes)
+        return None
+
+    def _write_dump(
+        self,
+        output: IO[bytes],
+        format: RdfFormat,
+        from_graph: NamedNode | DefaultGraph | None,
+        prefixes: Mapping[str, str] | None,
+    ) -> None:
+        if from_graph is None and format in (RdfFormat.N_QUADS, RdfFormat.N_TRIPLES):
+            for graph in self.named_graphs():
+                quads = self.quads_for_pattern(None, None, None, graph)
+                output.write(serialize_quads(quads, format))
+            return
+        everything = self.quads_for_pattern(None, None, None, from_graph)
+        output.write(serialize_quads(everything, format, dict(prefixes) if prefixes else None))
+
+    # Writing -------------------------------------------------------------------------------
+
+    def update(self, update: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update on the store.
+
+        :raises graph.core.errors.Forbidden: if the store was opened read-only.
+        :raises SyntaxError: if the store rejects the update.
+        """
+        self._writable()
+        text = f"BASE <{base_iri}>\n{update}" if base_iri else update
+        self._http.send(
+            "POST",
+            self.endpoints.update,
+            timeout=WRITE_TIMEOUT,
+            data=text.encode(),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+        self._graphs = None
+
+    def extend(self, quads: Iterable[Quad]) -> None:
+        """Add quads with INSERT DATA, in chunks (blank nodes are joined within a chunk only)."""
+        for chunk in _chunks(quads, INSERT_CHUNK):
+            self.update(insert_data(chunk))
+
+    def add(self, quad: Quad) -> None:
+        """Add one quad."""
+        self.extend([quad])
+
+    def remove(self, quad: Quad) -> None:
+        """Remove one quad."""
+        self.update(f"DELETE DATA {{\n{sparql_data_block([quad])}\n}}")
+
+    def add_graph(self, graph_name: NamedNode) -> None:
+        """Create a named graph (stores that drop empty graphs forget it until it holds data)."""
+        self.update(f"CREATE SILENT GRAPH {sparql_term(graph_name)}")
+
+    def clear_graph(self, graph_name: NamedNode | DefaultGraph) -> None:
+        """Remove every triple of a graph."""
+        target = (
+            "DEFAULT"
+            if isinstance(graph_name, DefaultGraph)
+            else (f"GRAPH {sparql_term(graph_name)}")
+        )
+        self.update(f"CLEAR SILENT {target}")
+
+    def remove_graph(self, graph_name: NamedNode | DefaultGraph) -> None:
+        """Remove a named graph and its triples (the default graph is cleared)."""
+        if isinstance(graph_name, DefaultGraph):
+            self.clear_graph(graph_name)
+        else:
+            self.update(f"DROP SILENT GRAPH {sparql_term(graph_name)}")
+
+    def put_graph(self, graph_name: NamedNode, quads: Sequence[Quad]) -> None:
+        """Replace a named graph's triples: Graph Store PUT, or DROP then INSERT DATA chunks.
+
+        A graph holding blank nodes goes in one request, so its blank nodes stay joined.
+        """
+        self._writable()
+        if self.endpoints.gsp is not None:
+            self._http.send(
+                "PUT",
+                self.endpoints.gsp,
+                timeout=WRITE_TIMEOUT,
+                params=[(self.endpoints.gsp_graph_param, graph_name.value)],
+                data=ntriples(quads),
+                headers={"Content-Type": "text/turtle; charset=utf-8"},
+            )
+            self._graphs = None
+            return
+        size = len(quads) if has_blank_node(quads) else INSERT_CHUNK
+        self.remove_graph(graph_name)
+        for chunk in _chunks(quads, max(size, 1)):
+            self.update(insert_data(chunk))
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise Forbidden("the external store is opened read-only")
+
+
+def _ask_answer(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean:
+    """Virtuoso 7.2 answers ASK with one row binding ``__ASK_RETVAL`` to 1 (or no row)."""
+    if isinstance(result, QueryBoolean):
+        return result
+    rows = [row["__ASK_RETVAL"] for row in result]
+    found = any(value is not None and value.value == "1" for value in rows)
+    payload = b'{"head":{},"boolean":%s}' % (b"true" if found else b"false")
+    return solutions_from_bytes(payload, "application/sparql-results+json")
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _chunks(quads: Iterable[Quad], size: int) -> Iterator[list[Quad]]:
+    chunk: list[Quad] = []
+    for quad in quads:
+        chunk.append(quad)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
