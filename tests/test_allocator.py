@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from graph.cli import cli
+from graph.http.observe import malloc_in_use
 from graph.serving import allocator
 
 
@@ -57,6 +58,6 @@ def test_restart_preloads_the_library_and_keeps_the_command(
 
 
 def test_in_use_reads_the_process_memory_map() -> None:
-    mapped = allocator.in_use()
+    mapped = malloc_in_use()
     preloaded = os.environ.get("LD_PRELOAD", "")
     assert (mapped is not None) == ("malloc" in preloaded)

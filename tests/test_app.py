@@ -9,7 +9,8 @@ from flask import Flask
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
-from graph.http.app import create_app, get_store
+from graph.http.app import create_app
+from graph.http.context import get_store
 from graph.store import Store
 from tests.conftest import MINI
 

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, URIRef
 
-from graph.answering.writes import default_shapes, validate_result
+from graph.answering.writes import validate_result
 from graph.core.namespaces import CANONICAL_BASE
+from graph.http.context import app_shapes
 from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
 
 TOKEN = "t0ken"
@@ -489,7 +490,8 @@ def test_concurrent_writers_keep_the_store_valid(
     assert sorted(statuses).count(422) == 4
     assert len(statuses) == 12
     with app.app_context():
-        assert validate_result(writable, default_shapes()).conforms
+        assert validate_result(writable, app_shapes()).conforms
+
     rows = select_rows(
         writable, "SELECT ?c WHERE { ?c a <https://w3id.org/alliance-graph/ontology#Country> }"
     )

@@ -20,7 +20,8 @@ from graph.build.external import STAGING_PREFIX, build_remote
 from graph.cli import cli
 from graph.core.errors import Forbidden, QueryTimeout, StoreUnavailable
 from graph.core.namespaces import CANONICAL_BASE
-from graph.http.app import create_app, get_store
+from graph.http.app import create_app
+from graph.http.context import get_store
 from graph.store import (
     BlankNode,
     Literal,

@@ -78,8 +78,8 @@ def test_insert_breaking_a_shape_is_refused_and_changes_nothing(
     with pytest.raises(ShapeViolation) as refused:
         checked_update(writable, update, shapes=shapes)
     assert refused.value.status == 422
-    assert refused.value.body is not None
-    assert b"sh:ValidationReport" in refused.value.body
+    assert refused.value.report is not None
+    assert "sh:ValidationReport" in refused.value.report.to_turtle()
     assert dump_nquads(writable) == before
 
 

@@ -11,7 +11,8 @@ import pytest
 from flask import Blueprint, Flask, Response, request
 from werkzeug.serving import make_server
 
-from graph.http.app import create_app, get_store
+from graph.http.app import create_app
+from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import QueryTriples, run_query, serialize_results
 

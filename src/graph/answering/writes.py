@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, has_app_context, has_request_context, request
 from rdflib import Graph
 
 from graph.answering import queries
@@ -38,12 +36,10 @@ from graph.answering.update_dataset import with_protocol_dataset
 from graph.core import settings
 from graph.core.errors import (
     BadRequest,
-    NotAcceptable,
     NotFound,
     ShapeViolation,
     WritesNotSupported,
 )
-from graph.http.negotiate import choose
 from graph.sources.files import discover, parse_sources
 from graph.store import (
     Quad,
@@ -66,9 +62,6 @@ WRITE_LOCK = threading.RLock()
 #: starts (graph.http.endpoint, graph.http.graph_store): a write queued behind others is not a
 #: runaway.
 WRITE_QUEUE = threading.Lock()
-
-#: Formats a refused write's SHACL report is offered in, most preferred first.
-REPORT_TYPES = ("text/turtle", "application/json", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -94,11 +87,7 @@ def load_shapes(project_dir: str, base: str) -> Shapes:
 
 
 def default_shapes() -> Shapes:
-    """The shapes of the running application's project (or of the settings, outside an app)."""
-    if has_app_context():
-        return load_shapes(
-            str(current_app.config["PROJECT_DIR"]), str(current_app.config["BASE_IRI"])
-        )
+    """The shapes of the project the settings name (the HTTP layer passes its app's own)."""
     values = settings.resolve()
     return load_shapes(str(values["project_dir"]), str(values["base_iri"]))
 
@@ -216,19 +205,5 @@ def validate_result(result: Store, shapes: Shapes) -> Report:
 
 
 def violation_error(report: Report) -> ShapeViolation:
-    """A 422 error whose body is the report, in the format the client prefers."""
-    media_type = REPORT_TYPES[0]
-    if has_request_context():
-        # A client that accepts none of these still gets the report, in Turtle.
-        with suppress(NotAcceptable):
-            media_type = choose(request.headers.get("Accept"), REPORT_TYPES)
-    body = {
-        "text/turtle": report.to_turtle,
-        "application/json": report.to_json,
-        "text/plain": report.to_text,
-    }[media_type]()
-    return ShapeViolation(
-        f"the write would break the shapes:\n{report.to_text()}",
-        body=body.encode("utf-8"),
-        media_type=media_type,
-    )
+    """A 422 error carrying the report; the HTTP layer renders it in the format asked for."""
+    return ShapeViolation(f"the write would break the shapes:\n{report.to_text()}", report=report)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Protocol
+
+
+class Renderable(Protocol):
+    """A report that can be written as Turtle, JSON or text (graph.validation.report.Report)."""
+
+    def to_turtle(self) -> str: ...
+    def to_json(self) -> str: ...
+    def to_text(self) -> str: ...
 
 
 class HttpError(Exception):
@@ -86,10 +94,15 @@ class UnsupportedMediaType(HttpError):
 
 
 class ShapeViolation(HttpError):
-    """A write that would break the SHACL shapes; the body carries the validation report."""
+    """A write that would break the SHACL shapes; ``report`` is the validation report, which
+    the HTTP layer renders in the format the client asks for (graph.http.errors)."""
 
     status = 422
     title = "Unprocessable Content"
+
+    def __init__(self, detail: str, *, report: Renderable | None = None) -> None:
+        super().__init__(detail)
+        self.report = report
 
 
 class WritesNotSupported(HttpError):

@@ -8,6 +8,7 @@ which ``tests/test_docs.py`` keeps in step with this list.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,25 @@ from typing import Any
 
 from graph.core.namespaces import CANONICAL_BASE
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+#: Where ``pip install`` puts the project's files (ontology/, shapes/, data/, queries/): see
+#: ``[tool.setuptools.data-files]`` in pyproject.toml.
+INSTALLED_FILES = Path(sys.prefix) / "share" / "alliance-graph"
+
+
+def default_project_dir(module: Path = Path(__file__)) -> Path:
+    """The folder holding ontology/, shapes/ and data/: the clone this module runs from (an
+    editable install), else the copy installed with the package (a wheel).
+
+    >>> default_project_dir(Path("/nowhere/src/graph/core/settings.py")) == INSTALLED_FILES
+    True
+    """
+    clone = module.resolve().parents[3]
+    if (clone / "ontology").is_dir() and (clone / "pyproject.toml").is_file():
+        return clone
+    return INSTALLED_FILES
+
+
+PROJECT_DIR = default_project_dir()
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds an instance caches the external store's list of the graph's named graphs.",
         float,
     ),
-    Setting("project_dir", str(PROJECT_DIR), "Folder holding ontology/, shapes/ and data/."),
+    Setting(
+        "project_dir",
+        str(PROJECT_DIR),
+        "Folder holding ontology/, shapes/, data/ and queries/ (default: the clone, or the copy "
+        "installed with the package).",
+    ),
     Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
     Setting(
         "engine",
@@ -175,7 +199,7 @@ def markdown_table() -> str:
 
 def _shown_default(setting: Setting) -> str:
     if setting.name == "project_dir":
-        return "the clone"
+        return "the clone or installed copy"
     if setting.default in ("", ()):
         return "empty"
     return f"`{setting.default}`"

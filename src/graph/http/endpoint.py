@@ -13,7 +13,7 @@ from graph.answering.guard import check_remote_targets
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, QueryTimeout, ResultTooLarge
 from graph.http import service_description
-from graph.http.app import external_store, get_store, store_of
+from graph.http.context import app_shapes, external_store, get_store, store_of
 from graph.http.negotiate import choose
 from graph.http.protocol import Operation, read_operation
 from graph.store import (
@@ -192,7 +192,7 @@ def _update(operation: Operation) -> Response:
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
     store = get_store()
     # Looked up here: work() runs on a helper thread, outside this app's context.
-    shapes = writes.default_shapes()
+    shapes = app_shapes()
 
     def work() -> None:
         try:

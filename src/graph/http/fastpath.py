@@ -6,7 +6,7 @@ middleware answers query operations (GET with ``query``, POST form-encoded or
 ``application/sparql-query``) itself with the same pieces the Flask view uses:
 :func:`graph.http.protocol.operation_of` (the protocol's rules),
 :func:`graph.http.endpoint.answer_query`,
-:func:`graph.http.app.http_error_response` (the one mapping from errors to responses) and
+:func:`graph.http.errors.http_error_response` (the one mapping from errors to responses) and
 :mod:`graph.http.observe` (CORS, metrics, access log). Everything else, including a request
 that the protocol rules refuse, goes to Flask unchanged (with the body it read put back).
 
@@ -31,8 +31,8 @@ from werkzeug.http import parse_options_header
 
 from graph.answering.deadline import RESPONDER, Abandoned
 from graph.core.errors import HttpError, QueryTimeout
-from graph.http.app import http_error_response
 from graph.http.endpoint import answer_query, with_charset
+from graph.http.errors import http_error_response
 from graph.http.formdata import unquote_plus
 from graph.http.observe import access_logged, cors_headers, record
 from graph.http.protocol import FORM, QUERY_BODY, Operation, operation_of

@@ -27,7 +27,7 @@ from graph.answering import writes
 from graph.answering.auth import require_write_access
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
-from graph.http.app import get_store
+from graph.http.context import app_shapes, get_store
 from graph.http.negotiate import SYNONYMS, choose
 from graph.store import (
     Quad,
@@ -95,14 +95,14 @@ def _dispatch(target: Target) -> Response:
         raise BadRequest(f"{request.method} needs ?default or ?graph=IRI")
     if request.method == "DELETE":
         with writes.WRITE_QUEUE:
-            writes.delete_graph(get_store(), target.graph)
+            writes.delete_graph(get_store(), target.graph, shapes=app_shapes())
         return Response(status=204)
     # Section 5.5: POST to the graph store creates a new graph and says where it is.
     graph = graph_iri(uuid.uuid4().hex, _base()) if target.is_store else target.graph
     quads = _body_quads(graph)  # read before queueing: a slow upload holds up no other write
     with writes.WRITE_QUEUE:
         write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
-        created = write(get_store(), graph, quads)
+        created = write(get_store(), graph, quads, shapes=app_shapes())
     return _written(graph, created or target.is_store)
 
 

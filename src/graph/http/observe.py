@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -26,8 +27,7 @@ from prometheus_client import (
 
 from graph.answering import deadline, queries
 from graph.core.errors import StoreUnavailable
-from graph.http.app import get_store
-from graph.serving import allocator
+from graph.http.context import get_store
 from graph.store import run_query
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def health() -> Response:
     """200 when the store can be read and holds triples, else 503."""
     if not bool(run_query(get_store(), queries.ANY_TRIPLE)):
         raise StoreUnavailable("the store is reachable but holds no triples")
-    library = allocator.in_use()
+    library = malloc_in_use()
     watchdog = deadline.RESPONDER in request.environ
     body = json.dumps(
         {
@@ -190,3 +190,17 @@ def metrics() -> Response:
     else:
         body = generate_latest()
     return Response(body, 200, content_type=CONTENT_TYPE_LATEST)
+
+
+def malloc_in_use(pid: int | None = None) -> Path | None:
+    """The malloc replacement mapped into process ``pid`` (this one by default), if any."""
+    maps = Path(f"/proc/{pid or os.getpid()}/maps")
+    try:
+        text = maps.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        path = Path(line.split()[-1])
+        if path.name.startswith(("libmimalloc", "libjemalloc", "libtcmalloc")):
+            return path
+    return None

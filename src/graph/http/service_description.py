@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from graph.answering import queries
-from graph.http.app import external_store, get_store
+from graph.http.context import external_store, get_store
 from graph.http.negotiate import choose
 from graph.store import BlankNode, Literal, NamedNode, Quad, RdfFormat, select_rows, serialize_quads
 

@@ -77,17 +77,3 @@ def restart_with(library: Path) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, sys.orig_argv, environ)
-
-
-def in_use(pid: int | None = None) -> Path | None:
-    """The malloc replacement mapped into process ``pid`` (this one by default), if any."""
-    maps = Path(f"/proc/{pid or os.getpid()}/maps")
-    try:
-        text = maps.read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        path = Path(line.split()[-1])
-        if path.name.startswith(("libmimalloc", "libjemalloc", "libtcmalloc")):
-            return path
-    return None

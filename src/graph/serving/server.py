@@ -3,7 +3,8 @@
 This module runs gunicorn: a worker process per core, threads in each.
 
 Read-only (no write token): ``workers`` processes (0 = one per core), each opening its own
-read-only handle on the store after the fork (graph.http.app.get_store), ``threads`` threads each.
+read-only handle on the store after the fork (graph.http.context.get_store), ``threads``
+threads each.
 pyoxigraph releases the GIL while it evaluates, so threads overlap evaluation too.
 
 Writable (a write token is set): RocksDB lets only ONE process open the store read-write, so

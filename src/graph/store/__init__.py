@@ -1,11 +1,18 @@
-"""The embedded Oxigraph store: the only package that imports pyoxigraph.
+"""The store: embedded Oxigraph or an external SPARQL store behind one interface; the only
+package that imports pyoxigraph.
 
 A store on disk is published as a symbolic link (``var/store``) to a generation directory
 (``var/store.gen/<id>``). A build writes a new generation and swaps the link with one atomic
 rename, so a failed or killed build never touches the graph that is being served.
+
+Imports only graph.core.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from pyoxigraph import (
     BlankNode,
@@ -23,6 +30,7 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.store.external.remote_store import RemoteStore
 from graph.store.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
     bulk_load_file,
@@ -36,7 +44,6 @@ from graph.store.handles import (
     load_generation,
     memory_store,
     open_generation,
-    open_store,
     stream_dump,
 )
 from graph.store.rdfio import (
@@ -137,3 +144,24 @@ __all__ = [
     "stream_dump",
     "triples_from_bytes",
 ]
+
+
+def open_store(
+    location: str | Path, *, read_only: bool = False, options: Mapping[str, Any] | None = None
+) -> Store | RemoteStore:
+    """Open the store published at ``location``: a path, or the URL of an external SPARQL store.
+
+    ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
+
+    :raises FileNotFoundError: if nothing has been built at a local ``location`` or it is not
+        a store.
+    """
+    if is_remote(location):
+        return RemoteStore.from_settings(str(location), options, read_only=read_only)
+    path = Path(location)
+    if not path.exists():
+        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
+    real = path.resolve()
+    if not (real / "CURRENT").is_file():
+        raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
+    return Store.read_only(str(real)) if read_only else Store(str(real))

@@ -6,7 +6,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph
 from pyoxigraph import (
@@ -22,7 +22,7 @@ from graph.core.namespaces import CANONICAL_BASE
 from graph.store.rdfio import RdfSyntaxError, _rebased, dataset_format, rdf_format_for
 
 if TYPE_CHECKING:
-    from graph.store.external.remote_store import RemoteStore
+    pass
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
@@ -39,29 +39,6 @@ def is_remote(location: str | Path) -> bool:
     (True, False)
     """
     return isinstance(location, str) and location.startswith(("http://", "https://"))
-
-
-def open_store(
-    location: str | Path, *, read_only: bool = False, options: Mapping[str, Any] | None = None
-) -> Store | RemoteStore:
-    """Open the store published at ``location``: a path, or the URL of an external SPARQL store.
-
-    ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
-
-    :raises FileNotFoundError: if nothing has been built at a local ``location`` or it is not
-        a store.
-    """
-    if is_remote(location):
-        from graph.store.external.remote_store import RemoteStore
-
-        return RemoteStore.from_settings(str(location), options, read_only=read_only)
-    path = Path(location)
-    if not path.exists():
-        raise FileNotFoundError(f"no store at {path}: run `kg build --store {path}` first")
-    real = path.resolve()
-    if not (real / "CURRENT").is_file():
-        raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
-    return Store.read_only(str(real)) if read_only else Store(str(real))
 
 
 def load_generation(directory: Path, quads: Iterable[Quad]) -> int:

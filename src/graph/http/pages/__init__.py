@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, render_template
 from werkzeug.exceptions import HTTPException
 
 from graph.core.errors import HttpError
-from graph.http.app import wants_html
+from graph.http.context import wants_html
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -25,7 +25,7 @@ def error_page(status: int, title: str, detail: str) -> Response:
 
 def html_or_text_error(error: HttpError) -> Response:
     """A typed error: an HTML page for a browser, else the plain-text answer of the app."""
-    from graph.http.app import http_error_response
+    from graph.http.errors import http_error_response
 
     if wants_html() and error.body is None:
         return error_page(error.status, error.title, error.detail)

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from graph.answering.export import ExportError, property_graph, select_triples
 from graph.core.errors import BadRequest, ResultTooLarge
 from graph.core.links import local_path
-from graph.http.app import get_store
+from graph.http.context import get_store
 from graph.http.pages.guarded import run_visitor_query
 from graph.store import QuerySyntaxError
 

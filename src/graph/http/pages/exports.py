@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from graph.answering.export import FORMATS, ExportError, export
 from graph.core.errors import BadRequest, NotFound
-from graph.http.app import get_store
+from graph.http.context import get_store
 from graph.http.pages.guarded import run_visitor_query
 from graph.store import QuerySyntaxError
 

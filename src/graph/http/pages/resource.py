@@ -33,7 +33,7 @@ from graph.answering.jsonld import compact_nquads, document_prefixes
 from graph.core.errors import NotFound
 from graph.core.links import iri_candidates, local_path, prefixes
 from graph.core.namespaces import graph_iri
-from graph.http.app import get_store
+from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import (
     NamedNode,

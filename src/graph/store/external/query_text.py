@@ -15,8 +15,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
 from graph.core.sparql_text import NOISE
-from graph.store import BlankNode, Literal, NamedNode, Quad, sparql_data_block
+from graph.store.rdfio import sparql_data_block
 
 Term = NamedNode | BlankNode | Literal
 

@@ -21,10 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from graph.core import settings
-from graph.core.errors import Forbidden, QueryTimeout
-from graph.core.namespaces import graph_iri
-from graph.store import (
+from pyoxigraph import (
     BlankNode,
     DefaultGraph,
     Literal,
@@ -35,14 +32,11 @@ from graph.store import (
     QueryTriples,
     RdfFormat,
     Variable,
-    ntriples,
-    quads_from_solutions,
-    serialize_quads,
-    solutions_from_bytes,
-    sparql_data_block,
-    sparql_term,
-    triples_from_bytes,
 )
+
+from graph.core import settings
+from graph.core.errors import Forbidden, QueryTimeout
+from graph.core.namespaces import graph_iri
 from graph.store.external.endpoints import Endpoints, endpoints_from_settings
 from graph.store.external.query_text import (
     bound_for,
@@ -54,6 +48,8 @@ from graph.store.external.query_text import (
     with_values,
 )
 from graph.store.external.transport import Credentials, Params, Transport
+from graph.store.rdfio import ntriples, serialize_quads, sparql_data_block, sparql_term
+from graph.store.sparql import quads_from_solutions, solutions_from_bytes, triples_from_bytes
 
 Term = NamedNode | BlankNode | Literal
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples

@@ -1,0 +1,72 @@
+"""What a view needs from the application it runs in: its store, and what the client wants."""
+
+from __future__ import annotations
+
+import threading
+from typing import cast
+
+from flask import Flask, current_app, request
+
+from graph.answering.writes import Shapes, load_shapes
+from graph.core.errors import StoreUnavailable
+from graph.store import Store, is_remote, open_store
+
+#: Serializes the first opening of the store in a process (see get_store).
+_OPEN_LOCK = threading.Lock()
+
+
+def get_store() -> Store:
+    """The store of this process, opened on first use (after the server forked its workers).
+
+    Read-only unless writes are switched on with a token. When the ``STORE`` setting is an
+    http(s) URL this is a :class:`graph.store.external.remote_store.RemoteStore`, which offers the
+    part of
+    pyoxigraph.Store's API the application uses (the parity tests in tests/test_remote.py hold
+    it to that), so views are written once against ``Store``.
+    """
+    return store_of(cast(Flask, current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+def store_of(app: Flask) -> Store:
+    """The store of ``app`` in this process (see :func:`get_store`), without a request context."""
+    handle: Store | None = app.extensions.get("kg.store")
+    if handle is not None:
+        return handle
+    # The threads of a fresh worker may all get here at once; RocksDB refuses a second
+    # read-write open in the same process ("lock hold by current process"): open once.
+    with _OPEN_LOCK:
+        handle = app.extensions.get("kg.store")
+        if handle is None:
+            handle = app.config.get("STORE_HANDLE")
+        if handle is None:
+            read_only = not app.config["WRITE_TOKEN"]
+            try:
+                options = {name.lower(): value for name, value in app.config.items()}
+                opened = open_store(app.config["STORE"], read_only=read_only, options=options)
+                handle = cast(Store, opened)
+            except (FileNotFoundError, OSError) as error:
+                raise StoreUnavailable(f"the store cannot be opened: {error}") from None
+        app.extensions["kg.store"] = handle
+    return handle
+
+
+def external_store(app: Flask | None = None) -> bool:
+    """True when the application (default: the current one) reads an external SPARQL store.
+
+    The application then keeps no state between requests (no result cache, no cached
+    figures), since the store changes under it: a build from elsewhere, or another instance.
+    """
+    config = (app or current_app).config
+    return config.get("STORE_HANDLE") is None and is_remote(str(config["STORE"]))
+
+
+def wants_html() -> bool:
+    """True when the client prefers an HTML page to data (a browser)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/turtle"])
+    return best == "text/html"
+
+
+def app_shapes() -> Shapes:
+    """The shapes writes to this application's store are checked against (its PROJECT_DIR)."""
+    config = current_app.config
+    return load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
