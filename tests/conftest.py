@@ -18,11 +18,9 @@ from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
 from graph.http.app import create_app
 from graph.store import Store, open_store
-from remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
+from tests.paths import MINI, ROOT, WEB
+from tests.remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 
-ROOT = Path(__file__).resolve().parents[1]
-MINI = Path(__file__).parent / "fixtures" / "mini"
-WEB = Path(__file__).parent / "fixtures" / "web"
 HONDURAS = CANONICAL_BASE + "id/country/honduras"
 
 

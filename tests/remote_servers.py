@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from processes import free_port
+from tests.processes import free_port
 
 #: Seconds a server may take to answer its first query.
 STARTUP_SECONDS = 60.0

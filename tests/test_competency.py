@@ -1,10 +1,10 @@
 """Competency questions: each query in queries/ returns the answer the sources give."""
 
-from pathlib import Path
-
 import pytest
 
-QUERIES = Path(__file__).resolve().parent.parent / "queries"
+from tests.paths import ROOT
+
+QUERIES = ROOT / "queries"
 
 
 def run(store, name: str) -> list[dict[str, str]]:

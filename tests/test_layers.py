@@ -11,7 +11,7 @@ import grimp
 import networkx as nx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
 
 
 def lint_imports(src: Path) -> subprocess.CompletedProcess[str]:

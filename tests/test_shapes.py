@@ -18,7 +18,7 @@ import rdflib
 from rdflib import RDF, RDFS, XSD, BNode, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from .conftest import ONTOLOGY, REFERENCE_FILES, SHAPES, SOURCE_FILES
+from tests.conftest import ONTOLOGY, REFERENCE_FILES, SHAPES, SOURCE_FILES
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 AG = Namespace("https://w3id.org/alliance-graph/ontology#")

@@ -92,6 +92,7 @@ def _kill_build(
     return phase
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sigkill_during_build_never_damages_the_published_store(
     tmp_path: Path, figures: Figures, engine: str

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 from tests.reliability.conftest import Figures, make_project
 from tests.reliability.serving import AUTH, running_server
@@ -155,6 +156,7 @@ def present_writes(url: str) -> dict[int, int]:
     }
 
 
+@pytest.mark.slow
 def test_mixed_load_with_runaways(tmp_path: Path, figures: Figures) -> None:
     project = make_project(tmp_path / "project")
     build(project, tmp_path / "store", CANONICAL_BASE)
@@ -222,6 +224,7 @@ def flood_client(url: str, until: float, query: str, tally: Tally, runaway: bool
                 tally.unexpected.append(f"{response.status_code} {error_detail(response)}")
 
 
+@pytest.mark.slow
 def test_read_only_server_answers_small_queries_under_a_flood_of_runaways(
     tmp_path: Path, figures: Figures
 ) -> None:

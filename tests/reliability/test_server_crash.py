@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 from tests.reliability.conftest import Figures, make_project
 from tests.reliability.serving import AUTH, start_server
@@ -165,6 +166,7 @@ def kill_round(
     return delay
 
 
+@pytest.mark.slow
 def test_sigkill_of_the_server_keeps_every_acknowledged_write_whole(
     tmp_path: Path, figures: Figures
 ) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from tests.reliability.conftest import MINI, Figures
 
 from graph.build.embedded import build
@@ -63,6 +64,7 @@ def _kill_writer(store: Path, first_id: int, rng: random.Random) -> list[int]:
     return acknowledged
 
 
+@pytest.mark.slow
 def test_sigkill_while_writing_keeps_every_acknowledged_write_whole(
     tmp_path: Path, figures: Figures
 ) -> None:

@@ -19,10 +19,10 @@ def get_store() -> Store:
     """The store of this process, opened on first use (after the server forked its workers).
 
     Read-only unless writes are switched on with a token. When the ``STORE`` setting is an
-    http(s) URL this is a :class:`graph.store.external.remote_store.RemoteStore`, which offers the
-    part of
-    pyoxigraph.Store's API the application uses (the parity tests in tests/test_remote.py hold
-    it to that), so views are written once against ``Store``.
+    http(s) URL this is a :class:`graph.store.external.remote_store.RemoteStore`, which offers
+    the part of pyoxigraph.Store's API the application uses (the parity tests in
+    tests/store/test_external_store.py hold it to that), so views are written once against
+    ``Store``.
     """
     return store_of(cast(Flask, current_app._get_current_object()))  # type: ignore[attr-defined]
 

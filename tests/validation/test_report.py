@@ -9,8 +9,7 @@ from pathlib import Path
 from graph.build.embedded import validate_project
 from graph.core.namespaces import CANONICAL_BASE
 from graph.sources.files import discover, parse_sources
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 
 def project_with(tmp_path: Path, old: str, new: str) -> Path:

@@ -24,7 +24,6 @@ import requests
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from conftest import ROOT
 from graph.build.external import build_remote
 from graph.cli import cli
 from graph.core.namespaces import CANONICAL_BASE
@@ -33,7 +32,8 @@ from graph.http.context import get_store
 from graph.http.endpoint import GRAPH_TYPES
 from graph.store import QueryBoolean, RdfFormat, parse_bytes, solutions_from_bytes
 from graph.store.external.remote_store import RemoteStore
-from processes import free_port, wait_until_healthy
+from tests.conftest import ROOT
+from tests.processes import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.server
 

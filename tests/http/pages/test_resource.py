@@ -13,8 +13,7 @@ from rdflib.compare import isomorphic
 
 from graph.core.links import local_path
 from graph.core.namespaces import CANONICAL_BASE
-
-from ..conftest import HONDURAS
+from tests.conftest import HONDURAS
 
 AWKWARD = [
     CANONICAL_BASE + "id/place/caf%C3%A9%20central",

@@ -15,8 +15,8 @@ from graph.http.app import create_app
 from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import QueryTriples, run_query, serialize_results
-
-from ..conftest import WEB, skip_or_fail
+from tests.conftest import WEB, skip_or_fail
+from tests.paths import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def fixture_sparql() -> Blueprint:

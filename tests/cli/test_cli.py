@@ -11,8 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from graph.cli import cli
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 
 def test_build_then_stats_and_query(runner: CliRunner, tmp_path: Path) -> None:

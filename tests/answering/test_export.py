@@ -18,10 +18,10 @@ from graph.answering.export import export, property_graph, select_triples
 from graph.cli import cli
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store import open_store, select_rows
+from tests.conftest import HONDURAS
+from tests.paths import FIXTURES, WEB
 
-from .conftest import HONDURAS
-
-GEXF_XSD = Path(__file__).parent / "fixtures" / "schemas" / "gexf" / "1.2draft" / "gexf.xsd"
+GEXF_XSD = FIXTURES / "schemas" / "gexf" / "1.2draft" / "gexf.xsd"
 GRAPH_FORMATS = ["gexf", "graphml", "cytoscape", "dot"]
 
 
@@ -90,7 +90,7 @@ def test_rdf_exports_hold_every_quad(web_store: Path, name: str) -> None:
 
 
 def test_cli_export_of_a_construct_query(web_store: Path, tmp_path: Path) -> None:
-    query = Path(__file__).parent / "fixtures" / "web" / "queries" / "neighbourhood.rq"
+    query = WEB / "queries" / "neighbourhood.rq"
     out = tmp_path / "members.graphml"
     result = CliRunner().invoke(
         cli,

@@ -26,9 +26,8 @@ from graph.validation.added import validate_added
 from graph.validation.compile import UnsupportedShape, compile_shapes
 from graph.validation.in_store import shapes_graph, validate_store
 from graph.validation.report import Report
+from tests.paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
 Key = tuple[str, str, str]
 
 

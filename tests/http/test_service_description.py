@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.store import RdfFormat, memory_store, parse_bytes, run_query
-from tests.test_sparql import BASE, G1, G2, make_app
+from tests.http.test_endpoint import BASE, G1, G2, make_app
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

@@ -8,8 +8,8 @@ import pytest
 
 from graph.answering.guard import check_remote_targets, mentions_remote, remote_targets
 from graph.core.errors import Forbidden
+from tests.http.test_endpoint import TOKEN, make_app
 from tests.listener import Listener
-from tests.test_sparql import TOKEN, make_app
 
 
 @pytest.fixture

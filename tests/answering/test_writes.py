@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,8 +22,8 @@ from graph.answering.writes import (
 from graph.core.errors import BadRequest, NotFound, ShapeViolation
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store import Store, dump_nquads, select_rows
+from tests.paths import MINI
 
-MINI = Path(__file__).parent / "fixtures" / "mini"
 COUNTRIES = CANONICAL_BASE + "graph/reference-countries"
 NEWS = CANONICAL_BASE + "graph/alliance-news"
 NEW = CANONICAL_BASE + "graph/new"

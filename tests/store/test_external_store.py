@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import MINI, ROOT
 from graph.build.embedded import ValidationFailed, build
 from graph.build.external import STAGING_PREFIX, build_remote
 from graph.cli import cli
@@ -37,6 +36,7 @@ from graph.store import (
     run_query,
 )
 from graph.store.external.remote_store import RemoteStore
+from tests.conftest import MINI, ROOT
 
 pytestmark = pytest.mark.server
 

@@ -10,8 +10,7 @@ import pytest
 from graph.build.embedded import ValidationFailed, build
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store import RdfSyntaxError, open_store, select_rows
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 
 def copy_project(tmp_path: Path) -> Path:
