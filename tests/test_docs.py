@@ -10,15 +10,7 @@ from flask import Flask
 from graph.cli import cli
 from graph.core.settings import SETTINGS, markdown_table
 from tests.paths import ROOT
-
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def quickstart_command(name: str) -> str:
-    """The shell command in the README's ``<!-- quickstart:NAME -->`` block."""
-    match = re.search(rf"<!-- quickstart:{name} -->\s*```sh\n(.+?)\n```", README, re.DOTALL)
-    assert match, f"README has no quickstart:{name} block"
-    return match.group(1).strip()
+from tests.readme import README, quickstart_command
 
 
 def test_settings_table_is_generated_from_the_settings() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
 from tests.processes import free_port
-
-from .test_docs import ROOT, quickstart_command
+from tests.readme import quickstart_command
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,44 @@ def clean_environment(**extra: str) -> dict[str, str]:
 
 
 def test_serve_command_builds_and_serves(fresh_clone: Path) -> None:
+    serve_and_ask(quickstart_command("serve"), fresh_clone, clean_environment())
+    assert (fresh_clone / "var" / "store").exists()
+
+
+def test_an_installed_wheel_builds_and_serves_outside_the_clone(
+    fresh_clone: Path, tmp_path: Path
+) -> None:
+    """``pip install .`` (no editable install) into a venv elsewhere: the project's files come
+    with the package, so ``kg build`` and ``kg serve`` work from any folder."""
+    venv = tmp_path / "venv"
+    subprocess.run(["python3", "-m", "venv", str(venv)], check=True, env=clean_environment())
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(fresh_clone)],
+        check=True,
+        env=clean_environment(),
+        timeout=900,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    built = subprocess.run(
+        [str(venv / "bin" / "kg"), "build"],
+        cwd=elsewhere,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    serve_and_ask(f"{venv / 'bin' / 'kg'} serve", elsewhere, clean_environment())
+
+
+def serve_and_ask(command: str, folder: Path, env: dict[str, str]) -> None:
+    """Run ``command`` (a kg serve) in ``folder`` and ask the endpoint whether it holds data."""
     port = free_port()
-    command = quickstart_command("serve")
     server = subprocess.Popen(
         ["bash", "-c", command],
-        cwd=fresh_clone,
-        env=clean_environment(KG_PORT=str(port), KG_WORKERS="1"),
+        cwd=folder,
+        env={**env, "KG_PORT": str(port), "KG_WORKERS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -57,7 +89,6 @@ def test_serve_command_builds_and_serves(fresh_clone: Path) -> None:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-    assert (fresh_clone / "var" / "store").exists()
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 600) -> bytes:
@@ -79,7 +110,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 600) -
 def test_test_command_installs_and_runs_tests(fresh_clone: Path) -> None:
     # The whole suite is what CI runs through this same command; here a fast subset proves that
     # the command installs the test tools and runs pytest from a fresh clone.
-    env = clean_environment(PYTEST_ADDOPTS="-q -p no:cacheprovider tests/test_settings.py")
+    env = clean_environment(PYTEST_ADDOPTS="-q -p no:cacheprovider tests/core/test_settings.py")
     done = subprocess.run(
         ["bash", "-c", quickstart_command("test")],
         cwd=fresh_clone,
