@@ -71,10 +71,18 @@ def test_allow_listed_service_is_contacted(listener: Listener) -> None:
     assert response.status_code != 403
 
 
-def test_keywords_inside_strings_iris_and_comments_are_not_parsed() -> None:
-    assert not mentions_remote('SELECT ?x { ?x ?p "LOAD SERVICE" } # SERVICE <http://x/>')
-    assert not mentions_remote("SELECT ?x { ?x <http://e/SERVICE> '''load''' }")
+def test_keywords_inside_strings_iris_and_comments_are_parsed_not_guessed_about() -> None:
+    """The keyword test only decides whether to parse: it reads no SPARQL, so strings and
+    comments count too; the parse then finds no target in them and the query is accepted."""
+    for text in (
+        'SELECT ?x { ?x ?p "LOAD SERVICE" } # SERVICE <http://x/>',
+        "SELECT ?x { ?x <http://e/SERVICE> '''load''' }",
+    ):
+        assert mentions_remote(text)
+        check_remote_targets(text, (), update=False)
     assert mentions_remote("select * { service <http://x/> {} }")
+    assert mentions_remote("select * { \\u0073ervice <http://x/> {} }")
+    assert not mentions_remote("SELECT * { ?s ?p ?o }")
 
 
 def test_unparseable_text_mentioning_service_is_refused() -> None:

@@ -33,6 +33,7 @@ from flask import Flask
 from graph import evaluate
 from graph.app import create_app
 from graph.evaluate import RESPONDER
+from graph.sandbox import sandbox_worker
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -74,6 +75,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     _offer_responder()
+    sandbox_worker(_config)
     app = create_app(_config)
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     evaluate.runaway_hook = _retire_once(os.getppid())

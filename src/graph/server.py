@@ -29,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 
 from graph import evaluate
 from graph.app import create_app
+from graph.sandbox import sandbox_worker
 from graph.store import is_remote
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
@@ -91,6 +92,8 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _post_fork(_server: Any, worker: Any) -> None:
+    sandbox_worker(worker.app.app_config)
+
     def retire() -> None:
         worker.retired = True
         worker.alive = False
