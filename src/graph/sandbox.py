@@ -37,38 +37,54 @@ def active() -> bool:
     return _active
 
 
+class NetworkFilter:
+    """A seccomp filter, built and ready: :meth:`load` puts it on the whole process."""
+
+    def __init__(self) -> None:
+        """Build the filter without loading it.
+
+        :raises SandboxUnavailable: naming what is missing; the caller must not serve then.
+        """
+        try:
+            import pyseccomp as seccomp
+        except (ImportError, OSError) as error:  # pyseccomp loads libseccomp.so.2 at import
+            raise SandboxUnavailable(
+                f"cannot load libseccomp ({error}); install Debian's libseccomp2"
+            ) from None
+        refuse = seccomp.ERRNO(errno.EPERM)
+        self._rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        try:
+            # Every thread, not just this one: the HTTP server's threads exist already.
+            self._rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)
+            self._rules.add_rule(refuse, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+            for name in _REFUSED:
+                self._rules.add_rule(refuse, name)
+        except OSError as error:
+            raise SandboxUnavailable(f"cannot build the seccomp filter: {error}") from None
+
+    def load(self) -> None:
+        """Make network sockets impossible in this process from now on (idempotent).
+
+        :raises SandboxUnavailable: when the kernel refuses the filter.
+        """
+        global _active
+        with _lock:
+            if _active:
+                return
+            try:
+                self._rules.load()
+            except OSError as error:
+                raise SandboxUnavailable(f"cannot install the seccomp filter: {error}") from None
+            _active = True
+        logging.getLogger("kg").info("sandbox: this process can no longer open network sockets")
+
+
 def deny_network() -> None:
     """Make network sockets impossible in this process from now on (idempotent).
 
-    :raises SandboxUnavailable: naming what is missing; the caller must not serve then.
+    :raises SandboxUnavailable: naming what is missing.
     """
-    global _active
-    with _lock:
-        if _active:
-            return
-        _load_filter()
-        _active = True
-    logging.getLogger("kg").info("sandbox: this process can no longer open network sockets")
-
-
-def _load_filter() -> None:
-    try:
-        import pyseccomp as seccomp
-    except (ImportError, OSError) as error:  # pyseccomp loads libseccomp.so.2 at import
-        raise SandboxUnavailable(
-            f"cannot load libseccomp ({error}); install Debian's libseccomp2"
-        ) from None
-    refuse = seccomp.ERRNO(errno.EPERM)
-    rules = seccomp.SyscallFilter(seccomp.ALLOW)
-    try:
-        # Every thread, not just this one: granian's runtime threads exist already.
-        rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)
-        rules.add_rule(refuse, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
-        for name in _REFUSED:
-            rules.add_rule(refuse, name)
-        rules.load()
-    except OSError as error:
-        raise SandboxUnavailable(f"cannot install the seccomp filter: {error}") from None
+    NetworkFilter().load()
 
 
 def network_needed(config: dict[str, object]) -> str | None:
@@ -88,17 +104,18 @@ def network_needed(config: dict[str, object]) -> str | None:
     return None
 
 
-def sandbox_worker(config: dict[str, object]) -> None:
-    """In a freshly forked server worker: deny the network unless ``config`` needs it.
+def worker_filter(config: dict[str, object]) -> NetworkFilter | None:
+    """The filter a server worker with the app settings ``config`` must load before it answers
+    anything, or None (logged) when it needs the network.
 
-    :raises SandboxUnavailable: when the filter is needed and cannot be installed.
+    :raises SandboxUnavailable: when the filter is needed and cannot be built.
     """
     reason = network_needed(config)
     if reason is None:
-        deny_network()
-    else:
-        logging.getLogger("kg").warning(
-            "sandbox: not installed because %s; SERVICE and LOAD are checked against the"
-            " allow-list only (docs/security.md)",
-            reason,
-        )
+        return NetworkFilter()
+    logging.getLogger("kg").warning(
+        "sandbox: not installed because %s; SERVICE and LOAD are checked against the"
+        " allow-list only (docs/security.md)",
+        reason,
+    )
+    return None

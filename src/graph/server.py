@@ -29,7 +29,7 @@ from gunicorn.app.base import BaseApplication
 
 from graph import evaluate
 from graph.app import create_app
-from graph.sandbox import sandbox_worker
+from graph.sandbox import worker_filter
 from graph.store import is_remote
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
@@ -92,7 +92,10 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _post_fork(_server: Any, worker: Any) -> None:
-    sandbox_worker(worker.app.app_config)
+    # Before the worker answers anything; gunicorn's worker opens no socket of its own.
+    network = worker_filter(worker.app.app_config)
+    if network is not None:
+        network.load()
 
     def retire() -> None:
         worker.retired = True
