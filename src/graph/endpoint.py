@@ -128,7 +128,7 @@ def answer_query(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
                 " add a LIMIT or page with OFFSET"
             ) from None
-        except OSError as error:  # Oxigraph reports evaluation errors while serializing.
+        except (OSError, RuntimeError) as error:  # Oxigraph: evaluation errors while serializing
             raise evaluation_failed(error) from None
         finally:
             del result
@@ -166,7 +166,7 @@ def _evaluate(store: object, operation: Operation) -> QueryResult:
         )
     except QuerySyntaxError as error:
         raise BadRequest(str(error)) from None
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
         raise evaluation_failed(error) from None
 
 

@@ -78,7 +78,7 @@ def check_remote_targets(text: str, allowlist: Sequence[str], *, update: bool) -
             )
 
 
-def evaluation_failed(error: OSError, *, what: str = "query") -> BadRequest:
+def evaluation_failed(error: OSError | RuntimeError, *, what: str = "query") -> BadRequest:
     """The 400 for an evaluation that Oxigraph ended with ``error``; the error goes to the log.
 
     Oxigraph's text is not sent: for a SERVICE or LOAD it tells whether the target refused the

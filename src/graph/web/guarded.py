@@ -40,5 +40,5 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     seconds, retire = deadline(current_app)
     try:
         return evaluate.with_deadline(checked, seconds, retire=retire)
-    except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
+    except (OSError, RuntimeError) as error:  # Oxigraph: evaluation failures (SERVICE, I/O)
         raise evaluation_failed(error) from None
