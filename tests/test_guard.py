@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
+from graph.cli import cli
 from graph.errors import Forbidden
 from graph.guard import check_remote_targets, mentions_remote, remote_targets
 from tests.listener import Listener
@@ -209,3 +212,20 @@ def test_an_allowed_service_failing_says_nothing_about_the_target(listener: List
         answers.add((response.status_code, response.data.replace(url.encode(), b"URL")))
     assert listener.connections >= 1  # it really was called
     assert len(answers) == 1 and next(iter(answers))[0] == 400, answers
+
+
+def test_kg_query_checks_the_allow_list_too(
+    listener: Listener, project_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kg query`` evaluated SERVICE itself: a query file from elsewhere could make the
+    machine fetch anything. It now takes KG_SERVICE_ALLOWLIST as the server does."""
+    runner = CliRunner()
+    for payload in reported(listener.url):
+        result = runner.invoke(cli, ["query", payload.text, "--store", str(project_store)])
+        assert result.exit_code != 0, result.output
+        assert "not allowed" in result.output or "could not be checked" in result.output
+    monkeypatch.setenv("KG_SERVICE_ALLOWLIST", listener.url)
+    query = f"SELECT * {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}"
+    result = runner.invoke(cli, ["query", query, "--store", str(project_store)])
+    assert result.exit_code != 0 and "the query failed" in result.output
+    assert listener.connections == 1  # only the allowed one
