@@ -47,7 +47,7 @@ class NetworkFilter:
         """
         try:
             import pyseccomp as seccomp
-        except (ImportError, OSError) as error:  # pyseccomp loads libseccomp.so.2 at import
+        except (ImportError, OSError, RuntimeError) as error:  # it loads libseccomp at import
             raise SandboxUnavailable(
                 f"cannot load libseccomp ({error}); install Debian's libseccomp2"
             ) from None
