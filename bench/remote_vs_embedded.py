@@ -21,13 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from tests.remote_servers import oxigraph_binary, oxigraph_server  # noqa: E402
+
 from graph.build.embedded import build  # noqa: E402
 from graph.build.external import build_remote  # noqa: E402
 from graph.core.namespaces import CANONICAL_BASE  # noqa: E402
 from graph.http.app import create_app  # noqa: E402
 from graph.store import QuerySolutions, Store, open_store, run_query, select_rows  # noqa: E402
 from graph.store.external.remote_store import RemoteStore  # noqa: E402
-from remote_servers import oxigraph_binary, oxigraph_server  # noqa: E402
 
 SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s a ?c FILTER(isIRI(?s)) } ORDER BY ?s"
 LOOKUP = "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"

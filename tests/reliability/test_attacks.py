@@ -114,7 +114,8 @@ def remote_fetches(listener: str) -> list[Attack]:
     service = f"SELECT * WHERE {{ SERVICE <{listener}sparql> {{ ?s ?p ?o }} }}"
     construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener}> {{ ?s ?p ?o }} }}"
     auth = tuple(AUTH.items())
-    forbidden = frozenset({403})
+    # Refused by the allow-list check (403) or, in a sandboxed worker, failing there (400).
+    forbidden = frozenset({400, 403})
     jsonld = f'{{"@context": "{listener}context.jsonld", "@id": "urn:a", "urn:p": "x"}}'
     xxe = (
         f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "{listener}entity">]>'
@@ -128,7 +129,7 @@ def remote_fetches(listener: str) -> list[Attack]:
         Attack("SERVICE POST", "POST", "/sparql", form(query=service), (("Content-Type", FORM),), forbidden),
         Attack("SERVICE in update", "POST", "/sparql", form(update=f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener}> {{ ?s ?p ?o }} }}"), (("Content-Type", FORM), *auth), forbidden),
         Attack("LOAD", "POST", "/sparql", form(update=f"LOAD <{listener}data.ttl>"), (("Content-Type", FORM), *auth), forbidden),
-        Attack("LOAD INTO GRAPH", "POST", "/sparql", form(update=f"LOAD SILENT <{listener}data.ttl> INTO GRAPH <urn:attack:g>"), (("Content-Type", FORM), *auth), forbidden),
+        Attack("LOAD INTO GRAPH", "POST", "/sparql", form(update=f"LOAD SILENT <{listener}data.ttl> INTO GRAPH <urn:attack:g>"), (("Content-Type", FORM), *auth), forbidden | {204}),  # SILENT: the sandbox's failure is ignored
         Attack("SERVICE in explorer", "GET", "/explore/elements.json?" + urlencode({"query": construct}), expect=forbidden),
         Attack("SERVICE in export", "GET", "/export/graphml?" + urlencode({"query": construct}), expect=forbidden),
         Attack("SERVICE in RDF export", "GET", "/export/nquads?" + urlencode({"query": construct}), expect=forbidden),
@@ -175,7 +176,7 @@ def traversals() -> list[Attack]:
         Attack("dot segments in dump", "GET", "/dumps/..%2f..%2fetc%2fpasswd", expect=four),
         Attack("dot segments in export", "GET", "/export/..%2f..%2fetc%2fpasswd", expect=four),
         Attack("file URL FROM", "GET", "/sparql?" + urlencode({"query": "SELECT * FROM <file:///etc/passwd> { ?s ?p ?o }"}), expect=frozenset({200})),
-        Attack("LOAD a file URL", "POST", "/sparql", form(update="LOAD <file:///etc/passwd>"), (("Content-Type", FORM), *AUTH.items()), frozenset({403})),
+        Attack("LOAD a file URL", "POST", "/sparql", form(update="LOAD <file:///etc/passwd>"), (("Content-Type", FORM), *AUTH.items()), frozenset({400, 403})),
     ]  # fmt: skip
 
 

@@ -116,12 +116,14 @@ def serve_command(
         }
     )
     config = {name.upper(): value for name, value in values.items()}
+    from graph.answering.allowlist import check_entries
     from graph.serving.server import http_server as chosen_server
     from graph.serving.server import serve
 
     try:
         chosen_server(config)
-    except ValueError as error:
+        check_entries(config["SERVICE_ALLOWLIST"])
+    except ValueError as error:  # NotAllowedUrl is one
         fail(str(error))
     try:
         serve(config, access_log=access_log)

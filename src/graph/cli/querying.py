@@ -12,7 +12,9 @@ from rich.table import Table
 from graph.answering import queries
 from graph.answering.export import FORMATS as EXPORT_FORMATS
 from graph.answering.export import ExportError, export
+from graph.answering.guard import check_remote_targets
 from graph.core.errors import HttpError
+from graph.core.settings import resolve
 from graph.store import (
     QueryBoolean,
     QuerySolutions,
@@ -43,9 +45,14 @@ from graph.cli.common import cli, err, fail, out, setting_option, store_kind_opt
 @setting_option("store")
 @store_kind_option
 def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
-    """Run QUERY (SPARQL text, or a path to a .rq file) against the store."""
+    """Run QUERY (SPARQL text, or a path to a .rq file) against the store.
+
+    SERVICE and LOAD targets must be on the service allow-list (KG_SERVICE_ALLOWLIST), as for
+    the server: a query file from elsewhere must not make this machine fetch anything.
+    """
     text = _query_text(query)
     try:
+        check_remote_targets(text, resolve()["service_allowlist"], update=False)
         handle = open_store(store, read_only=True, options={"store_kind": store_kind})
         result = run_query(handle, text)
         _print_result(result, fmt)

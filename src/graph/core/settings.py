@@ -152,7 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service_allowlist",
         (),
-        "Comma-separated IRI prefixes that SERVICE and LOAD may reach; empty refuses all.",
+        "Comma-separated URLs that SERVICE and LOAD may reach (same scheme, host and port, path"
+        " under the entry's); empty refuses all and takes the network away from the workers.",
         tuple,
     ),
 )

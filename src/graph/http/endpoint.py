@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph.answering import deadline, writes
 from graph.answering.auth import require_write_access
-from graph.answering.guard import check_remote_targets
+from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, QueryTimeout, ResultTooLarge
 from graph.http import service_description
@@ -105,10 +105,12 @@ def answer_query(
     hit = cache.get(key) if cache.capacity else None
     if hit is not None:
         return hit[0], hit[1], True
-    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
     store, limit = store_of(app), int(config["MAX_RESULTS"])
+    allowlist = config["SERVICE_ALLOWLIST"]
 
     def work() -> tuple[bytes, str]:
+        # The check is part of the work, so it runs under the same time limit (issue 11).
+        check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
         result = _evaluate(store, operation)
@@ -127,8 +129,8 @@ def answer_query(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
                 " add a LIMIT or page with OFFSET"
             ) from None
-        except OSError as error:  # Oxigraph reports evaluation errors while serializing.
-            raise BadRequest(f"the query failed during evaluation: {error}") from None
+        except (OSError, RuntimeError) as error:  # Oxigraph: evaluation errors while serializing
+            raise evaluation_failed(error) from None
         finally:
             del result
 
@@ -165,8 +167,8 @@ def _evaluate(store: object, operation: Operation) -> QueryResult:
         )
     except QuerySyntaxError as error:
         raise BadRequest(str(error)) from None
-    except OSError as error:
-        raise BadRequest(f"the query failed during evaluation: {error}") from None
+    except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
+        raise evaluation_failed(error) from None
 
 
 def query_response(body: bytes, media_type: str, cached: bool) -> Response:
@@ -189,12 +191,13 @@ def with_charset(media_type: str) -> str:
 def _update(operation: Operation) -> Response:
     config = current_app.config
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
-    check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
+    allowlist = config["SERVICE_ALLOWLIST"]
     store = get_store()
     # Looked up here: work() runs on a helper thread, outside this app's context.
     shapes = app_shapes()
 
     def work() -> None:
+        check_remote_targets(operation.text, allowlist, update=True)
         try:
             writes.checked_update(
                 store,
@@ -206,7 +209,7 @@ def _update(operation: Operation) -> Response:
         except QuerySyntaxError as error:
             raise BadRequest(str(error)) from None
         except OSError as error:
-            raise BadRequest(f"the update failed: {error}") from None
+            raise evaluation_failed(error, what="update") from None
 
     try:
         seconds, retire = time_limit(current_app)

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from graph.answering import deadline
+from graph.answering import deadline, sandbox
 from graph.answering.deadline import RESPONDER
+from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
 
 if TYPE_CHECKING:
@@ -76,14 +77,33 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     _offer_responder()
+    network = worker_filter(_config)
     app = create_app(_config)
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
+    if network is not None:
+        app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
     deadline.runaway_hook = _retire_once(os.getppid())
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
     gc.freeze()
     return app
+
+
+def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplication:
+    """Load ``network`` (graph.answering.sandbox) before the worker answers its first request.
+
+    Not earlier: granian's worker calls socket() itself after this factory returns, while it
+    sets up its listener, and would die of the filter. Every request passes here first, so none
+    is answered, and no visitor's SPARQL evaluated, without the filter.
+    """
+
+    def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not sandbox.active():
+            network.load()
+        return inner(environ, start_response)
+
+    return call
 
 
 def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:

@@ -29,6 +29,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from graph.answering import deadline
+from graph.answering.sandbox import worker_filter
 from graph.http.app import create_app
 from graph.store import is_remote
 
@@ -92,6 +93,11 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _post_fork(_server: Any, worker: Any) -> None:
+    # Before the worker answers anything; gunicorn's worker opens no socket of its own.
+    network = worker_filter(worker.app.app_config)
+    if network is not None:
+        network.load()
+
     def retire() -> None:
         worker.retired = True
         worker.alive = False

@@ -2,8 +2,8 @@
 
 A CONSTRUCT given to the explorer or an export is as much a visitor's query as one sent to
 /sparql, so it gets the same two guards: SERVICE targets off the allow-list are refused before
-Oxigraph sees the text (Oxigraph would fetch them), and evaluation stops at query_timeout
-(with the worker retired, as for /sparql: pyoxigraph cannot cancel an evaluation).
+Oxigraph sees the text (Oxigraph would fetch them), and the check and the evaluation stop at
+query_timeout (with the worker retired, as for /sparql: pyoxigraph cannot cancel an evaluation).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import TypeVar
 from flask import current_app
 
 from graph.answering import deadline
-from graph.answering.guard import check_remote_targets
-from graph.core.errors import BadRequest
+from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.http.endpoint import time_limit
 
 T = TypeVar("T")
@@ -28,13 +27,19 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
 
     :raises graph.core.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.core.errors.QueryTimeout: when the evaluation overruns query_timeout.
-    :raises BadRequest: when the evaluation fails (e.g. an allowed SERVICE does not answer).
+    :raises graph.core.errors.HttpError: when the evaluation fails
+    (graph.answering.guard.evaluation_failed).
     """
-    config = current_app.config
-    if query:
-        check_remote_targets(query, config["SERVICE_ALLOWLIST"], update=False)
+    allowlist = current_app.config["SERVICE_ALLOWLIST"]
+
+    def checked() -> T:
+        # The check is part of the work, so it runs under the same time limit (issue 11).
+        if query:
+            check_remote_targets(query, allowlist, update=False)
+        return work()
+
     seconds, retire = time_limit(current_app)
     try:
-        return deadline.with_deadline(work, seconds, retire=retire)
-    except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
-        raise BadRequest(f"the query failed during evaluation: {error}") from None
+        return deadline.with_deadline(checked, seconds, retire=retire)
+    except (OSError, RuntimeError) as error:  # Oxigraph: evaluation failures (SERVICE, I/O)
+        raise evaluation_failed(error) from None
