@@ -164,7 +164,7 @@ def _validate_sparql(
             bulk_load_file(store, source.path, source.graph(base), base)
         focus = None
         if added:
-            focus = sorted(added_nodes(store, added, base))
+            focus = sorted(added_nodes(store, added, base, shapes))
         report = validate_store(store, shapes, data, base, focus=focus, track=progress)
         del store
     return report
