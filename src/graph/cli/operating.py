@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from graph.backup import BackupError, StoreBusy, backup, restore
+from graph.backup import BackupError, backup, restore
 from graph.build import (
     ValidationFailed,
 )
+from graph.generations import StoreBusy
 from graph.store import (
     RdfSyntaxError,
     is_remote,
@@ -53,7 +54,7 @@ def restore_command(source: Path, store: str) -> None:
         fail(f"{store} is an external store: restore it with its own tools")
     try:
         result = restore(source, Path(store))
-    except (BackupError, RdfSyntaxError, FileExistsError) as error:
+    except (BackupError, RdfSyntaxError, FileExistsError, StoreBusy) as error:
         fail(str(error))
         return
     except OSError as error:
