@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graph.build import build, provided_graphs
+from graph.build import build
 from graph.cli import cli
 from graph.namespaces import CANONICAL_BASE
+from graph.sources import provided_graphs
 from graph.store import DefaultGraph, Literal, NamedNode, Quad, Store, open_store
 from graph.unfiled import DEFAULT, UnfiledGraphs, save_graphs, unfiled_graphs
 

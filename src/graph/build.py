@@ -13,6 +13,7 @@ from graph.sources import (
     Progress,
     SourceFile,
     discover,
+    graphs_of,
     no_progress,
     parse_sources,
 )
@@ -30,7 +31,7 @@ from graph.store import (
 )
 from graph.unfiled import UnfiledGraphs, unfiled_graphs
 from graph.validate import Report, validate
-from graph.validate_sparql import DATASET_SUFFIXES, shapes_graph, validate_store
+from graph.validate_sparql import shapes_graph, validate_store
 
 #: Below this much data, auto uses pyshacl (seconds at most, and its own messages).
 SPARQL_ABOVE_BYTES = 5 * 1024 * 1024
@@ -138,7 +139,7 @@ def build(
         return build_in_store(files, store_path, base, track, drop_unfiled=drop_unfiled)
     parsed = parse_sources(files, base, track)
     if not drop_unfiled:
-        _refuse_unfiled(store_path, _graphs_of(graph_quads(parsed)))
+        _refuse_unfiled(store_path, graphs_of(graph_quads(parsed)))
     report = validate_project(parsed)
     if not report.conforms:
         raise ValidationFailed(report)
@@ -207,22 +208,10 @@ def _load_and_check(
         del store
 
 
-def provided_graphs(project_dir: Path, base: str) -> set[str]:
-    """The IRIs of the graphs the project's files are loaded into (dataset files parsed)."""
-    files = [f for f in discover(project_dir) if f.role != "shapes"]
-    triples = {f.graph(base) for f in files if f.path.suffix not in DATASET_SUFFIXES}
-    datasets = [f for f in files if f.path.suffix in DATASET_SUFFIXES]
-    return triples | _graphs_of(graph_quads(parse_sources(datasets, base)))
-
-
 def _refuse_unfiled(store_path: Path, loaded: set[str]) -> None:
     unfiled = unfiled_graphs(store_path, loaded)
     if unfiled:
         raise UnfiledGraphs(store_path, unfiled)
-
-
-def _graphs_of(quads: Iterator[Quad]) -> set[str]:
-    return {q.graph_name.value for q in quads if isinstance(q.graph_name, NamedNode)}
 
 
 def _graphs_of_store(store: Store) -> set[str]:

@@ -18,11 +18,10 @@ from rdflib.term import Node
 
 from graph.shacl_checks import CHUNK_SIZE, Batch, Check, batches
 from graph.shacl_sparql import SUBCLASS, Subclasses, compile_shapes
-from graph.sources import Progress, SourceFile, no_progress
+from graph.sources import DATASET_SUFFIXES, Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validate import SH, Report, Violation
 
-DATASET_SUFFIXES = (".nq", ".trig")
 TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
 #: Queries evaluated at once: Oxigraph releases the GIL while it evaluates, so each core works.
 WORKERS = min(4, os.cpu_count() or 1)

@@ -22,6 +22,7 @@ nodes the change touches and their neighbourhood, plugs in at :func:`validate_re
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
@@ -33,6 +34,7 @@ from flask import current_app, has_app_context, has_request_context, request
 from rdflib import Graph
 
 from graph import queries, settings
+from graph.curated import curated_graphs, graphs_with_triples, refuse_curated_removal
 from graph.errors import (
     BadRequest,
     NotAcceptable,
@@ -70,10 +72,16 @@ REPORT_TYPES = ("text/turtle", "application/json", "text/plain")
 
 @dataclass(frozen=True)
 class Shapes:
-    """The SHACL shapes and the ontology a write is checked against, as rdflib graphs."""
+    """The SHACL shapes and the ontology a write is checked against, as rdflib graphs.
+
+    Also the graphs a write may not remove (graph.curated): those the project's files provide,
+    unless ``allow_curated_removal``.
+    """
 
     shapes: Graph
     ontology: Graph
+    curated: frozenset[str] = frozenset()
+    allow_curated_removal: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -87,17 +95,21 @@ def load_shapes(project_dir: str, base: str) -> Shapes:
     return Shapes(
         shapes=to_rdflib(p for p in parsed if p.source.role == "shapes"),
         ontology=to_rdflib(p for p in parsed if p.source.role == "ontology"),
+        curated=curated_graphs(project_dir, base),
     )
 
 
 def default_shapes() -> Shapes:
     """The shapes of the running application's project (or of the settings, outside an app)."""
     if has_app_context():
-        return load_shapes(
-            str(current_app.config["PROJECT_DIR"]), str(current_app.config["BASE_IRI"])
-        )
-    values = settings.resolve()
-    return load_shapes(str(values["project_dir"]), str(values["base_iri"]))
+        config = current_app.config
+        shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
+        allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
+    else:
+        values = settings.resolve()
+        shapes = load_shapes(str(values["project_dir"]), str(values["base_iri"]))
+        allowed = bool(values["allow_curated_removal"])
+    return dataclasses.replace(shapes, allow_curated_removal=allowed)
 
 
 def checked_update(
@@ -190,6 +202,12 @@ def _check_and_commit(store: Store, text: str, shapes: Shapes) -> None:
     """Run ``text`` on a copy, validate the copy, then run it on ``store``. Hold WRITE_LOCK."""
     scratch = copy_to_memory(store)
     _run(scratch, text)
+    refuse_curated_removal(
+        graphs_with_triples(store),
+        graphs_with_triples(scratch),
+        shapes.curated,
+        allowed=shapes.allow_curated_removal,
+    )
     report = validate_result(scratch, shapes)
     if not report.conforms:
         raise violation_error(report)

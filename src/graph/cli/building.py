@@ -15,13 +15,19 @@ from graph.build import (
     ValidationFailed,
     build,
     choose_engine,
-    provided_graphs,
     validate_project,
 )
 from graph.errors import HttpError
 from graph.generations import StoreBusy
 from graph.shacl_sparql import UnsupportedShape
-from graph.sources import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
+from graph.sources import (
+    ParsedFile,
+    SourceFile,
+    data_graph_name,
+    discover,
+    parse_sources,
+    provided_graphs,
+)
 from graph.store import (
     RdfSyntaxError,
     Store,
