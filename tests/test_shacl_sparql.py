@@ -229,7 +229,7 @@ def test_build_in_store_publishes_only_a_conforming_graph(tmp_path: Path) -> Non
     assert result.quads == len(Store.read_only(str(store.resolve())))
     invalid, _ = generated_project(tmp_path, 5, ROOT / "shapes", ROOT / "ontology")
     with pytest.raises(ValidationFailed) as failure:
-        build_in_store(discover(invalid), store, CANONICAL_BASE)
+        build_in_store(discover(invalid), store, CANONICAL_BASE, drop_unfiled=True)
     located = failure.value.report.violations[0]
     assert located.file.endswith("synthetic.ttl") and located.line
     assert store.resolve() == result.generation.resolve()

@@ -192,9 +192,10 @@ def _load_and_check(
     The store is closed before this returns or raises, so a refused generation can be removed
     (a handle kept alive by the traceback would let RocksDB write into the removed folder).
     """
+    loaded = [f for f in files if f.role != "shapes"]
     store = open_generation(directory)
     try:
-        for source in track([f for f in files if f.role != "shapes"], "Loading", len(files)):
+        for source in track(loaded, "Loading", len(loaded)):
             bulk_load_file(store, source.path, source.graph(base), base)
         if not drop_unfiled:
             _refuse_unfiled(store_path, _graphs_of_store(store))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.backup import open_snapshot
-from graph.namespaces import graph_iri
+from graph.namespaces import PREFIXES, graph_iri
 from graph.store import DefaultGraph, NamedNode, RdfFormat, Store, serialize_quads
 
 #: How the store's own default graph (``/store?default``) is named in messages.
@@ -90,7 +90,7 @@ def save_graphs(
         assert store is not None  # graphs were found in it
         quads = list(store.quads_for_pattern(None, None, None, NamedNode(graph)))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(serialize_quads(quads, RdfFormat.TURTLE))
+        path.write_bytes(serialize_quads(quads, RdfFormat.TURTLE, dict(PREFIXES)))
         saved.append(SavedGraph(graph, path, len(quads)))
     return saved
 
