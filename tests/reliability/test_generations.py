@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from graph.store import NamedNode, Quad, load_generation, new_generation, publish_generation
+from graph.store import (
+    NamedNode,
+    Quad,
+    Store,
+    load_generation,
+    new_generation,
+    publish_generation,
+)
 
 QUAD = Quad(NamedNode("urn:a"), NamedNode("urn:b"), NamedNode("urn:c"))
 
@@ -85,3 +92,19 @@ def test_a_store_path_that_is_not_a_link_is_refused_before_anything_is_created(
     with pytest.raises(FileExistsError, match="is not a store link"):
         new_generation(plain)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_a_generation_open_in_a_reader_is_kept_until_it_lets_go(tmp_path: Path) -> None:
+    """A read-only server keeps its generation across builds (before: gone after two builds,
+    and every query it answered came back empty)."""
+    store = tmp_path / "store"
+    first = _publish(store)
+    reader = Store.read_only(str(first))
+    assert list(reader.quads_for_pattern(None, None, None)) == [QUAD]
+    for _ in range(3):
+        _publish(store)
+    assert first.is_dir()
+    assert list(reader.quads_for_pattern(None, None, None)) == [QUAD]
+    del reader
+    _publish(store)
+    assert not first.exists()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 
 from graph.build.embedded import (
     ValidationFailed,
@@ -18,60 +15,15 @@ from graph.build.embedded import (
     choose_engine,
     validate_project,
 )
-from graph.core.namespaces import CANONICAL_BASE, SH
+from graph.core.namespaces import CANONICAL_BASE
 from graph.sources.files import SourceFile, discover, parse_sources
 from graph.store import Store, bulk_load_file
 from graph.validation import in_store
 from graph.validation.added import validate_added
 from graph.validation.compile import UnsupportedShape, compile_shapes
 from graph.validation.in_store import shapes_graph, validate_store
-from graph.validation.report import Report
 from tests.paths import FIXTURES, ROOT
-
-Key = tuple[str, str, str]
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-def keys(report: Report) -> set[Key]:
-    """(focus, path, component) of the SPARQL engine; blank nodes and complex paths as markers."""
-    return {
-        (
-            "_:" if v.focus.startswith("_:") else v.focus,
-            "complex" if v.path.startswith(("_:", "(")) else v.path,
-            v.constraint,
-        )
-        for v in report.violations
-    }
-
-
-def pyshacl_keys(report: Report) -> set[Key]:
-    """The same from pyshacl's report graph, top-level results only (not sh:detail ones)."""
-    graph = report.results
-    found: set[Key] = set()
-    for result in graph.objects(None, URIRef(SH + "result")):
-        focus = graph.value(result, URIRef(SH + "focusNode"))
-        path = graph.value(result, URIRef(SH + "resultPath"))
-        component = graph.value(result, URIRef(SH + "sourceConstraintComponent"))
-        found.add(
-            (
-                str(focus) if isinstance(focus, URIRef) else show_literal(focus),
-                "" if path is None else str(path) if isinstance(path, URIRef) else "complex",
-                str(component).rsplit("#", 1)[-1],
-            )
-        )
-    return found
-
-
-def show_literal(node: object) -> str:
-    return node.n3() if isinstance(node, Literal) else "_:"
+from tests.validation.violation_keys import Key, keys, load_generator, pyshacl_keys
 
 
 def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
@@ -234,7 +186,7 @@ def test_build_in_store_publishes_only_a_conforming_graph(tmp_path: Path) -> Non
     assert result.quads == len(Store.read_only(str(store.resolve())))
     invalid, _ = generated_project(tmp_path, 5, ROOT / "shapes", ROOT / "ontology")
     with pytest.raises(ValidationFailed) as failure:
-        build_in_store(discover(invalid), store, CANONICAL_BASE)
+        build_in_store(discover(invalid), store, CANONICAL_BASE, drop_unfiled=True)
     located = failure.value.report.violations[0]
     assert located.file.endswith("synthetic.ttl") and located.line
     assert store.resolve() == result.generation.resolve()

@@ -23,6 +23,7 @@ nodes the change touches and their neighbourhood, plugs in at :func:`validate_re
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph.answering import queries
+from graph.answering.curated import curated_graphs, graphs_with_triples, refuse_curated_removal
 from graph.answering.update_dataset import with_protocol_dataset
 from graph.core import settings
 from graph.core.errors import (
@@ -66,10 +68,17 @@ WRITE_QUEUE = threading.Lock()
 
 @dataclass(frozen=True)
 class Shapes:
-    """The SHACL shapes and the ontology a write is checked against, as rdflib graphs."""
+    """The SHACL shapes and the ontology a write is checked against, as rdflib graphs.
+
+    Also the graphs a write may not remove (graph.answering.curated): those the project's files
+    provide,
+    unless ``allow_curated_removal``.
+    """
 
     shapes: Graph
     ontology: Graph
+    curated: frozenset[str] = frozenset()
+    allow_curated_removal: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -83,13 +92,15 @@ def load_shapes(project_dir: str, base: str) -> Shapes:
     return Shapes(
         shapes=to_rdflib(p for p in parsed if p.source.role == "shapes"),
         ontology=to_rdflib(p for p in parsed if p.source.role == "ontology"),
+        curated=curated_graphs(project_dir, base),
     )
 
 
 def default_shapes() -> Shapes:
     """The shapes of the project the settings name (the HTTP layer passes its app's own)."""
     values = settings.resolve()
-    return load_shapes(str(values["project_dir"]), str(values["base_iri"]))
+    shapes = load_shapes(str(values["project_dir"]), str(values["base_iri"]))
+    return dataclasses.replace(shapes, allow_curated_removal=bool(values["allow_curated_removal"]))
 
 
 def checked_update(
@@ -182,6 +193,12 @@ def _check_and_commit(store: Store, text: str, shapes: Shapes) -> None:
     """Run ``text`` on a copy, validate the copy, then run it on ``store``. Hold WRITE_LOCK."""
     scratch = copy_to_memory(store)
     _run(scratch, text)
+    refuse_curated_removal(
+        graphs_with_triples(store),
+        graphs_with_triples(scratch),
+        shapes.curated,
+        allowed=shapes.allow_curated_removal,
+    )
     report = validate_result(scratch, shapes)
     if not report.conforms:
         raise violation_error(report)

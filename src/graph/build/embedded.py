@@ -6,16 +6,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.build.unfiled import UnfiledGraphs, unfiled_graphs
 from graph.sources.files import (
     ParsedFile,
     Progress,
     SourceFile,
     discover,
+    graphs_of,
     no_progress,
     parse_sources,
 )
 from graph.store import (
+    NamedNode,
     Quad,
+    Store,
     bulk_load_file,
     discard_generation,
     finish_generation,
@@ -24,6 +28,7 @@ from graph.store import (
     open_generation,
     publish_generation,
 )
+from graph.store.generations import refuse_while_written
 from graph.validation.compile import UnsupportedShape, compile_shapes
 from graph.validation.in_store import shapes_graph, validate_store
 from graph.validation.report import Report, validate
@@ -108,24 +113,33 @@ def build(
     base: str,
     track: Progress = no_progress,
     engine: str = "auto",
+    *,
+    drop_unfiled: bool = False,
 ) -> BuildResult:
     """Parse, validate and load the project into a new generation of the store at ``store_path``.
 
-    The store at ``store_path`` is replaced only when every step succeeded.
+    The store at ``store_path`` is replaced only when every step succeeded. Graphs of the
+    current store that no file provides (written over HTTP) are dropped only with
+    ``drop_unfiled``; otherwise the build refuses (see graph.build.unfiled).
 
     :raises graph.store.RdfSyntaxError: if a file does not parse.
     :raises ValidationFailed: if the data breaks the shapes.
     :raises NoSourceFiles: if ``project_dir`` holds no RDF file (the store is left alone).
     :raises graph.validation.compile.UnsupportedShape: with engine ``sparql`` and shapes beyond it.
+    :raises graph.store.generations.StoreBusy: while a process (a writable server) writes the store.
+    :raises graph.build.unfiled.UnfiledGraphs: if the store holds graphs no file provides.
     """
+    refuse_while_written(store_path, "build")
     files = discover(project_dir)
     if not files:
         raise NoSourceFiles(
             f"no RDF files under {project_dir}/ontology, shapes or data: nothing to build"
         )
     if choose_engine(engine, files) == "sparql":
-        return build_in_store(files, store_path, base, track)
+        return build_in_store(files, store_path, base, track, drop_unfiled=drop_unfiled)
     parsed = parse_sources(files, base, track)
+    if not drop_unfiled:
+        _refuse_unfiled(store_path, graphs_of(graph_quads(parsed)))
     report = validate_project(parsed)
     if not report.conforms:
         raise ValidationFailed(report)
@@ -141,29 +155,65 @@ def build(
 
 
 def build_in_store(
-    files: Sequence[SourceFile], store_path: Path, base: str, track: Progress = no_progress
+    files: Sequence[SourceFile],
+    store_path: Path,
+    base: str,
+    track: Progress = no_progress,
+    *,
+    drop_unfiled: bool = False,
 ) -> BuildResult:
     """Stream the files into a new generation, validate it with SPARQL, publish if it conforms.
 
     No quad passes through Python (with the canonical base), so time and memory stay close to
     a plain ``oxigraph load``.
     """
-    shapes = shapes_graph(f for f in files if f.role == "shapes")
     loaded = [f for f in files if f.role != "shapes"]
     directory = new_generation(store_path)
     try:
-        store = open_generation(directory)
-        for source in track(loaded, "Loading", len(loaded)):
-            bulk_load_file(store, source.path, source.graph(base), base)
-        data = [f for f in files if f.role == "data"]
-        report = validate_store(store, shapes, data, base, track=track)
-        if not report.conforms:
-            raise ValidationFailed(report)
-        count = finish_generation(store)
-        del store
+        count = _load_and_check(directory, files, store_path, base, track, drop_unfiled)
         publish_generation(store_path, directory)
     except BaseException:
         discard_generation(directory)
         raise
     graphs = len({f.graph_name for f in loaded})
     return BuildResult(store_path, directory, count, graphs, len(files))
+
+
+def _load_and_check(
+    directory: Path,
+    files: Sequence[SourceFile],
+    store_path: Path,
+    base: str,
+    track: Progress,
+    drop_unfiled: bool,
+) -> int:
+    """Load ``files`` into the generation at ``directory``, validate it; return its quads.
+
+    The store is closed before this returns or raises, so a refused generation can be removed
+    (a handle kept alive by the traceback would let RocksDB write into the removed folder).
+    """
+    loaded = [f for f in files if f.role != "shapes"]
+    store = open_generation(directory)
+    try:
+        for source in track(loaded, "Loading", len(loaded)):
+            bulk_load_file(store, source.path, source.graph(base), base)
+        if not drop_unfiled:
+            _refuse_unfiled(store_path, _graphs_of_store(store))
+        shapes = shapes_graph(f for f in files if f.role == "shapes")
+        data = [f for f in files if f.role == "data"]
+        report = validate_store(store, shapes, data, base, track=track)
+        if not report.conforms:
+            raise ValidationFailed(report)
+        return finish_generation(store)
+    finally:
+        del store
+
+
+def _refuse_unfiled(store_path: Path, loaded: set[str]) -> None:
+    unfiled = unfiled_graphs(store_path, loaded)
+    if unfiled:
+        raise UnfiledGraphs(store_path, unfiled)
+
+
+def _graphs_of_store(store: Store) -> set[str]:
+    return {g.value for g in store.named_graphs() if isinstance(g, NamedNode)}

@@ -17,8 +17,16 @@ from graph.build.embedded import (
     choose_engine,
     validate_project,
 )
+from graph.build.unfiled import UnfiledGraphs, save_graphs
 from graph.core.errors import HttpError
-from graph.sources.files import ParsedFile, SourceFile, data_graph_name, discover, parse_sources
+from graph.sources.files import (
+    ParsedFile,
+    SourceFile,
+    data_graph_name,
+    discover,
+    parse_sources,
+    provided_graphs,
+)
 from graph.store import (
     RdfSyntaxError,
     Store,
@@ -27,6 +35,7 @@ from graph.store import (
     open_store,
     parse_file,
 )
+from graph.store.generations import StoreBusy
 from graph.validation.added import added_nodes, validate_added
 from graph.validation.compile import UnsupportedShape
 from graph.validation.in_store import shapes_graph, validate_store
@@ -43,20 +52,40 @@ from graph.cli.common import cli, err, fail, progress, setting_option, store_kin
 @setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
 @setting_option("base_iri")
 @setting_option("engine", type=click.Choice(ENGINES))
+@click.option(
+    "--drop-unfiled",
+    is_flag=True,
+    help="Drop the store's graphs that no file under data/ provides (written over HTTP);"
+    " without it the build refuses while there are any (keep them with `kg save-graphs`).",
+)
 def build_command(
-    store: str, store_kind: str, project_dir: Path, base_iri: str, engine: str
+    store: str,
+    store_kind: str,
+    project_dir: Path,
+    base_iri: str,
+    engine: str,
+    drop_unfiled: bool,
 ) -> None:
     """Parse, validate and load the graph into the store at --store (a path or a SPARQL URL).
 
     The previous store (or the previous named graphs of an external store) stays in place
-    unless every step succeeds.
+    unless every step succeeds. Refused while a writable server has the store open.
     """
     if is_remote(store):
         _build_remote(store, store_kind, project_dir, base_iri)
         return
     try:
-        result = build(project_dir, Path(store), base_iri, progress, engine)
-    except (RdfSyntaxError, UnsupportedShape, NoSourceFiles, FileExistsError) as error:
+        result = build(
+            project_dir, Path(store), base_iri, progress, engine, drop_unfiled=drop_unfiled
+        )
+    except (
+        RdfSyntaxError,
+        UnsupportedShape,
+        NoSourceFiles,
+        FileExistsError,
+        StoreBusy,
+        UnfiledGraphs,
+    ) as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot build the store at {store}: {error.strerror or error}")
@@ -69,6 +98,30 @@ def build_command(
             f" into {store}",
             highlight=False,
         )
+
+
+@cli.command("save-graphs")
+@setting_option("store")
+@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
+@setting_option("base_iri")
+def save_graphs_command(store: str, project_dir: Path, base_iri: str) -> None:
+    """Write the store's graphs that no file provides (written over HTTP) into data/sources/.
+
+    GRAPH {base}graph/NAME becomes data/sources/NAME.ttl, which the next build loads back into
+    the same graph. Nothing is written if one of them cannot become a file.
+    """
+    if is_remote(store):
+        fail(f"{store} is an external store: its graphs come from `kg build --store URL`")
+    try:
+        provided = provided_graphs(project_dir, base_iri)
+        saved = save_graphs(Path(store), project_dir, base_iri, provided)
+    except (ValueError, FileNotFoundError, RdfSyntaxError, StoreBusy) as error:
+        fail(str(error))
+        return
+    for one in saved:
+        err.print(f"Saved <{one.graph}> ({one.triples} triples) to {one.path}", highlight=False)
+    if not saved:
+        err.print(f"Every graph of {store} comes from a file: nothing to save", highlight=False)
 
 
 def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None:
@@ -164,7 +217,7 @@ def _validate_sparql(
             bulk_load_file(store, source.path, source.graph(base), base)
         focus = None
         if added:
-            focus = sorted(added_nodes(store, added, base))
+            focus = sorted(added_nodes(store, added, base, shapes))
         report = validate_store(store, shapes, data, base, focus=focus, track=progress)
         del store
     return report

@@ -15,7 +15,8 @@ from graph.store import (
     RdfSyntaxError,
     is_remote,
 )
-from graph.store.backup import BackupError, StoreBusy, backup, restore
+from graph.store.backup import BackupError, backup, restore
+from graph.store.generations import StoreBusy
 
 if TYPE_CHECKING:
     pass
@@ -53,7 +54,7 @@ def restore_command(source: Path, store: str) -> None:
         fail(f"{store} is an external store: restore it with its own tools")
     try:
         result = restore(source, Path(store))
-    except (BackupError, RdfSyntaxError, FileExistsError) as error:
+    except (BackupError, RdfSyntaxError, FileExistsError, StoreBusy) as error:
         fail(str(error))
         return
     except OSError as error:

@@ -79,6 +79,15 @@ class NotAcceptable(HttpError):
     title = "Not Acceptable"
 
 
+class CuratedGraphProtected(HttpError):
+    """A write that would remove or empty a graph a file under data/ provides
+    (graph.answering.curated).
+    """
+
+    status = 409
+    title = "Conflict"
+
+
 class PayloadTooLarge(HttpError):
     """Request body over the configured limit."""
 

@@ -148,6 +148,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
+    Setting(
+        "allow_curated_removal",
+        False,
+        "Let writes over HTTP remove or empty a graph a file under data/ provides (DROP, CLEAR,"
+        " Graph Store DELETE); off, such a write gets 409.",
+        bool,
+    ),
     Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),
     Setting(
         "service_allowlist",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import cast
 
@@ -69,4 +70,6 @@ def wants_html() -> bool:
 def app_shapes() -> Shapes:
     """The shapes writes to this application's store are checked against (its PROJECT_DIR)."""
     config = current_app.config
-    return load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
+    shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
+    allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
+    return dataclasses.replace(shapes, allow_curated_removal=allowed)

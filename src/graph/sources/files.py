@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from graph.core.namespaces import graph_iri
-from graph.store import Quad, parse_file
+from graph.store import NamedNode, Quad, parse_file
 
 Role = Literal["ontology", "shapes", "data"]
 T = TypeVar("T")
 Track = Callable[[Iterable[T], str, int], Iterable[T]]
 
 RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf")
+#: Files that name their own graphs (every other file is loaded into one graph of its own).
+DATASET_SUFFIXES = (".nq", ".trig")
 
 
 class Progress(Protocol):
@@ -97,3 +99,16 @@ def parse_sources(
         quads, prefixes = parse_file(source.path, source.graph(base), base)
         parsed.append(ParsedFile(source, quads, prefixes))
     return parsed
+
+
+def provided_graphs(project_dir: Path, base: str) -> set[str]:
+    """The IRIs of the graphs the project's files are loaded into (dataset files parsed)."""
+    files = [f for f in discover(project_dir) if f.role != "shapes"]
+    triples = {f.graph(base) for f in files if f.path.suffix not in DATASET_SUFFIXES}
+    datasets = [f for f in files if f.path.suffix in DATASET_SUFFIXES]
+    return triples | graphs_of(q for p in parse_sources(datasets, base) for q in p.quads)
+
+
+def graphs_of(quads: Iterable[Quad]) -> set[str]:
+    """The IRIs of the named graphs ``quads`` are in."""
+    return {q.graph_name.value for q in quads if isinstance(q.graph_name, NamedNode)}

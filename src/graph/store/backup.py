@@ -21,9 +21,11 @@ from pathlib import Path
 
 from graph.store import RdfFormat, Store, load_dataset_file, open_store
 from graph.store.generations import (
+    StoreBusy,
     discard_generation,
     new_generation,
     publish_generation,
+    refuse_while_written,
     writer_pid,
 )
 
@@ -76,7 +78,9 @@ def restore(source: Path, store_path: Path) -> CopyResult:
 
     :raises BackupError: if ``source`` is neither a store directory nor a dump file.
     :raises graph.store.RdfSyntaxError: if a dump does not parse (nothing is published).
+    :raises StoreBusy: if a process holds the store open for writing (a writable server).
     """
+    refuse_while_written(store_path, "restore")
     if source.is_dir():
         if not (source / "CURRENT").is_file():
             raise BackupError(f"{source} is not a store backup (no RocksDB CURRENT file)")
@@ -127,10 +131,6 @@ def _open_local(path: Path) -> Store:
     if not isinstance(store, Store):  # open_store takes a Path here, never a URL
         raise BackupError(f"{path} is not a local store")
     return store
-
-
-class StoreBusy(Exception):
-    """Another process holds the store open for writing."""
 
 
 def _checkpoint(store: Store, target: Path) -> None:

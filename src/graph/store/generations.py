@@ -95,24 +95,82 @@ def _remove_stale_links(path: Path) -> None:
 
 
 def _prune(current: Path, previous: Path | None) -> None:
-    """Remove generations other than ``current``, ``previous`` and those still being written.
+    """Remove generations other than ``current``, ``previous`` and those still in use.
 
-    A generation left half-written by a killed build is removed here, by the next publish.
-    Generation names are ``{time}-{pid}-{ns}`` (see :func:`new_generation`).
+    In use: being written by a live build, or open in a process (a read-only server keeps the
+    generation it opened until it restarts; removing it would leave it answering from deleted
+    files, every query empty). A generation left half-written by a killed build, or no longer
+    open anywhere, is removed here, by the next publish. Generation names are
+    ``{time}-{pid}-{ns}`` (see :func:`new_generation`).
     """
     keep = {current.resolve()}
     if previous is not None and KEEP_PREVIOUS_GENERATION:
         keep.add(previous)
-    for other in current.parent.iterdir():
+    candidates = [other for other in current.parent.iterdir() if other.resolve() not in keep]
+    in_use = _open_in_some_process(candidates)
+    for other in candidates:
         writer = other.name.split("-")[1] if other.name.count("-") >= 2 else ""
-        if other.resolve() in keep or _other_live_process(writer):
+        if other in in_use or _other_live_process(writer):
             continue
         shutil.rmtree(other, ignore_errors=True)
+
+
+def _open_in_some_process(directories: list[Path]) -> set[Path]:
+    """Those of ``directories`` a process has a file open in (from ``/proc/*/fd``, Linux).
+
+    RocksDB keeps the SST files of an open store open, read-only handles included. Processes
+    whose descriptors cannot be read (another user's) are not seen.
+    """
+    prefixes = {f"{d.resolve()}{os.sep}": d for d in directories}
+    found: set[Path] = set()
+    if not prefixes:
+        return found
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        for target in _open_files(fd_dir):
+            found.update(d for prefix, d in prefixes.items() if target.startswith(prefix))
+    return found
+
+
+def _open_files(fd_dir: Path) -> list[str]:
+    """What the descriptors in ``fd_dir`` (``/proc/PID/fd``) point to, those still open."""
+    try:
+        descriptors = list(fd_dir.iterdir())
+    except OSError:  # the process exited, or is not ours to look at
+        return []
+    targets = []
+    for descriptor in descriptors:
+        try:
+            targets.append(os.readlink(descriptor))
+        except OSError:  # closed since the listing (the listing's own descriptor, say)
+            continue
+    return targets
 
 
 def discard_generation(directory: Path) -> None:
     """Remove a generation that was never published."""
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class StoreBusy(Exception):
+    """Another process holds the store open for writing."""
+
+
+def refuse_while_written(path: Path, action: str) -> None:
+    """Refuse to publish a new generation of ``path`` while a process writes the current one.
+
+    A writable server holds RocksDB's lock on the generation it opened and keeps writing there
+    until it stops; a generation published meanwhile would never see those writes, and the next
+    publish would delete them with the old generation (issue 12, item 1).
+
+    :raises StoreBusy: naming the process and what to do.
+    """
+    pid = writer_pid(path) if path.exists() else None
+    if pid is not None:
+        raise StoreBusy(
+            f"{path} is open for writing by process {pid} (a writable `kg serve`): a {action}"
+            f" now would lose every write it accepts; stop it (kill {pid}), run the {action}"
+            " again, then restart the server"
+        )
 
 
 def writer_pid(path: Path) -> int | None:

@@ -154,8 +154,12 @@ class Batch:
         return self.template.replace(FOCUS_MARK, "", 1)
 
     def restricted(self, focus_nodes: list[str]) -> str:
-        """The same query limited to ``focus_nodes`` (IRIs), for validating one file."""
-        values = " ".join(f"<{iri}>" for iri in focus_nodes)
+        """The same query limited to ``focus_nodes``, for validating one file.
+
+        A focus node is an IRI, or a literal in N-Triples syntax (it starts with ``"``: the
+        objects ``sh:targetObjectsOf`` selects may be literals).
+        """
+        values = " ".join(n if n.startswith('"') else f"<{n}>" for n in focus_nodes)
         return self.template.replace(FOCUS_MARK, f"VALUES ?focus {{ {values} }}", 1)
 
     def broken(self, row: Mapping[str, object]) -> Iterator[Check]:

@@ -16,13 +16,12 @@ from pathlib import Path
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.sources.files import Progress, SourceFile, no_progress
+from graph.sources.files import DATASET_SUFFIXES, Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validation.checks import CHUNK_SIZE, Batch, Check, batches
 from graph.validation.compile import SUBCLASS, Subclasses, compile_shapes
 from graph.validation.report import SH, Report, Violation
 
-DATASET_SUFFIXES = (".nq", ".trig")
 TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
 #: Queries evaluated at once: Oxigraph releases the GIL while it evaluates, so each core works.
 WORKERS = min(4, os.cpu_count() or 1)

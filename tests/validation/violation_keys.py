@@ -1,0 +1,59 @@
+"""Violations as comparable (focus node, path, constraint component) keys, for both engines;
+and the data generator of bench/generate.py, for tests that need a generated project."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+from rdflib import Literal, URIRef
+
+from graph.core.namespaces import SH
+from graph.validation.report import Report
+from tests.paths import ROOT
+
+Key = tuple[str, str, str]
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def keys(report: Report) -> set[Key]:
+    """(focus, path, component) of the SPARQL engine; blank nodes and complex paths as markers."""
+    return {
+        (
+            "_:" if v.focus.startswith("_:") else v.focus,
+            "complex" if v.path.startswith(("_:", "(")) else v.path,
+            v.constraint,
+        )
+        for v in report.violations
+    }
+
+
+def pyshacl_keys(report: Report) -> set[Key]:
+    """The same from pyshacl's report graph, top-level results only (not sh:detail ones)."""
+    graph = report.results
+    found: set[Key] = set()
+    for result in graph.objects(None, URIRef(SH + "result")):
+        focus = graph.value(result, URIRef(SH + "focusNode"))
+        path = graph.value(result, URIRef(SH + "resultPath"))
+        component = graph.value(result, URIRef(SH + "sourceConstraintComponent"))
+        found.add(
+            (
+                str(focus) if isinstance(focus, URIRef) else show_literal(focus),
+                "" if path is None else str(path) if isinstance(path, URIRef) else "complex",
+                str(component).rsplit("#", 1)[-1],
+            )
+        )
+    return found
+
+
+def show_literal(node: object) -> str:
+    return node.n3() if isinstance(node, Literal) else "_:"
