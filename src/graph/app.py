@@ -9,8 +9,9 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, request
 
 from graph import settings
-from graph.bodylimit import ChunkedBodyLimit
+from graph.bodylimit import RequestBodies
 from graph.errors import HttpError, StoreUnavailable, Unauthorized
+from graph.secureheaders import SecurityHeaders
 from graph.store import Store, is_remote, open_store
 
 #: Serializes the first opening of the store in a process (see get_store).
@@ -41,10 +42,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     graph_store.init_app(app)
     web.init_app(app)
     fastpath.install(app)
-    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body.
-    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: int(app.config["MAX_BODY"])
+    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body, and
+    # every answer (refusals of bodies too) carries the security headers.
+    bodies = RequestBodies(
+        app.wsgi_app,
+        lambda: int(app.config["MAX_BODY"]),
+        lambda: float(app.config["BODY_TIMEOUT"]),
     )
+    app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
     return app
 
 
@@ -56,7 +61,15 @@ def http_error_response(error: HttpError) -> Response:
         )
     else:
         body = f"{error.status} {error.title}: {error.detail}\n"
-        response = Response(body, error.status, error.headers, mimetype="text/plain")
+        response = Response(body, error.status, mimetype="text/plain")
+    return with_error_headers(response, error)
+
+
+def with_error_headers(response: Response, error: HttpError) -> Response:
+    """``response`` carrying the headers ``error`` needs (``Allow``, ``WWW-Authenticate`` ...),
+    whatever its body: a text answer or an HTML page (graph.web)."""
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
     if isinstance(error, Unauthorized):
         # RFC 6750 section 3: a 401 names the scheme the client must use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="alliance-graph"'

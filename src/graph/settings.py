@@ -122,7 +122,21 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
     Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
+    Setting(
+        "max_graph_export",
+        20_000,
+        "Most triples /export/{gexf,graphml,cytoscape,dot} and /explore draw (built in memory:"
+        " 20,000 took about 3 s); larger graphs get 413, `kg export` has no limit.",
+        int,
+    ),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
+    Setting(
+        "body_timeout",
+        10.0,
+        "Seconds a client may take to send a request body; a slower one gets 408 and its"
+        " connection is closed.",
+        float,
+    ),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
     Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),
     Setting(

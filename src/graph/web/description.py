@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from graph import queries
 from graph.namespaces import OWL, RDF, RDFS, SKOS, WIKIDATA
 from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, run_query
-from graph.web.links import compact, local_path, prefixes
+from graph.web.links import compact, link_target, prefixes
 
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label")
 ISO_CODE_PROPERTIES = ("iso3166Alpha2", "iso3166Alpha3")
@@ -99,10 +99,7 @@ class Describer:
         assert isinstance(term, NamedNode)
         iri = term.value
         text = label.value if isinstance(label, Literal) else compact(iri, self.base)
-        href = local_path(iri, self.base)
-        if href is None and iri.startswith(("http://", "https://")):
-            href = iri
-        return Node(iri, text, href)
+        return Node(iri, text, link_target(iri, self.base))
 
     def describe(self, iri: str) -> Description:
         """Gather the description of ``iri`` (which must exist)."""
