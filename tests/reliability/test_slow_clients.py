@@ -1,0 +1,139 @@
+"""Slow request bodies against a real ``kg serve``, read-only (granian) and writable (gunicorn).
+
+Issue 11, item 3: two connections sending a body one byte a second left the writable server
+answering nothing, three or four the read-only one. Here twice as many such connections as the
+server has threads drip their bodies while point lookups go on: every lookup must be answered,
+and every slow body must get 408 within the body timeout (then the connection closes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from tests.reliability.conftest import COUNTRY, RDFS, Figures, add, make_project
+from tests.reliability.serving import KgServer, running_server
+
+from graph.build import build
+from graph.namespaces import CANONICAL_BASE
+
+pytestmark = pytest.mark.slow
+
+THREADS = 2
+SLOW_CLIENTS = 2 * THREADS
+BODY_TIMEOUT = 2.0
+#: How long point lookups go on while the slow clients drip (past the body timeout).
+LOOKUP_SECONDS = BODY_TIMEOUT + 4
+LOOKUP = f"SELECT ?l WHERE {{ <{COUNTRY}honduras> <{RDFS}label> ?l }}"
+
+
+@dataclass
+class SlowClient:
+    """A connection that sends a POST's headers, then its body one byte a second."""
+
+    port: int
+    path: str
+    answer: bytes = b""
+    answered_after: float | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+            sock.sendall(
+                f"POST {self.path} HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/sparql-query\r\nContent-Length: 1000\r\n\r\n".encode()
+            )
+            while not stop.is_set() and not self.answer:
+                # OSError: the server closed the connection; its answer is still to be read.
+                with contextlib.suppress(OSError):
+                    sock.sendall(b" ")
+                try:
+                    self.answer = sock.recv(4096)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                self.answered_after = time.monotonic() - started
+
+
+@pytest.fixture(scope="module", params=["read-only", "writable"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KgServer]:
+    root = tmp_path_factory.mktemp("slow")
+    project = make_project(root / "project")
+    build(project, root / "store", CANONICAL_BASE)
+    settings = {
+        "workers": "1",
+        "threads": str(THREADS),
+        "body_timeout": str(BODY_TIMEOUT),
+        # granian when read-only, gunicorn with the token (graph.server.http_server).
+        "token": "" if request.param == "read-only" else "slow-t0ken",
+    }
+    token = settings.pop("token")
+    with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
+        yield s
+
+
+def test_slow_bodies_get_408_while_lookups_go_on(server: KgServer, figures: Figures) -> None:
+    stop = threading.Event()
+    clients = [SlowClient(server.port, "/sparql") for _ in range(SLOW_CLIENTS)]
+    threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # every slow client holds its connection
+    latencies, failures = [], []
+    until = time.monotonic() + LOOKUP_SECONDS
+    while time.monotonic() < until:
+        began = time.monotonic()
+        try:
+            response = requests.get(server.url + "/sparql?query=" + quote(LOOKUP), timeout=10)
+            if response.status_code != 200 or "Honduras" not in response.text:
+                failures.append(f"{response.status_code}: {response.text[:100]}")
+        except requests.RequestException as error:
+            failures.append(repr(error))
+        latencies.append(time.monotonic() - began)
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(timeout=BODY_TIMEOUT + 5)
+    stop.set()
+    kind = served_by(server.log)
+    add(figures, "slow_bodies_tried", len(clients))
+    add(figures, "slow_bodies_408", sum(c.answer.startswith(b"HTTP/1.1 408") for c in clients))
+    add(figures, "lookups_during_slow_bodies", len(latencies))
+    add(figures, "lookups_unanswered_during_slow_bodies", len(failures))
+    worst = round(max(latencies) * 1000)
+    figures["worst_lookup_ms_during_slow_bodies"] = max(
+        worst, figures.get("worst_lookup_ms_during_slow_bodies", 0)
+    )
+    assert not failures, (kind, failures[:5])
+    for client in clients:
+        assert client.answer.startswith(b"HTTP/1.1 408"), client.answer[:200]
+        assert b"body_timeout" in client.answer
+        assert client.answered_after is not None and client.answered_after < BODY_TIMEOUT + 3
+
+
+def test_a_slow_body_on_a_page_route_is_refused_too(server: KgServer) -> None:
+    """Every route reads its body under the same limit (here one that never reads it)."""
+    stop = threading.Event()
+    client = SlowClient(server.port, "/explore")
+    thread = threading.Thread(target=client.run, args=(stop,), daemon=True)
+    thread.start()
+    thread.join(timeout=BODY_TIMEOUT + 5)
+    stop.set()
+    assert client.answer.startswith(b"HTTP/1.1 408"), client.answer[:200]
+    assert requests.get(server.url + "/health", timeout=10).status_code == 200
+
+
+def served_by(log: Path) -> str:
+    """Which HTTP server the log shows (for the failure message)."""
+    text = log.read_text(errors="replace").lower()
+    return "granian" if "granian" in text else "gunicorn"
