@@ -48,6 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app,
         lambda: int(app.config["MAX_BODY"]),
         lambda: float(app.config["BODY_TIMEOUT"]),
+        # graph.granian_server turns this off: granian cannot abort a read (graph.bodylimit).
+        abortable=bool(app.config.get("BODY_READS_ABORTABLE", True)),
     )
     app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
     return app

@@ -9,16 +9,19 @@ its first part). Here a body is read up to one byte past the limit; over it the 
 Time (issue 11, item 3): neither server bounds the time a client takes to send a body. A body
 sent one byte a second held a worker thread for as long as the client liked, so two such
 clients froze the writable server (gunicorn, 2 threads) and three or four the read-only one.
-gunicorn's gthread worker reads with blocking ``recv`` and no timeout; granian reads the body
-in Rust when ``wsgi.input`` is read (``WSGIBody.read`` blocks on the connection) and offers no
-body timeout either (granian 2.8: only ``header_read_timeout``). So the body is read on a
-reader thread while the request thread waits at most ``body_timeout``; past it the client gets
-408 with ``Connection: close`` and the request thread is free. The reader is freed too: under
-gunicorn the connection's read side is shut (the blocked ``recv`` returns); granian keeps
-reading a body after its answer until the client stops or goes away, so there the reader stays
-blocked that long: at most :data:`READERS` of them per process, after which bodies wait their
-turn (and time out) while requests without a body are answered as usual.
 
+Under gunicorn (gthread: blocking ``recv``, no timeout of its own) the body is read on a reader
+thread while the request thread waits at most ``body_timeout``; past it the client gets 408,
+the connection's read side is shut (the blocked ``recv`` returns, freeing the reader) and the
+connection closes.
+
+Under granian the body is read in place, with no time limit: granian reads it in Rust when
+``wsgi.input`` is read (``WSGIBody.read`` blocks on the connection), has no body timeout
+(granian 2.8: only ``header_read_timeout``) and no way to abort a read, and answering while a
+read is still pending stalled the whole worker until that client finished or went away
+(measured: one client sending one byte then nothing stalled every other request for as long as
+it kept the connection). A slow body there holds one thread, as before; docs/security.md says
+so, and ``http_server = gunicorn`` gives a read-only server the time limit too.
 The application then gets the body in memory with its Content-Length, like any request.
 """
 
@@ -48,11 +51,18 @@ class RequestBodies:
     """WSGI middleware: read each request body within ``limit`` bytes and ``seconds``."""
 
     def __init__(
-        self, app: WsgiApp, limit: Callable[[], int], seconds: Callable[[], float]
+        self,
+        app: WsgiApp,
+        limit: Callable[[], int],
+        seconds: Callable[[], float],
+        *,
+        abortable: bool = True,
     ) -> None:
         self.app = app
         self.limit = limit
         self.seconds = seconds
+        #: False under granian: read in place, without a time limit (see the module's docstring).
+        self.abortable = abortable
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -69,7 +79,10 @@ class RequestBodies:
             return _too_large(environ, start_response, limit)
         wanted = limit + 1 if length is None else length
         try:
-            body = read_within(environ, wanted, self.seconds())
+            if self.abortable:
+                body = read_within(environ, wanted, self.seconds())
+            else:
+                body = _read_at_most(environ["wsgi.input"], wanted)
         except TimeoutError:
             return _refuse(
                 environ,

@@ -74,7 +74,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     _offer_responder()
-    app = create_app(_config)
+    # A body read cannot be aborted under granian (graph.bodylimit): read in place.
+    app = create_app({**_config, "BODY_READS_ABORTABLE": False})
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     evaluate.runaway_hook = _retire_once(os.getppid())
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage

@@ -134,7 +134,7 @@ SETTINGS: tuple[Setting, ...] = (
         "body_timeout",
         10.0,
         "Seconds a client may take to send a request body; a slower one gets 408 and its"
-        " connection is closed.",
+        " connection is closed (gunicorn; granian cannot abort a read, see docs/security.md).",
         float,
     ),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),

@@ -43,6 +43,7 @@ class SlowClient:
     path: str
     answer: bytes = b""
     answered_after: float | None = None
+    closed: bool = False
 
     def run(self, stop: threading.Event) -> None:
         started = time.monotonic()
@@ -62,23 +63,49 @@ class SlowClient:
                 except OSError:
                     break
                 self.answered_after = time.monotonic() - started
+            self.closed = self._read_to_the_end(sock)
+
+    def _read_to_the_end(self, sock: socket.socket) -> bool:
+        """Read the rest of the answer; True when the server then closes the connection."""
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(4096):
+                self.answer += chunk
+        except (TimeoutError, OSError):
+            return False
+        return True
 
 
-@pytest.fixture(scope="module", params=["read-only", "writable"])
+GRANIAN_CANNOT = (
+    "granian cannot abort a body read, and answering while one is pending stalls its worker"
+    " (graph.bodylimit): a slow body holds a thread until the client is done"
+)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "gunicorn writable",
+        "gunicorn read-only",
+        pytest.param(
+            "granian read-only", marks=pytest.mark.xfail(strict=True, reason=GRANIAN_CANNOT)
+        ),
+    ],
+)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KgServer]:
     root = tmp_path_factory.mktemp("slow")
     project = make_project(root / "project")
     build(project, root / "store", CANONICAL_BASE)
+    http_server, mode = str(request.param).split()
     settings = {
         "workers": "1",
         "threads": str(THREADS),
         "body_timeout": str(BODY_TIMEOUT),
-        # granian when read-only, gunicorn with the token (graph.server.http_server).
-        "token": "" if request.param == "read-only" else "slow-t0ken",
+        "http_server": http_server,
     }
-    token = settings.pop("token")
+    token = "slow-t0ken" if mode == "writable" else ""
     with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
         yield s
 
@@ -106,18 +133,19 @@ def test_slow_bodies_get_408_while_lookups_go_on(server: KgServer, figures: Figu
         thread.join(timeout=BODY_TIMEOUT + 5)
     stop.set()
     kind = served_by(server.log)
-    add(figures, "slow_bodies_tried", len(clients))
-    add(figures, "slow_bodies_408", sum(c.answer.startswith(b"HTTP/1.1 408") for c in clients))
-    add(figures, "lookups_during_slow_bodies", len(latencies))
-    add(figures, "lookups_unanswered_during_slow_bodies", len(failures))
-    worst = round(max(latencies) * 1000)
-    figures["worst_lookup_ms_during_slow_bodies"] = max(
-        worst, figures.get("worst_lookup_ms_during_slow_bodies", 0)
-    )
+    # granian's known failure is counted apart (docs/security.md).
+    prefix = "" if kind == "gunicorn" else "granian_"
+    add(figures, prefix + "slow_bodies_tried", len(clients))
+    add(figures, prefix + "slow_bodies_408", sum(c.answer.startswith(b"HTTP/1.1 408") for c in clients))
+    add(figures, prefix + "lookups_during_slow_bodies", len(latencies))
+    add(figures, prefix + "lookups_unanswered_during_slow_bodies", len(failures))
+    worst, key = round(max(latencies) * 1000), prefix + "worst_lookup_ms_during_slow_bodies"
+    figures[key] = max(worst, figures.get(key, 0))
     assert not failures, (kind, failures[:5])
     for client in clients:
         assert client.answer.startswith(b"HTTP/1.1 408"), client.answer[:200]
         assert b"body_timeout" in client.answer
+        assert client.closed, "the server kept the connection of a refused body open"
         assert client.answered_after is not None and client.answered_after < BODY_TIMEOUT + 3
 
 
