@@ -136,7 +136,8 @@ def test_slow_bodies_get_408_while_lookups_go_on(server: KgServer, figures: Figu
     # granian's known failure is counted apart (docs/security.md).
     prefix = "" if kind == "gunicorn" else "granian_"
     add(figures, prefix + "slow_bodies_tried", len(clients))
-    add(figures, prefix + "slow_bodies_408", sum(c.answer.startswith(b"HTTP/1.1 408") for c in clients))
+    refused = sum(c.answer.startswith(b"HTTP/1.1 408") for c in clients)
+    add(figures, prefix + "slow_bodies_408", refused)
     add(figures, prefix + "lookups_during_slow_bodies", len(latencies))
     add(figures, prefix + "lookups_unanswered_during_slow_bodies", len(failures))
     worst, key = round(max(latencies) * 1000), prefix + "worst_lookup_ms_during_slow_bodies"
