@@ -165,10 +165,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(value: str) -> str:
-    """``value`` with each character XML 1.0 cannot hold replaced by U+FFFD (�).
+    r"""``value`` with each character XML 1.0 cannot hold replaced by U+FFFD.
 
-    >>> xml_text("a\x00b\x1fc\td")
-    'a\ufffdb\ufffdc\td'
+    >>> xml_text("a\x00b\x1fc\td") == "a\ufffdb\ufffdc\td"
+    True
     """
     return _NOT_XML.sub("\ufffd", value)
 
