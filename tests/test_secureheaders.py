@@ -85,3 +85,22 @@ def test_link_headers_of_non_ascii_iris_are_percent_encoded(web_client: FlaskCli
     assert response.headers.get("Content-Location", "").isascii()
     honduras = web_client.get(HONDURAS.replace("https://w3id.org/alliance-graph", ""))
     assert honduras.status_code in (200, 303)
+
+
+@pytest.mark.parametrize(
+    "iri",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "file:///etc/passwd",
+    ],
+)
+def test_an_iri_that_is_not_http_is_never_a_link(web_client: FlaskClient, iri: str) -> None:
+    """Issue 11, item 5: the explorer's nodes carry no href for other schemes."""
+    query = f'CONSTRUCT {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label> "x" }} WHERE {{}}'
+    response = web_client.get("/explore/elements.json", query_string={"query": query})
+    assert response.status_code == 200
+    [node] = response.get_json()
+    assert node["data"]["iri"] == iri and node["data"]["href"] is None
