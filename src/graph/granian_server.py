@@ -51,6 +51,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     (and ``io_threads`` Rust threads for the connections)."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     _config.clear()
     _config.update(config)
@@ -67,6 +68,11 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
+        # A request head must arrive within body_timeout (slow headers, issue 11 item 3);
+        # bodies cannot be timed under granian (graph.bodylimit).
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)
+        ),
     )
     server.serve()
 

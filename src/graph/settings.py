@@ -134,8 +134,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "body_timeout",
         10.0,
-        "Seconds a client may take to send a request body; a slower one gets 408 and its"
-        " connection is closed (gunicorn; granian cannot abort a read, see docs/security.md).",
+        "Seconds a client may take to send a request's head, and its body; a slower one gets"
+        " 408 and its connection is closed (bodies: gunicorn only, see docs/security.md).",
         float,
     ),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),

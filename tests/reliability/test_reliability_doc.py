@@ -49,6 +49,7 @@ def planned_tries() -> dict[str, int]:
         # Against a read-only and a writable server; slow bodies against gunicorn both ways.
         "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
         "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
+        "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
     }
 
 

@@ -166,3 +166,70 @@ def served_by(log: Path) -> str:
     """Which HTTP server the log shows (for the failure message)."""
     text = log.read_text(errors="replace").lower()
     return "granian" if "granian" in text else "gunicorn"
+
+
+@pytest.fixture(
+    scope="module", params=["gunicorn writable", "gunicorn read-only", "granian read-only"]
+)
+def any_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KgServer]:
+    root = tmp_path_factory.mktemp("heads")
+    project = make_project(root / "project")
+    build(project, root / "store", CANONICAL_BASE)
+    http_server, mode = str(request.param).split()
+    settings = {
+        "workers": "1",
+        "threads": str(THREADS),
+        "body_timeout": str(BODY_TIMEOUT),
+        "http_server": http_server,
+    }
+    token = "slow-t0ken" if mode == "writable" else ""
+    with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
+        yield s
+
+
+def slow_head(port: int) -> tuple[bytes, float]:
+    """Send half a request head, then nothing: what came back, and when the connection ended."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=BODY_TIMEOUT + 8) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(4096):
+                answer += chunk
+    return answer, time.monotonic() - started
+
+
+def test_slow_request_heads_are_cut_off_while_lookups_go_on(
+    any_server: KgServer, figures: Figures
+) -> None:
+    """Half a request head then nothing held a gunicorn thread for ever (gunicorn 27)."""
+    results: list[tuple[bytes, float]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(slow_head(any_server.port)), daemon=True)
+        for _ in range(SLOW_CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    failures = []
+    until = time.monotonic() + LOOKUP_SECONDS
+    while time.monotonic() < until:
+        try:
+            response = requests.get(any_server.url + "/sparql?query=" + quote(LOOKUP), timeout=10)
+            if response.status_code != 200:
+                failures.append(str(response.status_code))
+        except requests.RequestException as error:
+            failures.append(repr(error))
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(timeout=BODY_TIMEOUT + 10)
+    add(figures, "slow_heads_tried", SLOW_CLIENTS)
+    add(figures, "lookups_unanswered_during_slow_heads", len(failures))
+    assert not failures, (served_by(any_server.log), failures[:5])
+    assert len(results) == SLOW_CLIENTS
+    for answer, ended in results:
+        # gunicorn answers 408; granian (hyper) closes the connection without a word.
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert ended < BODY_TIMEOUT + 5
