@@ -75,11 +75,7 @@ class ExportTooLarge(ExportError):
     """An export over the most triples the caller allows (the web has a limit, kg export none)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"the graph has more than {limit} triples, the most this server exports in a graph"
-            " format or draws (setting max_graph_export); narrow the CONSTRUCT query, download a"
-            " dump (/dataset) or export it offline with `kg export`"
-        )
+        super().__init__(f"the graph has more than {limit} triples")
         self.limit = limit
 
 

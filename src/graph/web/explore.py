@@ -12,6 +12,7 @@ from graph.app import get_store
 from graph.errors import BadRequest, ResultTooLarge
 from graph.export import ExportError, ExportTooLarge, property_graph, select_triples
 from graph.store import QuerySyntaxError
+from graph.web.exports import too_large
 from graph.web.guarded import run_visitor_query
 from graph.web.links import link_target
 
@@ -35,7 +36,7 @@ def elements(query: str | None) -> list[dict[str, Any]]:
             query, lambda: property_graph(select_triples(store, query, limit=limit), base)
         )
     except ExportTooLarge as error:
-        raise ResultTooLarge(str(error)) from None
+        raise ResultTooLarge(too_large(error, "max_graph_export")) from None
     except (ExportError, QuerySyntaxError) as error:
         raise BadRequest(str(error)) from None
     if graph.number_of_nodes() > MAX_NODES:

@@ -28,20 +28,29 @@ def export_view(name: str) -> Response:
         body = stream_dump(store, FORMATS[name].media_type)
     else:
         # Graph formats are built in memory (networkx): bounded by max_graph_export.
-        limit = int(config["MAX_RESULTS" if FORMATS[name].rdf else "MAX_GRAPH_EXPORT"])
-        base = str(config["BASE_IRI"])
+        setting = "max_results" if FORMATS[name].rdf else "max_graph_export"
+        limit, base = int(config[setting.upper()]), str(config["BASE_IRI"])
         try:
             body = run_visitor_query(
                 query, lambda: export(store, name, base, query, limit=limit)
             )
         except ExportTooLarge as error:
-            raise ResultTooLarge(str(error)) from None
+            raise ResultTooLarge(too_large(error, setting)) from None
         except (ExportError, QuerySyntaxError) as error:
             raise BadRequest(str(error)) from None
     response = Response(body, mimetype=FORMATS[name].media_type)
     filename = f"alliance-graph.{FORMATS[name].suffix}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def too_large(error: ExportTooLarge, setting: str) -> str:
+    """What to tell a visitor whose export or drawing is over ``setting``."""
+    return (
+        f"{error}, the most this server exports or draws this way (setting {setting});"
+        " narrow the CONSTRUCT query, download a dump (/dataset) or export the graph offline"
+        " with `kg export`"
+    )
 
 
 def init_app(app: Flask) -> None:
