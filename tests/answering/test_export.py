@@ -10,6 +10,7 @@ import networkx as nx
 import pydot
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 from rdflib import Dataset
@@ -135,3 +136,40 @@ def test_http_export(web_client: FlaskClient) -> None:
     assert nx.cytoscape_graph(json.loads(response.data)).number_of_nodes() >= 3
     assert web_client.get("/export/xlsx").status_code == 404
     assert web_client.get("/export/gexf", query_string={"query": "CONSTRUCT {"}).status_code == 400
+
+
+CONTROL = "bell\x07 nul\x00 esc\x1b"
+
+
+@pytest.mark.parametrize("name", ["gexf", "graphml"])
+def test_xml_exports_of_a_literal_holding_control_characters(name: str) -> None:
+    """Issue 11, item 9: one stored NUL made /export/gexf and /export/graphml a 500 for all.
+
+    Characters XML 1.0 cannot hold become U+FFFD; the file is well-formed XML."""
+    from graph.http.app import create_app
+    from graph.store import Literal, NamedNode, Quad, memory_store
+
+    subject = NamedNode("https://w3id.org/alliance-graph/id/x")
+    label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    store = memory_store([Quad(subject, label, Literal(CONTROL))])
+    client = create_app({"TESTING": True, "STORE_HANDLE": store, "WRITE_TOKEN": ""}).test_client()
+    response = client.get(f"/export/{name}")
+    assert response.status_code == 200
+    graph = read_back(name, response.data)
+    assert graph.nodes[subject.value]["label"] == "bell\ufffd nul\ufffd esc\ufffd"
+
+
+def test_graph_exports_over_the_limit_are_refused_with_413(web_app: Flask) -> None:
+    """Issue 11, item 8: a graph format is built in memory, so the web bounds what it reads."""
+    web_app.config["MAX_GRAPH_EXPORT"] = 10
+    client = web_app.test_client()
+    for path in ("/export/gexf", "/export/cytoscape", "/explore/elements.json"):
+        response = client.get(path)
+        assert response.status_code == 413, path
+        assert "kg export" in response.get_data(as_text=True)
+    small = "CONSTRUCT WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o } LIMIT 3"
+    assert client.get("/export/gexf", query_string={"query": small}).status_code == 200
+    # RDF formats of the whole dataset are streamed, so they have no such limit.
+    whole = client.get("/export/nquads")
+    assert whole.status_code == 200 and whole.is_streamed
+    assert len(whole.get_data().splitlines()) > 10

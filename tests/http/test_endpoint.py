@@ -280,3 +280,35 @@ def test_fast_path_answers_outside_any_flask_context() -> None:
     body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
     assert statuses == ["200 OK"]
     assert json.loads(body)["boolean"] is True
+
+
+@pytest.mark.parametrize("name", ["default-graph-uri", "named-graph-uri"])
+@pytest.mark.parametrize("value", ["", "not an iri", "relative/path", "http://a b/"])
+def test_a_dataset_parameter_that_is_not_an_iri_is_a_400_naming_it(
+    sparql: FlaskClient, name: str, value: str
+) -> None:
+    """Issue 11, item 9: it was a 500 (the engine refused the IRI after the checks)."""
+    for response in (
+        sparql.get("/sparql", query_string={"query": SELECT_LABELS, name: value}),
+        sparql.post("/sparql", data={"query": SELECT_LABELS, name: value}),
+        sparql.post(
+            "/sparql",
+            query_string={name: value},
+            data=SELECT_LABELS,
+            content_type="application/sparql-query",
+        ),
+    ):
+        assert response.status_code == 400, response.data
+        assert name in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["using-graph-uri", "using-named-graph-uri"])
+def test_an_update_dataset_parameter_that_is_not_an_iri_is_a_400(name: str) -> None:
+    client = make_app(WRITE_TOKEN=TOKEN).test_client()
+    response = client.post(
+        "/sparql",
+        data={"update": "INSERT DATA { <http://e.org/a> <http://e.org/p> 1 }", name: ""},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert name in response.get_data(as_text=True)

@@ -14,11 +14,13 @@ from pathlib import Path
 from tests.reliability import (
     test_attacks,
     test_backup,
+    test_bad_bytes,
     test_bad_http,
     test_bad_input,
     test_build_crash,
     test_load,
     test_server_crash,
+    test_slow_clients,
     test_write_crash,
 )
 from tests.reliability.conftest import CORPUS, ROOT
@@ -44,6 +46,10 @@ def planned_tries() -> dict[str, int]:
         "load_clients": test_load.CLIENTS,
         "load_seconds": int(test_load.LOAD_SECONDS),
         "attacks_tried": test_attacks.planned_attacks(),
+        # Against a read-only and a writable server; slow bodies against gunicorn both ways.
+        "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
+        "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
+        "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
     }
 
 

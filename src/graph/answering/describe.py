@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from graph.answering import queries
-from graph.core.links import compact, local_path, prefixes
+from graph.core.links import compact, link_target, prefixes
 from graph.core.namespaces import OWL, RDF, RDFS, SKOS, WIKIDATA
 from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, run_query
 
@@ -99,10 +99,7 @@ class Describer:
         assert isinstance(term, NamedNode)
         iri = term.value
         text = label.value if isinstance(label, Literal) else compact(iri, self.base)
-        href = local_path(iri, self.base)
-        if href is None and iri.startswith(("http://", "https://")):
-            href = iri
-        return Node(iri, text, href)
+        return Node(iri, text, link_target(iri, self.base))
 
     def describe(self, iri: str) -> Description:
         """Gather the description of ``iri`` (which must exist)."""

@@ -9,7 +9,9 @@ from a property graph in which IRIs and blank nodes are nodes, literals are node
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,16 +71,35 @@ class ExportError(ValueError):
     """An export that cannot be made (unknown format, a query that is not a CONSTRUCT)."""
 
 
-def select_triples(store: Store | RemoteStore, query: str | None) -> list[Triple]:
+class ExportTooLarge(ExportError):
+    """An export over the most triples the caller allows (the web has a limit, kg export none)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the graph has more than {limit} triples")
+        self.limit = limit
+
+
+def select_triples(
+    store: Store | RemoteStore, query: str | None, *, limit: int | None = None
+) -> list[Triple]:
     """The triples to export: the result of ``query`` (a CONSTRUCT or DESCRIBE) or everything.
 
+    With ``limit``, reading stops one triple past it: time and memory stay bounded whatever
+    the store's size.
+
     :raises ExportError: if ``query`` is not a CONSTRUCT or DESCRIBE query.
+    :raises ExportTooLarge: if it gives more than ``limit`` triples.
     :raises graph.store.QuerySyntaxError: if it does not parse.
     """
     result = run_query(store, query or queries.ALL_TRIPLES)
     if not isinstance(result, QueryTriples):
         raise ExportError("an export needs a CONSTRUCT or DESCRIBE query (it draws a graph)")
-    return list(result)
+    if limit is None:
+        return list(result)
+    triples = list(itertools.islice(result, limit + 1))
+    if len(triples) > limit:
+        raise ExportTooLarge(limit)
+    return triples
 
 
 def node_id(term: NamedNode | BlankNode) -> str:
@@ -134,13 +155,40 @@ def _main_class(classes: list[str]) -> str:
     return (ours or sorted(classes) or ["(untyped)"])[0]
 
 
+#: What XML 1.0 cannot hold (https://www.w3.org/TR/xml/#charsets): C0 controls but tab, LF
+#: and CR, lone surrogates, U+FFFE and U+FFFF. RDF literals may hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    r"""``value`` with each character XML 1.0 cannot hold replaced by U+FFFD.
+
+    >>> xml_text("a\x00b\x1fc\td") == "a\ufffdb\ufffdc\td"
+    True
+    """
+    return _NOT_XML.sub("\ufffd", value)
+
+
+def _xml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``graph`` with its attribute values made XML text (GEXF and GraphML are XML 1.0)."""
+    for _node, data in graph.nodes(data=True):
+        data.update({k: xml_text(v) for k, v in data.items() if isinstance(v, str)})
+    for _source, _target, data in graph.edges(data=True):
+        data.update({k: xml_text(v) for k, v in data.items() if isinstance(v, str)})
+    return graph
+
+
 def write_graph(graph: nx.MultiDiGraph, name: str) -> bytes:
-    """Serialize a property graph in a graph tool's format (``gexf``, ``graphml``, ...)."""
+    """Serialize a property graph in a graph tool's format (``gexf``, ``graphml``, ...).
+
+    In the XML formats (GEXF, GraphML) a character XML 1.0 cannot hold (a NUL in a literal)
+    becomes U+FFFD (:func:`xml_text`); the other formats keep it (JSON and DOT escape it).
+    """
     if name == "gexf":
-        return _gexf(graph)
+        return _gexf(_xml_safe(graph))
     if name == "graphml":
         buffer = io.BytesIO()
-        nx.write_graphml(graph, buffer, encoding="utf-8")
+        nx.write_graphml(_xml_safe(graph), buffer, encoding="utf-8")
         return buffer.getvalue()
     if name == "cytoscape":
         return json.dumps(nx.cytoscape_data(graph), ensure_ascii=False, indent=1).encode("utf-8")
@@ -192,13 +240,24 @@ def write_rdf(store: Store | RemoteStore, triples: list[Triple] | None, name: st
     return serialize_quads((Quad(t.subject, t.predicate, t.object) for t in triples), fmt)
 
 
-def export(store: Store | RemoteStore, name: str, base: str, query: str | None = None) -> bytes:
+def export(
+    store: Store | RemoteStore,
+    name: str,
+    base: str,
+    query: str | None = None,
+    *,
+    limit: int | None = None,
+) -> bytes:
     """The graph (or ``query``'s result) in the export format ``name``.
 
+    ``limit`` bounds the triples read (a query's, or the whole graph's in a graph format).
+
     :raises ExportError: for an unknown format or a query that does not give triples.
+    :raises ExportTooLarge: for more than ``limit`` triples.
     """
     if name not in FORMATS:
         raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
     if FORMATS[name].rdf:
-        return write_rdf(store, select_triples(store, query) if query else None, name)
-    return write_graph(property_graph(select_triples(store, query), base), name)
+        chosen = select_triples(store, query, limit=limit) if query else None
+        return write_rdf(store, chosen, name)
+    return write_graph(property_graph(select_triples(store, query, limit=limit), base), name)

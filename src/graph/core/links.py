@@ -31,6 +31,44 @@ def local_path(iri: str, base: str) -> str | None:
     return "/" + quote(iri[len(base) :], safe=_PATH_SAFE)
 
 
+#: The only schemes a page links to or navigates to: anything else (``javascript:``, ``data:``,
+#: ``vbscript:``, ``file:`` ...) in a stored or constructed IRI stays text (issue 11, item 5).
+LINKABLE_SCHEMES = ("http", "https")
+
+
+def link_target(iri: str, base: str) -> str | None:
+    """Where a link to ``iri`` goes: its local path, the IRI itself when its scheme is http(s),
+    else None (the IRI is shown, never linked).
+
+    >>> link_target("https://w3id.org/alliance-graph/id/country/honduras", "https://w3id.org/alliance-graph/")
+    '/id/country/honduras'
+    >>> link_target("http://www.wikidata.org/entity/Q783", "https://w3id.org/alliance-graph/")
+    'http://www.wikidata.org/entity/Q783'
+    >>> print(link_target("JavaScript:alert(1)", "https://w3id.org/alliance-graph/"))
+    None
+    """
+    local = local_path(iri, base)
+    if local is not None:
+        # "//host/..." would leave this server (a network-path reference, RFC 3986 4.2).
+        return "/%2F" + local[2:] if local.startswith("//") else local
+    scheme, colon, _ = iri.partition(":")
+    if colon and scheme.lower() in LINKABLE_SCHEMES and iri[len(scheme) + 1 :].startswith("//"):
+        return iri
+    return None
+
+
+def uri_reference(path: str) -> str:
+    """A decoded request path (Werkzeug's ``request.path``) as a percent-encoded URI path.
+
+    Header values that hold a URI reference (``Link``, ``Content-Location``) must be ASCII:
+    RFC 3987 section 3.1 maps an IRI's other characters to ``%XX`` of their UTF-8 bytes.
+
+    >>> uri_reference("/id/place/são-paulo 100%.ttl")
+    '/id/place/s%C3%A3o-paulo%20100%25.ttl'
+    """
+    return quote(path, safe=_PATH_SAFE[:-2])
+
+
 def iri_candidates(path: str, base: str) -> list[str]:
     """The IRIs a decoded request path may stand for, most literal first.
 

@@ -146,7 +146,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
     Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
+    Setting(
+        "max_graph_export",
+        20_000,
+        "Most triples /export/{gexf,graphml,cytoscape,dot} and /explore draw (built in memory:"
+        " GEXF of 20,000 took 2.7 s, docs/reliability.md); larger graphs get 413, `kg export`"
+        " has no limit.",
+        int,
+    ),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
+    Setting(
+        "body_timeout",
+        10.0,
+        "Seconds a client may take to send a request's head, and its body; a slower one gets"
+        " 408 and its connection is closed (bodies: gunicorn only, see docs/security.md).",
+        float,
+    ),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
     Setting(
         "allow_curated_removal",

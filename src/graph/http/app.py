@@ -17,8 +17,9 @@ from graph.http import (
     pages,
     service_description,
 )
-from graph.http.bodylimit import ChunkedBodyLimit
+from graph.http.bodylimit import RequestBodies
 from graph.http.errors import http_error_response
+from graph.http.secureheaders import SecurityHeaders
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,8 +42,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     graph_store.init_app(app)
     pages.init_app(app)
     fastpath.install(app)
-    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body.
-    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: int(app.config["MAX_BODY"])
+    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body, and
+    # every answer (refusals of bodies too) carries the security headers.
+    bodies = RequestBodies(
+        app.wsgi_app,
+        lambda: int(app.config["MAX_BODY"]),
+        lambda: float(app.config["BODY_TIMEOUT"]),
+        # graph.serving.granian_worker turns this off: granian cannot abort a read
+        # (graph.http.bodylimit).
+        abortable=bool(app.config.get("BODY_READS_ABORTABLE", True)),
     )
+    app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
     return app

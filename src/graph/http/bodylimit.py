@@ -1,61 +1,184 @@
-"""Hold request bodies sent without a Content-Length (chunked) to the ``max_body`` limit.
+"""Read every request body before the application sees it: at most ``max_body`` bytes, within
+``body_timeout`` seconds.
 
-Werkzeug enforces MAX_CONTENT_LENGTH on a body of unknown length by *truncating* it:
-``request.get_data()`` returns the first ``max_body`` bytes and raises nothing, so an
-over-limit chunked upload was parsed cut short (and a Graph Store PUT committed its first part).
-This WSGI middleware reads such a body up to one byte past the limit before the application
-sees it: over the limit it answers 413 itself; otherwise the application gets the body with
-its Content-Length, like any other request.
+Size: Werkzeug enforces MAX_CONTENT_LENGTH on a body of unknown length (chunked) by
+*truncating* it: ``request.get_data()`` returned the first ``max_body`` bytes and raised
+nothing, so an over-limit chunked upload was parsed cut short (and a Graph Store PUT committed
+its first part). Here a body is read up to one byte past the limit; over it the answer is 413.
+
+Time (issue 11, item 3): neither server bounds the time a client takes to send a body. A body
+sent one byte a second held a worker thread for as long as the client liked, so two such
+clients froze the writable server (gunicorn, 2 threads) and three or four the read-only one.
+
+Under gunicorn (gthread: blocking ``recv``, no timeout of its own) the body is read on a reader
+thread while the request thread waits at most ``body_timeout``; past it the client gets 408,
+the connection's read side is shut (the blocked ``recv`` returns, freeing the reader) and the
+connection closes.
+
+Under granian the body is read in place, with no time limit: granian reads it in Rust when
+``wsgi.input`` is read (``WSGIBody.read`` blocks on the connection), has no body timeout
+(granian 2.8: only ``header_read_timeout``) and no way to abort a read, and answering while a
+read is still pending stalled the whole worker until that client finished or went away
+(measured: one client sending one byte then nothing stalled every other request for as long as
+it kept the connection). A slow body there holds one thread, as before; docs/security.md says
+so, and ``http_server = gunicorn`` gives a read-only server the time limit too.
+The application then gets the body in memory with its Content-Length, like any request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import socket
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Bytes read from the input stream at a time.
 CHUNK = 64 * 1024
+#: Threads per process reading request bodies (see the module's docstring).
+READERS = 32
+
+_readers: ThreadPoolExecutor | None = None
+_readers_lock = threading.Lock()
 
 
-class ChunkedBodyLimit:
-    """WSGI middleware: buffer bodies of unknown length, refusing those over ``limit`` bytes."""
+class RequestBodies:
+    """WSGI middleware: read each request body within ``limit`` bytes and ``seconds``."""
 
-    def __init__(self, app: WsgiApp, limit: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        limit: Callable[[], int],
+        seconds: Callable[[], float],
+        *,
+        abortable: bool = True,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.seconds = seconds
+        #: False under granian: read in place, without a time limit (see the module's docstring).
+        self.abortable = abortable
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if environ.get("CONTENT_LENGTH") or not _has_body(environ):
+        length = _declared_length(environ)
+        if length == 0:
             return self.app(environ, start_response)
-        limit = self.limit()
-        body = _read_at_most(environ["wsgi.input"], limit + 1)
-        if len(body) > limit:
-            message = (
-                f"413 Payload Too Large: the request body is over the limit of {limit} bytes\n"
-            ).encode()
-            start_response(
-                "413 Payload Too Large",
-                [
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(message))),
-                    ("Connection", "close"),
-                ],
+        if length is not None and length < 0:
+            return _refuse(
+                environ, start_response, "400 Bad Request", "the Content-Length is not a number"
             )
-            return [message]
+        limit = self.limit()
+        if length is not None and length > limit:
+            return _too_large(environ, start_response, limit)
+        wanted = limit + 1 if length is None else length
+        try:
+            if self.abortable:
+                body = read_within(environ, wanted, self.seconds())
+            else:
+                body = _read_at_most(environ["wsgi.input"], wanted)
+        except TimeoutError:
+            return _refuse(
+                environ,
+                start_response,
+                "408 Request Timeout",
+                f"the request body did not arrive within {self.seconds():g} seconds"
+                " (setting body_timeout)",
+            )
+        if len(body) > limit:
+            return _too_large(environ, start_response, limit)
+        if length is not None and len(body) < length:
+            return _refuse(
+                environ,
+                start_response,
+                "400 Bad Request",
+                f"the request body ended after {len(body)} of its {length} bytes",
+            )
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
 
-def _has_body(environ: dict[str, Any]) -> bool:
-    """True for a request whose body is framed by Transfer-Encoding, not Content-Length."""
-    return bool(environ.get("HTTP_TRANSFER_ENCODING"))
+def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
+    """Up to ``size`` bytes of the request body (less if it ends first), read within ``seconds``.
+
+    :raises TimeoutError: when the body has not arrived by then.
+    """
+    stream, given_up = environ["wsgi.input"], threading.Event()
+
+    def read() -> bytes:
+        return b"" if given_up.is_set() else _read_at_most(stream, size)
+
+    future = _pool().submit(read)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        given_up.set()
+        future.cancel()
+        _stop_reading(environ)
+        raise TimeoutError from None
+
+
+def _stop_reading(environ: dict[str, Any]) -> None:
+    """Release a reader blocked on the connection, where the server lets us (gunicorn)."""
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        # OSError: the client went away meanwhile, which released the reader already.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
+
+
+def _pool() -> ThreadPoolExecutor:
+    # Made on first use in each process: a pool's threads do not survive the server's fork.
+    global _readers
+    with _readers_lock:
+        if _readers is None:
+            _readers = ThreadPoolExecutor(READERS, thread_name_prefix="kg-body")
+        return _readers
+
+
+def _declared_length(environ: dict[str, Any]) -> int | None:
+    """The body's Content-Length; None for a chunked body; -1 for a malformed length."""
+    raw = environ.get("CONTENT_LENGTH") or ""
+    if raw.strip():
+        return int(raw) if raw.strip().isdigit() else -1
+    return None if environ.get("HTTP_TRANSFER_ENCODING") else 0
+
+
+def _too_large(
+    environ: dict[str, Any], start_response: Callable[..., Any], limit: int
+) -> list[bytes]:
+    return _refuse(
+        environ,
+        start_response,
+        "413 Payload Too Large",
+        f"the request body is over the limit of {limit} bytes",
+    )
+
+
+def _refuse(
+    environ: dict[str, Any], start_response: Callable[..., Any], status: str, detail: str
+) -> list[bytes]:
+    """Answer ``status`` here; the connection closes (the rest of the body is not read: gunicorn
+    would otherwise read it on a worker thread before the connection's next request)."""
+    _stop_reading(environ)
+    message = f"{status}: {detail}\n".encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(message))),
+            ("Connection", "close"),
+        ],
+    )
+    return [message]
 
 
 def _read_at_most(stream: Any, size: int) -> bytes:

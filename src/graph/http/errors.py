@@ -24,7 +24,15 @@ def http_error_response(error: HttpError) -> Response:
         )
     else:
         body = f"{error.status} {error.title}: {error.detail}\n"
-        response = Response(body, error.status, error.headers, mimetype="text/plain")
+        response = Response(body, error.status, mimetype="text/plain")
+    return with_error_headers(response, error)
+
+
+def with_error_headers(response: Response, error: HttpError) -> Response:
+    """``response`` carrying the headers ``error`` needs (``Allow``, ``WWW-Authenticate`` ...),
+    whatever its body: a text answer or an HTML page (graph.http.pages)."""
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
     if isinstance(error, Unauthorized):
         # RFC 6750 section 3: a 401 names the scheme the client must use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="alliance-graph"'

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,17 +70,49 @@ def _finish(response: Response) -> Response:
             response.vary.add(value)
         else:
             response.headers[name] = value
-    record(
+    done = functools.partial(
+        record,
         response.status_code,
         request.environ,
         route=request.url_rule.rule if request.url_rule is not None else "unmatched",
-        duration=time.perf_counter() - started if started is not None else 0.0,
-        size=response.calculate_content_length(),
         cache=response.headers.get("X-Cache"),
         query_hash=g.get("query_hash"),
         query_kind=g.get("query_kind"),
     )
+    started = started if started is not None else time.perf_counter()
+    if not response.is_streamed:
+        size = sum(len(part) for part in response.iter_encoded())
+        done(duration=time.perf_counter() - started, size=size)
+        return response
+    # A streamed answer (a dump) is counted as it is sent and recorded once it is over:
+    # measuring it here would read it whole first (issue 11, item 8).
+    counted = CountedBody(response.iter_encoded(), response.response)
+    response.response = counted
+    response.call_on_close(lambda: done(duration=time.perf_counter() - started, size=counted.sent))
     return response
+
+
+class CountedBody:
+    """A response body that counts the bytes it hands out (to the server that sends them)."""
+
+    def __init__(self, parts: Iterable[bytes], source: Any) -> None:
+        self.parts = iter(parts)
+        self.source = source
+        self.sent = 0
+
+    def close(self) -> None:
+        """Close the body it counts (a dump's writer stops when its reader goes away)."""
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        part = next(self.parts)
+        self.sent += len(part)
+        return part
 
 
 def access_logged() -> bool:

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from graph.core.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+from graph.store import check_iri
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -126,8 +127,8 @@ def _query(text: str, graphs: MultiDict[str, str]) -> Operation:
     return Operation(
         "query",
         text,
-        tuple(graphs.getlist("default-graph-uri")),
-        tuple(graphs.getlist("named-graph-uri")),
+        _graph_iris(graphs, "default-graph-uri"),
+        _graph_iris(graphs, "named-graph-uri"),
     )
 
 
@@ -138,9 +139,23 @@ def _update(text: str, graphs: MultiDict[str, str]) -> Operation:
     return Operation(
         "update",
         text,
-        tuple(graphs.getlist("using-graph-uri")),
-        tuple(graphs.getlist("using-named-graph-uri")),
+        _graph_iris(graphs, "using-graph-uri"),
+        _graph_iris(graphs, "using-named-graph-uri"),
     )
+
+
+def _graph_iris(graphs: MultiDict[str, str], name: str) -> tuple[str, ...]:
+    """The values of the dataset parameter ``name``, each an absolute IRI.
+
+    :raises BadRequest: naming the parameter and the value that is not an IRI (an empty one too).
+    """
+    values = tuple(graphs.getlist(name))
+    for value in values:
+        try:
+            check_iri(value)
+        except ValueError as error:
+            raise BadRequest(f"'{name}' must be an absolute IRI, not {value!r}: {error}") from None
+    return values
 
 
 def _refuse_dataset_without_query(graphs: MultiDict[str, str]) -> None:

@@ -54,6 +54,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     (and ``io_threads`` Rust threads for the connections)."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     _config.clear()
     _config.update(config)
@@ -70,6 +71,9 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
+        # A request head must arrive within body_timeout (slow headers, issue 11 item 3);
+        # bodies cannot be timed under granian (graph.http.bodylimit).
+        http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     server.serve()
 
@@ -78,7 +82,8 @@ def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     _offer_responder()
     network = worker_filter(_config)
-    app = create_app(_config)
+    # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
+    app = create_app({**_config, "BODY_READS_ABORTABLE": False})
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]

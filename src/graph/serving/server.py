@@ -76,7 +76,8 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "bind": f"{config['HOST']}:{config['PORT']}",
         "workers": worker_count(int(config["WORKERS"]), writable),
-        "worker_class": "gthread",
+        # gthread with a time limit on each request head (slow headers, issue 11 item 3).
+        "worker_class": "graph.serving.gunicorn_worker.HeadDeadlineWorker",
         "threads": int(config["THREADS"]),
         "worker_connections": 1000,
         "keepalive": 5,

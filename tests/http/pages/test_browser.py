@@ -79,6 +79,18 @@ def page(server: str) -> Iterator[object]:
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         tab.on("pageerror", lambda error: errors.append(str(error)))
+        # Every page works under its Content-Security-Policy: no script of ours or of the
+        # vendored libraries (YASGUI, cytoscape) is refused (javascript: URLs, which
+        # test_the_policy_refuses_javascript_links makes on purpose, aside).
+        tab.on(
+            "console",
+            lambda message: (
+                errors.append(message.text)
+                if "Content Security Policy" in message.text
+                and "JavaScript URL" not in message.text
+                else None
+            ),
+        )
         yield tab
         browser.close()
         assert not errors, errors
@@ -98,7 +110,7 @@ def test_resource_page_draws_its_neighbourhood(page: object, server: str) -> Non
     page.goto(server + "/id/country/honduras")  # type: ignore[attr-defined]
     assert page.url.endswith("/doc/country/honduras.html")  # type: ignore[attr-defined]
     assert page.inner_text("h1") == "Honduras"  # type: ignore[attr-defined]
-    page.wait_for_function("window.kgCy && window.kgCy.nodes().length > 1")  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.kgCy && window.kgCy.nodes().length > 1")  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "resource.png"), full_page=True)  # type: ignore[attr-defined]
     page.click("text=WePROTECT Global Alliance >> nth=0")  # type: ignore[attr-defined]
     assert page.url.endswith("/doc/organization/weprotect.html")  # type: ignore[attr-defined]
@@ -106,7 +118,7 @@ def test_resource_page_draws_its_neighbourhood(page: object, server: str) -> Non
 
 def test_explorer_draws_the_graph(page: object, server: str) -> None:
     page.goto(server + "/explore")  # type: ignore[attr-defined]
-    page.wait_for_function("window.kgCy && window.kgCy.nodes().length > 0")  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.kgCy && window.kgCy.nodes().length > 0")  # type: ignore[attr-defined]
     nodes = page.evaluate("window.kgCy.nodes().length")  # type: ignore[attr-defined]
     assert nodes > 10
     assert page.locator("#legend li").count() >= 3  # type: ignore[attr-defined]
@@ -125,3 +137,51 @@ def test_explorer_reads_a_cytoscape_export(page: object, server: str) -> None:
         }"""
     )
     assert count[0] > 10 and count[1] > 5
+
+
+JAVASCRIPT_NODE = (
+    "CONSTRUCT { <javascript:alert(document.domain)> <http://www.w3.org/2000/01/rdf-schema#label>"
+    ' "click me" . <data:text/html,%3Cscript%3Ealert(2)%3C/script%3E>'
+    ' <http://www.w3.org/2000/01/rdf-schema#label> "me too" } WHERE {}'
+)
+
+
+def test_a_javascript_iri_in_the_explorer_runs_no_script(page: object, server: str) -> None:
+    """Issue 11, item 5: a node whose IRI is javascript: (or data:) navigates nowhere."""
+    from urllib.parse import quote
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
+    response = page.goto(server + "/explore?query=" + quote(JAVASCRIPT_NODE))  # type: ignore[attr-defined]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_function("() => window.kgCy && window.kgCy.nodes().length === 2")  # type: ignore[attr-defined]
+    before = page.url  # type: ignore[attr-defined]
+    box = page.locator("#cy").bounding_box()  # type: ignore[attr-defined]
+    for index in range(2):
+        spot = page.evaluate(f"window.kgCy.nodes()[{index}].renderedPosition()")  # type: ignore[attr-defined]
+        page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])  # type: ignore[attr-defined]
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    hrefs = page.evaluate("window.kgCy.nodes().map((n) => n.data('href'))")  # type: ignore[attr-defined]
+    assert hrefs == [None, None]
+    assert dialogs == [] and page.url == before  # type: ignore[attr-defined]
+
+
+def test_the_policy_refuses_javascript_links(page: object, server: str) -> None:
+    """Even a javascript: link that slipped into a page runs nothing: the CSP refuses it."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
+    refused: list[str] = []
+    page.goto(server + "/id/country/honduras")  # type: ignore[attr-defined]
+    page.on(  # type: ignore[attr-defined]
+        "console",
+        lambda message: refused.append(message.text) if "javascript:" in message.text else None,
+    )
+    page.evaluate(  # type: ignore[attr-defined]
+        """() => { const a = document.createElement('a'); a.id = 'evil';
+                   a.href = 'javascript:alert(1)'; a.textContent = 'evil';
+                   document.body.prepend(a); }"""
+    )
+    page.click("#evil")  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    assert dialogs == []
+    assert refused, "the browser did not report refusing the javascript: URL"

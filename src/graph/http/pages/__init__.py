@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from graph.core.errors import HttpError
 from graph.http.context import wants_html
+from graph.http.errors import http_error_response, with_error_headers
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -25,17 +26,22 @@ def error_page(status: int, title: str, detail: str) -> Response:
 
 def html_or_text_error(error: HttpError) -> Response:
     """A typed error: an HTML page for a browser, else the plain-text answer of the app."""
-    from graph.http.errors import http_error_response
-
     if wants_html() and error.body is None:
-        return error_page(error.status, error.title, error.detail)
+        return with_error_headers(error_page(error.status, error.title, error.detail), error)
     return http_error_response(error)
 
 
 def routing_error(error: HTTPException) -> Response | HTTPException:
-    """Werkzeug's own errors (no such route, wrong method) as HTML pages for browsers."""
+    """Werkzeug's own errors (no such route, wrong method) as HTML pages for browsers.
+
+    The page keeps the headers Werkzeug's own answer carries (``Allow`` with a 405).
+    """
     if wants_html() and error.code is not None:
-        return error_page(error.code, error.name, error.description or "")
+        page = error_page(error.code, error.name, error.description or "")
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                page.headers[name] = value
+        return page
     return error
 
 

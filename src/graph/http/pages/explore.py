@@ -8,10 +8,11 @@ import networkx as nx
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from graph.answering.export import ExportError, property_graph, select_triples
+from graph.answering.export import ExportError, ExportTooLarge, property_graph, select_triples
 from graph.core.errors import BadRequest, ResultTooLarge
-from graph.core.links import local_path
+from graph.core.links import link_target
 from graph.http.context import get_store
+from graph.http.pages.exports import too_large
 from graph.http.pages.guarded import run_visitor_query
 from graph.store import QuerySyntaxError
 
@@ -29,8 +30,13 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     :raises ResultTooLarge: above :data:`MAX_NODES` nodes.
     """
     base, store = str(current_app.config["BASE_IRI"]), get_store()
+    limit = int(current_app.config["MAX_GRAPH_EXPORT"])
     try:
-        graph = run_visitor_query(query, lambda: property_graph(select_triples(store, query), base))
+        graph = run_visitor_query(
+            query, lambda: property_graph(select_triples(store, query, limit=limit), base)
+        )
+    except ExportTooLarge as error:
+        raise ResultTooLarge(too_large(error, "max_graph_export")) from None
     except (ExportError, QuerySyntaxError) as error:
         raise BadRequest(str(error)) from None
     if graph.number_of_nodes() > MAX_NODES:
@@ -40,7 +46,7 @@ def elements(query: str | None) -> list[dict[str, Any]]:
         )
     data = nx.cytoscape_data(graph)["elements"]
     for node in data["nodes"]:
-        node["data"]["href"] = local_path(node["data"]["iri"], base) or node["data"]["iri"]
+        node["data"]["href"] = link_target(node["data"]["iri"], base)
     for index, edge in enumerate(data["edges"]):
         edge["data"]["id"] = f"e{index}"
     return [*data["nodes"], *data["edges"]]

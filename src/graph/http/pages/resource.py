@@ -31,7 +31,7 @@ from graph.answering import queries
 from graph.answering.describe import Describer, Description, group_statements
 from graph.answering.jsonld import compact_nquads, document_prefixes
 from graph.core.errors import NotFound
-from graph.core.links import iri_candidates, local_path, prefixes
+from graph.core.links import iri_candidates, local_path, prefixes, uri_reference
 from graph.core.namespaces import graph_iri
 from graph.http.context import get_store
 from graph.http.negotiate import choose
@@ -148,7 +148,7 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
     if negotiated:
         response.headers["Vary"] = "Accept"
         path = request.path.rstrip("/")
-        response.headers["Content-Location"] = (
+        response.headers["Content-Location"] = uri_reference(
             f"{request.script_root}{path}.{REPRESENTATIONS[media]}"
         )
     for other, suffix in REPRESENTATIONS.items():
@@ -162,8 +162,10 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
 
 
 def _variant(suffix: str) -> str:
+    """The path of the resource's ``suffix`` representation, percent-encoded: RFC 8288 section 3
+    puts a URI-Reference in ``Link``, RFC 3987 section 3.1 maps an IRI to one."""
     stem, _ = split_suffix(request.path)
-    return f"{request.script_root}{stem}.{suffix}"
+    return uri_reference(f"{request.script_root}{stem}.{suffix}")
 
 
 def description_triples(iri: str) -> list[Triple]:

@@ -20,8 +20,7 @@
     status.textContent = `${cy.nodes().length} nodes, ${cy.edges().length} edges`;
     legend(cy, look);
     cy.on("tap", "node", (event) => {
-      const href = event.target.data("href");
-      if (href) window.location.href = href;
+      window.kgLinks.follow(event.target.data("href"));
     });
     document.getElementById("search").addEventListener("input", (event) => {
       const term = event.target.value.trim().toLowerCase();

@@ -12,7 +12,6 @@
   });
   window.kgCy = cy;
   cy.on("tap", "node", (event) => {
-    const href = event.target.data("href");
-    if (href && !event.target.data("centre")) window.location.href = href;
+    if (!event.target.data("centre")) window.kgLinks.follow(event.target.data("href"));
   });
 })();

@@ -49,10 +49,16 @@
   });
 
   // IRIs of this graph open their page on this server, whatever host the data names.
+  // A result's IRI that is not http(s) (javascript:, data: ...) is never followed.
   document.getElementById("yasgui").addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
-    if (!link || !link.href.startsWith(config.base)) return;
+    if (!link) return;
+    if (!window.kgLinks.safeHref(link.getAttribute("href"))) {
+      event.preventDefault();
+      return;
+    }
+    if (!link.href.startsWith(config.base)) return;
     event.preventDefault();
-    window.location.href = "/" + link.href.substring(config.base.length);
+    window.location.assign("/" + link.href.substring(config.base.length));
   }, true);
 })();

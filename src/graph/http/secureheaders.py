@@ -1,0 +1,63 @@
+"""Security headers on every response (pages, data, errors, the SPARQL fast path alike).
+
+The Content-Security-Policy allows scripts from this server's own files only: no inline
+script, no ``eval``, no ``javascript:`` navigation (CSP Level 3, section 6.1.11: a
+``javascript:`` URL runs only where ``script-src`` allows ``'unsafe-inline'``), so an IRI
+that slipped into a link or a ``window.location`` still runs nothing (issue 11, item 5).
+Styles may be inline: the vendored editor (YASGUI/CodeMirror) positions its widgets with
+``style`` attributes, and a style runs no script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+#: Added to each response that does not set the header itself.
+HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    # Browsers must trust the Content-Type: a CSV or JSON answer holding markup is not a page.
+    ("X-Content-Type-Options", "nosniff"),
+    # Queries travel in URLs: other sites learn this origin at most, never the query.
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    # frame-ancestors for browsers that predate it (clickjacking).
+    ("X-Frame-Options", "DENY"),
+)
+_NAMES = frozenset(name.lower() for name, _ in HEADERS)
+
+
+class SecurityHeaders:
+    """WSGI middleware: add :data:`HEADERS` to every response of ``app``."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        def with_headers(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            present = {name.lower() for name, _ in headers} & _NAMES
+            if present:
+                headers = [*headers, *(h for h in HEADERS if h[0].lower() not in present)]
+            else:
+                headers = [*headers, *HEADERS]
+            return start_response(status, headers, *rest)
+
+        return self.app(environ, with_headers)

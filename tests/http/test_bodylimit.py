@@ -1,0 +1,89 @@
+"""Request bodies are read within max_body bytes and body_timeout seconds (graph.http.bodylimit)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any
+
+from graph.http.bodylimit import RequestBodies
+
+
+class SlowInput:
+    """A request body that sends one byte, then nothing until released (a slow client)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.sent = False
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.sent:
+            self.sent = True
+            return b"q"
+        self.release.wait(30)
+        return b""
+
+
+def call(app: RequestBodies, environ: dict[str, Any]) -> tuple[str, bytes, dict[str, Any]]:
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    body = b"".join(app(environ, start_response))
+    return answer["status"], body, answer["headers"]
+
+
+def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+    start_response("200 OK", [])
+    return [body]
+
+
+def middleware(limit: int = 100, seconds: float = 0.3) -> RequestBodies:
+    return RequestBodies(echo, lambda: limit, lambda: seconds)
+
+
+def environ(body: Any, **extra: str) -> dict[str, Any]:
+    return {"REQUEST_METHOD": "POST", "wsgi.input": body, **extra}
+
+
+def test_a_slow_body_gets_408_and_frees_the_request_thread() -> None:
+    slow = SlowInput()
+    try:
+        status, body, headers = call(middleware(), environ(slow, CONTENT_LENGTH="50"))
+    finally:
+        slow.release.set()
+    assert status == "408 Request Timeout"
+    assert b"body_timeout" in body
+    assert headers["Connection"] == "close"
+
+
+def test_a_slow_chunked_body_gets_408_too() -> None:
+    slow = SlowInput()
+    try:
+        status, _, _ = call(middleware(), environ(slow, HTTP_TRANSFER_ENCODING="chunked"))
+    finally:
+        slow.release.set()
+    assert status == "408 Request Timeout"
+
+
+def test_bodies_within_the_limits_reach_the_application_whole() -> None:
+    status, body, _ = call(middleware(), environ(io.BytesIO(b"x" * 80), CONTENT_LENGTH="80"))
+    assert (status, body) == ("200 OK", b"x" * 80)
+    chunked = environ(io.BytesIO(b"y" * 100), HTTP_TRANSFER_ENCODING="chunked")
+    assert call(middleware(), chunked)[:2] == ("200 OK", b"y" * 100)
+
+
+def test_bodies_over_the_limit_get_413_without_being_read() -> None:
+    never = SlowInput()
+    never.sent = True
+    status, _, _ = call(middleware(), environ(never, CONTENT_LENGTH="101"))
+    assert status == "413 Payload Too Large"
+    chunked = environ(io.BytesIO(b"y" * 101), HTTP_TRANSFER_ENCODING="chunked")
+    assert call(middleware(), chunked)[0] == "413 Payload Too Large"
+
+
+def test_a_body_shorter_than_its_length_or_a_bad_length_is_a_400() -> None:
+    assert call(middleware(), environ(io.BytesIO(b"ab"), CONTENT_LENGTH="5"))[0].startswith("400")
+    assert call(middleware(), environ(io.BytesIO(b"ab"), CONTENT_LENGTH="x1"))[0].startswith("400")
