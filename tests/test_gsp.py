@@ -14,7 +14,8 @@ from rdflib import Dataset, Graph, URIRef
 
 from graph.namespaces import CANONICAL_BASE
 from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
-from graph.writes import default_shapes, validate_result
+from graph.app import writable_of
+from graph.writes import validate_result
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -488,8 +489,7 @@ def test_concurrent_writers_keep_the_store_valid(
         thread.join()
     assert sorted(statuses).count(422) == 4
     assert len(statuses) == 12
-    with app.app_context():
-        assert validate_result(writable, default_shapes()).conforms
+    assert validate_result(writable, writable_of(app).shapes).conforms
     rows = select_rows(
         writable, "SELECT ?c WHERE { ?c a <https://w3id.org/alliance-graph/ontology#Country> }"
     )

@@ -12,6 +12,8 @@ from graph import settings
 from graph.bodylimit import ChunkedBodyLimit
 from graph.errors import HttpError, StoreUnavailable, Unauthorized
 from graph.store import Store, is_remote, open_store
+from graph.store_version import StoreVersion
+from graph.writes import Writable, load_shapes
 
 #: Serializes the first opening of the store in a process (see get_store).
 _OPEN_LOCK = threading.Lock()
@@ -31,6 +33,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
+    # What is derived from the store is keyed on its version (graph.store_version).
+    app.extensions["kg.version"] = StoreVersion()
     # Imported here: these modules import get_store from this one.
     from graph import description, endpoint, fastpath, observe, web
     from graph.web import store as graph_store
@@ -95,6 +99,22 @@ def store_of(app: Flask) -> Store:
                 raise StoreUnavailable(f"the store cannot be opened: {error}") from None
         app.extensions["kg.store"] = handle
     return handle
+
+
+def store_version(app: Flask) -> StoreVersion:
+    """The version of ``app``'s store: every write committed through ``app`` bumps it."""
+    version: StoreVersion = app.extensions["kg.version"]
+    return version
+
+
+def writable_of(app: Flask) -> Writable:
+    """``app``'s store as writes see it: with the project's shapes and the store's version."""
+    target: Writable | None = app.extensions.get("kg.writable")
+    if target is None:
+        shapes = load_shapes(str(app.config["PROJECT_DIR"]), str(app.config["BASE_IRI"]))
+        target = Writable(store_of(app), shapes, store_version(app))
+        app.extensions["kg.writable"] = target
+    return target
 
 
 def external_store(app: Flask | None = None) -> bool:

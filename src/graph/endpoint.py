@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
-from graph.app import external_store, get_store, store_of
+from graph.app import external_store, store_of, store_version, writable_of
 from graph.auth import require_write_access
 from graph.errors import BadRequest, QueryTimeout, ResultTooLarge
 from graph.guard import check_remote_targets
@@ -100,8 +100,10 @@ def answer_query(
     """
     config = app.config
     cache: ResultCache = app.extensions["kg.cache"]
+    # Keyed on the store's version: an answer from before a write is never served after it.
+    version = store_version(app).value
     key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
-    hit = cache.get(key) if cache.capacity else None
+    hit = cache.get(version, key) if cache.capacity else None
     if hit is not None:
         return hit[0], hit[1], True
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
@@ -137,7 +139,7 @@ def answer_query(
     else:
         body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
-        cache.put(key, body, media_type)
+        cache.put(version, key, body, media_type)
     return body, media_type, False
 
 
@@ -186,32 +188,23 @@ def with_charset(media_type: str) -> str:
 
 
 def _update(operation: Operation) -> Response:
-    config = current_app.config
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
-    store = get_store()
     # Looked up here: work() runs on a helper thread, outside this app's context.
-    shapes = writes.default_shapes()
+    target, accept = writable_of(app), request.headers.get("Accept")
 
     def work() -> None:
-        try:
-            writes.checked_update(
-                store,
-                operation.text,
-                using=operation.default_graphs,
-                using_named=operation.named_graphs,
-                shapes=shapes,
-            )
-        except QuerySyntaxError as error:
-            raise BadRequest(str(error)) from None
-        except OSError as error:
-            raise BadRequest(f"the update failed: {error}") from None
+        writes.checked_update(
+            target,
+            operation.text,
+            using=operation.default_graphs,
+            using_named=operation.named_graphs,
+            accept=accept,
+        )
 
-    try:
-        seconds, retire = deadline(current_app)
-        with writes.WRITE_QUEUE:
-            evaluate.with_deadline(work, seconds, retire=retire)
-    finally:
-        current_app.extensions["kg.cache"].invalidate()
-        description.invalidate()
+    seconds, retire = deadline(app)
+    with writes.WRITE_QUEUE:
+        evaluate.with_deadline(work, seconds, retire=retire)
     return Response(status=204)

@@ -1,61 +1,49 @@
-"""Every write to the store: one transaction, checked against the SHACL shapes before it commits.
+"""Every write to the store: turned into one explicit change, checked, and that change committed.
 
-A write is a SPARQL update (one the client sent, or one written here for a Graph Store
-Protocol request). It runs first on an in-memory copy of the store; the copy is validated with
-the project's shapes; only when it conforms does the same update run on the real store, where
-Oxigraph applies it in one transaction. A refused write leaves the store exactly as it was.
+A write (a SPARQL update, or a Graph Store Protocol PUT, POST or DELETE) is evaluated once into
+a :class:`graph.write_change.Change`: the quads it removes and adds. That change is validated
+against the shapes as the store will be after it (graph.validate_change, in time proportional
+to the change), and only then committed, in one Oxigraph transaction. What is committed is
+exactly what was checked: nothing is evaluated a second time (issue 12). Each commit bumps the
+store's version, on which every answer and figure derived from the store is keyed.
 
 Writers in this process are serialized by one lock, so the check and the commit see the same
 state. Other processes cannot interleave: Oxigraph opens an on-disk store read-write in one
 process only, the others open it read-only.
 
 Over an external store (graph.remote) every write is refused with 501: the check-then-commit
-above needs one lock around a copy of the store and the commit, and neither exists there
-(several instances share the store, there is no transaction across requests, and the copy
-would fetch the whole graph over HTTP on each write). The external store's graph is written
-by ``kg build --store URL``, which validates the project locally and then switches staged
-graphs in one update.
-
-The whole resulting graph is validated for now. The scalable path, validating only the focus
-nodes the change touches and their neighbourhood, plugs in at :func:`validate_result`.
+above needs one lock around the check and the commit, which instances sharing the store cannot
+hold. The external store's graph is written by ``kg build --store URL``, which validates the
+project locally and then switches staged graphs in one update.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, has_app_context, has_request_context, request
 from rdflib import Graph
 
-from graph import queries, settings
-from graph.errors import (
-    BadRequest,
-    NotAcceptable,
-    NotFound,
-    ShapeViolation,
-    WritesNotSupported,
-)
+from graph.errors import NotAcceptable, NotFound, ShapeViolation, WritesNotSupported
 from graph.negotiate import choose
 from graph.sources import discover, parse_sources
-from graph.store import (
-    Quad,
-    QuerySyntaxError,
-    RdfFormat,
-    Store,
-    UpdateFailed,
-    copy_to_memory,
-    graph_exists,
-    run_update,
-    serialize_quads,
-    sparql_data_block,
-)
+from graph.store import Quad, Store, apply_change, graph_exists
+from graph.store_version import StoreVersion
 from graph.update_dataset import with_protocol_dataset
-from graph.validate import Locator, Report, to_rdflib, validate_graph
+from graph.validate import Report, to_rdflib
+from graph.validate_change import validate_change, whole_store_report
+from graph.write_change import (
+    Change,
+    add_change,
+    drop_change,
+    refuse_unsupported_terms,
+    replace_change,
+    update_change,
+)
 
 #: Serializes the writers of this process (see the module docstring).
 WRITE_LOCK = threading.RLock()
@@ -90,86 +78,110 @@ def load_shapes(project_dir: str, base: str) -> Shapes:
     )
 
 
-def default_shapes() -> Shapes:
-    """The shapes of the running application's project (or of the settings, outside an app)."""
-    if has_app_context():
-        return load_shapes(
-            str(current_app.config["PROJECT_DIR"]), str(current_app.config["BASE_IRI"])
-        )
-    values = settings.resolve()
-    return load_shapes(str(values["project_dir"]), str(values["base_iri"]))
+@dataclass(frozen=True)
+class Writable:
+    """A store writes go to, the shapes they are checked against and the version they bump."""
+
+    store: Store
+    shapes: Shapes
+    version: StoreVersion
 
 
 def checked_update(
-    store: Store,
+    target: Writable,
     update: str,
     *,
     using: Sequence[str] = (),
     using_named: Sequence[str] = (),
-    shapes: Shapes | None = None,
+    accept: str | None = None,
 ) -> None:
     """Run a SPARQL update if its result conforms to the shapes; otherwise change nothing.
 
     ``using`` and ``using_named`` are the protocol's ``using-graph-uri`` and
-    ``using-named-graph-uri`` values; they act as USING and USING NAMED clauses.
+    ``using-named-graph-uri`` values; they act as USING and USING NAMED clauses. ``accept``
+    chooses the format of a refusal's report.
 
     :raises BadRequest: for a syntax error (with line:column), an operation that fails, or
         protocol dataset parameters together with USING/WITH in the text.
     :raises ShapeViolation: if the result would break a shape; the body is the SHACL report.
     """
-    _refuse_external(store)
+    _refuse_external(target.store)
     text = with_protocol_dataset(update, using, using_named)
-    with WRITE_LOCK:
-        _check_and_commit(store, text, shapes or default_shapes())
+    _write(target, lambda store: update_change(store, text), accept)
 
 
 def replace_graph(
-    store: Store, graph: str | None, quads: Sequence[Quad], *, shapes: Shapes | None = None
+    target: Writable, graph: str | None, quads: Sequence[Quad], *, accept: str | None = None
 ) -> bool:
     """Replace the content of ``graph`` (None: the default graph) with ``quads``.
 
     Returns True if the graph did not exist before (it was created).
     """
-    _refuse_external(store)
-    target = _graph_ref(graph)
-    with WRITE_LOCK:
-        created = not graph_exists(store, graph)
-        steps = [queries.CLEAR_GRAPH.format(graph=target)]
-        if graph is not None:
-            steps.insert(0, queries.CREATE_GRAPH.format(graph=f"<{graph}>"))
-        steps.append(queries.INSERT_DATA.format(data=sparql_data_block(quads)))
-        _check_and_commit(store, " ;\n".join(steps), shapes or default_shapes())
-    return created
+    _refuse_external(target.store)
+    change = _write(target, lambda store: replace_change(store, graph, quads), accept)
+    return bool(change.created)
 
 
 def add_to_graph(
-    store: Store, graph: str | None, quads: Sequence[Quad], *, shapes: Shapes | None = None
+    target: Writable, graph: str | None, quads: Sequence[Quad], *, accept: str | None = None
 ) -> bool:
     """Merge ``quads`` into ``graph`` (None: the default graph), creating it if needed.
 
     Returns True if the graph did not exist before (it was created).
     """
-    _refuse_external(store)
-    with WRITE_LOCK:
-        created = not graph_exists(store, graph)
-        steps = [queries.INSERT_DATA.format(data=sparql_data_block(quads))]
-        if graph is not None:
-            steps.insert(0, queries.CREATE_GRAPH.format(graph=f"<{graph}>"))
-        _check_and_commit(store, " ;\n".join(steps), shapes or default_shapes())
-    return created
+    _refuse_external(target.store)
+    change = _write(target, lambda store: add_change(store, graph, quads), accept)
+    return bool(change.created)
 
 
-def delete_graph(store: Store, graph: str | None, *, shapes: Shapes | None = None) -> None:
+def delete_graph(target: Writable, graph: str | None, *, accept: str | None = None) -> None:
     """Remove ``graph``; for the default graph (None), remove its content.
 
     :raises NotFound: if the named graph does not exist.
     """
-    _refuse_external(store)
-    with WRITE_LOCK:
+    _refuse_external(target.store)
+
+    def change_of(store: Store) -> Change:
         if not graph_exists(store, graph):
             raise NotFound(f"there is no graph <{graph}> in the store")
-        text = queries.DROP_GRAPH.format(graph=_graph_ref(graph))
-        _check_and_commit(store, text, shapes or default_shapes())
+        return drop_change(store, graph)
+
+    _write(target, change_of, accept)
+
+
+def _write(target: Writable, change_of: Callable[[Store], Change], accept: str | None) -> Change:
+    """Compute the change under the lock, validate it, commit it and bump the version."""
+    with WRITE_LOCK:
+        change = change_of(target.store)
+        refuse_unsupported_terms(change.added)
+        if not change:
+            return change
+        report = check(target.store, change, target.shapes)
+        if not report.conforms:
+            raise violation_error(report, accept)
+        try:
+            apply_change(
+                target.store,
+                change.removed,
+                change.added,
+                created=change.created,
+                dropped=change.dropped,
+            )
+        finally:
+            target.version.bump()
+    return change
+
+
+def check(store: Store, change: Change, shapes: Shapes) -> Report:
+    """Validate ``store`` as it will be after ``change`` (the nodes the change can affect)."""
+    report, _ = validate_change(store, change, shapes.shapes, shapes.ontology)
+    return report
+
+
+def validate_result(store: Store, shapes: Shapes) -> Report:
+    """Full validation of every triple of ``store`` with pySHACL: the reference the per-change
+    check is compared with (tests), never run on the write path."""
+    return whole_store_report(store, shapes.shapes, shapes.ontology)
 
 
 def _refuse_external(store: object) -> None:
@@ -182,43 +194,12 @@ def _refuse_external(store: object) -> None:
         )
 
 
-def _graph_ref(graph: str | None) -> str:
-    return "DEFAULT" if graph is None else f"GRAPH <{graph}>"
-
-
-def _check_and_commit(store: Store, text: str, shapes: Shapes) -> None:
-    """Run ``text`` on a copy, validate the copy, then run it on ``store``. Hold WRITE_LOCK."""
-    scratch = copy_to_memory(store)
-    _run(scratch, text)
-    report = validate_result(scratch, shapes)
-    if not report.conforms:
-        raise violation_error(report)
-    _run(store, text)
-
-
-def _run(store: Store, text: str) -> None:
-    try:
-        run_update(store, text)
-    except QuerySyntaxError as error:
-        raise BadRequest(str(error)) from None
-    except UpdateFailed as error:
-        raise BadRequest(f"the update cannot be applied: {error}") from None
-
-
-def validate_result(result: Store, shapes: Shapes) -> Report:
-    """Validate every triple of ``result`` (all graphs merged, as queries see them)."""
-    data = Graph()
-    data.parse(data=serialize_quads(result, RdfFormat.N_TRIPLES), format="nt")
-    return validate_graph(data, shapes.shapes, shapes.ontology, Locator([]))
-
-
-def violation_error(report: Report) -> ShapeViolation:
-    """A 422 error whose body is the report, in the format the client prefers."""
+def violation_error(report: Report, accept: str | None = None) -> ShapeViolation:
+    """A 422 error whose body is the report, in the format ``accept`` prefers."""
     media_type = REPORT_TYPES[0]
-    if has_request_context():
-        # A client that accepts none of these still gets the report, in Turtle.
-        with suppress(NotAcceptable):
-            media_type = choose(request.headers.get("Accept"), REPORT_TYPES)
+    # A client that accepts none of these still gets the report, in Turtle.
+    with suppress(NotAcceptable):
+        media_type = choose(accept, REPORT_TYPES)
     body = {
         "text/turtle": report.to_turtle,
         "application/json": report.to_json,

@@ -25,6 +25,7 @@ from pyoxigraph import (
 
 from graph.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
+    apply_change,
     bulk_load_file,
     copy_to_memory,
     dump_nquads,
@@ -97,6 +98,7 @@ __all__ = [
     "Triple",
     "UpdateFailed",
     "Variable",
+    "apply_change",
     "bulk_load_file",
     "check_iri",
     "check_json_nesting",

@@ -1,0 +1,131 @@
+"""Validate a write's change in time proportional to the change, with the compiled SHACL checks.
+
+A node's conformance to shapes whose paths are single predicates (no ``sh:node``, no inverse
+paths, no ``sh:targetObjectsOf``) depends only on its own statements and on the statements of
+its value nodes (their ``rdf:type``, for ``sh:class``), with the class hierarchy. So a change can
+alter the conformance of the subjects of the quads it removes or adds, and, when it changes a
+node's types, of the nodes that point to it. Those focus nodes, their values and the
+``rdfs:subClassOf`` statements are copied into a small in-memory store as they will be after the
+change; every check runs there and only the focus nodes' results count. The verdicts are those
+of full validation of the changed store (tests/test_write_validation.py compares them with
+pySHACL). Shapes outside that subset are validated on a full copy instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rdflib import Graph, URIRef
+
+from graph.namespaces import SH
+from graph.shacl_sparql import RDF_TYPE, SUBCLASS, UnsupportedShape
+from graph.store import (
+    BlankNode,
+    NamedNode,
+    Quad,
+    Store,
+    Triple,
+    apply_change,
+    copy_to_memory,
+    ntriples,
+)
+from graph.validate import Locator, Report, validate_graph
+from graph.validate_sparql import results_graph, validate_store
+from graph.write_change import Change
+
+#: Shape terms that make a node's conformance depend on more than its values' own statements.
+NONLOCAL = tuple(URIRef(SH + n) for n in ("node", "targetObjectsOf", "qualifiedValueShape"))
+#: A node statements can be about.
+Subject = NamedNode | BlankNode | Triple
+#: Levels of statements copied: the focus nodes', then their values' (for sh:class).
+LEVELS = 2
+
+
+def local_shapes(shapes: Graph) -> bool:
+    """True if every path is one predicate and every property shape hangs off a targeted shape."""
+    if any(True for term in NONLOCAL for _ in shapes.triples((None, term, None))):
+        return False
+    if not all(isinstance(path, URIRef) for path in shapes.objects(None, URIRef(SH + "path"))):
+        return False
+    targeted = {
+        s
+        for p in ("targetClass", "targetNode", "targetSubjectsOf")
+        for s in shapes.subjects(URIRef(SH + p), None)
+    }
+    return all(s in targeted for s in shapes.subjects(URIRef(SH + "property"), None))
+
+
+def validate_change(
+    store: Store, change: Change, shapes: Graph, ontology: Graph
+) -> tuple[Report, int]:
+    """Validate ``store`` as it will be after ``change``: (report, focus nodes checked).
+
+    The report lists the violations of the nodes whose conformance the change can alter.
+    """
+    if not local_shapes(shapes) or any(
+        q.predicate.value == SUBCLASS for q in change.removed | change.added
+    ):
+        return _validate_whole(store, change, shapes, ontology), -1
+    focus = focus_nodes(store, change)
+    work = neighbourhood(store, change, focus)
+    shown = {_show(node) for node in focus}
+    try:
+        report = validate_store(work, shapes, [], "")
+    except UnsupportedShape:
+        report = whole_store_report(work, shapes, ontology)
+    kept = [v for v in report.violations if v.focus in shown]
+    return Report(kept, results_graph(kept)), len(focus)
+
+
+def focus_nodes(store: Store, change: Change) -> set[Subject]:
+    """The subjects the change touches, and the nodes pointing to those whose types change."""
+    quads = change.removed | change.added
+    focus: set[Subject] = {q.subject for q in quads}
+    retyped = {q.subject for q in quads if q.predicate.value == RDF_TYPE}
+    for node in retyped:
+        focus.update(q.subject for q in store.quads_for_pattern(None, None, node, None))
+    focus.update(q.subject for q in change.added if q.object in retyped)
+    return focus
+
+
+def neighbourhood(store: Store, change: Change, focus: Iterable[Subject]) -> Store:
+    """The statements of ``focus`` and of their values after ``change``, with the class tree."""
+    added: dict[object, list[Quad]] = {}
+    for quad in change.added:
+        added.setdefault(quad.subject, []).append(quad)
+    work = Store()
+    work.extend(store.quads_for_pattern(None, NamedNode(SUBCLASS), None, None))
+    work.extend(q for q in change.added if q.predicate.value == SUBCLASS)
+    frontier: set[Subject] = set(focus)
+    seen: set[Subject] = set()
+    for _ in range(LEVELS):
+        found: list[Quad] = []
+        for node in frontier - seen:
+            stated = store.quads_for_pattern(node, None, None, None)
+            found += [q for q in stated if q not in change.removed]
+            found += added.get(node, [])
+        seen |= frontier
+        work.extend(found)
+        frontier = {q.object for q in found if isinstance(q.object, NamedNode | BlankNode)}
+    return work
+
+
+def _validate_whole(store: Store, change: Change, shapes: Graph, ontology: Graph) -> Report:
+    """Full validation of a copy of the store with the change applied (non-local shapes)."""
+    copy = copy_to_memory(store)
+    apply_change(copy, change.removed, change.added, created=change.created, dropped=change.dropped)
+    try:
+        return validate_store(copy, shapes, [], "")
+    except UnsupportedShape:
+        return whole_store_report(copy, shapes, ontology)
+
+
+def whole_store_report(store: Store, shapes: Graph, ontology: Graph) -> Report:
+    """pySHACL's report on every triple of ``store`` (all graphs merged)."""
+    data = Graph()
+    data.parse(data=ntriples(store), format="nt")
+    return validate_graph(data, shapes, ontology, Locator([]))
+
+
+def _show(node: Subject) -> str:
+    return f"_:{node.value}" if isinstance(node, BlankNode) else str(getattr(node, "value", node))
