@@ -68,6 +68,7 @@ def validate_change(
         return _validate_whole(store, change, shapes, ontology), -1
     focus = focus_nodes(store, change)
     work = neighbourhood(store, change, focus)
+    work.extend(class_tree(ontology))
     shown = {_show(node) for node in focus}
     try:
         report = validate_store(work, shapes, [], "")
@@ -110,10 +111,21 @@ def neighbourhood(store: Store, change: Change, focus: Iterable[Subject]) -> Sto
     return work
 
 
+def class_tree(ontology: Graph) -> list[Quad]:
+    """The ontology files' ``rdfs:subClassOf`` statements, which validation mixes into the data
+    as pySHACL's ``ont_graph`` does (graph.validate.validate_graph), whatever the store holds."""
+    return [
+        Quad(NamedNode(str(sub)), NamedNode(SUBCLASS), NamedNode(str(sup)))
+        for sub, sup in ontology.subject_objects(URIRef(SUBCLASS))
+        if isinstance(sub, URIRef) and isinstance(sup, URIRef)
+    ]
+
+
 def _validate_whole(store: Store, change: Change, shapes: Graph, ontology: Graph) -> Report:
     """Full validation of a copy of the store with the change applied (non-local shapes)."""
     copy = copy_to_memory(store)
     apply_change(copy, change.removed, change.added, created=change.created, dropped=change.dropped)
+    copy.extend(class_tree(ontology))
     try:
         return validate_store(copy, shapes, [], "")
     except UnsupportedShape:

@@ -73,14 +73,20 @@ def update_change(store: Store, text: str) -> Change:
     :raises BadRequest: for a syntax error (with line:column) or an operation that fails.
     """
     named = data_quads(text)
-    if named is not None:
-        scratch = Store()
-        scratch.extend(q for q in named if q in store)
-        change = _diff(scratch, _updated_copy(scratch, text))
-        change.created = {g for g in change.created if not graph_exists(store, g)}
-        change.dropped = set()
-        return change
-    return _diff(store, _updated_copy(store, text))
+    if named is None:
+        copy = copy_to_memory(store)
+        _run(copy, text)
+        return _diff(store, copy)
+    scratch = Store()
+    scratch.extend(q for q in named if q in store)
+    before = set(scratch)
+    _run(scratch, text)
+    created = {g.value for g in scratch.named_graphs() if isinstance(g, NamedNode)}
+    return Change(
+        removed=before - set(scratch),
+        added=set(scratch) - before,
+        created={g for g in created if not graph_exists(store, g)},
+    )
 
 
 def data_quads(text: str) -> set[Quad] | None:
@@ -123,17 +129,15 @@ def _data_body(
     return text[start : op[-1].start + len(op[-1].text)]
 
 
-def _updated_copy(store: Store, text: str) -> Store:
-    copy = copy_to_memory(store)
+def _run(store: Store, text: str) -> None:
     try:
-        run_update(copy, text)
+        run_update(store, text)
     except QuerySyntaxError as error:
         raise BadRequest(str(error)) from None
     except UpdateFailed as error:
         raise BadRequest(f"the update cannot be applied: {error}") from None
     except OSError as error:
         raise BadRequest(f"the update failed: {error}") from None
-    return copy
 
 
 def _diff(before: Store, after: Store) -> Change:
