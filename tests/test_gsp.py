@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, URIRef
 
+from graph.app import writable_of
 from graph.namespaces import CANONICAL_BASE
 from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
-from graph.app import writable_of
 from graph.writes import validate_result
 
 TOKEN = "t0ken"

@@ -117,8 +117,8 @@ def test_nondeterministic_updates_commit_what_was_checked(
     client: FlaskClient, writable: Store, function: str
 ) -> None:
     """Regression: the update ran once to be checked and again to be committed, so RAND()
-    (NOW, UUID, STRUUID, BNODE, SERVICE answers) could commit a value the check never saw. "ZZZ" breaks the
-    pattern; "HN" is honduras's own code. Whatever each run draws, the store stays valid."""
+    (NOW, UUID, STRUUID, BNODE, SERVICE answers) could commit a value the check never saw.
+    "ZZZ" breaks the pattern; "HN" is honduras's own code. Whatever each run draws, the store stays valid."""
     update = PREFIXES + (
         f"INSERT {{ GRAPH <{NEW}> {{ country:honduras ag:iso3166Alpha2 ?c }} }} "
         f"WHERE {{ {NONDETERMINISTIC[function]} }}"
@@ -126,7 +126,8 @@ def test_nondeterministic_updates_commit_what_was_checked(
     statuses = {client.post("/sparql", data={"update": update}, headers=AUTH).status_code
                 for _ in range(40)}  # fmt: skip
     assert statuses <= {204, 422}
-    codes = select_rows(writable, PREFIXES + "SELECT DISTINCT ?c { country:honduras ag:iso3166Alpha2 ?c }")
+    query = "SELECT DISTINCT ?c { country:honduras ag:iso3166Alpha2 ?c }"
+    codes = select_rows(writable, PREFIXES + query)
     assert [row["c"] for row in codes] == ["HN"]
 
 

@@ -60,11 +60,15 @@ ag:OrganizationShape a sh:NodeShape ;
         sh:or ( [ sh:class ag:Country ] [ sh:class ag:Organization ] ) ] .
 """
 
-SUBJECTS = [NamedNode(ID + n) for n in ("country/honduras", "country/x", "organization/weprotect", "organization/o")]  # fmt: skip
+SUBJECTS = [
+    NamedNode(ID + n)
+    for n in ("country/honduras", "country/x", "organization/weprotect", "organization/o")
+]
 CLASSES = [NamedNode(AG + n) for n in ("Country", "Alliance", "Organization")]
 OBJECTS = {
     RDF_TYPE: CLASSES,
-    LABEL: [Literal("A", language="en"), Literal("B", language="en"), Literal("C", language="fr"), Literal("D")],  # fmt: skip
+    LABEL: [Literal("A", language="en"), Literal("B", language="en"), Literal("C", language="fr")]
+    + [Literal("D")],
     AG + "member": [*SUBJECTS, Literal("x")],
     AG + "iso3166Alpha2": [Literal("HN"), Literal("XX"), Literal("abc")],
 }
@@ -144,7 +148,8 @@ def test_verdicts_agree_with_full_validation(
                 checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
             else:
                 write = replace_graph if kind == "replace" else add_to_graph
-                in_graph = [Quad(q.subject, q.predicate, q.object, NamedNode(GRAPHS[1])) for q in added]
+                new = NamedNode(GRAPHS[1])
+                in_graph = [Quad(q.subject, q.predicate, q.object, new) for q in added]
                 write(target, GRAPHS[1], in_graph)
             accepted = True
         except ShapeViolation:
@@ -185,6 +190,6 @@ def test_blank_nodes_are_validated_and_committed_as_they_are(writable: Store) ->
     ]
     with pytest.raises(ShapeViolation):
         add_to_graph(target, None, country)
-    add_to_graph(target, None, country[:1] + [Quad(node, country[1].predicate, Literal("QQ"))])
+    add_to_graph(target, None, [*country[:1], Quad(node, country[1].predicate, Literal("QQ"))])
     assert validate_result(writable, shapes).conforms
     assert target.version.value == 1

@@ -12,8 +12,8 @@ from flask import Flask
 from graph.errors import BadRequest, NotFound, ShapeViolation
 from graph.namespaces import CANONICAL_BASE
 from graph.store import Store, dump_nquads, select_rows
-from graph.update_dataset import has_dataset_clause, with_protocol_dataset
 from graph.store_version import StoreVersion
+from graph.update_dataset import has_dataset_clause, with_protocol_dataset
 from graph.writes import (
     Shapes,
     Writable,
