@@ -118,7 +118,8 @@ def test_nondeterministic_updates_commit_what_was_checked(
 ) -> None:
     """Regression: the update ran once to be checked and again to be committed, so RAND()
     (NOW, UUID, STRUUID, BNODE, SERVICE answers) could commit a value the check never saw.
-    "ZZZ" breaks the pattern; "HN" is honduras's own code. Whatever each run draws, the store stays valid."""
+    "ZZZ" breaks the pattern; "HN" is honduras's own code. Whatever each run draws, the store
+    stays valid."""
     update = PREFIXES + (
         f"INSERT {{ GRAPH <{NEW}> {{ country:honduras ag:iso3166Alpha2 ?c }} }} "
         f"WHERE {{ {NONDETERMINISTIC[function]} }}"

@@ -67,8 +67,7 @@ SUBJECTS = [
 CLASSES = [NamedNode(AG + n) for n in ("Country", "Alliance", "Organization")]
 OBJECTS = {
     RDF_TYPE: CLASSES,
-    LABEL: [Literal("A", language="en"), Literal("B", language="en"), Literal("C", language="fr")]
-    + [Literal("D")],
+    LABEL: [Literal(v, language=t) for v, t in (("A", "en"), ("B", "en"), ("C", "fr"), ("D", None))],
     AG + "member": [*SUBJECTS, Literal("x")],
     AG + "iso3166Alpha2": [Literal("HN"), Literal("XX"), Literal("abc")],
 }
