@@ -67,7 +67,7 @@ SUBJECTS = [
 CLASSES = [NamedNode(AG + n) for n in ("Country", "Alliance", "Organization")]
 OBJECTS = {
     RDF_TYPE: CLASSES,
-    LABEL: [Literal(v, language=t) for v, t in (("A", "en"), ("B", "en"), ("C", "fr"), ("D", None))],
+    LABEL: [Literal(v, language=t) for v, t in zip("ABCD", ("en", "en", "fr", None), strict=True)],
     AG + "member": [*SUBJECTS, Literal("x")],
     AG + "iso3166Alpha2": [Literal("HN"), Literal("XX"), Literal("abc")],
 }
