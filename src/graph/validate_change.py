@@ -14,11 +14,13 @@ pySHACL). Shapes outside that subset are validated on a full copy instead.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rdflib import Graph, URIRef
 
 from graph.namespaces import SH
-from graph.shacl_sparql import RDF_TYPE, SUBCLASS, UnsupportedShape
+from graph.shacl_checks import Check
+from graph.shacl_sparql import RDF_TYPE, SUBCLASS, Subclasses, UnsupportedShape, compile_shapes
 from graph.store import (
     BlankNode,
     NamedNode,
@@ -30,7 +32,7 @@ from graph.store import (
     ntriples,
 )
 from graph.validate import Locator, Report, validate_graph
-from graph.validate_sparql import results_graph, validate_store
+from graph.validate_sparql import results_graph, store_classes, validate_store
 from graph.write_change import Change
 
 #: Shape terms that make a node's conformance depend on more than its values' own statements.
@@ -41,6 +43,7 @@ Subject = NamedNode | BlankNode | Triple
 LEVELS = 2
 
 
+@lru_cache(maxsize=8)
 def local_shapes(shapes: Graph) -> bool:
     """True if every path is one predicate and every property shape hangs off a targeted shape."""
     if any(True for term in NONLOCAL for _ in shapes.triples((None, term, None))):
@@ -71,11 +74,22 @@ def validate_change(
     work.extend(class_tree(ontology))
     shown = {_show(node) for node in focus}
     try:
-        report = validate_store(work, shapes, [], "")
+        report = validate_store(work, shapes, [], "", checks=compiled(shapes, store_classes(work)))
     except UnsupportedShape:
         report = whole_store_report(work, shapes, ontology)
     kept = [v for v in report.violations if v.focus in shown]
     return Report(kept, results_graph(kept)), len(focus)
+
+
+def compiled(shapes: Graph, classes: Subclasses) -> list[Check]:
+    """The checks of ``shapes`` for the class tree ``classes``, compiled once per tree."""
+    key = frozenset((name, frozenset(included)) for name, included in classes.items())
+    return _compiled(shapes, key)
+
+
+@lru_cache(maxsize=8)
+def _compiled(shapes: Graph, classes: frozenset[tuple[str, frozenset[str]]]) -> list[Check]:
+    return compile_shapes(shapes, dict(classes))
 
 
 def focus_nodes(store: Store, change: Change) -> set[Subject]:

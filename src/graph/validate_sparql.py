@@ -94,12 +94,17 @@ def validate_store(
     *,
     focus: Sequence[str] | None = None,
     track: Progress = no_progress,
+    checks: Sequence[Check] | None = None,
 ) -> Report:
     """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
 
+    ``checks`` are the shapes already compiled for the store's class tree, if known.
+
     :raises graph.shacl_sparql.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
-    groups = plan(store, compile_shapes(shapes, store_classes(store)), hashed=focus is None)
+    if checks is None:
+        checks = compile_shapes(shapes, store_classes(store))
+    groups = plan(store, checks, hashed=focus is None)
     found: list[tuple[Check, str, str]] = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
