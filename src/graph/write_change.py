@@ -9,8 +9,11 @@ commit: ``RAND()``, ``NOW()``, ``UUID()``, ``BNODE()`` or a SERVICE answer are e
 * An update made only of ``INSERT DATA`` / ``DELETE DATA`` runs, as sent, on a small in-memory
   store holding the quads it names that the store has; what changed there is the delta, in
   time proportional to the request.
-* Any other update runs once on an in-memory copy of the store, and the delta is what differs
-  between the copy and the store: costly on a large store, but exact.
+* A single ``DELETE``/``INSERT`` ... ``WHERE`` runs its pattern once as a SELECT and its
+  templates on those solutions (graph.update_delta): the cost of the pattern and the change.
+* Any other update (several operations with WHERE, WITH, USING, CLEAR, DROP, COPY, ...) runs
+  once on an in-memory copy of the store, and the delta is what differs between the copy and
+  the store: costly on a large store, but exact.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from graph.store import (
     run_update,
 )
 from graph.update_dataset import Token, operations
+from graph.update_delta import modify_delta, parse_modify
 
 
 @dataclass
@@ -74,6 +78,9 @@ def update_change(store: Store, text: str) -> Change:
     """
     named = data_quads(text)
     if named is None:
+        modified = _modify_change(store, text)
+        if modified is not None:
+            return modified
         copy = copy_to_memory(store)
         _run(copy, text)
         return _diff(store, copy)
@@ -87,6 +94,24 @@ def update_change(store: Store, text: str) -> Change:
         added=set(scratch) - before,
         created={g for g in created if not graph_exists(store, g)},
     )
+
+
+def _modify_change(store: Store, text: str) -> Change | None:
+    """The change of a single DELETE/INSERT ... WHERE, evaluated once (graph.update_delta)."""
+    modify = parse_modify(text)
+    if modify is None:
+        return None
+    try:
+        delta = modify_delta(store, modify)
+    except QuerySyntaxError:
+        return None  # the whole text, run on a copy, gets the engine's own message
+    except OSError as error:
+        raise BadRequest(f"the update failed: {error}") from None
+    if delta is None:
+        return None
+    removed, added = delta
+    graphs = {q.graph_name.value for q in added if isinstance(q.graph_name, NamedNode)}
+    return Change(removed, added, {g for g in graphs if not graph_exists(store, g)})
 
 
 def data_quads(text: str) -> set[Quad] | None:
@@ -111,9 +136,7 @@ def data_quads(text: str) -> set[Quad] | None:
     return found
 
 
-def _data_body(
-    text: str, op: list[Token], words: list[Token], prologue: list[str]
-) -> str | None:
+def _data_body(text: str, op: list[Token], words: list[Token], prologue: list[str]) -> str | None:
     """The text after ``INSERT DATA`` / ``DELETE DATA``; PREFIX and BASE go to ``prologue``."""
     index = 0
     while index < len(words) and words[index].keyword in ("PREFIX", "BASE"):
@@ -170,4 +193,3 @@ def refuse_unsupported_terms(quads: Sequence[Quad] | set[Quad]) -> None:
                     f"literals with a base direction (RDF 1.2, e.g. @en--ltr) are not supported"
                     f" in writes: {term}"
                 )
-
