@@ -13,7 +13,7 @@ pySHACL). Shapes outside that subset are validated on a full copy instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from functools import lru_cache
 
 from rdflib import Graph, URIRef
@@ -39,8 +39,6 @@ from graph.write_change import Change
 NONLOCAL = tuple(URIRef(SH + n) for n in ("node", "targetObjectsOf", "qualifiedValueShape"))
 #: A node statements can be about.
 Subject = NamedNode | BlankNode | Triple
-#: Levels of statements copied: the focus nodes', then their values' (for sh:class).
-LEVELS = 2
 
 
 @lru_cache(maxsize=8)
@@ -69,7 +67,7 @@ def validate_change(
         q.predicate.value == SUBCLASS for q in change.removed | change.added
     ):
         return _validate_whole(store, change, shapes, ontology), -1
-    focus = focus_nodes(store, change)
+    focus = focus_nodes(store, change, shape_paths(shapes))
     work = neighbourhood(store, change, focus)
     work.extend(class_tree(ontology))
     shown = {_show(node) for node in focus}
@@ -92,37 +90,61 @@ def _compiled(shapes: Graph, classes: frozenset[tuple[str, frozenset[str]]]) -> 
     return compile_shapes(shapes, dict(classes))
 
 
-def focus_nodes(store: Store, change: Change) -> set[Subject]:
-    """The subjects the change touches, and the nodes pointing to those whose types change."""
+def focus_nodes(store: Store, change: Change, paths: Set[str]) -> set[Subject]:
+    """The subjects the change touches, and the nodes pointing to those whose types change
+    through a predicate that is the path of a shape (only sh:class reads a value's types)."""
     quads = change.removed | change.added
     focus: set[Subject] = {q.subject for q in quads}
     retyped = {q.subject for q in quads if q.predicate.value == RDF_TYPE}
     for node in retyped:
-        focus.update(q.subject for q in store.quads_for_pattern(None, None, node, None))
-    focus.update(q.subject for q in change.added if q.object in retyped)
+        pointing = store.quads_for_pattern(None, None, node, None)
+        focus.update(q.subject for q in pointing if q.predicate.value in paths)
+    focus.update(
+        q.subject for q in change.added if q.object in retyped and q.predicate.value in paths
+    )
     return focus
 
 
 def neighbourhood(store: Store, change: Change, focus: Iterable[Subject]) -> Store:
-    """The statements of ``focus`` and of their values after ``change``, with the class tree."""
-    added: dict[object, list[Quad]] = {}
-    for quad in change.added:
-        added.setdefault(quad.subject, []).append(quad)
+    """After ``change``: the statements of ``focus``, the types of their values, the class tree.
+
+    With local shapes nothing else is read: a focus node's own statements give its targets and
+    values, and sh:class reads the ``rdf:type`` of each value.
+    """
     work = Store()
     work.extend(store.quads_for_pattern(None, NamedNode(SUBCLASS), None, None))
     work.extend(q for q in change.added if q.predicate.value == SUBCLASS)
-    frontier: set[Subject] = set(focus)
-    seen: set[Subject] = set()
-    for _ in range(LEVELS):
-        found: list[Quad] = []
-        for node in frontier - seen:
-            stated = store.quads_for_pattern(node, None, None, None)
-            found += [q for q in stated if q not in change.removed]
-            found += added.get(node, [])
-        seen |= frontier
-        work.extend(found)
-        frontier = {q.object for q in found if isinstance(q.object, NamedNode | BlankNode)}
+    described = _after(store, change, set(focus), None)
+    values: set[Subject] = {
+        q.object for q in described if isinstance(q.object, NamedNode | BlankNode)
+    }
+    work.extend(described)
+    work.extend(_after(store, change, values, NamedNode(RDF_TYPE)))
     return work
+
+
+def _after(
+    store: Store, change: Change, nodes: set[Subject], predicate: NamedNode | None
+) -> list[Quad]:
+    """The statements (of ``predicate``, or all) about ``nodes`` once ``change`` is applied."""
+    found = [
+        q
+        for node in nodes
+        for q in store.quads_for_pattern(node, predicate, None, None)
+        if q not in change.removed
+    ]
+    found += [
+        q
+        for q in change.added
+        if q.subject in nodes and (predicate is None or q.predicate == predicate)
+    ]
+    return found
+
+
+@lru_cache(maxsize=8)
+def shape_paths(shapes: Graph) -> frozenset[str]:
+    """The predicates that are the path of a property shape."""
+    return frozenset(str(p) for p in shapes.objects(None, URIRef(SH + "path")))
 
 
 def class_tree(ontology: Graph) -> list[Quad]:
