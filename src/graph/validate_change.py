@@ -72,7 +72,9 @@ def validate_change(
     work.extend(class_tree(ontology))
     shown = {_show(node) for node in focus}
     try:
-        report = validate_store(work, shapes, [], "", checks=compiled(shapes, store_classes(work)))
+        report = validate_store(
+            work, shapes, [], "", checks=compiled(shapes, store_classes(work)), workers=1
+        )
     except UnsupportedShape:
         report = whole_store_report(work, shapes, ontology)
     kept = [v for v in report.violations if v.focus in shown]
