@@ -141,10 +141,12 @@ def child(src: Path, data: Path, repeat: int, concurrent: bool, seconds: float) 
         timed(write, "valid", country.value, -1)
         if concurrent:
             return busy(store, write, country.value, seconds)
-        return {
-            kind: statistics.median(timed(write, kind, country.value, n) for n in range(repeat))
-            for kind in ("valid", "invalid")
-        }
+        # Interleaved, so that both kinds meet the store in the same state.
+        times: dict[str, list[float]] = {"valid": [], "invalid": []}
+        for n in range(repeat):
+            for kind, found in times.items():
+                found.append(timed(write, kind, country.value, n))
+        return {kind: statistics.median(found) for kind, found in times.items()}
 
 
 def writer(writes: Any, store: Any, shapes: Any) -> Any:
