@@ -94,3 +94,16 @@ def test_rand_is_evaluated_once_per_solution(writable: Store) -> None:
     text = f"INSERT {{ GRAPH <{NEW}> {{ <urn:a> <urn:r> ?r }} }} WHERE {{ BIND(RAND() AS ?r) }}"
     for _ in range(20):
         assert len(update_change(writable, text).added) == 1
+
+
+def test_a_pattern_with_too_many_solutions_is_refused(
+    writable: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph import update_delta
+    from graph.errors import PayloadTooLarge
+
+    monkeypatch.setattr(update_delta, "MAX_SOLUTIONS", 5)
+    text = f"INSERT {{ GRAPH <{NEW}> {{ <urn:a> <urn:n> ?n }} }} "
+    text += "WHERE { VALUES ?n { 1 2 3 4 5 6 } }"
+    with pytest.raises(PayloadTooLarge, match="over 5 solutions"):
+        update_change(writable, text)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
+from graph.errors import PayloadTooLarge
 from graph.store import (
     BlankNode,
     NamedNode,
@@ -32,6 +33,9 @@ from graph.store import (
 from graph.update_dataset import Token, operations
 
 T = TypeVar("T")
+
+#: Solutions of a WHERE pattern one write may instantiate (each becomes quads held in memory).
+MAX_SOLUTIONS = 1_000_000
 
 #: Placeholder IRIs standing for the store's blank nodes inside VALUES (which cannot hold them).
 SKOLEM = "urn:x-alliance-graph:blank:"
@@ -94,6 +98,7 @@ def modify_delta(store: Store, modify: Modify) -> tuple[set[Quad], set[Quad]] | 
     """(quads removed, quads added) by ``modify`` on ``store``; None if it cannot be read here.
 
     :raises QuerySyntaxError: if the pattern does not parse.
+    :raises PayloadTooLarge: past :data:`MAX_SOLUTIONS` solutions.
     """
     solutions = run_query(
         store, f"{modify.prologue} SELECT * WHERE {modify.where}", union_default_graph=False
@@ -104,6 +109,10 @@ def modify_delta(store: Store, modify: Modify) -> tuple[set[Quad], set[Quad]] | 
     rows: list[str] = []
     blanks: dict[str, BlankNode] = {}
     for solution in solutions:
+        if len(rows) == MAX_SOLUTIONS:
+            raise PayloadTooLarge(
+                f"the update's WHERE has over {MAX_SOLUTIONS:,} solutions; split the update"
+            )
         cells = []
         for value in solution:
             if isinstance(value, Triple):
