@@ -131,6 +131,9 @@ def child(src: Path, data: Path, repeat: int, concurrent: bool, seconds: float) 
         ontology = pyoxigraph.NamedNode(BASE + "graph/ontology")
         store.bulk_load(path=str(ROOT / "ontology" / "alliance.ttl"),
                         format=pyoxigraph.RdfFormat.TURTLE, to_graph=ontology)  # fmt: skip
+        # As `kg build` does (graph.store.finish_generation): else RocksDB compacts the fresh
+        # bulk load in the background while the writes are timed, on the same cores.
+        store.optimize()
         shapes = writes.load_shapes(str(ROOT), BASE)
         write = writer(writes, store, shapes)
         found = store.query(
