@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from graph.answering.store_version import StoreVersion
 from graph.answering.update_dataset import has_dataset_clause, with_protocol_dataset
 from graph.answering.writes import (
     Shapes,
+    Writable,
     add_to_graph,
     checked_update,
     delete_graph,
@@ -39,6 +41,10 @@ def shapes() -> Shapes:
     return load_shapes(str(MINI), CANONICAL_BASE)
 
 
+def target(store: Store, shapes: Shapes) -> Writable:
+    return Writable(store, shapes, StoreVersion())
+
+
 def insert_country(slug: str, code: str, graph: str = NEW) -> str:
     return PREFIXES + (
         f"INSERT DATA {{ GRAPH <{graph}> {{ country:{slug} a ag:Country ; "
@@ -52,7 +58,7 @@ def codes(store: Store) -> set[str]:
 
 
 def test_valid_insert_is_committed(writable: Store, shapes: Shapes) -> None:
-    checked_update(writable, insert_country("france", "FR"), shapes=shapes)
+    checked_update(target(writable, shapes), insert_country("france", "FR"))
     assert codes(writable) == {"HN", "FR"}
 
 
@@ -75,7 +81,7 @@ def test_insert_breaking_a_shape_is_refused_and_changes_nothing(
 ) -> None:
     before = dump_nquads(writable)
     with pytest.raises(ShapeViolation) as refused:
-        checked_update(writable, update, shapes=shapes)
+        checked_update(target(writable, shapes), update)
     assert refused.value.status == 422
     assert refused.value.report is not None
     assert "sh:ValidationReport" in refused.value.report.to_turtle()
@@ -86,16 +92,16 @@ def test_delete_of_a_required_property_is_refused(writable: Store, shapes: Shape
     before = dump_nquads(writable)
     update = PREFIXES + "DELETE WHERE { GRAPH ?g { organization:weprotect rdfs:label ?label } }"
     with pytest.raises(ShapeViolation) as refused:
-        checked_update(writable, update, shapes=shapes)
+        checked_update(target(writable, shapes), update)
     assert "An alliance needs a label." in refused.value.detail
     assert "organization/weprotect" in refused.value.detail
     assert dump_nquads(writable) == before
 
 
 def test_delete_that_keeps_the_shapes_is_committed(writable: Store, shapes: Shapes) -> None:
-    checked_update(writable, insert_country("france", "FR"), shapes=shapes)
+    checked_update(target(writable, shapes), insert_country("france", "FR"))
     checked_update(
-        writable, PREFIXES + "DELETE WHERE { GRAPH ?g { country:france ?p ?o } }", shapes=shapes
+        target(writable, shapes), PREFIXES + "DELETE WHERE { GRAPH ?g { country:france ?p ?o } }"
     )
     assert codes(writable) == {"HN"}
 
@@ -103,7 +109,7 @@ def test_delete_that_keeps_the_shapes_is_committed(writable: Store, shapes: Shap
 def test_update_syntax_error_names_line_and_column(writable: Store, shapes: Shapes) -> None:
     before = dump_nquads(writable)
     with pytest.raises(BadRequest, match=r"line 2, column \d+"):
-        checked_update(writable, "INSERT DATA {\n  <http://a> <http://b> }", shapes=shapes)
+        checked_update(target(writable, shapes), "INSERT DATA {\n  <http://a> <http://b> }")
     assert dump_nquads(writable) == before
 
 
@@ -112,7 +118,7 @@ def test_failing_operation_changes_nothing(writable: Store, shapes: Shapes) -> N
     before = dump_nquads(writable)
     update = insert_country("france", "FR") + f" ;\nDROP GRAPH <{NEW}-missing>"
     with pytest.raises(BadRequest, match="does not exist"):
-        checked_update(writable, update, shapes=shapes)
+        checked_update(target(writable, shapes), update)
     assert dump_nquads(writable) == before
 
 
@@ -120,10 +126,10 @@ def test_using_graph_uri_sets_the_pattern_dataset(writable: Store, shapes: Shape
     update = PREFIXES + (
         f'INSERT {{ GRAPH <{NEW}> {{ ?c rdfs:comment "seen" }} }} WHERE {{ ?c a ag:Country }}'
     )
-    checked_update(writable, update, using=[NEWS], shapes=shapes)
+    checked_update(target(writable, shapes), update, using=[NEWS])
     seen = PREFIXES + 'SELECT ?c WHERE { ?c rdfs:comment "seen" }'
     assert select_rows(writable, seen) == []
-    checked_update(writable, update, using=[COUNTRIES], shapes=shapes)
+    checked_update(target(writable, shapes), update, using=[COUNTRIES])
     assert select_rows(writable, seen) == [{"c": CANONICAL_BASE + "id/country/honduras"}]
 
 
@@ -132,25 +138,25 @@ def test_using_named_graph_uri_limits_the_named_graphs(writable: Store, shapes: 
         f'INSERT {{ GRAPH <{NEW}> {{ ?c rdfs:comment "seen" }} }} '
         "WHERE { GRAPH ?g { ?c a ag:Country } }"
     )
-    checked_update(writable, update, using_named=[NEWS], shapes=shapes)
+    checked_update(target(writable, shapes), update, using_named=[NEWS])
     seen = PREFIXES + 'SELECT ?c WHERE { ?c rdfs:comment "seen" }'
     assert select_rows(writable, seen) == []
-    checked_update(writable, update, using_named=[COUNTRIES], shapes=shapes)
+    checked_update(target(writable, shapes), update, using_named=[COUNTRIES])
     assert len(select_rows(writable, seen)) == 1
 
 
 def test_using_parameters_with_using_in_the_text_is_400(writable: Store, shapes: Shapes) -> None:
     update = f"DELETE {{ ?s ?p ?o }} USING <{NEWS}> WHERE {{ ?s ?p ?o }}"
     with pytest.raises(BadRequest, match="USING or WITH"):
-        checked_update(writable, update, using=[COUNTRIES], shapes=shapes)
+        checked_update(target(writable, shapes), update, using=[COUNTRIES])
     with_clause = f"WITH <{NEWS}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}"
     with pytest.raises(BadRequest):
-        checked_update(writable, with_clause, using_named=[COUNTRIES], shapes=shapes)
+        checked_update(target(writable, shapes), with_clause, using_named=[COUNTRIES])
 
 
 def test_delete_graph_of_missing_graph_is_not_found(writable: Store, shapes: Shapes) -> None:
     with pytest.raises(NotFound):
-        delete_graph(writable, NEW, shapes=shapes)
+        delete_graph(target(writable, shapes), NEW)
 
 
 def test_concurrent_updates_keep_the_store_valid(writable: Store, shapes: Shapes) -> None:
@@ -159,7 +165,7 @@ def test_concurrent_updates_keep_the_store_valid(writable: Store, shapes: Shapes
     def writer(number: int) -> None:
         code = f"{chr(65 + number)}{chr(65 + number)}" + ("X" if number % 2 else "")
         try:
-            checked_update(writable, insert_country(f"c{number}", code), shapes=shapes)
+            checked_update(target(writable, shapes), insert_country(f"c{number}", code))
         except ShapeViolation:
             refused.append(number)
 
@@ -174,8 +180,8 @@ def test_concurrent_updates_keep_the_store_valid(writable: Store, shapes: Shapes
 
 
 def test_add_reports_whether_the_graph_was_created(writable: Store, shapes: Shapes) -> None:
-    assert add_to_graph(writable, NEW, [], shapes=shapes) is True
-    assert add_to_graph(writable, NEW, [], shapes=shapes) is False
+    assert add_to_graph(target(writable, shapes), NEW, []) is True
+    assert add_to_graph(target(writable, shapes), NEW, []) is False
 
 
 # --- rewriting the protocol's dataset into the update text -----------------------------------
@@ -230,13 +236,13 @@ def test_writes_queued_behind_others_are_not_stopped_as_runaways(
 
     from graph.answering import writes
 
-    real_validate = writes.validate_result
+    real_check = writes.check
 
-    def slow_validate(result: Store, shapes: Shapes) -> object:
+    def slow_check(store: Store, change: object, shapes: Shapes) -> object:
         time.sleep(0.4)
-        return real_validate(result, shapes)
+        return real_check(store, change, shapes)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(writes, "validate_result", slow_validate)
+    monkeypatch.setattr(writes, "check", slow_check)
     app = write_app(QUERY_TIMEOUT=1.0)
     statuses: list[int] = []
 

@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph, URIRef
 
 from graph.answering.writes import validate_result
 from graph.core.namespaces import CANONICAL_BASE
-from graph.http.context import app_shapes
+from graph.http.context import writable_of
 from graph.store import RdfFormat, Store, dump_nquads, memory_store, parse_bytes, select_rows
 
 TOKEN = "t0ken"
@@ -493,9 +493,7 @@ def test_concurrent_writers_keep_the_store_valid(
         thread.join()
     assert sorted(statuses).count(422) == 4
     assert len(statuses) == 12
-    with app.app_context():
-        assert validate_result(writable, app_shapes()).conforms
-
+    assert validate_result(writable, writable_of(app).shapes).conforms
     rows = select_rows(
         writable, "SELECT ?c WHERE { ?c a <https://w3id.org/alliance-graph/ontology#Country> }"
     )

@@ -1,9 +1,12 @@
-"""Every write to the store: one transaction, checked against the SHACL shapes before it commits.
+"""Every write to the store: turned into one explicit change, checked, and that change committed.
 
-A write is a SPARQL update (one the client sent, or one written here for a Graph Store
-Protocol request). It runs first on an in-memory copy of the store; the copy is validated with
-the project's shapes; only when it conforms does the same update run on the real store, where
-Oxigraph applies it in one transaction. A refused write leaves the store exactly as it was.
+A write (a SPARQL update, or a Graph Store Protocol PUT, POST or DELETE) is evaluated once into
+a :class:`graph.answering.write_change.Change`: the quads it removes and adds. That change is
+validated
+against the shapes as the store will be after it (graph.validation.change, in time proportional
+to the change), and only then committed, in one Oxigraph transaction. What is committed is
+exactly what was checked: nothing is evaluated a second time (issue 12). Each commit bumps the
+store's version, on which every answer and figure derived from the store is keyed.
 
 Writers in this process are serialized by one lock, so the check and the commit see the same
 state. Other processes cannot interleave: Oxigraph opens an on-disk store read-write in one
@@ -11,51 +14,38 @@ process only, the others open it read-only.
 
 Over an external store (graph.store.external.remote_store) every write is refused with 501: the
 check-then-commit
-above needs one lock around a copy of the store and the commit, and neither exists there
-(several instances share the store, there is no transaction across requests, and the copy
-would fetch the whole graph over HTTP on each write). The external store's graph is written
-by ``kg build --store URL``, which validates the project locally and then switches staged
-graphs in one update.
-
-The whole resulting graph is validated for now. The scalable path, validating only the focus
-nodes the change touches and their neighbourhood, plugs in at :func:`validate_result`.
+above needs one lock around the check and the commit, which instances sharing the store cannot
+hold. The external store's graph is written by ``kg build --store URL``, which validates the
+project locally and then switches staged graphs in one update.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph
 
-from graph.answering import queries
 from graph.answering.curated import curated_graphs, graphs_with_triples, refuse_curated_removal
+from graph.answering.store_version import StoreVersion
 from graph.answering.update_dataset import with_protocol_dataset
+from graph.answering.write_change import (
+    add_change,
+    drop_change,
+    refuse_unsupported_terms,
+    replace_change,
+    update_change,
+)
 from graph.core import settings
-from graph.core.errors import (
-    BadRequest,
-    NotFound,
-    ShapeViolation,
-    WritesNotSupported,
-)
+from graph.core.errors import NotFound, ShapeViolation, WritesNotSupported
 from graph.sources.files import discover, parse_sources
-from graph.store import (
-    Quad,
-    QuerySyntaxError,
-    RdfFormat,
-    Store,
-    UpdateFailed,
-    copy_to_memory,
-    graph_exists,
-    run_update,
-    serialize_quads,
-    sparql_data_block,
-)
-from graph.validation.report import Locator, Report, to_rdflib, validate_graph
+from graph.store import Change, NamedNode, Quad, Store, apply_change, graph_exists
+from graph.validation.change import validate_change, whole_store_report
+from graph.validation.report import Report, to_rdflib
 
 #: Serializes the writers of this process (see the module docstring).
 WRITE_LOCK = threading.RLock()
@@ -71,8 +61,7 @@ class Shapes:
     """The SHACL shapes and the ontology a write is checked against, as rdflib graphs.
 
     Also the graphs a write may not remove (graph.answering.curated): those the project's files
-    provide,
-    unless ``allow_curated_removal``.
+    provide, unless ``allow_curated_removal``.
     """
 
     shapes: Graph
@@ -103,13 +92,21 @@ def default_shapes() -> Shapes:
     return dataclasses.replace(shapes, allow_curated_removal=bool(values["allow_curated_removal"]))
 
 
+@dataclass(frozen=True)
+class Writable:
+    """A store writes go to, the shapes they are checked against and the version they bump."""
+
+    store: Store
+    shapes: Shapes
+    version: StoreVersion
+
+
 def checked_update(
-    store: Store,
+    target: Writable,
     update: str,
     *,
     using: Sequence[str] = (),
     using_named: Sequence[str] = (),
-    shapes: Shapes | None = None,
 ) -> None:
     """Run a SPARQL update if its result conforms to the shapes; otherwise change nothing.
 
@@ -120,59 +117,80 @@ def checked_update(
         protocol dataset parameters together with USING/WITH in the text.
     :raises ShapeViolation: if the result would break a shape; the body is the SHACL report.
     """
-    _refuse_external(store)
+    _refuse_external(target.store)
     text = with_protocol_dataset(update, using, using_named)
-    with WRITE_LOCK:
-        _check_and_commit(store, text, shapes or default_shapes())
+    _write(target, lambda store: update_change(store, text))
 
 
-def replace_graph(
-    store: Store, graph: str | None, quads: Sequence[Quad], *, shapes: Shapes | None = None
-) -> bool:
+def replace_graph(target: Writable, graph: str | None, quads: Sequence[Quad]) -> bool:
     """Replace the content of ``graph`` (None: the default graph) with ``quads``.
 
     Returns True if the graph did not exist before (it was created).
     """
-    _refuse_external(store)
-    target = _graph_ref(graph)
-    with WRITE_LOCK:
-        created = not graph_exists(store, graph)
-        steps = [queries.CLEAR_GRAPH.format(graph=target)]
-        if graph is not None:
-            steps.insert(0, queries.CREATE_GRAPH.format(graph=f"<{graph}>"))
-        steps.append(queries.INSERT_DATA.format(data=sparql_data_block(quads)))
-        _check_and_commit(store, " ;\n".join(steps), shapes or default_shapes())
-    return created
+    _refuse_external(target.store)
+    change = _write(target, lambda store: replace_change(store, graph, quads))
+    return bool(change.created)
 
 
-def add_to_graph(
-    store: Store, graph: str | None, quads: Sequence[Quad], *, shapes: Shapes | None = None
-) -> bool:
+def add_to_graph(target: Writable, graph: str | None, quads: Sequence[Quad]) -> bool:
     """Merge ``quads`` into ``graph`` (None: the default graph), creating it if needed.
 
     Returns True if the graph did not exist before (it was created).
     """
-    _refuse_external(store)
-    with WRITE_LOCK:
-        created = not graph_exists(store, graph)
-        steps = [queries.INSERT_DATA.format(data=sparql_data_block(quads))]
-        if graph is not None:
-            steps.insert(0, queries.CREATE_GRAPH.format(graph=f"<{graph}>"))
-        _check_and_commit(store, " ;\n".join(steps), shapes or default_shapes())
-    return created
+    _refuse_external(target.store)
+    change = _write(target, lambda store: add_change(store, graph, quads))
+    return bool(change.created)
 
 
-def delete_graph(store: Store, graph: str | None, *, shapes: Shapes | None = None) -> None:
+def delete_graph(target: Writable, graph: str | None) -> None:
     """Remove ``graph``; for the default graph (None), remove its content.
 
     :raises NotFound: if the named graph does not exist.
     """
-    _refuse_external(store)
-    with WRITE_LOCK:
+    _refuse_external(target.store)
+
+    def change_of(store: Store) -> Change:
         if not graph_exists(store, graph):
             raise NotFound(f"there is no graph <{graph}> in the store")
-        text = queries.DROP_GRAPH.format(graph=_graph_ref(graph))
-        _check_and_commit(store, text, shapes or default_shapes())
+        return drop_change(store, graph)
+
+    _write(target, change_of)
+
+
+def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
+    """Compute the change under the lock, validate it, commit it and bump the version."""
+    with WRITE_LOCK:
+        change = change_of(target.store)
+        refuse_unsupported_terms(change.added)
+        if not change:
+            return change
+        _refuse_curated_removal(target.store, change, target.shapes)
+        report = check(target.store, change, target.shapes)
+        if not report.conforms:
+            raise violation_error(report)
+        try:
+            apply_change(
+                target.store,
+                change.removed,
+                change.added,
+                created=change.created,
+                dropped=change.dropped,
+            )
+        finally:
+            target.version.bump()
+    return change
+
+
+def check(store: Store, change: Change, shapes: Shapes) -> Report:
+    """Validate ``store`` as it will be after ``change`` (the nodes the change can affect)."""
+    report, _ = validate_change(store, change, shapes.shapes, shapes.ontology)
+    return report
+
+
+def validate_result(store: Store, shapes: Shapes) -> Report:
+    """Full validation of every triple of ``store`` with pySHACL: the reference the per-change
+    check is compared with (tests), never run on the write path."""
+    return whole_store_report(store, shapes.shapes, shapes.ontology)
 
 
 def _refuse_external(store: object) -> None:
@@ -185,42 +203,25 @@ def _refuse_external(store: object) -> None:
         )
 
 
-def _graph_ref(graph: str | None) -> str:
-    return "DEFAULT" if graph is None else f"GRAPH <{graph}>"
-
-
-def _check_and_commit(store: Store, text: str, shapes: Shapes) -> None:
-    """Run ``text`` on a copy, validate the copy, then run it on ``store``. Hold WRITE_LOCK."""
-    scratch = copy_to_memory(store)
-    _run(scratch, text)
-    refuse_curated_removal(
-        graphs_with_triples(store),
-        graphs_with_triples(scratch),
-        shapes.curated,
-        allowed=shapes.allow_curated_removal,
-    )
-    report = validate_result(scratch, shapes)
-    if not report.conforms:
-        raise violation_error(report)
-    _run(store, text)
-
-
-def _run(store: Store, text: str) -> None:
-    try:
-        run_update(store, text)
-    except QuerySyntaxError as error:
-        raise BadRequest(str(error)) from None
-    except UpdateFailed as error:
-        raise BadRequest(f"the update cannot be applied: {error}") from None
-
-
-def validate_result(result: Store, shapes: Shapes) -> Report:
-    """Validate every triple of ``result`` (all graphs merged, as queries see them)."""
-    data = Graph()
-    data.parse(data=serialize_quads(result, RdfFormat.N_TRIPLES), format="nt")
-    return validate_graph(data, shapes.shapes, shapes.ontology, Locator([]))
-
-
 def violation_error(report: Report) -> ShapeViolation:
     """A 422 error carrying the report; the HTTP layer renders it in the format asked for."""
     return ShapeViolation(f"the write would break the shapes:\n{report.to_text()}", report=report)
+
+
+def _refuse_curated_removal(store: Store, change: Change, shapes: Shapes) -> None:
+    """Refuse a change that leaves a curated graph without triples (graph.answering.curated)."""
+    before = graphs_with_triples(store) & shapes.curated
+    if not before or shapes.allow_curated_removal:
+        return
+    removed = set(change.removed)
+    refilled = {q.graph_name.value for q in change.added if isinstance(q.graph_name, NamedNode)}
+    after = {
+        graph
+        for graph in before
+        if graph in refilled
+        or any(
+            q not in removed for q in store.quads_for_pattern(None, None, None, NamedNode(graph))
+        )
+    }
+    after -= change.dropped - refilled
+    refuse_curated_removal(before, after, shapes.curated, allowed=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from graph.answering.store_version import StoreVersion
 from graph.core import settings
 from graph.core.errors import HttpError
 from graph.http import (
@@ -36,6 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
     app.register_error_handler(HttpError, http_error_response)
+    # What is derived from the store is keyed on its version (graph.answering.store_version).
+    app.extensions["kg.version"] = StoreVersion()
     observe.init_app(app)
     endpoint.init_app(app)
     service_description.init_app(app)

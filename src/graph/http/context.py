@@ -8,7 +8,8 @@ from typing import cast
 
 from flask import Flask, current_app, request
 
-from graph.answering.writes import Shapes, load_shapes
+from graph.answering.store_version import StoreVersion
+from graph.answering.writes import Shapes, Writable, load_shapes
 from graph.core.errors import StoreUnavailable
 from graph.store import Store, is_remote, open_store
 
@@ -73,3 +74,26 @@ def app_shapes() -> Shapes:
     shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
     allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
     return dataclasses.replace(shapes, allow_curated_removal=allowed)
+
+
+def store_version(app: Flask) -> StoreVersion:
+    """The version of ``app``'s store: every write committed through ``app`` bumps it, and
+    everything derived from the store (result cache, VoID figures) is keyed on it."""
+    version: StoreVersion | None = app.extensions.get("kg.version")
+    if version is None:
+        version = app.extensions.setdefault("kg.version", StoreVersion())
+    return version
+
+
+def writable_of(app: Flask) -> Writable:
+    """``app``'s store as writes see it: the app's shapes, its curated graphs policy and the
+    store's version."""
+    target: Writable | None = app.extensions.get("kg.writable")
+    if target is None:
+        config = app.config
+        shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
+        allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
+        shapes = dataclasses.replace(shapes, allow_curated_removal=allowed)
+        target = Writable(store_of(app), shapes, store_version(app))
+        app.extensions["kg.writable"] = target
+    return target

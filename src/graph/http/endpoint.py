@@ -13,7 +13,7 @@ from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, QueryTimeout, ResultTooLarge
 from graph.http import service_description
-from graph.http.context import app_shapes, external_store, get_store, store_of
+from graph.http.context import external_store, store_of, store_version, writable_of
 from graph.http.negotiate import choose
 from graph.http.protocol import Operation, read_operation
 from graph.store import (
@@ -101,8 +101,10 @@ def answer_query(
     """
     config = app.config
     cache: ResultCache = app.extensions["kg.cache"]
+    # Keyed on the store's version: an answer from before a write is never served after it.
+    version = store_version(app).value
     key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
-    hit = cache.get(key) if cache.capacity else None
+    hit = cache.get(version, key) if cache.capacity else None
     if hit is not None:
         return hit[0], hit[1], True
     store, limit = store_of(app), int(config["MAX_RESULTS"])
@@ -140,7 +142,7 @@ def answer_query(
     else:
         body, media_type = deadline.with_deadline(work, seconds, retire=retire)
     if cache.capacity:
-        cache.put(key, body, media_type)
+        cache.put(version, key, body, media_type)
     return body, media_type, False
 
 
@@ -189,33 +191,27 @@ def with_charset(media_type: str) -> str:
 
 
 def _update(operation: Operation) -> Response:
-    config = current_app.config
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
     allowlist = config["SERVICE_ALLOWLIST"]
-    store = get_store()
     # Looked up here: work() runs on a helper thread, outside this app's context.
-    shapes = app_shapes()
+    target = writable_of(app)
 
     def work() -> None:
+        # The check is part of the work, so it runs under the same time limit (issue 11).
         check_remote_targets(operation.text, allowlist, update=True)
         try:
             writes.checked_update(
-                store,
+                target,
                 operation.text,
                 using=operation.default_graphs,
                 using_named=operation.named_graphs,
-                shapes=shapes,
             )
-        except QuerySyntaxError as error:
-            raise BadRequest(str(error)) from None
         except OSError as error:
             raise evaluation_failed(error, what="update") from None
 
-    try:
-        seconds, retire = time_limit(current_app)
-        with writes.WRITE_QUEUE:
-            deadline.with_deadline(work, seconds, retire=retire)
-    finally:
-        current_app.extensions["kg.cache"].invalidate()
-        service_description.invalidate()
+    seconds, retire = time_limit(app)
+    with writes.WRITE_QUEUE:
+        deadline.with_deadline(work, seconds, retire=retire)
     return Response(status=204)

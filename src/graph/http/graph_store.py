@@ -23,11 +23,12 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from graph.answering import writes
+from graph.answering import deadline, writes
 from graph.answering.auth import require_write_access
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
-from graph.http.context import app_shapes, get_store
+from graph.http.context import get_store, writable_of
+from graph.http.endpoint import time_limit
 from graph.http.negotiate import SYNONYMS, choose
 from graph.store import (
     Quad,
@@ -93,16 +94,31 @@ def _dispatch(target: Target) -> Response:
     require_write_access(current_app.config["WRITE_TOKEN"], request.headers.get("Authorization"))
     if target.is_store and request.method != "POST":
         raise BadRequest(f"{request.method} needs ?default or ?graph=IRI")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    writable = writable_of(app)
+    seconds, retire = time_limit(app)
     if request.method == "DELETE":
         with writes.WRITE_QUEUE:
-            writes.delete_graph(get_store(), target.graph, shapes=app_shapes())
+            deadline.with_deadline(
+                lambda: writes.delete_graph(writable, target.graph),
+                seconds,
+                retire=retire,
+            )
         return Response(status=204)
     # Section 5.5: POST to the graph store creates a new graph and says where it is.
     graph = graph_iri(uuid.uuid4().hex, _base()) if target.is_store else target.graph
-    quads = _body_quads(graph)  # read before queueing: a slow upload holds up no other write
+    # Read on this thread, before queueing (a slow upload holds up no other write); parsed
+    # under the time limit, like the write itself.
+    payloads = _body_payloads(graph)
+    base = _base()
+    quads = deadline.with_deadline(
+        lambda: [q for payload in payloads for q in payload.parse(base)], seconds, retire=retire
+    )
+    write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
     with writes.WRITE_QUEUE:
-        write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
-        created = write(get_store(), graph, quads, shapes=app_shapes())
+        created = deadline.with_deadline(
+            lambda: write(writable, graph, quads), seconds, retire=retire
+        )
     return _written(graph, created or target.is_store)
 
 
@@ -146,12 +162,32 @@ def _written(graph: str | None, created: bool) -> Response:
     return response
 
 
-def _body_quads(graph: str | None) -> list[Quad]:
-    """The RDF payload of the request, as quads in ``graph``; multipart parts are merged."""
+@dataclass(frozen=True)
+class Payload:
+    """An RDF document of the request, read but not parsed yet."""
+
+    data: bytes
+    fmt: RdfFormat
+    graph: str | None
+    base_iri: str
+    source: str = "request body"
+
+    def parse(self, base: str) -> list[Quad]:
+        """The document's quads, in :attr:`graph`, IRIs moved to ``base``."""
+        try:
+            return parse_bytes(
+                self.data, self.fmt, self.graph, base, base_iri=self.base_iri, source=self.source
+            )
+        except RdfSyntaxError as error:
+            raise BadRequest(str(error)) from None
+
+
+def _body_payloads(graph: str | None) -> list[Payload]:
+    """The RDF documents of the request, to go into ``graph``; multipart parts are merged."""
     base_iri = graph or _base()
     try:
         if request.mimetype == "multipart/form-data":
-            return [q for part in _parts() for q in _parse_part(part, graph, base_iri)]
+            return [_part_payload(part, graph, base_iri) for part in _parts()]
         data = request.get_data(cache=False)
     except RequestEntityTooLarge:
         raise PayloadTooLarge(
@@ -159,7 +195,7 @@ def _body_quads(graph: str | None) -> list[Quad]:
         ) from None
     if not request.mimetype and not data.strip():
         return []
-    return _parse(data, _body_format(request.mimetype, "the request body"), graph, base_iri)
+    return [Payload(data, _body_format(request.mimetype, "the request body"), graph, base_iri)]
 
 
 def _parts() -> list[FileStorage]:
@@ -169,7 +205,7 @@ def _parts() -> list[FileStorage]:
     return parts
 
 
-def _parse_part(part: FileStorage, graph: str | None, base_iri: str) -> list[Quad]:
+def _part_payload(part: FileStorage, graph: str | None, base_iri: str) -> Payload:
     name = part.filename or part.name or "part"
     media_type = part.mimetype if part.mimetype not in GENERIC_TYPES else ""
     if media_type:
@@ -183,7 +219,7 @@ def _parse_part(part: FileStorage, graph: str | None, base_iri: str) -> list[Qua
                 f"format; use one of: {', '.join(GRAPH_TYPES[:4])}"
             )
         fmt = found
-    return _parse(part.read(), fmt, graph, base_iri, source=name)
+    return Payload(part.read(), fmt, graph, base_iri, source=name)
 
 
 def _body_format(media_type: str, what: str) -> RdfFormat:
@@ -197,15 +233,6 @@ def _body_format(media_type: str, what: str) -> RdfFormat:
             f"{', '.join(GRAPH_TYPES[:4])}"
         )
     return fmt
-
-
-def _parse(
-    data: bytes, fmt: RdfFormat, graph: str | None, base_iri: str, source: str = "request body"
-) -> list[Quad]:
-    try:
-        return parse_bytes(data, fmt, graph, _base(), base_iri=base_iri, source=source)
-    except RdfSyntaxError as error:
-        raise BadRequest(str(error)) from None
 
 
 def _valid_iri(value: str) -> str:

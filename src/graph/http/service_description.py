@@ -1,18 +1,18 @@
 """Describe the service: SPARQL 1.1 Service Description at GET /sparql and VoID at
-/.well-known/void, with the figures computed once per process and forgotten after a write.
+/.well-known/void, with the figures computed once per version of the store, per application.
 
 https://www.w3.org/TR/sparql11-service-description/ and https://www.w3.org/TR/void/
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from graph.answering import queries
-from graph.http.context import external_store, get_store
+from graph.answering.store_version import Derived
+from graph.http.context import external_store, get_store, store_version
 from graph.http.negotiate import choose
 from graph.store import BlankNode, Literal, NamedNode, Quad, RdfFormat, select_rows, serialize_quads
 
@@ -41,35 +41,22 @@ RESULT_FORMATS = (
 #: Dump routes (served by graph.exports) that VoID links to.
 DUMPS = ("dumps/alliance-graph.nq", "dumps/alliance-graph.trig")
 
-_figures: dict[str, Any] | None = None
-_figures_lock = threading.Lock()
-
 
 def init_app(app: Flask) -> None:
     """Register /.well-known/void (GET /sparql without a query is routed here by the endpoint)."""
+    app.extensions["kg.figures"] = Derived[dict[str, Any]](store_version(app))
     app.register_blueprint(blueprint)
-
-
-def invalidate() -> None:
-    """Forget the figures: the store changed."""
-    global _figures
-    with _figures_lock:
-        _figures = None
 
 
 def figures() -> dict[str, Any]:
     """Triples, distinct subjects/properties/objects, classes, entities, triples per graph.
 
-    Computed once per process, except over an external store: it changes without this process
-    knowing (a build from elsewhere), so the figures are counted afresh each time.
+    Computed once per version of the application's store, except over an external store: it
+    changes without this process knowing (a build from elsewhere), so they are counted afresh.
     """
-    global _figures
     if external_store():
         return _count_figures()
-    with _figures_lock:
-        if _figures is None:
-            _figures = _count_figures()
-        return _figures
+    return cast(Derived[dict[str, Any]], current_app.extensions["kg.figures"]).get(_count_figures)
 
 
 def _count_figures() -> dict[str, Any]:

@@ -30,9 +30,11 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.store.change import Change
 from graph.store.external.remote_store import RemoteStore
 from graph.store.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
+    apply_change,
     bulk_load_file,
     copy_to_memory,
     dump_nquads,
@@ -86,6 +88,7 @@ __all__ = [
     "MAX_JSON_NESTING",
     "MAX_QUERY_NESTING",
     "BlankNode",
+    "Change",
     "DefaultGraph",
     "Literal",
     "NamedNode",
@@ -104,6 +107,7 @@ __all__ = [
     "Triple",
     "UpdateFailed",
     "Variable",
+    "apply_change",
     "bulk_load_file",
     "check_iri",
     "check_json_nesting",

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph
 from pyoxigraph import (
+    BlankNode,
     DefaultGraph,
     Literal,  # noqa: F401  (used by the doctests)
     NamedNode,
@@ -19,7 +20,13 @@ from pyoxigraph import (
 )
 
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store.rdfio import RdfSyntaxError, _rebased, dataset_format, rdf_format_for
+from graph.store.rdfio import (
+    RdfSyntaxError,
+    _rebased,
+    dataset_format,
+    rdf_format_for,
+    sparql_data_block,
+)
 
 if TYPE_CHECKING:
     pass
@@ -187,3 +194,39 @@ def finish_generation(store: Store) -> int:
     store.flush()
     store.optimize()
     return len(store)
+
+
+def apply_change(
+    store: Store,
+    removed: Iterable[Quad],
+    added: Iterable[Quad],
+    *,
+    created: Iterable[str] = (),
+    dropped: Iterable[str] = (),
+) -> None:
+    """Remove ``removed``, add ``added``, create and drop named graphs, in one transaction.
+
+    The change travels as one SPARQL update (DELETE DATA, INSERT DATA, CREATE, DROP), which
+    Oxigraph applies atomically. Blank nodes cannot be written in DATA blocks with their
+    identity kept (SPARQL 1.1 Update, section 3.1.1), so quads holding one are removed and
+    added through the store's own methods just after: those steps are atomic each, not together.
+    """
+    removed, added = list(removed), list(added)
+    plain_removed = [q for q in removed if not _has_blank_node(q)]
+    plain_added = [q for q in added if not _has_blank_node(q)]
+    steps = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
+    if plain_removed:
+        steps.append(f"DELETE DATA {{ {sparql_data_block(plain_removed)} }}")
+    steps += [f"CREATE SILENT GRAPH <{g}>" for g in created]
+    if plain_added:
+        steps.append(f"INSERT DATA {{ {sparql_data_block(plain_added)} }}")
+    if steps:
+        store.update(" ;\n".join(steps))
+    for quad in removed:
+        if _has_blank_node(quad):
+            store.remove(quad)
+    store.extend(q for q in added if _has_blank_node(q))
+
+
+def _has_blank_node(quad: Quad) -> bool:
+    return isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode)

@@ -20,6 +20,7 @@ from pyoxigraph import (
 )
 
 from graph.core.namespaces import rebase
+from graph.store.xmlcheck import check_xml
 
 if TYPE_CHECKING:
     pass
@@ -98,6 +99,8 @@ def parse_bytes(
     try:
         if fmt == RdfFormat.JSON_LD:
             check_json_nesting(data)
+        if fmt == RdfFormat.RDF_XML:
+            check_xml(data)
         parser = pyoxigraph.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
         return [_rebased(q, target, base) for q in parser]
     except SyntaxError as error:

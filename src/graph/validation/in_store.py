@@ -93,17 +93,28 @@ def validate_store(
     *,
     focus: Sequence[str] | None = None,
     track: Progress = no_progress,
+    checks: Sequence[Check] | None = None,
+    workers: int = WORKERS,
 ) -> Report:
     """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
 
+    ``checks`` are the shapes already compiled for the store's class tree, if known;
+    ``workers`` queries run at once (1: all on this thread, for a small store).
+
     :raises graph.validation.compile.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
-    groups = plan(store, compile_shapes(shapes, store_classes(store)), hashed=focus is None)
+    if checks is None:
+        checks = compile_shapes(shapes, store_classes(store))
+    groups = plan(store, checks, hashed=focus is None)
     found: list[tuple[Check, str, str]] = []
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
-        for done in track(as_completed(running), "Validating", len(running)):
-            found.extend(done.result())
+    if workers == 1:
+        for batch in groups:
+            found.extend(broken_by(store, batch, focus))
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
+            for done in track(as_completed(running), "Validating", len(running)):
+                found.extend(done.result())
     locations = locate(store, files, base, {f for _, f, _ in found})
     violations = [
         Violation(

@@ -1,0 +1,184 @@
+"""What a write changes, as an explicit delta: quads removed, quads added, graphs made and dropped.
+
+Every write is turned into a :class:`Change` once; the change is validated and the same change
+committed (graph.answering.writes), so nothing evaluated twice can differ between the check and the
+commit: ``RAND()``, ``NOW()``, ``UUID()``, ``BNODE()`` or a SERVICE answer are evaluated once
+(issue 12, item 3).
+
+* Graph Store Protocol writes know their delta from the graph's content and the payload.
+* An update made only of ``INSERT DATA`` / ``DELETE DATA`` runs, as sent, on a small in-memory
+  store holding the quads it names that the store has; what changed there is the delta, in
+  time proportional to the request.
+* A single ``DELETE``/``INSERT`` ... ``WHERE`` runs its pattern once as a SELECT and its
+  templates on those solutions (graph.answering.update_delta): the cost of the pattern and the
+  change.
+* Any other update (several operations with WHERE, WITH, USING, CLEAR, DROP, COPY, ...) runs
+  once on an in-memory copy of the store, and the delta is what differs between the copy and
+  the store: costly on a large store, but exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from graph.answering.update_dataset import Token, operations
+from graph.answering.update_delta import modify_delta, parse_modify
+from graph.core.errors import BadRequest
+from graph.store import (
+    Change,
+    Literal,
+    NamedNode,
+    Quad,
+    QuerySyntaxError,
+    Store,
+    Triple,
+    UpdateFailed,
+    copy_to_memory,
+    graph_content,
+    graph_exists,
+    run_update,
+)
+
+
+def replace_change(store: Store, graph: str | None, quads: Iterable[Quad]) -> Change:
+    """The change that makes ``graph`` (None: the default graph) hold exactly ``quads``."""
+    before, after = set(graph_content(store, graph)), set(quads)
+    created = {graph} if graph is not None and not graph_exists(store, graph) else set()
+    return Change(before - after, after - before, created)
+
+
+def add_change(store: Store, graph: str | None, quads: Iterable[Quad]) -> Change:
+    """The change that merges ``quads`` into ``graph``, creating it if needed."""
+    created = {graph} if graph is not None and not graph_exists(store, graph) else set()
+    return Change(added={q for q in quads if q not in store}, created=created)
+
+
+def drop_change(store: Store, graph: str | None) -> Change:
+    """The change that removes ``graph`` (the default graph: its content)."""
+    dropped = {graph} if graph is not None else set()
+    return Change(removed=set(graph_content(store, graph)), dropped=dropped)
+
+
+def update_change(store: Store, text: str) -> Change:
+    """The change the SPARQL update ``text`` makes to ``store``, evaluated once.
+
+    :raises BadRequest: for a syntax error (with line:column) or an operation that fails.
+    """
+    named = data_quads(text)
+    if named is None:
+        modified = _modify_change(store, text)
+        if modified is not None:
+            return modified
+        copy = copy_to_memory(store)
+        _run(copy, text)
+        return _diff(store, copy)
+    scratch = Store()
+    scratch.extend(q for q in named if q in store)
+    before = set(scratch)
+    _run(scratch, text)
+    created = {g.value for g in scratch.named_graphs() if isinstance(g, NamedNode)}
+    return Change(
+        removed=before - set(scratch),
+        added=set(scratch) - before,
+        created={g for g in created if not graph_exists(store, g)},
+    )
+
+
+def _modify_change(store: Store, text: str) -> Change | None:
+    """The change of a single DELETE/INSERT ... WHERE, evaluated once
+    (graph.answering.update_delta)."""
+    modify = parse_modify(text)
+    if modify is None:
+        return None
+    try:
+        delta = modify_delta(store, modify)
+    except QuerySyntaxError:
+        return None  # the whole text, run on a copy, gets the engine's own message
+    except OSError as error:
+        raise BadRequest(f"the update failed: {error}") from None
+    if delta is None:
+        return None
+    removed, added = delta
+    graphs = {q.graph_name.value for q in added if isinstance(q.graph_name, NamedNode)}
+    return Change(removed, added, {g for g in graphs if not graph_exists(store, g)})
+
+
+def data_quads(text: str) -> set[Quad] | None:
+    """Every quad the DATA blocks of ``text`` name, or None unless it has only such operations.
+
+    Each operation is read by the engine itself, as an ``INSERT DATA`` on an empty store; the
+    split into operations only decides which quads to look up, never what gets committed.
+    """
+    prologue: list[str] = []
+    found: set[Quad] = set()
+    for op in operations(text):
+        words = [t for t in op if t.depth == 0]
+        body = _data_body(text, op, words, prologue)
+        if body is None:
+            return None
+        probe = Store()
+        try:
+            run_update(probe, " ".join(prologue) + " INSERT DATA " + body)
+        except (QuerySyntaxError, UpdateFailed):
+            return None
+        found.update(probe)
+    return found
+
+
+def _data_body(text: str, op: list[Token], words: list[Token], prologue: list[str]) -> str | None:
+    """The text after ``INSERT DATA`` / ``DELETE DATA``; PREFIX and BASE go to ``prologue``."""
+    index = 0
+    while index < len(words) and words[index].keyword in ("PREFIX", "BASE"):
+        step = 3 if words[index].keyword == "PREFIX" else 2
+        end = words[min(index + step, len(words)) - 1]
+        prologue.append(text[words[index].start : end.start + len(end.text)])
+        index += step
+    if index + 1 >= len(words) or words[index + 1].keyword != "DATA":
+        return None
+    if words[index].keyword not in ("INSERT", "DELETE"):
+        return None
+    start = words[index + 1].start + len(words[index + 1].text)
+    return text[start : op[-1].start + len(op[-1].text)]
+
+
+def _run(store: Store, text: str) -> None:
+    try:
+        run_update(store, text)
+    except QuerySyntaxError as error:
+        raise BadRequest(str(error)) from None
+    except UpdateFailed as error:
+        raise BadRequest(f"the update cannot be applied: {error}") from None
+    except OSError as error:
+        raise BadRequest(f"the update failed: {error}") from None
+
+
+def _diff(before: Store, after: Store) -> Change:
+    before_graphs = {g.value for g in before.named_graphs() if isinstance(g, NamedNode)}
+    after_graphs = {g.value for g in after.named_graphs() if isinstance(g, NamedNode)}
+    return Change(
+        removed={q for q in before if q not in after},
+        added={q for q in after if q not in before},
+        created=after_graphs - before_graphs,
+        dropped=before_graphs - after_graphs,
+    )
+
+
+def refuse_unsupported_terms(quads: Sequence[Quad] | set[Quad]) -> None:
+    """Refuse RDF 1.2 triple terms and base directions, which the shapes cannot check.
+
+    Oxigraph reads them, but the SHACL engines here (rdflib, pySHACL) and the exports do not
+    (issue 11, item 9): a 400 naming the term, rather than a 500 later.
+
+    :raises BadRequest: naming the first such quad.
+    """
+    for quad in quads:
+        for term in (quad.subject, quad.object):
+            if isinstance(term, Triple):
+                raise BadRequest(
+                    f"RDF 1.2 triple terms are not supported in writes: {term} in {quad}"
+                )
+            if isinstance(term, Literal) and term.direction is not None:
+                raise BadRequest(
+                    f"literals with a base direction (RDF 1.2, e.g. @en--ltr) are not supported"
+                    f" in writes: {term}"
+                )

@@ -1,0 +1,195 @@
+"""The per-change check of writes (graph.validation.change) agrees with full pySHACL validation.
+
+A property test runs random writes (SPARQL DATA updates and Graph Store replacements and
+merges, valid and invalid) on the mini project's store, with shapes that use sh:class through
+a subclass, sh:or, sh:uniqueLang, sh:datatype, sh:pattern and counts, and compares each
+verdict with pySHACL on the whole resulting data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import rdflib
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from graph.answering.store_version import StoreVersion
+from graph.answering.writes import (
+    Shapes,
+    Writable,
+    add_to_graph,
+    checked_update,
+    load_shapes,
+    replace_graph,
+    validate_result,
+)
+from graph.core.errors import ShapeViolation
+from graph.core.namespaces import CANONICAL_BASE
+from graph.store import (
+    BlankNode,
+    Change,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    Store,
+    copy_to_memory,
+    dump_nquads,
+    run_update,
+    sparql_data_block,
+)
+from graph.validation.change import focus_nodes, local_shapes, validate_change
+from tests.paths import MINI
+
+AG = "https://w3id.org/alliance-graph/ontology#"
+ID = CANONICAL_BASE + "id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+GRAPHS = [CANONICAL_BASE + "graph/reference-countries", CANONICAL_BASE + "graph/new"]
+EXTRA_SHAPES = """
+@prefix ag: <https://w3id.org/alliance-graph/ontology#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ag:OrganizationShape a sh:NodeShape ;
+    sh:targetClass ag:Organization ;
+    sh:property [ sh:path rdfs:label ; sh:uniqueLang true ; sh:datatype rdf:langString ] ;
+    sh:property [ sh:path ag:member ; sh:nodeKind sh:IRI ;
+        sh:or ( [ sh:class ag:Country ] [ sh:class ag:Organization ] ) ] .
+"""
+
+SUBJECTS = [
+    NamedNode(ID + n)
+    for n in ("country/honduras", "country/x", "organization/weprotect", "organization/o")
+]
+CLASSES = [NamedNode(AG + n) for n in ("Country", "Alliance", "Organization")]
+OBJECTS = {
+    RDF_TYPE: CLASSES,
+    LABEL: [Literal(v, language=t) for v, t in zip("ABCD", ("en", "en", "fr", None), strict=True)],
+    AG + "member": [*SUBJECTS, Literal("x")],
+    AG + "iso3166Alpha2": [Literal("HN"), Literal("XX"), Literal("abc")],
+}
+
+
+@pytest.fixture(scope="module")
+def rich_shapes() -> Shapes:
+    mini = load_shapes(str(MINI), CANONICAL_BASE)
+    graph = rdflib.Graph()
+    graph += mini.shapes
+    graph.parse(data=EXTRA_SHAPES, format="turtle")
+    return Shapes(graph, mini.ontology)
+
+
+def quads() -> st.SearchStrategy[Quad]:
+    def quad(predicate: str) -> st.SearchStrategy[Quad]:
+        return st.builds(
+            Quad,
+            st.sampled_from(SUBJECTS),
+            st.just(NamedNode(predicate)),
+            st.sampled_from(OBJECTS[predicate]),
+            st.sampled_from([NamedNode(g) for g in GRAPHS]),
+        )
+
+    return st.sampled_from(sorted(OBJECTS)).flatmap(quad)
+
+
+WRITES = st.tuples(
+    st.sampled_from(["update", "replace", "add"]),
+    st.lists(quads(), max_size=4),
+    st.lists(st.integers(0, 50), max_size=3),
+)
+
+
+def expected_state(store: Store, kind: str, added: list[Quad], removed: list[Quad]) -> Store:
+    """The store as the engine itself makes it after the write (the reference)."""
+    after = copy_to_memory(store)
+    graph = GRAPHS[1]
+    if kind == "update":
+        steps = []
+        if removed:
+            steps.append(f"DELETE DATA {{ {sparql_data_block(removed)} }}")
+        if added:
+            steps.append(f"INSERT DATA {{ {sparql_data_block(added)} }}")
+        if steps:
+            run_update(after, " ;\n".join(steps))
+    else:
+        if kind == "replace":
+            run_update(after, f"CLEAR SILENT GRAPH <{graph}>")
+        run_update(after, f"CREATE SILENT GRAPH <{graph}>")
+        after.extend(Quad(q.subject, q.predicate, q.object, NamedNode(graph)) for q in added)
+    return after
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(writes=st.lists(WRITES, min_size=1, max_size=4))
+def test_verdicts_agree_with_full_validation(
+    writable: Store, rich_shapes: Shapes, writes: list[tuple[str, list[Quad], list[int]]]
+) -> None:
+    store = copy_to_memory(writable)
+    assert validate_result(store, rich_shapes).conforms
+    target = Writable(store, rich_shapes, StoreVersion())
+    for kind, added, picks in writes:
+        present = sorted(store, key=str)
+        removed = [present[i % len(present)] for i in picks] if kind == "update" else []
+        after = expected_state(store, kind, added, removed)
+        expected = validate_result(after, rich_shapes).conforms
+        before = dump_nquads(store)
+        try:
+            if kind == "update":
+                steps = [f"DELETE DATA {{ {sparql_data_block(removed)} }}"] if removed else []
+                steps += [f"INSERT DATA {{ {sparql_data_block(added)} }}"] if added else []
+                checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
+            else:
+                write = replace_graph if kind == "replace" else add_to_graph
+                new = NamedNode(GRAPHS[1])
+                in_graph = [Quad(q.subject, q.predicate, q.object, new) for q in added]
+                write(target, GRAPHS[1], in_graph)
+            accepted = True
+        except ShapeViolation:
+            accepted = False
+        event(f"{kind} {'accepted' if accepted else 'refused'}")
+        assert accepted is expected, (kind, added, removed)
+        assert dump_nquads(store) == (dump_nquads(after) if accepted else before)
+
+
+def test_the_shapes_of_the_project_are_checked_per_change() -> None:
+    """The project's own shapes stay in the subset validated per change (else every write
+    would validate a copy of the whole store)."""
+    root = Path(__file__).parents[1]
+    assert local_shapes(load_shapes(str(root), CANONICAL_BASE).shapes)
+    assert local_shapes(load_shapes(str(MINI), CANONICAL_BASE).shapes)
+
+
+def test_changing_a_type_rechecks_the_nodes_pointing_to_it(writable: Store) -> None:
+    """Removing honduras's type breaks the alliance that has it as a member (sh:class)."""
+    honduras = NamedNode(ID + "country/honduras")
+    typed = next(writable.quads_for_pattern(honduras, NamedNode(RDF_TYPE), None, None))
+    change = Change(removed={typed})
+    focus = focus_nodes(writable, change, {AG + "member"})
+    assert NamedNode(ID + "organization/weprotect") in focus
+    shapes = load_shapes(str(MINI), CANONICAL_BASE)
+    report, checked = validate_change(writable, change, shapes.shapes, shapes.ontology)
+    assert not report.conforms
+    assert {v.focus for v in report.violations} >= {ID + "organization/weprotect"}
+    assert checked == 2
+
+
+def test_blank_nodes_are_validated_and_committed_as_they_are(writable: Store) -> None:
+    shapes = load_shapes(str(MINI), CANONICAL_BASE)
+    target = Writable(writable, shapes, StoreVersion())
+    node = BlankNode()
+    country = [
+        Quad(node, NamedNode(RDF_TYPE), NamedNode(AG + "Country"), DefaultGraph()),
+        Quad(node, NamedNode(AG + "iso3166Alpha2"), Literal("QQQ"), DefaultGraph()),
+    ]
+    with pytest.raises(ShapeViolation):
+        add_to_graph(target, None, country)
+    add_to_graph(target, None, [*country[:1], Quad(node, country[1].predicate, Literal("QQ"))])
+    assert validate_result(writable, shapes).conforms
+    assert target.version.value == 1
