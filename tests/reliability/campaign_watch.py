@@ -24,7 +24,8 @@ DEATH = re.compile(
     rb"Unexpected exit from worker|Worker \(pid:\d+\) was sent|Worker \(pid:\d+\) exited with code"
     rb"|crash loop detected"
 )
-RETIREMENT = re.compile(rb"HUP signal received|Booting worker with pid")
+HUP = re.compile(rb"HUP signal received")
+BOOT = re.compile(rb"Booting worker with pid")
 
 
 def worker_pids(server_pid: int) -> set[int]:
@@ -74,9 +75,11 @@ class WorkerWatch:
 def log_counts(log: Path, offset: int) -> tuple[int, int]:
     """(deaths, retirements) the server logged after byte ``offset`` of its log."""
     text = log.read_bytes()[offset:]
-    # gunicorn boots one worker at start-up and one per replacement; granian logs one HUP per
-    # retirement however many workers it replaces.
-    return len(DEATH.findall(text)), len(RETIREMENT.findall(text))
+    deaths = len(DEATH.findall(text))
+    # granian logs one HUP per retirement however many workers it replaces (and none when it
+    # respawns a dead worker); gunicorn boots a worker for every one that ended, retired or dead.
+    boots = len(BOOT.findall(text))
+    return deaths, len(HUP.findall(text)) + max(0, boots - deaths)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from tests.reliability import (
     test_bad_http,
     test_bad_input,
     test_build_crash,
+    test_campaign,
     test_load,
     test_server_crash,
     test_slow_clients,
@@ -50,6 +51,11 @@ def planned_tries() -> dict[str, int]:
         "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
         "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
         "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
+        # Hypothesis may stop short of VARIANTS; never more.
+        "campaign_readonly_requests_tried": test_campaign.planned_requests(writable=False),
+        "campaign_writable_requests_tried": test_campaign.planned_requests(writable=True),
+        "campaign_readonly_runaways": test_campaign.runaways_for(writable=False),
+        "campaign_writable_runaways": test_campaign.runaways_for(writable=True),
     }
 
 
@@ -81,6 +87,10 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "load_runaways_not_503",
         "flood_small_queries_failed",
         "attacks_let_through",
+        "campaign_readonly_outbound_connections",
+        "campaign_writable_outbound_connections",
+        "campaign_readonly_other_5xx",
+        "campaign_writable_other_5xx",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
 
