@@ -9,15 +9,18 @@ import pytest
 
 from graph import evaluate
 from graph.errors import QueryTimeout
+from graph.stack import stack_for
 from graph.store import TooManyResults, memory_store, run_query, serialize_limited
 
+#: The stack a short query needs (graph.stack): small enough for any thread to run it in place.
+SMALL = stack_for(100)
 THREE_ROWS = 'SELECT ?x { VALUES ?x { "a" "b\\nc" "d,\\"e" } }'
 
 
 def test_work_result_and_errors_come_back() -> None:
-    assert evaluate.with_deadline(lambda: 42, 5) == 42
+    assert evaluate.with_deadline(lambda: 42, 5, stack=SMALL) == 42
     with pytest.raises(KeyError, match="missing"):
-        evaluate.with_deadline(lambda: {}["missing"], 5)
+        evaluate.with_deadline(lambda: {}["missing"], 5, stack=SMALL)
 
 
 def test_overrun_raises_timeout_and_calls_the_runaway_hook(
@@ -27,16 +30,16 @@ def test_overrun_raises_timeout_and_calls_the_runaway_hook(
     monkeypatch.setattr(evaluate, "runaway_hook", called.set)
     release = threading.Event()
     with pytest.raises(QueryTimeout, match=r"time limit of 0\.2 s"):
-        evaluate.with_deadline(release.wait, 0.2)
+        evaluate.with_deadline(release.wait, 0.2, stack=SMALL)
     assert called.is_set()
     # The thread's next query gets a fresh helper while the stuck one is still busy.
-    assert evaluate.with_deadline(lambda: "next", 5) == "next"
+    assert evaluate.with_deadline(lambda: "next", 5, stack=SMALL) == "next"
     release.set()
 
 
 def test_helper_threads_end_with_their_request_threads() -> None:
     def request() -> None:
-        evaluate.with_deadline(lambda: None, 5)
+        evaluate.with_deadline(lambda: None, 5, stack=SMALL)
 
     # Only the helpers this test starts: other tests' helpers (a runaway still sleeping, say)
     # may start or end meanwhile.
@@ -57,11 +60,13 @@ def test_helper_threads_end_with_their_request_threads() -> None:
 def test_watched_work_runs_on_the_calling_thread_and_returns() -> None:
     overruns: list[str] = []
     caller = threading.get_ident()
-    ran_on = evaluate.run_watched(threading.get_ident, 5, lambda _error: overruns.append("x"))
+    ran_on = evaluate.run_watched(
+        threading.get_ident, 5, lambda _error: overruns.append("x"), stack=SMALL
+    )
     assert ran_on == caller and overruns == []
     with pytest.raises(KeyError, match="missing"):
         evaluate.run_watched(
-            lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x")
+            lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x"), stack=SMALL
         )
     assert overruns == []
 
@@ -79,7 +84,9 @@ def test_watchdog_answers_an_overrun_once_and_the_late_result_is_abandoned(
         return "too late"
 
     with pytest.raises(evaluate.Abandoned):
-        evaluate.run_watched(slow, 0.2, lambda _error: answers.append(time.monotonic() - started))
+        evaluate.run_watched(
+            slow, 0.2, lambda _error: answers.append(time.monotonic() - started), stack=SMALL
+        )
     assert len(answers) == 1
     # Answered at the limit (give or take the watchdog's interval), not when the work ended.
     assert 0.2 <= answers[0] < 0.2 + evaluate.WATCH_INTERVAL + 0.3
@@ -99,7 +106,7 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
             release.wait()
 
         with pytest.raises(evaluate.Abandoned):
-            evaluate.run_watched(work, 0.1, lambda _error: None)
+            evaluate.run_watched(work, 0.1, lambda _error: None, stack=SMALL)
 
     runaway = threading.Thread(target=run_away)
     runaway.start()
@@ -107,15 +114,17 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
     time.sleep(0.3)  # past the runaway's deadline: the watchdog has answered it
     # This thread cannot evaluate in place (the turn is held): a helper runs it instead.
     assert (
-        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) != threading.get_ident()
+        evaluate.run_watched(threading.get_ident, 5, lambda _error: None, stack=SMALL)
+        != threading.get_ident()
     )
     # And a runaway of its own is stopped at the limit by the helper-thread mechanism.
     with pytest.raises(QueryTimeout):
-        evaluate.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None)
+        evaluate.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None, stack=SMALL)
     release.set()
     runaway.join(5)
     assert (
-        evaluate.run_watched(threading.get_ident, 5, lambda _error: None) == threading.get_ident()
+        evaluate.run_watched(threading.get_ident, 5, lambda _error: None, stack=SMALL)
+        == threading.get_ident()
     )
 
 

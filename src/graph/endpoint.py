@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
+from graph import stack as stacks
 from graph.app import external_store, get_store, store_of
 from graph.auth import require_write_access
 from graph.errors import BadRequest, QueryTimeout, ResultTooLarge
@@ -99,6 +100,7 @@ def answer_query(
     :raises graph.evaluate.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
+    size = stacks.check_query_size(operation.text, int(config["MAX_QUERY_BYTES"]))
     cache: ResultCache = app.extensions["kg.cache"]
     key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
     hit = cache.get(key) if cache.capacity else None
@@ -132,10 +134,11 @@ def answer_query(
             del result
 
     seconds, retire = deadline(app)
+    stack = stacks.stack_for(size)
     if overrun is not None and retire:
-        body, media_type = evaluate.run_watched(work, seconds, overrun)
+        body, media_type = evaluate.run_watched(work, seconds, overrun, stack=stack)
     else:
-        body, media_type = evaluate.with_deadline(work, seconds, retire=retire)
+        body, media_type = evaluate.with_deadline(work, seconds, stack=stack, retire=retire)
     if cache.capacity:
         cache.put(key, body, media_type)
     return body, media_type, False
@@ -188,6 +191,7 @@ def with_charset(media_type: str) -> str:
 def _update(operation: Operation) -> Response:
     config = current_app.config
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
+    stack = stacks.stack_for(stacks.check_query_size(operation.text, config["MAX_QUERY_BYTES"]))
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=True)
     store = get_store()
     # Looked up here: work() runs on a helper thread, outside this app's context.
@@ -210,7 +214,7 @@ def _update(operation: Operation) -> Response:
     try:
         seconds, retire = deadline(current_app)
         with writes.WRITE_QUEUE:
-            evaluate.with_deadline(work, seconds, retire=retire)
+            evaluate.with_deadline(work, seconds, stack=stack, retire=retire)
     finally:
         current_app.extensions["kg.cache"].invalidate()
         description.invalidate()

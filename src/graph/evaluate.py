@@ -27,6 +27,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from graph import stack as stacks
 from graph.errors import QueryTimeout
 
 T = TypeVar("T")
@@ -54,13 +55,14 @@ class _Evaluator:
     overran) the helper thread ends too, once it is free.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stack: int) -> None:
         self.inbox: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
         self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self.stack = stack
         thread = threading.Thread(
             target=_serve, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
         )
-        thread.start()
+        stacks.start_thread(thread, stack)
         # The thread holds only the queues, so this object dies with its owner's locals.
         weakref.finalize(self, self.inbox.put, None)
 
@@ -135,11 +137,18 @@ WATCH_INTERVAL = 0.05
 
 
 def run_watched(
-    work: Callable[[], T], seconds: float, overrun: Callable[[QueryTimeout], None]
+    work: Callable[[], T],
+    seconds: float,
+    overrun: Callable[[QueryTimeout], None],
+    *,
+    stack: int,
 ) -> T:
     """Run ``work`` on this thread; if it is still running after ``seconds``, the watchdog
     thread calls ``overrun`` with the :func:`timeout_error` (``overrun`` must answer the client
     with it) and then the runaway hook.
+
+    ``stack`` is the stack ``work`` may need (graph.stack.stack_for the query's length): when
+    this thread's is smaller, ``work`` runs on a helper thread with one that big instead.
 
     Exactly one of the two answers the client: when ``work`` ends after the watchdog has
     answered, its result is dropped and :class:`Abandoned` is raised instead.
@@ -149,12 +158,14 @@ def run_watched(
     which keeps its thread until the process is replaced, never leaves the process without a
     thread to answer the requests it still has.
     """
+    if stack > stacks.current_size():
+        return with_deadline(work, seconds, stack=stack)
     if seconds <= 0:
         return work()
     if not _inline.acquire(timeout=INLINE_WAIT):
         # Another thread has evaluated in place for a while (perhaps stuck in a runaway):
         # this one hands its work over and stays free to answer.
-        return with_deadline(work, seconds)
+        return with_deadline(work, seconds, stack=stack)
     if _watchdog is None:
         _start_watchdog()
     me = threading.get_ident()
@@ -212,16 +223,19 @@ def _watch() -> None:
                 _retire()
 
 
-def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True) -> T:
-    """Run ``work`` and return its result, or raise QueryTimeout after ``seconds``.
+def with_deadline(work: Callable[[], T], seconds: float, *, stack: int, retire: bool = True) -> T:
+    """Run ``work`` on a helper thread with a stack of at least ``stack`` bytes and return its
+    result, or raise QueryTimeout after ``seconds`` (0: no limit).
 
     ``retire=False`` skips the runaway hook: the evaluation runs elsewhere (an external
     store, which stops it at its own limit, with the client's read timeout as a backstop), so
     nothing in this process needs killing. Exceptions raised by ``work`` propagate unchanged.
     """
     evaluator: _Evaluator | None = getattr(_local, "evaluator", None)
-    if evaluator is None:
-        evaluator = _local.evaluator = _Evaluator()
+    if evaluator is None or evaluator.stack < stack:
+        # A power of two, so that growing queries replace the thread a few times at most (the
+        # one dropped ends once free); untouched stack pages take no memory.
+        evaluator = _local.evaluator = _Evaluator(1 << max(stack - 1, 0).bit_length())
     evaluator.inbox.put(work)
     try:
         ok, value = evaluator.outbox.get(timeout=seconds if seconds > 0 else None)

@@ -122,6 +122,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
     Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
+    Setting(
+        "max_query_bytes",
+        65_536,
+        "Longest query or update accepted, in bytes; evaluation threads get 2 KiB of stack per"
+        " byte of it (see Reliability), so no query can overflow them.",
+        int,
+    ),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
     Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),

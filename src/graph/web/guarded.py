@@ -1,9 +1,10 @@
 """Run work over a visitor's query (``/explore``, ``/export``) under the endpoint's rules.
 
 A CONSTRUCT given to the explorer or an export is as much a visitor's query as one sent to
-/sparql, so it gets the same two guards: SERVICE targets off the allow-list are refused before
-Oxigraph sees the text (Oxigraph would fetch them), and evaluation stops at query_timeout
-(with the worker retired, as for /sparql: pyoxigraph cannot cancel an evaluation).
+/sparql, so it gets the same guards: its length is limited (graph.stack), SERVICE targets off
+the allow-list are refused before Oxigraph sees the text (Oxigraph would fetch them), and
+evaluation stops at query_timeout on a thread with stack enough for any query allowed (with the
+worker retired, as for /sparql: pyoxigraph cannot cancel an evaluation).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TypeVar
 from flask import current_app
 
 from graph import evaluate
+from graph import stack as stacks
 from graph.endpoint import deadline
 from graph.errors import BadRequest
 from graph.guard import check_remote_targets
@@ -26,15 +28,17 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
 
     ``work`` evaluates the query (on a helper thread, so it must not need the app context).
 
+    :raises BadRequest: for a query over max_query_bytes (graph.stack).
     :raises graph.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.errors.QueryTimeout: when the evaluation overruns query_timeout.
     :raises BadRequest: when the evaluation fails (e.g. an allowed SERVICE does not answer).
     """
     config = current_app.config
+    size = stacks.check_query_size(query or "", int(config["MAX_QUERY_BYTES"]))
     if query:
         check_remote_targets(query, config["SERVICE_ALLOWLIST"], update=False)
     seconds, retire = deadline(current_app)
     try:
-        return evaluate.with_deadline(work, seconds, retire=retire)
+        return evaluate.with_deadline(work, seconds, stack=stacks.stack_for(size), retire=retire)
     except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
         raise BadRequest(f"the query failed during evaluation: {error}") from None
