@@ -11,7 +11,7 @@ from graph import description, evaluate, writes
 from graph import stack as stacks
 from graph.app import external_store, get_store, store_of
 from graph.auth import require_write_access
-from graph.errors import BadRequest, QueryTimeout, ResultTooLarge
+from graph.errors import BadRequest, HttpError, ResultTooLarge
 from graph.guard import check_remote_targets
 from graph.negotiate import choose
 from graph.protocol import Operation, read_operation
@@ -87,7 +87,7 @@ def answer_query(
     accept: str | None,
     format_param: str | None,
     *,
-    overrun: Callable[[QueryTimeout], None] | None = None,
+    overrun: Callable[[HttpError], None] | None = None,
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
@@ -108,6 +108,7 @@ def answer_query(
         return hit[0], hit[1], True
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
     store, limit = store_of(app), int(config["MAX_RESULTS"])
+    budget = int(config["QUERY_MEMORY_MB"]) << 20
 
     def work() -> tuple[bytes, str]:
         # pyoxigraph results must die on the thread that made them: never let an exception
@@ -122,7 +123,13 @@ def answer_query(
             else:
                 offered = RESULT_TYPES
             media_type = choose(accept, offered, fmt)
-            return serialize_limited(result, media_type, limit), media_type
+            body = serialize_limited(result, media_type, limit)
+            if budget and len(body) > budget:
+                raise ResultTooLarge(
+                    f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
+                    " (setting query_memory_mb); add a LIMIT or page with OFFSET"
+                )
+            return body, media_type
         except TooManyResults as error:
             raise ResultTooLarge(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
@@ -134,11 +141,13 @@ def answer_query(
             del result
 
     seconds, retire = deadline(app)
-    stack = stacks.stack_for(size)
+    stack, budget = stacks.stack_for(size), budget if retire else 0
     if overrun is not None and retire:
-        body, media_type = evaluate.run_watched(work, seconds, overrun, stack=stack)
+        body, media_type = evaluate.run_watched(work, seconds, overrun, stack=stack, budget=budget)
     else:
-        body, media_type = evaluate.with_deadline(work, seconds, stack=stack, retire=retire)
+        body, media_type = evaluate.with_deadline(
+            work, seconds, stack=stack, retire=retire, budget=budget
+        )
     if cache.capacity:
         cache.put(key, body, media_type)
     return body, media_type, False
@@ -214,7 +223,8 @@ def _update(operation: Operation) -> Response:
     try:
         seconds, retire = deadline(current_app)
         with writes.WRITE_QUEUE:
-            evaluate.with_deadline(work, seconds, stack=stack, retire=retire)
+            budget = int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
+            evaluate.with_deadline(work, seconds, stack=stack, retire=retire, budget=budget)
     finally:
         current_app.extensions["kg.cache"].invalidate()
         description.invalidate()

@@ -30,7 +30,7 @@ from werkzeug.http import parse_options_header
 
 from graph.app import http_error_response
 from graph.endpoint import answer_query, with_charset
-from graph.errors import HttpError, QueryTimeout
+from graph.errors import HttpError
 from graph.evaluate import RESPONDER, Abandoned
 from graph.formdata import unquote_plus
 from graph.observe import access_logged, cors_headers, record
@@ -62,7 +62,7 @@ class SparqlFastPath:
         operation, format_param = read
         accept = environ.get("HTTP_ACCEPT")
         respond = environ.get(RESPONDER)
-        overrun: Callable[[QueryTimeout], None] | None = None
+        overrun: Callable[[HttpError], None] | None = None
         if respond is not None:
             overrun = functools.partial(
                 self._answer_elsewhere, respond, environ, started, operation.text

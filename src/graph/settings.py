@@ -129,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         " byte of it (see Reliability), so no query can overflow them.",
         int,
     ),
+    Setting(
+        "query_memory_mb",
+        512,
+        "Memory one query may take, in MiB (the worker's growth while it runs, and its answer's"
+        " size): over it the query gets a 413 and the worker is replaced; 0 means no limit.",
+        int,
+    ),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
     Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
     Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),

@@ -38,7 +38,8 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     if query:
         check_remote_targets(query, config["SERVICE_ALLOWLIST"], update=False)
     seconds, retire = deadline(current_app)
+    stack, budget = stacks.stack_for(size), int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
     try:
-        return evaluate.with_deadline(work, seconds, stack=stacks.stack_for(size), retire=retire)
+        return evaluate.with_deadline(work, seconds, stack=stack, retire=retire, budget=budget)
     except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
         raise BadRequest(f"the query failed during evaluation: {error}") from None
