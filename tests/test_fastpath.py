@@ -96,9 +96,9 @@ def test_with_a_responder_the_query_runs_in_place(
     seen: list[int] = []
     original = evaluate.run_watched
 
-    def spy(work: Any, seconds: float, overrun: Any, *, stack: int) -> Any:
+    def spy(work: Any, seconds: float, overrun: Any, **limits: int) -> Any:
         seen.append(threading.get_ident())
-        return original(work, seconds, overrun, stack=stack)
+        return original(work, seconds, overrun, **limits)
 
     monkeypatch.setattr(evaluate, "run_watched", spy)
     statuses, body = _call(app, {evaluate.RESPONDER: lambda *answer: None})
