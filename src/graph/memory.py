@@ -56,9 +56,11 @@ def budget_error(budget: int) -> ResultTooLarge:
 
 @dataclass
 class _Watched:
-    start: int
     budget: int
     stop: Callable[[ResultTooLarge], None]
+    #: The process's size at the watcher's first sample after the evaluation started (so the
+    #: request thread reads nothing; growth before that sample, under 5 ms, is not counted).
+    start: int | None = None
 
 
 _watched: dict[int, _Watched] = {}
@@ -77,7 +79,7 @@ def watch(thread: int, budget: int, stop: Callable[[ResultTooLarge], None]) -> N
     global _watcher
     if budget <= 0:
         return
-    _watched[thread] = _Watched(resident_bytes(), budget, stop)
+    _watched[thread] = _Watched(budget, stop)
     if _watcher is None:
         with _lock:
             if _watcher is None:
@@ -100,8 +102,10 @@ def _watch() -> None:
         time.sleep(SAMPLE_INTERVAL)
         now = resident_bytes()
         for thread, entry in list(_watched.items()):
+            if entry.start is None:
+                entry.start = now
             # dict.pop is atomic: whichever of the watcher and the evaluation pops it acts.
-            if now - entry.start > entry.budget and _watched.pop(thread, None) is not None:
+            elif now - entry.start > entry.budget and _watched.pop(thread, None) is not None:
                 freeze(thread)
                 entry.stop(budget_error(entry.budget))
 
