@@ -198,13 +198,19 @@ def check() -> None:
                     "shape": name,
                     "repetitions": low,
                     "bytes": len(text.encode()),
-                    "answers_on_full_stack": full is not None,
-                    "error": (full or {}).get("error", ""),
-                    "on_quarter_stack": "crashed" if quarter is None else "answered",
+                    "on_full_stack": _outcome(full),
+                    "on_quarter_stack": _outcome(quarter),
                 }
             ),
             flush=True,
         )
+
+
+def _outcome(result: dict[str, object] | None) -> str:
+    if result is None:
+        return "crashed"
+    error = str(result.get("error", ""))
+    return "timed out (60 s)" if error.startswith("timed out") else "answered"
 
 
 if __name__ == "__main__":
