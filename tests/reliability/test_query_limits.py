@@ -6,7 +6,6 @@ payload must now get an answer or a 4xx, and afterwards the same worker processe
 be there and answer a point lookup: no worker died, no crash loop stopped the server.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -80,8 +79,9 @@ def send(
     return requests.post(server.url + "/sparql", data=text.encode(), headers=headers, timeout=120)
 
 
-def assert_alive(server: KgServer, before: set[int]) -> None:
+def assert_alive(server: KgServer, before: set[int], figures: Figures) -> None:
     """The server answers a point lookup, with the same workers as before (none died)."""
+    add(figures, "stack_payload_worker_deaths", len(before - workers(server)))
     lookup = requests.get(server.url + "/sparql", params={"query": POINT_LOOKUP}, timeout=60)
     assert lookup.status_code == 200, lookup.text[:300]
     assert server.process.poll() is None, "the server exited"
@@ -127,7 +127,7 @@ def test_issue_payloads_get_an_answer_or_a_400(
     for n in (count, count * 3, max(LIMIT // 8, 1)):
         text = make(n)
         judge(send(server, text), len(text.encode()), figures)
-        assert_alive(server, before)
+        assert_alive(server, before, figures)
 
 
 @pytest.mark.slow
@@ -146,7 +146,7 @@ def test_long_updates_get_an_answer_or_a_400(server: KgServer, figures: Figures,
             assert response.status_code == 400 and "max_query_bytes" in response.text
         else:
             assert response.status_code == 204, response.text[:300]
-        assert_alive(server, before)
+        assert_alive(server, before, figures)
 
 
 #: Shapes the property test combines: (unit, separator, head, tail). ``1+1+…`` takes time
@@ -166,8 +166,20 @@ SHAPES = [
 ]
 
 
+#: Generated chains per server mode.
+EXAMPLES = 30
+#: Sizes each payload is sent at (its count in the issue, 3x, about an eighth of the limit).
+PAYLOAD_SIZES = 3
+UPDATE_SIZES = 2
+
+
+def planned_payloads() -> int:
+    """How many requests one run sends, over both server modes."""
+    return 2 * (len(PAYLOADS) * PAYLOAD_SIZES + len(UPDATES) * UPDATE_SIZES + EXAMPLES)
+
+
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     shape=st.sampled_from(SHAPES),
     # Up to twice the repetitions that fit in the limit, so about half are refused.
@@ -181,4 +193,4 @@ def test_generated_chains_never_kill_a_worker(
     text = head + sep.join([unit] * n) + tail
     before = workers(server)
     judge(send(server, text), len(text.encode()), figures)
-    assert_alive(server, before)
+    assert_alive(server, before, figures)

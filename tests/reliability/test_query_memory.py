@@ -32,6 +32,8 @@ BOMB = (
     + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(STEPS))
     + " }"
 )
+#: One bomb per server mode.
+BOMBS_SENT = 2
 POINT_LOOKUP = "SELECT ?p ?o WHERE { ?s ?p ?o } LIMIT 3"
 
 

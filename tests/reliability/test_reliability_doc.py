@@ -18,6 +18,8 @@ from tests.reliability import (
     test_bad_input,
     test_build_crash,
     test_load,
+    test_query_limits,
+    test_query_memory,
     test_server_crash,
     test_write_crash,
 )
@@ -44,6 +46,8 @@ def planned_tries() -> dict[str, int]:
         "load_clients": test_load.CLIENTS,
         "load_seconds": int(test_load.LOAD_SECONDS),
         "attacks_tried": test_attacks.planned_attacks(),
+        "stack_payloads_tried": test_query_limits.planned_payloads(),
+        "memory_bombs_sent": test_query_memory.BOMBS_SENT,
     }
 
 
@@ -75,6 +79,7 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "load_runaways_not_503",
         "flood_small_queries_failed",
         "attacks_let_through",
+        "stack_payload_worker_deaths",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
 
