@@ -49,7 +49,7 @@ def test_in_place_over_budget_answers_through_overrun(monkeypatch: pytest.Monkey
 
     def request() -> None:
         try:
-            evaluate.run_watched(bomb, 30, answers.append, stack=stack_for(0), budget=BUDGET)
+            evaluate.run_watched(bomb, 30, answers.append, stack=1 << 20, budget=BUDGET)
         finally:
             done.set()  # never reached: the thread stays frozen
 

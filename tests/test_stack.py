@@ -26,8 +26,9 @@ def on_thread(stack_size: int, work: Any) -> Any:
 
 
 def test_current_stack_size_is_the_threads() -> None:
-    assert on_thread(4 << 20, stack.current_stack_size) == 4 << 20
-    assert on_thread(32 << 20, stack.current_stack_size) == 32 << 20
+    # glibc may reuse the stack of an ended thread: never smaller, at most 4x bigger.
+    assert 4 << 20 <= on_thread(4 << 20, stack.current_stack_size) <= 16 << 20
+    assert 32 << 20 <= on_thread(32 << 20, stack.current_stack_size) <= 128 << 20
 
 
 def test_a_long_query_runs_on_a_helper_with_stack_enough() -> None:
@@ -56,7 +57,7 @@ def test_a_short_query_runs_in_place_on_a_big_enough_thread() -> None:
         )
         return ran_on == threading.get_ident()
 
-    assert on_thread(4 << 20, request)
+    assert on_thread(16 << 20, request)
 
 
 @pytest.mark.parametrize(
