@@ -19,6 +19,8 @@ from tests.reliability import (
     test_bad_input,
     test_build_crash,
     test_load,
+    test_query_limits,
+    test_query_memory,
     test_server_crash,
     test_slow_clients,
     test_write_crash,
@@ -50,6 +52,8 @@ def planned_tries() -> dict[str, int]:
         "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
         "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
         "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
+        "stack_payloads_tried": test_query_limits.planned_payloads(),
+        "memory_bombs_sent": test_query_memory.BOMBS_SENT,
     }
 
 
@@ -81,6 +85,7 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "load_runaways_not_503",
         "flood_small_queries_failed",
         "attacks_let_through",
+        "stack_payload_worker_deaths",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
 
