@@ -11,13 +11,15 @@ from graph.answering import deadline
 from graph.core.errors import QueryTimeout
 from graph.store import TooManyResults, memory_store, run_query, serialize_limited
 
+#: The stack this trivial work needs: small enough for any thread to run it in place.
+SMALL = 1 << 20
 THREE_ROWS = 'SELECT ?x { VALUES ?x { "a" "b\\nc" "d,\\"e" } }'
 
 
 def test_work_result_and_errors_come_back() -> None:
-    assert deadline.with_deadline(lambda: 42, 5) == 42
+    assert deadline.with_deadline(lambda: 42, 5, stack=SMALL) == 42
     with pytest.raises(KeyError, match="missing"):
-        deadline.with_deadline(lambda: {}["missing"], 5)
+        deadline.with_deadline(lambda: {}["missing"], 5, stack=SMALL)
 
 
 def test_overrun_raises_timeout_and_calls_the_runaway_hook(
@@ -27,16 +29,16 @@ def test_overrun_raises_timeout_and_calls_the_runaway_hook(
     monkeypatch.setattr(deadline, "runaway_hook", called.set)
     release = threading.Event()
     with pytest.raises(QueryTimeout, match=r"time limit of 0\.2 s"):
-        deadline.with_deadline(release.wait, 0.2)
+        deadline.with_deadline(release.wait, 0.2, stack=SMALL)
     assert called.is_set()
     # The thread's next query gets a fresh helper while the stuck one is still busy.
-    assert deadline.with_deadline(lambda: "next", 5) == "next"
+    assert deadline.with_deadline(lambda: "next", 5, stack=SMALL) == "next"
     release.set()
 
 
 def test_helper_threads_end_with_their_request_threads() -> None:
     def request() -> None:
-        deadline.with_deadline(lambda: None, 5)
+        deadline.with_deadline(lambda: None, 5, stack=SMALL)
 
     # Only the helpers this test starts: other tests' helpers (a runaway still sleeping, say)
     # may start or end meanwhile.
@@ -57,11 +59,13 @@ def test_helper_threads_end_with_their_request_threads() -> None:
 def test_watched_work_runs_on_the_calling_thread_and_returns() -> None:
     overruns: list[str] = []
     caller = threading.get_ident()
-    ran_on = deadline.run_watched(threading.get_ident, 5, lambda _error: overruns.append("x"))
+    ran_on = deadline.run_watched(
+        threading.get_ident, 5, lambda _error: overruns.append("x"), stack=SMALL
+    )
     assert ran_on == caller and overruns == []
     with pytest.raises(KeyError, match="missing"):
         deadline.run_watched(
-            lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x")
+            lambda: dict[str, int]()["missing"], 5, lambda _error: overruns.append("x"), stack=SMALL
         )
     assert overruns == []
 
@@ -79,7 +83,9 @@ def test_watchdog_answers_an_overrun_once_and_the_late_result_is_abandoned(
         return "too late"
 
     with pytest.raises(deadline.Abandoned):
-        deadline.run_watched(slow, 0.2, lambda _error: answers.append(time.monotonic() - started))
+        deadline.run_watched(
+            slow, 0.2, lambda _error: answers.append(time.monotonic() - started), stack=SMALL
+        )
     assert len(answers) == 1
     # Answered at the limit (give or take the watchdog's interval), not when the work ended.
     assert 0.2 <= answers[0] < 0.2 + deadline.WATCH_INTERVAL + 0.3
@@ -99,7 +105,7 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
             release.wait()
 
         with pytest.raises(deadline.Abandoned):
-            deadline.run_watched(work, 0.1, lambda _error: None)
+            deadline.run_watched(work, 0.1, lambda _error: None, stack=SMALL)
 
     runaway = threading.Thread(target=run_away)
     runaway.start()
@@ -107,15 +113,17 @@ def test_while_one_thread_is_stuck_in_place_the_others_still_answer(
     time.sleep(0.3)  # past the runaway's deadline: the watchdog has answered it
     # This thread cannot evaluate in place (the turn is held): a helper runs it instead.
     assert (
-        deadline.run_watched(threading.get_ident, 5, lambda _error: None) != threading.get_ident()
+        deadline.run_watched(threading.get_ident, 5, lambda _error: None, stack=SMALL)
+        != threading.get_ident()
     )
     # And a runaway of its own is stopped at the limit by the helper-thread mechanism.
     with pytest.raises(QueryTimeout):
-        deadline.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None)
+        deadline.run_watched(lambda: time.sleep(1), 0.2, lambda _error: None, stack=SMALL)
     release.set()
     runaway.join(5)
     assert (
-        deadline.run_watched(threading.get_ident, 5, lambda _error: None) == threading.get_ident()
+        deadline.run_watched(threading.get_ident, 5, lambda _error: None, stack=SMALL)
+        == threading.get_ident()
     )
 
 

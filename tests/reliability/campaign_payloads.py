@@ -255,9 +255,10 @@ def issue_probes(listener: str, writable: bool, runaways: int) -> list[Probe]:
     """Every payload of issue 11, as the issue gives it, plus runaways and memory bombs."""
     probes = [query(f"flat {name}", text) for name, text in flat_shapes(FLAT).items()]
     probes += [query(f"many {name}", text) for name, text in many_shapes(MANY).items()]
+    # Stopped by the memory budget (413), or by the time limit (a documented 503).
     probes += [
-        query("CONCAT doubling", memory_bomb()),
-        query("CONCAT doubling again", memory_bomb(DOUBLINGS - 1)),
+        query("CONCAT doubling", memory_bomb(), frozenset({413})),
+        query("CONCAT doubling again", memory_bomb(DOUBLINGS - 1), frozenset({413})),
     ]
     probes += [runaway(i) for i in range(runaways)]
     return probes + bypass_probes(listener, writable) + bad_input_probes(writable)

@@ -20,6 +20,8 @@ from tests.reliability import (
     test_build_crash,
     test_campaign,
     test_load,
+    test_query_limits,
+    test_query_memory,
     test_server_crash,
     test_slow_clients,
     test_write_crash,
@@ -56,6 +58,8 @@ def planned_tries() -> dict[str, int]:
         "campaign_writable_requests_tried": test_campaign.planned_requests(writable=True),
         "campaign_readonly_runaways": test_campaign.runaways_for(writable=False),
         "campaign_writable_runaways": test_campaign.runaways_for(writable=True),
+        "stack_payloads_tried": test_query_limits.planned_payloads(),
+        "memory_bombs_sent": test_query_memory.BOMBS_SENT,
     }
 
 
@@ -91,6 +95,7 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "campaign_writable_outbound_connections",
         "campaign_readonly_other_5xx",
         "campaign_writable_other_5xx",
+        "stack_payload_worker_deaths",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
 

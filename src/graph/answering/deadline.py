@@ -19,6 +19,8 @@ buffered completely before the status line is sent, so a result never ends as a 
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import queue
 import threading
@@ -28,7 +30,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from graph.core.errors import QueryTimeout
+from graph.answering import memory
+from graph.answering import stack as stacks
+from graph.core.errors import HttpError, QueryTimeout
 
 T = TypeVar("T")
 
@@ -55,13 +59,15 @@ class _Evaluator:
     overran) the helper thread ends too, once it is free.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stack: int) -> None:
         self.inbox: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
         self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self.stack = stack
         thread = threading.Thread(
             target=_serve, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
         )
-        thread.start()
+        stacks.start_thread(thread, stack)
+        self.ident = thread.ident or 0
         # The thread holds only the queues, so this object dies with its owner's locals.
         weakref.finalize(self, self.inbox.put, None)
 
@@ -116,7 +122,7 @@ class Abandoned(Exception):
 class _Watched:
     __slots__ = ("deadline", "overrun", "seconds")
 
-    def __init__(self, seconds: float, overrun: Callable[[QueryTimeout], None]) -> None:
+    def __init__(self, seconds: float, overrun: Callable[[HttpError], None]) -> None:
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
         self.overrun = overrun
@@ -136,11 +142,22 @@ WATCH_INTERVAL = 0.05
 
 
 def run_watched(
-    work: Callable[[], T], seconds: float, overrun: Callable[[QueryTimeout], None]
+    work: Callable[[], T],
+    seconds: float,
+    overrun: Callable[[HttpError], None],
+    *,
+    stack: int,
+    budget: int = 0,
 ) -> T:
     """Run ``work`` on this thread; if it is still running after ``seconds``, the watchdog
     thread calls ``overrun`` with the :func:`timeout_error` (``overrun`` must answer the client
     with it) and then the runaway hook.
+
+    ``stack`` is the stack ``work`` may need (graph.answering.stack.stack_for the query's length):
+    when
+    this thread's is smaller, ``work`` runs on a helper thread with one that big instead.
+    When the process grows by more than ``budget`` bytes meanwhile, ``overrun`` gets the
+    memory budget's error instead, and this thread is frozen (graph.answering.memory).
 
     Exactly one of the two answers the client: when ``work`` ends after the watchdog has
     answered, its result is dropped and :class:`Abandoned` is raised instead.
@@ -150,16 +167,15 @@ def run_watched(
     which keeps its thread until the process is replaced, never leaves the process without a
     thread to answer the requests it still has.
     """
-    if seconds <= 0:
-        return work()
-    if not _inline.acquire(timeout=INLINE_WAIT):
-        # Another thread has evaluated in place for a while (perhaps stuck in a runaway):
-        # this one hands its work over and stays free to answer.
-        return with_deadline(work, seconds)
+    if stack > stacks.current_size() or not _inline.acquire(timeout=INLINE_WAIT):
+        # This thread's stack is too small for the query, or another thread has evaluated in
+        # place for a while (perhaps stuck in a runaway): this one hands its work over.
+        return with_deadline(work, seconds, stack=stack, budget=budget)
     if _watchdog is None:
         _start_watchdog()
     me = threading.get_ident()
-    _watched[me] = _Watched(seconds, overrun)
+    _watched[me] = _Watched(seconds if seconds > 0 else math.inf, overrun)
+    memory.watch(me, budget, functools.partial(_stop_in_place, me))
     try:
         result = work()
     except BaseException:
@@ -174,10 +190,26 @@ def run_watched(
 
 def _answered_elsewhere(me: int) -> bool:
     """End thread ``me``'s turn; True when the watchdog answered its client meanwhile."""
+    memory.forget(me)
     # dict.pop is atomic: whichever of this thread and the watchdog pops the entry answers.
     answered = _watched.pop(me, None) is None
     _inline.release()
     return answered
+
+
+def _stop_in_place(thread: int, error: HttpError) -> None:
+    """Answer the client of the evaluation on ``thread`` (frozen over its memory budget)."""
+    entry = _watched.pop(thread, None)
+    if entry is not None:
+        _answer(entry.overrun, error)
+    _retire()
+
+
+def _answer(overrun: Callable[[HttpError], None], error: HttpError) -> None:
+    try:
+        overrun(error)
+    except Exception:  # the watchdog must outlive one failed answer
+        traceback.print_exc()
 
 
 def _forget_watchdog() -> None:
@@ -206,32 +238,46 @@ def _watch() -> None:
         now = time.monotonic()
         for thread, entry in list(_watched.items()):
             if entry.deadline <= now and _watched.pop(thread, None) is not None:
-                try:
-                    entry.overrun(timeout_error(entry.seconds))
-                except Exception:  # the watchdog must outlive one failed answer
-                    traceback.print_exc()
+                _answer(entry.overrun, timeout_error(entry.seconds))
                 _retire()
 
 
-def with_deadline(work: Callable[[], T], seconds: float, *, retire: bool = True) -> T:
-    """Run ``work`` and return its result, or raise QueryTimeout after ``seconds``.
+def with_deadline(
+    work: Callable[[], T], seconds: float, *, stack: int, retire: bool = True, budget: int = 0
+) -> T:
+    """Run ``work`` on a helper thread with a stack of at least ``stack`` bytes and return its
+    result, or raise QueryTimeout after ``seconds`` (0: no limit).
 
     ``retire=False`` skips the runaway hook: the evaluation runs elsewhere (an external
     store, which stops it at its own limit, with the client's read timeout as a backstop), so
     nothing in this process needs killing. Exceptions raised by ``work`` propagate unchanged.
+    When the process grows by more than ``budget`` bytes meanwhile, the helper thread is
+    frozen and the memory budget's error raised (graph.answering.memory).
     """
     evaluator: _Evaluator | None = getattr(_local, "evaluator", None)
-    if evaluator is None:
-        evaluator = _local.evaluator = _Evaluator()
+    if evaluator is None or evaluator.stack < stack:
+        # A power of two, so that growing queries replace the thread a few times at most (the
+        # one dropped ends once free); untouched stack pages take no memory.
+        evaluator = _local.evaluator = _Evaluator(1 << max(stack - 1, 0).bit_length())
+    memory.watch(evaluator.ident, budget, functools.partial(_stop_helper, evaluator.outbox))
     evaluator.inbox.put(work)
     try:
         ok, value = evaluator.outbox.get(timeout=seconds if seconds > 0 else None)
     except queue.Empty:
+        memory.forget(evaluator.ident)
         # The evaluator is stuck in the runaway work: this thread gets a fresh one next time.
         _local.evaluator = None
         if retire:
             _retire()
         raise timeout_error(seconds) from None
+    if not memory.forget(evaluator.ident):
+        _local.evaluator = None  # frozen over its memory budget
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
+
+
+def _stop_helper(outbox: queue.SimpleQueue[tuple[bool, Any]], error: HttpError) -> None:
+    """Hand the memory budget's error to the request thread waiting on ``outbox``."""
+    outbox.put((False, error))
+    _retire()

@@ -154,6 +154,20 @@ SETTINGS: tuple[Setting, ...] = (
         " has no limit.",
         int,
     ),
+    Setting(
+        "max_query_bytes",
+        65_536,
+        "Longest query or update accepted, in bytes; evaluation threads get 2 KiB of stack per"
+        " byte of it (see Reliability), so no query can overflow them.",
+        int,
+    ),
+    Setting(
+        "query_memory_mb",
+        512,
+        "Memory one query may take, in MiB (the worker's growth while it runs, and its answer's"
+        " size): over it the query gets a 413 and the worker is replaced; 0 means no limit.",
+        int,
+    ),
     Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
     Setting(
         "body_timeout",

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph.answering import deadline, writes
+from graph.answering import stack as stacks
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, QueryTimeout, ResultTooLarge
+from graph.core.errors import BadRequest, HttpError, ResultTooLarge
 from graph.http import service_description
 from graph.http.context import external_store, store_of, store_version, writable_of
 from graph.http.negotiate import choose
@@ -87,7 +88,7 @@ def answer_query(
     accept: str | None,
     format_param: str | None,
     *,
-    overrun: Callable[[QueryTimeout], None] | None = None,
+    overrun: Callable[[HttpError], None] | None = None,
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
@@ -100,6 +101,7 @@ def answer_query(
     :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
+    size = stacks.check_query_size(operation.text, int(config["MAX_QUERY_BYTES"]))
     cache: ResultCache = app.extensions["kg.cache"]
     # Keyed on the store's version: an answer from before a write is never served after it.
     version = store_version(app).value
@@ -109,6 +111,7 @@ def answer_query(
         return hit[0], hit[1], True
     store, limit = store_of(app), int(config["MAX_RESULTS"])
     allowlist = config["SERVICE_ALLOWLIST"]
+    budget = int(config["QUERY_MEMORY_MB"]) << 20
 
     def work() -> tuple[bytes, str]:
         # The check is part of the work, so it runs under the same time limit (issue 11).
@@ -125,7 +128,13 @@ def answer_query(
             else:
                 offered = RESULT_TYPES
             media_type = choose(accept, offered, fmt)
-            return serialize_limited(result, media_type, limit), media_type
+            body = serialize_limited(result, media_type, limit)
+            if budget and len(body) > budget:
+                raise ResultTooLarge(
+                    f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
+                    " (setting query_memory_mb); add a LIMIT or page with OFFSET"
+                )
+            return body, media_type
         except TooManyResults as error:
             raise ResultTooLarge(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
@@ -137,10 +146,13 @@ def answer_query(
             del result
 
     seconds, retire = time_limit(app)
+    stack, budget = stacks.stack_for(size), budget if retire else 0
     if overrun is not None and retire:
-        body, media_type = deadline.run_watched(work, seconds, overrun)
+        body, media_type = deadline.run_watched(work, seconds, overrun, stack=stack, budget=budget)
     else:
-        body, media_type = deadline.with_deadline(work, seconds, retire=retire)
+        body, media_type = deadline.with_deadline(
+            work, seconds, stack=stack, retire=retire, budget=budget
+        )
     if cache.capacity:
         cache.put(version, key, body, media_type)
     return body, media_type, False
@@ -195,6 +207,7 @@ def _update(operation: Operation) -> Response:
     config = app.config
     require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
     allowlist = config["SERVICE_ALLOWLIST"]
+    stack = stacks.stack_for(stacks.check_query_size(operation.text, config["MAX_QUERY_BYTES"]))
     # Looked up here: work() runs on a helper thread, outside this app's context.
     target = writable_of(app)
 
@@ -212,6 +225,7 @@ def _update(operation: Operation) -> Response:
             raise evaluation_failed(error, what="update") from None
 
     seconds, retire = time_limit(app)
+    budget = int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
     with writes.WRITE_QUEUE:
-        deadline.with_deadline(work, seconds, retire=retire)
+        deadline.with_deadline(work, seconds, stack=stack, retire=retire, budget=budget)
     return Response(status=204)

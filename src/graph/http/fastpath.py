@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
 
 from graph.answering.deadline import RESPONDER, Abandoned
-from graph.core.errors import HttpError, QueryTimeout
+from graph.core.errors import HttpError
 from graph.http.endpoint import answer_query, with_charset
 from graph.http.errors import http_error_response
 from graph.http.formdata import unquote_plus
@@ -63,7 +63,7 @@ class SparqlFastPath:
         operation, format_param = read
         accept = environ.get("HTTP_ACCEPT")
         respond = environ.get(RESPONDER)
-        overrun: Callable[[QueryTimeout], None] | None = None
+        overrun: Callable[[HttpError], None] | None = None
         if respond is not None:
             overrun = functools.partial(
                 self._answer_elsewhere, respond, environ, started, operation.text

@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from graph.answering import deadline, writes
+from graph.answering import stack as stacks
 from graph.answering.auth import require_write_access
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
@@ -97,11 +98,15 @@ def _dispatch(target: Target) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     writable = writable_of(app)
     seconds, retire = time_limit(app)
+    # A thread's usual stack: these writes parse RDF, not a visitor's SPARQL
+    # (graph.answering.stack).
+    stack = stacks.stack_for(0)
     if request.method == "DELETE":
         with writes.WRITE_QUEUE:
             deadline.with_deadline(
                 lambda: writes.delete_graph(writable, target.graph),
                 seconds,
+                stack=stack,
                 retire=retire,
             )
         return Response(status=204)
@@ -112,12 +117,15 @@ def _dispatch(target: Target) -> Response:
     payloads = _body_payloads(graph)
     base = _base()
     quads = deadline.with_deadline(
-        lambda: [q for payload in payloads for q in payload.parse(base)], seconds, retire=retire
+        lambda: [q for payload in payloads for q in payload.parse(base)],
+        seconds,
+        stack=stack,
+        retire=retire,
     )
     write = writes.replace_graph if request.method == "PUT" else writes.add_to_graph
     with writes.WRITE_QUEUE:
         created = deadline.with_deadline(
-            lambda: write(writable, graph, quads), seconds, retire=retire
+            lambda: write(writable, graph, quads), seconds, stack=stack, retire=retire
         )
     return _written(graph, created or target.is_store)
 

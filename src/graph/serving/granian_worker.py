@@ -7,9 +7,9 @@ handling is pure Python and costs several times a point lookup).
 Runaway queries: granian answers each request through a protocol object that any thread may
 use, so the SPARQL fast path evaluates on the request thread and the watchdog thread answers
 503 at the deadline (graph.answering.deadline.run_watched; :func:`_offer_responder` puts the
-object's
-answering method in the WSGI environ). Other routes use helper threads (graph.answering.deadline).
-Then
+object's answering method in the WSGI environ). Other routes use helper threads
+(graph.answering.deadline). Its threads get a stack big enough for the longest query accepted
+(graph.answering.stack). Then
 the worker that ran it is replaced: it asks granian's main process for a graceful reload
 (SIGHUP, once per worker): granian starts each replacement before it stops the old worker,
 lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from graph.answering import deadline, sandbox
+from graph.answering import stack as stacks
 from graph.answering.deadline import RESPONDER
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
@@ -58,6 +59,10 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 
     _config.clear()
     _config.update(config)
+    # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
+    # threads that can evaluate any query max_query_bytes lets in, so the fast path keeps
+    # evaluating in place (graph.answering.stack; unused stack pages take no memory).
+    os.environ["RUST_MIN_STACK"] = str(stacks.stack_for(int(config["MAX_QUERY_BYTES"])))
     server = Granian(
         f"{__name__}:worker_app",
         factory=True,

@@ -1,9 +1,11 @@
 """Run work over a visitor's query (``/explore``, ``/export``) under the endpoint's rules.
 
 A CONSTRUCT given to the explorer or an export is as much a visitor's query as one sent to
-/sparql, so it gets the same two guards: SERVICE targets off the allow-list are refused before
-Oxigraph sees the text (Oxigraph would fetch them), and the check and the evaluation stop at
-query_timeout (with the worker retired, as for /sparql: pyoxigraph cannot cancel an evaluation).
+/sparql, so it gets the same guards: its length is limited (graph.answering.stack), SERVICE
+targets off the allow-list are refused before Oxigraph sees the text (Oxigraph would fetch
+them), and the check and the evaluation stop at query_timeout on a thread with stack enough for
+any query allowed (with the worker retired, as for /sparql: pyoxigraph cannot cancel an
+evaluation).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TypeVar
 from flask import current_app
 
 from graph.answering import deadline
+from graph.answering import stack as stacks
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.http.endpoint import time_limit
 
@@ -25,12 +28,15 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
 
     ``work`` evaluates the query (on a helper thread, so it must not need the app context).
 
+    :raises graph.core.errors.BadRequest: for a query over max_query_bytes (graph.answering.stack).
     :raises graph.core.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.core.errors.QueryTimeout: when the evaluation overruns query_timeout.
     :raises graph.core.errors.HttpError: when the evaluation fails
     (graph.answering.guard.evaluation_failed).
     """
-    allowlist = current_app.config["SERVICE_ALLOWLIST"]
+    config = current_app.config
+    allowlist = config["SERVICE_ALLOWLIST"]
+    size = stacks.check_query_size(query or "", int(config["MAX_QUERY_BYTES"]))
 
     def checked() -> T:
         # The check is part of the work, so it runs under the same time limit (issue 11).
@@ -39,7 +45,8 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
         return work()
 
     seconds, retire = time_limit(current_app)
+    stack, budget = stacks.stack_for(size), int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
     try:
-        return deadline.with_deadline(checked, seconds, retire=retire)
+        return deadline.with_deadline(checked, seconds, stack=stack, retire=retire, budget=budget)
     except (OSError, RuntimeError) as error:  # Oxigraph: evaluation failures (SERVICE, I/O)
         raise evaluation_failed(error) from None
