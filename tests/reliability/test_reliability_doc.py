@@ -95,6 +95,12 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "campaign_writable_outbound_connections",
         "campaign_readonly_other_5xx",
         "campaign_writable_other_5xx",
+        "campaign_readonly_unanswered",
+        "campaign_writable_unanswered",
+        "campaign_readonly_worker_deaths",
+        "campaign_writable_worker_deaths",
+        "campaign_readonly_lookups_failed",
+        "campaign_writable_lookups_failed",
         "stack_payload_worker_deaths",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
