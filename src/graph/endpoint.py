@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph import description, evaluate, writes
+from graph.admission import Admission
 from graph.app import external_store, get_store, store_of
 from graph.auth import require_write_access
 from graph.errors import BadRequest, QueryTimeout, ResultTooLarge
@@ -58,6 +59,10 @@ def init_app(app: Flask) -> None:
     which can change without this process knowing)."""
     capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
     app.extensions["kg.cache"] = ResultCache(capacity)
+    app.extensions["kg.admission"] = Admission(
+        client_limit=int(app.config["CLIENT_SLOW_QUERIES"]),
+        retry_after=float(app.config["QUERY_TIMEOUT"]),
+    )
     app.register_blueprint(blueprint)
 
 
@@ -77,7 +82,8 @@ def sparql() -> Response:
 def _query(operation: Operation) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     accept, format_param = request.headers.get("Accept"), request.values.get("format")
-    return query_response(*answer_query(app, operation, accept, format_param))
+    client = request.remote_addr or ""
+    return query_response(*answer_query(app, operation, accept, format_param, client=client))
 
 
 def answer_query(
@@ -87,13 +93,15 @@ def answer_query(
     format_param: str | None,
     *,
     overrun: Callable[[QueryTimeout], None] | None = None,
+    client: str = "",
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
     Independent of Flask's request context: graph.fastpath calls it too. ``overrun``, when
     the caller can have the client answered from another thread, makes the evaluation run on
     this thread under the watchdog, which calls ``overrun`` at the deadline
-    (:func:`graph.evaluate.run_watched`); else it runs on a helper thread.
+    (:func:`graph.evaluate.run_watched`); else it runs on a helper thread. ``client`` (its
+    address) is what graph.admission counts long queries by.
 
     :raises HttpError: for a refused, malformed, overrunning or oversized query.
     :raises graph.evaluate.Abandoned: when ``overrun`` has answered the client already.
@@ -106,8 +114,14 @@ def answer_query(
         return hit[0], hit[1], True
     check_remote_targets(operation.text, config["SERVICE_ALLOWLIST"], update=False)
     store, limit = store_of(app), int(config["MAX_RESULTS"])
+    admission: Admission = app.extensions["kg.admission"]
+    admission.admit(client)
 
     def work() -> tuple[bytes, str]:
+        with admission.evaluating(client):
+            return _serialized()
+
+    def _serialized() -> tuple[bytes, str]:
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
         result = _evaluate(store, operation)

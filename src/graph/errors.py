@@ -106,6 +106,13 @@ class ResultTooLarge(HttpError):
     title = "Result Too Large"
 
 
+class TooManyQueries(HttpError):
+    """A client with too many long queries running (graph.admission); comes with Retry-After."""
+
+    status = 429
+    title = "Too Many Requests"
+
+
 class QueryTimeout(HttpError):
     """A query stopped at the time limit."""
 

@@ -48,6 +48,16 @@ def worker_count(configured: int, writable: bool) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 
+def request_threads(config: dict[str, Any]) -> int:
+    """Request threads per worker: ``threads``, and ``slow_query_threads`` more for queries
+    running long at idle priority (graph.admission), so they leave short queries theirs.
+
+    >>> request_threads({"THREADS": 2, "SLOW_QUERY_THREADS": 8})
+    10
+    """
+    return int(config["THREADS"]) + int(config["SLOW_QUERY_THREADS"])
+
+
 class Server(BaseApplication):  # type: ignore[misc]
     """gunicorn running :func:`graph.app.create_app` with the given settings."""
 
@@ -75,7 +85,7 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
         "bind": f"{config['HOST']}:{config['PORT']}",
         "workers": worker_count(int(config["WORKERS"]), writable),
         "worker_class": "gthread",
-        "threads": int(config["THREADS"]),
+        "threads": request_threads(config),
         "worker_connections": 1000,
         "keepalive": 5,
         "graceful_timeout": RETIRE_GRACE,
@@ -141,7 +151,7 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
 
         writable = bool(config["WRITE_TOKEN"])
         workers = worker_count(int(config["WORKERS"]), writable)
-        granian_server.serve(config, workers, int(config["THREADS"]))
+        granian_server.serve(config, workers, request_threads(config))
     else:
         Server(config, gunicorn_options(config)).run()
 

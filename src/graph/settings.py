@@ -95,6 +95,21 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "slow_query_threads",
+        8,
+        "Request threads per server worker on top of `threads`, for queries running past 50 ms"
+        " (at idle CPU priority, so they never delay short ones): runaways up to this many per"
+        " worker leave short queries their threads.",
+        int,
+    ),
+    Setting(
+        "client_slow_queries",
+        2,
+        "Queries running past 50 ms one client address may have in a worker at once; its next"
+        " query gets 429 with Retry-After until one ends (0: no limit).",
+        int,
+    ),
+    Setting(
         "io_threads",
         2,
         "Threads per granian worker that read requests and write answers (Rust, no GIL): 2 kept"
