@@ -1,12 +1,12 @@
 """Keep long queries from starving short ones (issue 11: runaways cannot starve point lookups).
 
 pyoxigraph cannot cancel an evaluation, and it evaluates with the GIL released: a runaway query
-is a native thread burning a core until its worker process is replaced. Three rules keep point
+is a native thread burning a core until its worker process is replaced. These rules keep point
 lookups at their usual latency while runaways run:
 
 - **Long queries run at idle CPU priority.** Every evaluation registers its native thread while
-  it runs (:meth:`Admission.evaluating`); a monitor thread moves any evaluation that has run
-  longer than :data:`DEMOTE_AFTER` to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
+  it runs (:meth:`Admission.evaluating`); a monitor thread moves any evaluation that has used
+  :data:`DEMOTE_AFTER` of CPU time to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
   on CPU time no normal thread wants, so short queries never wait behind it for a core. The
   thread gets its normal policy back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
@@ -14,6 +14,10 @@ lookups at their usual latency while runaways run:
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
   request threads per worker on top of ``threads`` (graph.granian_server, graph.server): a
   thread waiting for a demoted evaluation holds no GIL and costs no CPU.
+- **A runaway does not recycle its worker at once.** Replacing a worker stalls its clients (a
+  writable server has one worker), and a demoted runaway costs only a thread and idle CPU time:
+  the worker retires once ``slow_query_threads`` runaways run in it
+  (:meth:`Admission.retire_when_crowded`).
 - **One client cannot fill them.** A client address that already has ``client_slow_queries``
   long evaluations running in a worker (runaways go on running after their 503, until the
   worker is replaced) gets 429 with ``Retry-After`` for its next query, before any evaluation.
@@ -27,14 +31,16 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from graph import evaluate
 from graph.errors import TooManyQueries
 
-#: Seconds an evaluation runs at normal priority before it counts as long and is demoted.
-#: A point lookup takes about a millisecond; the slowest query of the benchmark mix, half a second.
+#: Seconds of CPU time an evaluation uses at normal priority before it counts as long and is
+#: demoted. A point lookup takes about a millisecond; the slowest query of bench/serve_bench.py
+#: half a second.
 DEMOTE_AFTER = 0.05
 #: How often the monitor looks at the running evaluations.
 POLL = 0.01
@@ -46,6 +52,10 @@ LINGER = 5.0
 class _Running:
     client: str
     started: float
+    #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid), and its
+    #: reading when the evaluation started.
+    clock: int
+    cpu_start: float
     demoted: bool = False
 
 
@@ -83,7 +93,8 @@ class Admission:
     def evaluating(self, client: str) -> Iterator[None]:
         """Register the evaluation this thread runs in the ``with`` block."""
         thread = threading.get_native_id()
-        entry = _Running(client, time.monotonic())
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+        entry = _Running(client, time.monotonic(), clock, time.clock_gettime(clock))
         with self._lock:
             self._running[thread] = entry
             if self._monitor is None:
@@ -99,10 +110,29 @@ class Admission:
                 if entry.demoted and self.demote:
                     _set_idle(thread, idle=False)
 
-    def long_running(self) -> int:
-        """How many evaluations have run past :data:`DEMOTE_AFTER` and are running still."""
-        with self._lock:
-            return sum(1 for r in self._running.values() if r.demoted)
+    def retire_when_crowded(
+        self, retire: Callable[[], None], *, timeout: float, limit: int
+    ) -> Callable[[], None]:
+        """A runaway hook (graph.evaluate) that calls ``retire`` only once ``limit`` runaways
+        (evaluations past ``timeout``) run in this process, or at once without demotion.
+
+        Replacing a worker stalls its clients (a writable server has one worker); a demoted
+        runaway costs a thread and idle CPU time only, so a few may run on until then.
+        """
+
+        def hook() -> None:
+            if self.demote:
+                since = time.monotonic() - timeout * 0.9
+                with self._lock:
+                    runaways = sum(1 for r in self._running.values() if r.started <= since)
+                if runaways < limit:
+                    # Set by graph.evaluate before the hook; this worker is not going away, so
+                    # its connections need not be closed.
+                    evaluate.retiring = False
+                    return
+            retire()
+
+        return hook
 
     def _watch(self) -> None:
         quiet_since = time.monotonic()
@@ -116,7 +146,10 @@ class Admission:
                 if self._running:
                     quiet_since = now
                 for thread, entry in self._running.items():
-                    if not entry.demoted and now - entry.started >= DEMOTE_AFTER:
+                    # CPU time, not time since the start: a short query that waited for a
+                    # core (a busy machine) must not be demoted and then wait even longer.
+                    used = time.clock_gettime(entry.clock) - entry.cpu_start
+                    if not entry.demoted and used >= DEMOTE_AFTER:
                         # Under the lock: the thread cannot end its evaluation (and go on to
                         # a short query) between this check and its demotion.
                         entry.demoted = True

@@ -127,6 +127,8 @@ _inline = threading.Lock()
 _watched: dict[int, _Watched] = {}
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
+#: True while the thread evaluating in place has been answered at its deadline (a runaway).
+_inline_abandoned = False
 #: How long a thread waits for its turn to evaluate in place before using a helper thread.
 #: Short queries take turns faster than a hand-off to a helper would cost.
 INLINE_WAIT = 0.02
@@ -151,7 +153,9 @@ def run_watched(
     """
     if seconds <= 0:
         return work()
-    if not _inline.acquire(timeout=INLINE_WAIT):
+    # A runaway answered at its deadline keeps its turn for good (issue 11: runaways cannot
+    # starve point lookups): waiting INLINE_WAIT for it would only delay every query.
+    if _inline_abandoned or not _inline.acquire(timeout=INLINE_WAIT):
         # Another thread has evaluated in place for a while (perhaps stuck in a runaway):
         # this one hands its work over and stays free to answer.
         return with_deadline(work, seconds)
@@ -174,15 +178,17 @@ def run_watched(
 def _answered_elsewhere(me: int) -> bool:
     """End thread ``me``'s turn; True when the watchdog answered its client meanwhile."""
     # dict.pop is atomic: whichever of this thread and the watchdog pops the entry answers.
+    global _inline_abandoned
     answered = _watched.pop(me, None) is None
+    _inline_abandoned = False
     _inline.release()
     return answered
 
 
 def _forget_watchdog() -> None:
     """In a forked child: the parent's watchdog thread did not come along."""
-    global _watchdog, _inline, retiring
-    retiring = False
+    global _watchdog, _inline, retiring, _inline_abandoned
+    retiring = _inline_abandoned = False
     _watchdog = None
     _watched.clear()
     _inline = threading.Lock()
@@ -200,11 +206,13 @@ def _start_watchdog() -> None:
 
 
 def _watch() -> None:
+    global _inline_abandoned
     while True:
         time.sleep(WATCH_INTERVAL)
         now = time.monotonic()
         for thread, entry in list(_watched.items()):
             if entry.deadline <= now and _watched.pop(thread, None) is not None:
+                _inline_abandoned = True
                 try:
                     entry.overrun(timeout_error(entry.seconds))
                 except Exception:  # the watchdog must outlive one failed answer

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from graph import evaluate
+from graph.admission import Admission
 from graph.app import create_app
 from graph.evaluate import RESPONDER
 
@@ -76,7 +77,12 @@ def worker_app() -> Flask:
     _offer_responder()
     app = create_app(_config)
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
-    evaluate.runaway_hook = _retire_once(os.getppid())
+    admission: Admission = app.extensions["kg.admission"]
+    evaluate.runaway_hook = admission.retire_when_crowded(
+        _retire_once(os.getppid()),
+        timeout=float(_config["QUERY_TIMEOUT"]),
+        limit=int(_config["SLOW_QUERY_THREADS"]),
+    )
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()

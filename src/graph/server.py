@@ -28,6 +28,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from graph import evaluate
+from graph.admission import Admission
 from graph.app import create_app
 from graph.store import is_remote
 
@@ -109,7 +110,13 @@ def _post_fork(_server: Any, worker: Any) -> None:
         timer.daemon = True
         timer.start()
 
-    evaluate.runaway_hook = retire
+    app = worker.app.wsgi()  # preloaded: the application this worker will serve
+    admission: Admission = app.extensions["kg.admission"]
+    evaluate.runaway_hook = admission.retire_when_crowded(
+        retire,
+        timeout=float(app.config["QUERY_TIMEOUT"]),
+        limit=int(app.config["SLOW_QUERY_THREADS"]),
+    )
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:

@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "slow_query_threads",
         8,
-        "Request threads per server worker on top of `threads`, for queries running past 50 ms"
+        "Request threads per server worker on top of `threads`, for queries past 50 ms of CPU"
         " (at idle CPU priority, so they never delay short ones): runaways up to this many per"
         " worker leave short queries their threads.",
         int,
@@ -105,7 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "client_slow_queries",
         2,
-        "Queries running past 50 ms one client address may have in a worker at once; its next"
+        "Queries past 50 ms of CPU one client address may have in a worker at once; its next"
         " query gets 429 with Retry-After until one ends (0: no limit).",
         int,
     ),
