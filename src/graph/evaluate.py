@@ -127,8 +127,6 @@ _inline = threading.Lock()
 _watched: dict[int, _Watched] = {}
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
-#: True while the thread evaluating in place has been answered at its deadline (a runaway).
-_inline_abandoned = False
 #: How long a thread waits for its turn to evaluate in place before using a helper thread.
 #: Short queries take turns faster than a hand-off to a helper would cost.
 INLINE_WAIT = 0.02
@@ -153,9 +151,8 @@ def run_watched(
     """
     if seconds <= 0:
         return work()
-    # A runaway answered at its deadline keeps its turn for good (issue 11: runaways cannot
-    # starve point lookups): waiting INLINE_WAIT for it would only delay every query.
-    if _inline_abandoned or not _inline.acquire(timeout=INLINE_WAIT):
+    turn = _inline
+    if not turn.acquire(timeout=INLINE_WAIT):
         # Another thread has evaluated in place for a while (perhaps stuck in a runaway):
         # this one hands its work over and stays free to answer.
         return with_deadline(work, seconds)
@@ -166,29 +163,27 @@ def run_watched(
     try:
         result = work()
     except BaseException:
-        if _answered_elsewhere(me):
+        if _answered_elsewhere(me, turn):
             raise Abandoned() from None
         raise
-    if _answered_elsewhere(me):
+    if _answered_elsewhere(me, turn):
         del result
         raise Abandoned()
     return result
 
 
-def _answered_elsewhere(me: int) -> bool:
-    """End thread ``me``'s turn; True when the watchdog answered its client meanwhile."""
+def _answered_elsewhere(me: int, turn: threading.Lock) -> bool:
+    """End thread ``me``'s ``turn``; True when the watchdog answered its client meanwhile."""
     # dict.pop is atomic: whichever of this thread and the watchdog pops the entry answers.
-    global _inline_abandoned
     answered = _watched.pop(me, None) is None
-    _inline_abandoned = False
-    _inline.release()
+    turn.release()
     return answered
 
 
 def _forget_watchdog() -> None:
     """In a forked child: the parent's watchdog thread did not come along."""
-    global _watchdog, _inline, retiring, _inline_abandoned
-    retiring = _inline_abandoned = False
+    global _watchdog, _inline, retiring
+    retiring = False
     _watchdog = None
     _watched.clear()
     _inline = threading.Lock()
@@ -206,13 +201,16 @@ def _start_watchdog() -> None:
 
 
 def _watch() -> None:
-    global _inline_abandoned
+    global _inline
     while True:
         time.sleep(WATCH_INTERVAL)
         now = time.monotonic()
         for thread, entry in list(_watched.items()):
             if entry.deadline <= now and _watched.pop(thread, None) is not None:
-                _inline_abandoned = True
+                # The runaway keeps its turn until its worker is replaced (graph.admission
+                # lets a few run on at idle priority): a fresh turn lets the next query evaluate
+                # in place instead of every query paying a hand-off (issue 11, runaways).
+                _inline = threading.Lock()
                 try:
                     entry.overrun(timeout_error(entry.seconds))
                 except Exception:  # the watchdog must outlive one failed answer
