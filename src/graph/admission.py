@@ -21,7 +21,7 @@ lookups at their usual latency while runaways run:
 - **One client cannot fill them.** A client address that already has ``client_slow_queries``
   long evaluations running in a worker (runaways go on running after their 503, until the
   worker is replaced) gets 429 with ``Retry-After`` for its next query, before any evaluation.
-  Short queries never count, so a client's point lookups are never refused.
+  Short queries never count towards the limit.
 """
 
 from __future__ import annotations
@@ -109,6 +109,11 @@ class Admission:
                 del self._running[thread]
                 if entry.demoted and self.demote:
                     _set_idle(thread, idle=False)
+
+    def long_running(self) -> int:
+        """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
+        with self._lock:
+            return sum(1 for r in self._running.values() if r.demoted)
 
     def retire_when_crowded(
         self, retire: Callable[[], None], *, timeout: float, limit: int

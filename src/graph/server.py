@@ -28,7 +28,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from graph import evaluate
-from graph.admission import Admission
+from graph.admission import Admission, may_restore_priority
 from graph.app import create_app
 from graph.store import is_remote
 
@@ -53,10 +53,11 @@ def request_threads(config: dict[str, Any]) -> int:
     """Request threads per worker: ``threads``, and ``slow_query_threads`` more for queries
     running long at idle priority (graph.admission), so they leave short queries theirs.
 
-    >>> request_threads({"THREADS": 2, "SLOW_QUERY_THREADS": 8})
-    10
+    Where this process may not demote threads, long queries would compete at full priority:
+    no more threads than ``threads`` then (and each runaway retires its worker, as before).
     """
-    return int(config["THREADS"]) + int(config["SLOW_QUERY_THREADS"])
+    extra = int(config["SLOW_QUERY_THREADS"]) if may_restore_priority() else 0
+    return int(config["THREADS"]) + extra
 
 
 class Server(BaseApplication):  # type: ignore[misc]

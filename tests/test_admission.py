@@ -1,0 +1,148 @@
+"""graph.admission: long evaluations demoted to idle priority, per-client limit, retirement."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from graph import admission, evaluate
+from graph.admission import Admission, may_restore_priority
+from graph.errors import TooManyQueries
+
+needs_priority = pytest.mark.skipif(
+    not may_restore_priority(),
+    reason="this process may not give a thread back its policy (needs root or CAP_SYS_NICE)",
+)
+
+
+def running(
+    lane: Admission, client: str, body: Callable[[threading.Event], None]
+) -> tuple[threading.Thread, threading.Event, list[int]]:
+    """Start a thread that runs ``body(stop)`` inside ``lane.evaluating(client)``."""
+    stop, native = threading.Event(), []
+
+    def run() -> None:
+        native.append(threading.get_native_id())
+        with lane.evaluating(client):
+            body(stop)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, stop, native
+
+
+def burn(stop: threading.Event) -> None:
+    while not stop.is_set():
+        sum(range(1000))
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture
+def lane() -> Iterator[Admission]:
+    yield Admission(client_limit=2, retry_after=2.5)
+
+
+@needs_priority
+def test_an_evaluation_using_cpu_is_demoted_to_idle_and_restored_after(lane: Admission) -> None:
+    thread, stop, native = running(lane, "a", burn)
+    assert wait_for(lambda: bool(native))
+    assert wait_for(lambda: os.sched_getscheduler(native[0]) == os.SCHED_IDLE)
+    assert lane.long_running() == 1
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert lane.long_running() == 0
+
+
+@needs_priority
+def test_the_thread_gets_its_policy_back_when_the_evaluation_ends(lane: Admission) -> None:
+    seen: list[int] = []
+    done = threading.Event()
+
+    def run() -> None:
+        with lane.evaluating("a"):
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                sum(range(1000))
+            seen.append(os.sched_getscheduler(0))
+        seen.append(os.sched_getscheduler(0))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(10)
+    assert seen == [os.SCHED_IDLE, os.SCHED_OTHER]
+
+
+def test_a_query_waiting_without_cpu_is_not_long(lane: Admission) -> None:
+    """Demotion counts CPU time: a query that waited (for a core, for I/O) is not long."""
+    thread, stop, native = running(lane, "a", lambda s: s.wait(10))
+    time.sleep(admission.DEMOTE_AFTER * 4)
+    assert lane.long_running() == 0
+    assert os.sched_getscheduler(native[0]) == os.SCHED_OTHER
+    stop.set()
+    thread.join(5)
+
+
+def test_a_client_with_too_many_long_queries_gets_429_others_do_not(lane: Admission) -> None:
+    threads = [running(lane, "10.0.0.1", burn) for _ in range(2)]
+    assert wait_for(lambda: lane.long_running() == 2)
+    with pytest.raises(TooManyQueries) as refused:
+        lane.admit("10.0.0.1")
+    assert refused.value.status == 429
+    assert refused.value.headers == {"Retry-After": "3"}
+    assert "client_slow_queries" in refused.value.detail
+    lane.admit("10.0.0.2")  # another client is not refused
+    for thread, stop, _ in threads:
+        stop.set()
+        thread.join(5)
+    lane.admit("10.0.0.1")  # and once they have ended, neither is this one
+
+
+def test_no_client_limit_when_it_is_zero() -> None:
+    lane = Admission(client_limit=0, retry_after=1)
+    threads = [running(lane, "10.0.0.1", burn) for _ in range(3)]
+    assert wait_for(lambda: lane.long_running() == 3)
+    lane.admit("10.0.0.1")
+    for thread, stop, _ in threads:
+        stop.set()
+        thread.join(5)
+
+
+@needs_priority
+def test_a_runaway_retires_the_worker_only_once_enough_run(
+    lane: Admission, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retired = threading.Event()
+    hook = lane.retire_when_crowded(retired.set, timeout=0.2, limit=2)
+    first = running(lane, "a", lambda s: s.wait(10))
+    time.sleep(0.25)
+    monkeypatch.setattr(evaluate, "retiring", True)  # as graph.evaluate sets it before the hook
+    hook()
+    assert not retired.is_set()
+    assert evaluate.retiring is False  # this worker stays: its connections need not close
+    second = running(lane, "b", lambda s: s.wait(10))
+    time.sleep(0.25)
+    hook()
+    assert retired.is_set()
+    for thread, stop, _ in (first, second):
+        stop.set()
+        thread.join(5)
+
+
+def test_without_demotion_every_runaway_retires_the_worker() -> None:
+    lane = Admission(client_limit=2, retry_after=1, demote=False)
+    retired = threading.Event()
+    lane.retire_when_crowded(retired.set, timeout=0.2, limit=8)()
+    assert retired.is_set()
