@@ -42,7 +42,7 @@ SECONDS = 8.0
 LOOKUP_CLIENTS = 2
 LOOKUPS_FROM = "127.0.0.2"
 WORKERS, THREADS = 2, 2
-SETTINGS = {"query_timeout": "1", "threads": str(THREADS)}
+SETTINGS = {"query_timeout": "2", "threads": str(THREADS)}
 
 
 @dataclass
@@ -51,28 +51,15 @@ class Seen:
 
     lookups: Counter[str] = field(default_factory=Counter)
     runaways: Counter[str] = field(default_factory=Counter)
-    #: (start, end) of each lookup answered, and of each runaway stopped at the time limit.
-    lookup_times: list[tuple[float, float]] = field(default_factory=list)
-    stopped_times: list[tuple[float, float]] = field(default_factory=list)
+    #: How long each lookup answered took, seconds.
+    latencies: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, kind: Counter[str], outcome: str, start: float) -> None:
         with self.lock:
             kind[outcome] += 1
-            if outcome == "200":
-                self.lookup_times.append((start, time.monotonic()))
-            elif outcome == "503":
-                self.stopped_times.append((start, time.monotonic()))
-
-    def fewest_lookups_while_a_runaway_ran(self) -> int:
-        """Fewest lookups answered within the run of one runaway stopped at the limit."""
-        return min(
-            (
-                sum(1 for _, end in self.lookup_times if start <= end <= stop)
-                for start, stop in self.stopped_times
-            ),
-            default=0,
-        )
+            if kind is self.lookups and outcome == "200":
+                self.latencies.append(time.monotonic() - start)
 
 
 class SourceAdapter(HTTPAdapter):
@@ -93,12 +80,21 @@ def session_from(source: str) -> requests.Session:
     return session
 
 
+#: What came back for requests answered otherwise than expected (for the failure message).
+UNEXPECTED: list[str] = []
+
+
 def ask(session: requests.Session, url: str, query: str) -> str:
     """POST ``query``; the status, or the name of the error when no answer came."""
+    start = time.monotonic()
     try:
         response = session.post(url + "/sparql", data={"query": query}, timeout=60)
     except requests.RequestException as error:
+        UNEXPECTED.append(f"{error!r} after {time.monotonic() - start:.1f} s")
         return type(error).__name__
+    if response.status_code != 200 and query != RUNAWAY:
+        UNEXPECTED.append(f"{response.status_code} after {time.monotonic() - start:.1f} s:"
+                          f" {response.text[:200]}")  # fmt: skip
     return str(response.status_code)
 
 
@@ -164,9 +160,9 @@ def test_twice_as_many_runaways_as_threads_leave_every_request_answered(
     ) as server:
         seen = attack(server, runaways)
         # The server is still whole afterwards: a lookup from a fresh client is answered.
-        assert ask(session_from(LOOKUPS_FROM), server.url, LOOKUP % 1) == "200"
-    latencies = sorted(end - start for start, end in seen.lookup_times)
-    fewest = seen.fewest_lookups_while_a_runaway_ran()
+        with session_from(LOOKUPS_FROM) as fresh:
+            assert ask(fresh, server.url, LOOKUP % 1) == "200"
+    latencies = sorted(seen.latencies)
     figures.update(
         {
             f"runaways_{mode}_clients": runaways,
@@ -185,14 +181,16 @@ def test_twice_as_many_runaways_as_threads_leave_every_request_answered(
                 latencies[int(0.99 * (len(latencies) - 1))] * 1000, 1
             ),
             f"runaways_{mode}_lookup_worst_ms": round(latencies[-1] * 1000, 1),
-            f"runaways_{mode}_fewest_lookups_during_a_runaway": fewest,
         }
     )
-    assert set(seen.lookups) == {"200"}, seen.lookups
-    assert set(seen.runaways) <= {"503", "429"}, seen.runaways
+    assert set(seen.lookups) == {"200"}, (seen.lookups, UNEXPECTED)
+    assert set(seen.runaways) <= {"503", "429"}, (seen.runaways, UNEXPECTED)
     assert seen.runaways["503"] >= runaways, seen.runaways  # each client stopped once at least
-    # Lookups went on being answered while each runaway ran (main stalled them all: #11).
-    assert fewest > 0, f"lookups starved while a runaway ran ({seen.lookups})"
+    # A lookup queued behind runaways is answered only once one of them is stopped, so starved
+    # lookups number about as many as the runaways stopped at the limit. Counts of one run, not
+    # timings. Before admission (e243f77): writable, 8 lookups for 10 stops; read-only, a
+    # runaway's connection dropped without an answer.
+    assert seen.lookups["200"] > 2 * seen.runaways["503"], (seen.lookups, seen.runaways)
 
 
 def test_a_client_with_runaways_still_running_gets_429_and_others_get_answers(
@@ -210,6 +208,6 @@ def test_a_client_with_runaways_still_running_gets_429_and_others_get_answers(
             answered = ask(other, server.url, LOOKUP % 3)
     assert first == ["503", "503"]
     assert refused.status_code == 429
-    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["Retry-After"] == "2"
     assert "client_slow_queries" in refused.text
     assert answered == "200"
