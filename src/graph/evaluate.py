@@ -127,6 +127,8 @@ _inline = threading.Lock()
 _watched: dict[int, _Watched] = {}
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
+#: When the thread evaluating in place took its turn (time.monotonic()).
+_turn_taken = 0.0
 #: How long a thread waits for its turn to evaluate in place before using a helper thread.
 #: Short queries take turns faster than a hand-off to a helper would cost.
 INLINE_WAIT = 0.02
@@ -144,18 +146,23 @@ def run_watched(
     Exactly one of the two answers the client: when ``work`` ends after the watchdog has
     answered, its result is dropped and :class:`Abandoned` is raised instead.
 
-    One thread per process evaluates in place at a time; the others wait their turn for at
-    most :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`). So a runaway,
+    One thread per process evaluates in place at a time; the others wait their turn until the
+    holder has had it for :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`). So a runaway,
     which keeps its thread until the process is replaced, never leaves the process without a
     thread to answer the requests it still has.
     """
     if seconds <= 0:
         return work()
+    global _turn_taken
     turn = _inline
-    if not turn.acquire(timeout=INLINE_WAIT):
+    # Waiting pays only while the holder may end soon: one holding its turn past INLINE_WAIT
+    # is a long query, perhaps a runaway (issue 11: runaways cannot starve point lookups).
+    wait = max(0.0, _turn_taken + INLINE_WAIT - time.monotonic())
+    if not turn.acquire(timeout=wait):
         # Another thread has evaluated in place for a while (perhaps stuck in a runaway):
         # this one hands its work over and stays free to answer.
         return with_deadline(work, seconds)
+    _turn_taken = time.monotonic()
     if _watchdog is None:
         _start_watchdog()
     me = threading.get_ident()
