@@ -147,9 +147,9 @@ def run_watched(
     answered, its result is dropped and :class:`Abandoned` is raised instead.
 
     One thread per process evaluates in place at a time; the others wait their turn until the
-    holder has had it for :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`). So a runaway,
-    which keeps its thread until the process is replaced, never leaves the process without a
-    thread to answer the requests it still has.
+    holder has had it for :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`).
+    So a runaway, which keeps its thread until the process is replaced, never leaves the
+    process without a thread to answer the requests it still has.
     """
     if seconds <= 0:
         return work()

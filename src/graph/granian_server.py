@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -55,7 +58,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 
     _config.clear()
     _config.update(config)
-    server = Granian(
+    _config["RETIRE_DIR"] = tempfile.mkdtemp(prefix="kg-retire-")
+    server = _reloading_only_the_retired(Granian)(
         f"{__name__}:worker_app",
         factory=True,
         address=config["HOST"],
@@ -69,7 +73,45 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
     )
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        shutil.rmtree(_config["RETIRE_DIR"], ignore_errors=True)
+
+
+def _reloading_only_the_retired(granian: Any) -> Any:
+    """granian's server class, made to replace on SIGHUP only the workers that asked.
+
+    granian reloads every worker on SIGHUP: the others' kept-alive connections are closed
+    too, and a client sending on one just then gets a reset (seen in
+    tests/reliability/test_runaways.py). A retiring worker writes its pid into ``RETIRE_DIR``
+    before its SIGHUP (:func:`_retire_once`); a SIGHUP with no such request (an operator's)
+    reloads every worker, as granian does. Overrides granian's private ``_reload`` (2.8).
+    """
+
+    class Server(granian):  # type: ignore[misc]
+        def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
+            asking = _retire_requests(Path(_config["RETIRE_DIR"]))
+            workers = [w.idx for w in self.wrks if w._id() in asking]
+            if not workers:
+                return super()._reload(spawn_target, target_loader)
+            self.reload_signal = False
+            self.main_loop_interrupt.clear()
+            return self._respawn_workers(
+                workers, spawn_target, target_loader, delay=self.respawn_interval
+            )
+
+    return Server
+
+
+def _retire_requests(directory: Path) -> set[int]:
+    """The pids of the workers that asked to be replaced (their requests are taken)."""
+    pids = set()
+    for request in directory.iterdir():
+        request.unlink(missing_ok=True)
+        if request.name.isdigit():
+            pids.add(int(request.name))
+    return pids
 
 
 def worker_app() -> Flask:
@@ -147,6 +189,7 @@ def _retire_once(parent: int) -> Any:
             if asked[0]:
                 return
             asked[0] = True
+        (Path(_config["RETIRE_DIR"]) / str(os.getpid())).touch()
         os.kill(parent, signal.SIGHUP)
 
     return retire
