@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask import Flask
 
 from graph import admission, evaluate
 from graph.admission import Admission, may_restore_priority
@@ -146,3 +147,27 @@ def test_without_demotion_every_runaway_retires_the_worker() -> None:
     retired = threading.Event()
     lane.retire_when_crowded(retired.set, timeout=0.2, limit=8)()
     assert retired.is_set()
+
+
+def test_explorer_queries_are_counted_like_sparql_ones(app: Flask) -> None:
+    """The explorer evaluates a visitor's CONSTRUCT: it registers with the app's admission too."""
+    values = " ".join(str(i) for i in range(100))
+    # A million rows filtered out one by one: about a second of CPU, then an empty graph.
+    each = " ".join(f"VALUES ?{v} {{ {values} }}" for v in "abc")
+    where = f"{each} FILTER(?a + ?b + ?c < 0)"
+    query = f"CONSTRUCT {{ ?a <http://example.org/p> ?b }} WHERE {{ {where} }}"
+    lane: Admission = app.extensions["kg.admission"]
+    answers: list[int] = []
+    client = app.test_client()
+    explore = threading.Thread(
+        target=lambda: answers.append(
+            client.get("/explore/elements.json", query_string={"query": query}).status_code
+        )
+    )
+    explore.start()
+    peak = 0
+    while explore.is_alive():
+        peak = max(peak, lane.long_running())
+        time.sleep(0.005)
+    assert peak == 1 and answers == [200]
+    assert lane.long_running() == 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app
+from flask import current_app, request
 
 from graph import evaluate
+from graph.admission import Admission
 from graph.endpoint import deadline
 from graph.errors import BadRequest
 from graph.guard import check_remote_targets
@@ -28,13 +29,23 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
 
     :raises graph.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.errors.QueryTimeout: when the evaluation overruns query_timeout.
+    :raises graph.errors.TooManyQueries: when the client has too many long queries running.
     :raises BadRequest: when the evaluation fails (e.g. an allowed SERVICE does not answer).
     """
     config = current_app.config
     if query:
         check_remote_targets(query, config["SERVICE_ALLOWLIST"], update=False)
     seconds, retire = deadline(current_app)
+    # Long evaluations at idle priority, counted per client, as on /sparql (graph.admission).
+    admission: Admission = current_app.extensions["kg.admission"]
+    client = request.remote_addr or ""
+    admission.admit(client)
+
+    def admitted() -> T:
+        with admission.evaluating(client):
+            return work()
+
     try:
-        return evaluate.with_deadline(work, seconds, retire=retire)
+        return evaluate.with_deadline(admitted, seconds, retire=retire)
     except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
         raise BadRequest(f"the query failed during evaluation: {error}") from None
