@@ -18,10 +18,11 @@ lookups at their usual latency while runaways run:
   writable server has one worker), and a demoted runaway costs only a thread and idle CPU time:
   the worker retires once ``slow_query_threads`` runaways run in it
   (:meth:`Admission.retire_when_crowded`).
-- **One client cannot fill them.** A client address that already has ``client_slow_queries``
-  long evaluations running in a worker (runaways go on running after their 503, until the
-  worker is replaced) gets 429 with ``Retry-After`` for its next query, before any evaluation.
-  Short queries never count towards the limit.
+- **One client cannot fill them** (when ``client_slow_queries`` is set; off by default). A
+  client address that already has that many long evaluations running in a worker (runaways go
+  on running after their 503, until the worker is replaced) gets 429 with ``Retry-After`` for
+  its next query, before any evaluation. Off by default because clients behind one proxy or
+  NAT share an address: one runaway client would have them all refused.
 """
 
 from __future__ import annotations

@@ -104,9 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "client_slow_queries",
-        2,
+        0,
         "Queries past 50 ms of CPU one client address may have in a worker at once; its next"
-        " query gets 429 with Retry-After until one ends (0: no limit).",
+        " query gets 429 with Retry-After until one ends. 0: no limit, the right choice behind"
+        " a proxy or NAT, where clients share an address.",
         int,
     ),
     Setting(
