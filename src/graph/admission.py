@@ -32,6 +32,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class Admission:
         self._lock = threading.Lock()
         self._running: dict[int, _Running] = {}
         self._monitor: threading.Thread | None = None
-        os.register_at_fork(after_in_child=self._forget)
+        _instances.add(self)
 
     def admit(self, client: str) -> None:
         """Refuse a new query from ``client`` when it has too many long ones running.
@@ -167,6 +168,18 @@ class Admission:
         self._lock = threading.Lock()
         self._running.clear()
         self._monitor = None
+
+
+#: Every Admission of this process, for the fork hook (weakly: apps of tests come and go).
+_instances: weakref.WeakSet[Admission] = weakref.WeakSet()
+
+
+def _forget_all() -> None:
+    for instance in list(_instances):
+        instance._forget()
+
+
+os.register_at_fork(after_in_child=_forget_all)
 
 
 def _set_idle(thread: int, *, idle: bool) -> None:
