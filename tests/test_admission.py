@@ -13,6 +13,7 @@ from flask import Flask
 from graph import admission, evaluate
 from graph.admission import Admission, may_restore_priority
 from graph.errors import TooManyQueries
+from graph.store import QuerySyntaxError
 
 needs_priority = pytest.mark.skipif(
     not may_restore_priority(),
@@ -23,13 +24,12 @@ needs_priority = pytest.mark.skipif(
 def running(
     lane: Admission, client: str, body: Callable[[threading.Event], None]
 ) -> tuple[threading.Thread, threading.Event, list[int]]:
-    """Start a thread that runs ``body(stop)`` inside ``lane.evaluating(client)``."""
+    """Start a thread that runs ``body(stop)`` as an evaluation of ``lane`` for ``client``."""
     stop, native = threading.Event(), []
 
     def run() -> None:
         native.append(threading.get_native_id())
-        with lane.evaluating(client):
-            body(stop)
+        lane.run(client, lambda: body(stop))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -73,11 +73,13 @@ def test_the_thread_gets_its_policy_back_when_the_evaluation_ends(lane: Admissio
     done = threading.Event()
 
     def run() -> None:
-        with lane.evaluating("a"):
+        def work() -> None:
             end = time.monotonic() + 0.3
             while time.monotonic() < end:
                 sum(range(1000))
             seen.append(os.sched_getscheduler(0))
+
+        lane.run("a", work)
         seen.append(os.sched_getscheduler(0))
         done.set()
 
@@ -170,4 +172,16 @@ def test_explorer_queries_are_counted_like_sparql_ones(app: Flask) -> None:
         peak = max(peak, lane.long_running())
         time.sleep(0.005)
     assert peak == 1 and answers == [200]
+    assert lane.long_running() == 0
+
+
+def test_what_the_evaluation_raises_comes_back_unchanged(lane: Admission) -> None:
+    """Frozen dataclass exceptions too: contextlib's context managers set __traceback__ on
+    them, which made /export answer 500 for a query that does not parse."""
+
+    def work() -> None:
+        raise QuerySyntaxError("SPARQL syntax error at line 1, column 1: expected a query")
+
+    with pytest.raises(QuerySyntaxError, match="line 1, column 1"):
+        lane.run("a", work)
     assert lane.long_running() == 0

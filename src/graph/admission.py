@@ -5,7 +5,7 @@ is a native thread burning a core until its worker process is replaced. These ru
 lookups at their usual latency while runaways run:
 
 - **Long queries run at idle CPU priority.** Every evaluation registers its native thread while
-  it runs (:meth:`Admission.evaluating`); a monitor thread moves any evaluation that has used
+  it runs (:meth:`Admission.run`); a monitor thread moves any evaluation that has used
   :data:`DEMOTE_AFTER` of CPU time to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
   on CPU time no normal thread wants, so short queries never wait behind it for a core. The
   thread gets its normal policy back when its evaluation ends. A process that may not restore a
@@ -33,12 +33,14 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from graph import evaluate
 from graph.errors import TooManyQueries
+
+T = TypeVar("T")
 
 #: Seconds of CPU time an evaluation uses at normal priority before it counts as long and is
 #: demoted. A point lookup takes about a millisecond; the slowest query of bench/serve_bench.py
@@ -91,9 +93,12 @@ class Admission:
                 headers={"Retry-After": str(self.retry_after)},
             )
 
-    @contextmanager
-    def evaluating(self, client: str) -> Iterator[None]:
-        """Register the evaluation this thread runs in the ``with`` block."""
+    def run(self, client: str, work: Callable[[], T]) -> T:
+        """Run ``work`` (an evaluation for ``client``) on this thread, registered meanwhile.
+
+        Not a context manager: contextlib's would set ``__traceback__`` on what ``work``
+        raises, and some of our exceptions are frozen dataclasses (graph.export.ExportError).
+        """
         thread = threading.get_native_id()
         clock = time.pthread_getcpuclockid(threading.get_ident())
         entry = _Running(client, time.monotonic(), clock, time.clock_gettime(clock))
@@ -105,7 +110,7 @@ class Admission:
                 )
                 self._monitor.start()
         try:
-            yield
+            return work()
         finally:
             with self._lock:
                 del self._running[thread]

@@ -118,8 +118,7 @@ def answer_query(
     admission.admit(client)
 
     def work() -> tuple[bytes, str]:
-        with admission.evaluating(client):
-            return _serialized()
+        return admission.run(client, _serialized)
 
     def _serialized() -> tuple[bytes, str]:
         # pyoxigraph results must die on the thread that made them: never let an exception

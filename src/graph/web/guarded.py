@@ -41,11 +41,9 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     client = request.remote_addr or ""
     admission.admit(client)
 
-    def admitted() -> T:
-        with admission.evaluating(client):
-            return work()
-
     try:
-        return evaluate.with_deadline(admitted, seconds, retire=retire)
+        return evaluate.with_deadline(
+            lambda: admission.run(client, work), seconds, retire=retire
+        )
     except OSError as error:  # Oxigraph reports evaluation failures (SERVICE, I/O) this way
         raise BadRequest(f"the query failed during evaluation: {error}") from None
