@@ -8,8 +8,9 @@ Runaway queries: granian answers each request through a protocol object that any
 use, so the SPARQL fast path evaluates on the request thread and the watchdog thread answers
 503 at the deadline (graph.evaluate.run_watched; :func:`_offer_responder` puts the object's
 answering method in the WSGI environ). Other routes use helper threads (graph.evaluate). Then
-the worker that ran it is replaced: it asks granian's main process for a graceful reload
-(SIGHUP, once per worker): granian starts each replacement before it stops the old worker,
+the worker that ran it is replaced (once graph.admission says enough runaways run in it): it
+asks granian's main process for its own graceful replacement (SIGHUP, once per worker, see
+:func:`_reloading_only_the_retired`): granian starts the replacement before it stops the old worker,
 lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
 after that, killing the evaluation. The other workers answer meanwhile. A worker that merely
 exited would count as a crash, and two within seconds make granian stop altogether, hence the
