@@ -84,6 +84,8 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "load_unexpected_errors",
         "load_runaways_not_503",
         "flood_small_queries_failed",
+        "runaways_read_only_unanswered",
+        "runaways_writable_unanswered",
         "attacks_let_through",
         "stack_payload_worker_deaths",
     ):
