@@ -15,6 +15,8 @@ from graph.answering.stack import stack_for
 from graph.store import memory_store, run_query
 
 PRELUDE = """
+import os
+import sys
 import threading
 from graph.answering import deadline
 from graph.answering import memory
@@ -33,10 +35,14 @@ def bomb():
 """
 
 
+#: The frozen thread may hold a lock the interpreter's own exit waits on: leave at once.
+EXIT = "\nsys.stdout.flush()\nos._exit(0)\n"
+
+
 def run(script: str) -> str:
     """Run ``script`` after :data:`PRELUDE` in a fresh interpreter; its output."""
     done = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(script)],
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(script) + EXIT],
         capture_output=True,
         text=True,
         timeout=120,

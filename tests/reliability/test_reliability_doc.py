@@ -90,6 +90,8 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "load_unexpected_errors",
         "load_runaways_not_503",
         "flood_small_queries_failed",
+        "runaways_read_only_unanswered",
+        "runaways_writable_unanswered",
         "attacks_let_through",
         "campaign_readonly_outbound_connections",
         "campaign_writable_outbound_connections",

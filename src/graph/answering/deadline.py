@@ -43,10 +43,18 @@ runaway_hook: Callable[[], None] = lambda: None  # noqa: E731
 retiring = False
 
 
-def _retire() -> None:
+#: What to do when a worker must be replaced whatever else runs in it (a query frozen over its
+#: memory budget holds that memory); the servers install their own, else the runaway hook runs.
+forced_retire_hook: Callable[[], None] | None = None
+
+
+def _retire(*, force: bool = False) -> None:
     global retiring
     retiring = True
-    runaway_hook()
+    if force and forced_retire_hook is not None:
+        forced_retire_hook()
+    else:
+        runaway_hook()
 
 
 class _Evaluator:
@@ -134,6 +142,8 @@ _inline = threading.Lock()
 _watched: dict[int, _Watched] = {}
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
+#: When the thread evaluating in place took its turn (time.monotonic()).
+_turn_taken = 0.0
 #: How long a thread waits for its turn to evaluate in place before using a helper thread.
 #: Short queries take turns faster than a hand-off to a helper would cost.
 INLINE_WAIT = 0.02
@@ -162,15 +172,21 @@ def run_watched(
     Exactly one of the two answers the client: when ``work`` ends after the watchdog has
     answered, its result is dropped and :class:`Abandoned` is raised instead.
 
-    One thread per process evaluates in place at a time; the others wait their turn for at
-    most :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`). So a runaway,
-    which keeps its thread until the process is replaced, never leaves the process without a
-    thread to answer the requests it still has.
+    One thread per process evaluates in place at a time; the others wait their turn until the
+    holder has had it for :data:`INLINE_WAIT`, then use helper threads (:func:`with_deadline`).
+    So a runaway, which keeps its thread until the process is replaced, never leaves the
+    process without a thread to answer the requests it still has.
     """
-    if stack > stacks.current_size() or not _inline.acquire(timeout=INLINE_WAIT):
+    global _turn_taken
+    turn = _inline
+    # Waiting pays only while the holder may end soon: one holding its turn past INLINE_WAIT
+    # is a long query, perhaps a runaway (issue 11: runaways cannot starve point lookups).
+    wait = max(0.0, _turn_taken + INLINE_WAIT - time.monotonic())
+    if stack > stacks.current_size() or not turn.acquire(timeout=wait):
         # This thread's stack is too small for the query, or another thread has evaluated in
         # place for a while (perhaps stuck in a runaway): this one hands its work over.
         return with_deadline(work, seconds, stack=stack, budget=budget)
+    _turn_taken = time.monotonic()
     if _watchdog is None:
         _start_watchdog()
     me = threading.get_ident()
@@ -179,21 +195,21 @@ def run_watched(
     try:
         result = work()
     except BaseException:
-        if _answered_elsewhere(me):
+        if _answered_elsewhere(me, turn):
             raise Abandoned() from None
         raise
-    if _answered_elsewhere(me):
+    if _answered_elsewhere(me, turn):
         del result
         raise Abandoned()
     return result
 
 
-def _answered_elsewhere(me: int) -> bool:
-    """End thread ``me``'s turn; True when the watchdog answered its client meanwhile."""
+def _answered_elsewhere(me: int, turn: threading.Lock) -> bool:
+    """End thread ``me``'s ``turn``; True when the watchdog answered its client meanwhile."""
     memory.forget(me)
     # dict.pop is atomic: whichever of this thread and the watchdog pops the entry answers.
     answered = _watched.pop(me, None) is None
-    _inline.release()
+    turn.release()
     return answered
 
 
@@ -202,7 +218,7 @@ def _stop_in_place(thread: int, error: HttpError) -> None:
     entry = _watched.pop(thread, None)
     if entry is not None:
         _answer(entry.overrun, error)
-    _retire()
+    _retire(force=True)
 
 
 def _answer(overrun: Callable[[HttpError], None], error: HttpError) -> None:
@@ -233,11 +249,17 @@ def _start_watchdog() -> None:
 
 
 def _watch() -> None:
+    global _inline
     while True:
         time.sleep(WATCH_INTERVAL)
         now = time.monotonic()
         for thread, entry in list(_watched.items()):
             if entry.deadline <= now and _watched.pop(thread, None) is not None:
+                # The runaway keeps its turn until its worker is replaced
+                # (graph.answering.admission lets a few run on at idle priority): a fresh turn
+                # lets the next query evaluate in place instead of every query paying a
+                # hand-off (issue 11, runaways).
+                _inline = threading.Lock()
                 _answer(entry.overrun, timeout_error(entry.seconds))
                 _retire()
 
@@ -280,4 +302,4 @@ def with_deadline(
 def _stop_helper(outbox: queue.SimpleQueue[tuple[bool, Any]], error: HttpError) -> None:
     """Hand the memory budget's error to the request thread waiting on ``outbox``."""
     outbox.put((False, error))
-    _retire()
+    _retire(force=True)

@@ -128,6 +128,14 @@ class ResultTooLarge(HttpError):
     title = "Result Too Large"
 
 
+class TooManyQueries(HttpError):
+    """A client with too many long queries running (graph.answering.admission); comes with
+    Retry-After."""
+
+    status = 429
+    title = "Too Many Requests"
+
+
 class QueryTimeout(HttpError):
     """A query stopped at the time limit."""
 

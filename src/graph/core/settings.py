@@ -119,6 +119,22 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "slow_query_threads",
+        8,
+        "Request threads per server worker on top of `threads`, for queries past 50 ms of CPU"
+        " (at idle CPU priority, so they never delay short ones): runaways up to this many per"
+        " worker leave short queries their threads.",
+        int,
+    ),
+    Setting(
+        "client_slow_queries",
+        0,
+        "Queries past 50 ms of CPU one client address may have in a worker at once; its next"
+        " query gets 429 with Retry-After until one ends. 0: no limit, the right choice behind"
+        " a proxy or NAT, where clients share an address.",
+        int,
+    ),
+    Setting(
         "io_threads",
         2,
         "Threads per granian worker that read requests and write answers (Rust, no GIL): 2 kept"

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from graph.answering import deadline, writes
 from graph.answering import stack as stacks
+from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.result_cache import ResultCache
@@ -60,6 +61,10 @@ def init_app(app: Flask) -> None:
     which can change without this process knowing)."""
     capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
     app.extensions["kg.cache"] = ResultCache(capacity)
+    app.extensions["kg.admission"] = Admission(
+        client_limit=int(app.config["CLIENT_SLOW_QUERIES"]),
+        retry_after=float(app.config["QUERY_TIMEOUT"]),
+    )
     app.register_blueprint(blueprint)
 
 
@@ -79,7 +84,8 @@ def sparql() -> Response:
 def _query(operation: Operation) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     accept, format_param = request.headers.get("Accept"), request.values.get("format")
-    return query_response(*answer_query(app, operation, accept, format_param))
+    client = request.remote_addr or ""
+    return query_response(*answer_query(app, operation, accept, format_param, client=client))
 
 
 def answer_query(
@@ -89,13 +95,15 @@ def answer_query(
     format_param: str | None,
     *,
     overrun: Callable[[HttpError], None] | None = None,
+    client: str = "",
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
     Independent of Flask's request context: graph.http.fastpath calls it too. ``overrun``, when
     the caller can have the client answered from another thread, makes the evaluation run on
     this thread under the watchdog, which calls ``overrun`` at the deadline
-    (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread.
+    (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread. ``client``
+    (its address) is what graph.answering.admission counts long queries by.
 
     :raises HttpError: for a refused, malformed, overrunning or oversized query.
     :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
@@ -112,8 +120,13 @@ def answer_query(
     store, limit = store_of(app), int(config["MAX_RESULTS"])
     allowlist = config["SERVICE_ALLOWLIST"]
     budget = int(config["QUERY_MEMORY_MB"]) << 20
+    admission: Admission = app.extensions["kg.admission"]
+    admission.admit(client)
 
     def work() -> tuple[bytes, str]:
+        return admission.run(client, _serialized)
+
+    def _serialized() -> tuple[bytes, str]:
         # The check is part of the work, so it runs under the same time limit (issue 11).
         check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception

@@ -70,7 +70,12 @@ class SparqlFastPath:
             )
         try:
             answer, answer_type, cached = answer_query(
-                self.app, operation, accept, format_param, overrun=overrun
+                self.app,
+                operation,
+                accept,
+                format_param,
+                overrun=overrun,
+                client=environ.get("REMOTE_ADDR", ""),
             )
         except HttpError as error:
             return self._refuse(error, environ, start_response, started, operation.text)

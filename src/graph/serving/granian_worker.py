@@ -9,9 +9,10 @@ use, so the SPARQL fast path evaluates on the request thread and the watchdog th
 503 at the deadline (graph.answering.deadline.run_watched; :func:`_offer_responder` puts the
 object's answering method in the WSGI environ). Other routes use helper threads
 (graph.answering.deadline). Its threads get a stack big enough for the longest query accepted
-(graph.answering.stack). Then
-the worker that ran it is replaced: it asks granian's main process for a graceful reload
-(SIGHUP, once per worker): granian starts each replacement before it stops the old worker,
+(graph.answering.stack). Then the worker that ran it is replaced (once
+graph.answering.admission says enough runaways run in it): it asks granian's main process for
+its own graceful replacement (SIGHUP, once per worker, see :func:`_reloading_only_the_retired`):
+granian starts the replacement before it stops the old worker,
 lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
 after that, killing the evaluation. The other workers answer meanwhile. A worker that merely
 exited would count as a crash, and two within seconds make granian stop altogether, hence the
@@ -25,15 +26,19 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from graph.answering import deadline, sandbox
 from graph.answering import stack as stacks
+from graph.answering.admission import Admission
 from graph.answering.deadline import RESPONDER
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
@@ -63,7 +68,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     # threads that can evaluate any query max_query_bytes lets in, so the fast path keeps
     # evaluating in place (graph.answering.stack; unused stack pages take no memory).
     os.environ["RUST_MIN_STACK"] = str(stacks.stack_for(int(config["MAX_QUERY_BYTES"])))
-    server = Granian(
+    _config["RETIRE_DIR"] = tempfile.mkdtemp(prefix="kg-retire-")
+    server = _reloading_only_the_retired(Granian)(
         f"{__name__}:worker_app",
         factory=True,
         address=config["HOST"],
@@ -80,7 +86,45 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         # bodies cannot be timed under granian (graph.http.bodylimit).
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        shutil.rmtree(_config["RETIRE_DIR"], ignore_errors=True)
+
+
+def _reloading_only_the_retired(granian: Any) -> Any:
+    """granian's server class, made to replace on SIGHUP only the workers that asked.
+
+    granian reloads every worker on SIGHUP: the others' kept-alive connections are closed
+    too, and a client sending on one just then gets a reset (seen in
+    tests/reliability/test_runaways.py). A retiring worker writes its pid into ``RETIRE_DIR``
+    before its SIGHUP (:func:`_retire_once`); a SIGHUP with no such request (an operator's)
+    reloads every worker, as granian does. Overrides granian's private ``_reload`` (2.8).
+    """
+
+    class Server(granian):  # type: ignore[misc]
+        def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
+            asking = _retire_requests(Path(_config["RETIRE_DIR"]))
+            workers = [w.idx for w in self.wrks if w._id() in asking]
+            if not workers:
+                return super()._reload(spawn_target, target_loader)
+            self.reload_signal = False
+            self.main_loop_interrupt.clear()
+            return self._respawn_workers(
+                workers, spawn_target, target_loader, delay=self.respawn_interval
+            )
+
+    return Server
+
+
+def _retire_requests(directory: Path) -> set[int]:
+    """The pids of the workers that asked to be replaced (their requests are taken)."""
+    pids = set()
+    for request in directory.iterdir():
+        request.unlink(missing_ok=True)
+        if request.name.isdigit():
+            pids.add(int(request.name))
+    return pids
 
 
 def worker_app() -> Flask:
@@ -92,7 +136,15 @@ def worker_app() -> Flask:
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
-    deadline.runaway_hook = _retire_once(os.getppid())
+    retire = _retire_once(os.getppid())
+    admission: Admission = app.extensions["kg.admission"]
+    deadline.runaway_hook = admission.retire_when_crowded(
+        retire,
+        timeout=float(_config["QUERY_TIMEOUT"]),
+        limit=int(_config["SLOW_QUERY_THREADS"]),
+    )
+    # A query over its memory budget is frozen holding that memory: replace the worker now.
+    deadline.forced_retire_hook = retire
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
@@ -173,6 +225,7 @@ def _retire_once(parent: int) -> Any:
             if asked[0]:
                 return
             asked[0] = True
+        (Path(_config["RETIRE_DIR"]) / str(os.getpid())).touch()
         os.kill(parent, signal.SIGHUP)
 
     return retire

@@ -29,6 +29,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from graph.answering import deadline
+from graph.answering.admission import Admission, may_restore_priority
 from graph.answering.sandbox import worker_filter
 from graph.http.app import create_app
 from graph.store import is_remote
@@ -48,6 +49,17 @@ def worker_count(configured: int, writable: bool) -> int:
     if writable:
         return 1
     return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+def request_threads(config: dict[str, Any]) -> int:
+    """Request threads per worker: ``threads``, and ``slow_query_threads`` more for queries
+    running long at idle priority (graph.answering.admission), so they leave short queries theirs.
+
+    Where this process may not demote threads, long queries would compete at full priority:
+    no more threads than ``threads`` then (and each runaway retires its worker, as before).
+    """
+    extra = int(config["SLOW_QUERY_THREADS"]) if may_restore_priority() else 0
+    return int(config["THREADS"]) + extra
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -78,7 +90,7 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
         "workers": worker_count(int(config["WORKERS"]), writable),
         # gthread with a time limit on each request head (slow headers, issue 11 item 3).
         "worker_class": "graph.serving.gunicorn_worker.HeadDeadlineWorker",
-        "threads": int(config["THREADS"]),
+        "threads": request_threads(config),
         "worker_connections": 1000,
         "keepalive": 5,
         "graceful_timeout": RETIRE_GRACE,
@@ -107,7 +119,15 @@ def _post_fork(_server: Any, worker: Any) -> None:
         timer.daemon = True
         timer.start()
 
-    deadline.runaway_hook = retire
+    app = worker.app.wsgi()  # preloaded: the application this worker will serve
+    admission: Admission = app.extensions["kg.admission"]
+    deadline.runaway_hook = admission.retire_when_crowded(
+        retire,
+        timeout=float(app.config["QUERY_TIMEOUT"]),
+        limit=int(app.config["SLOW_QUERY_THREADS"]),
+    )
+    # A query over its memory budget is frozen holding that memory: replace the worker now.
+    deadline.forced_retire_hook = retire
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
@@ -149,7 +169,7 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
 
         writable = bool(config["WRITE_TOKEN"])
         workers = worker_count(int(config["WORKERS"]), writable)
-        granian_worker.serve(config, workers, int(config["THREADS"]))
+        granian_worker.serve(config, workers, request_threads(config))
     else:
         Server(config, gunicorn_options(config)).run()
 

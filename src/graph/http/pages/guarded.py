@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app
+from flask import current_app, request
 
 from graph.answering import deadline
 from graph.answering import stack as stacks
+from graph.answering.admission import Admission
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.http.endpoint import time_limit
 
@@ -31,6 +32,7 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     :raises graph.core.errors.BadRequest: for a query over max_query_bytes (graph.answering.stack).
     :raises graph.core.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.core.errors.QueryTimeout: when the evaluation overruns query_timeout.
+    :raises graph.core.errors.TooManyQueries: when the client has too many long queries running.
     :raises graph.core.errors.HttpError: when the evaluation fails
     (graph.answering.guard.evaluation_failed).
     """
@@ -45,8 +47,19 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
         return work()
 
     seconds, retire = time_limit(current_app)
+    # Long evaluations at idle priority, counted per client, as on /sparql
+    # (graph.answering.admission).
+    admission: Admission = current_app.extensions["kg.admission"]
+    client = request.remote_addr or ""
+    admission.admit(client)
     stack, budget = stacks.stack_for(size), int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
     try:
-        return deadline.with_deadline(checked, seconds, stack=stack, retire=retire, budget=budget)
+        return deadline.with_deadline(
+            lambda: admission.run(client, checked),
+            seconds,
+            stack=stack,
+            retire=retire,
+            budget=budget,
+        )
     except (OSError, RuntimeError) as error:  # Oxigraph: evaluation failures (SERVICE, I/O)
         raise evaluation_failed(error) from None

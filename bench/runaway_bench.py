@@ -1,0 +1,262 @@
+"""Point-lookup latency while runaway queries run: idle, then 1x and 2x as many runaways as threads.
+
+    flock /tmp/bench.lock python bench/runaway_bench.py --triples 300000 \
+        --code main=/work/main/src --code branch=src [--mode read-only writable] [--seconds 15]
+
+For each ``--code LABEL=SRC`` (a checkout's ``src`` folder, put first on PYTHONPATH so the same
+interpreter serves each version) and each mode (``read-only``: granian, default workers;
+``writable``: gunicorn, one worker), it starts ``kg serve`` on one generated store and runs three
+phases of ``--seconds``: point lookups alone (``LOOKUP_CLIENTS`` clients, one request at a
+time each), then with as many runaway clients as the server has request threads (workers x
+threads), then twice that. Runaway clients send RUNAWAY in a loop, each waiting for its answer.
+
+It prints, per phase, the lookups' p50 / p99 / max latency, their p99 over the idle p99 of the
+same server, and every status and connection error seen by lookups and runaways: the target is
+p99 within 3x of idle at 2x threads, and no request without an answer. Not a test: run it by hand
+under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in one run
+are what to compare, never absolute times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from graph.store import new_generation, publish_generation  # noqa: E402
+
+ID = "https://w3id.org/alliance-graph/id/"
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}"
+#: A cross product of the whole store three times: runs for hours unless stopped.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LOOKUP_CLIENTS = 2
+#: Loopback addresses the clients send from: every runaway client has its own (an attacker with
+#: many addresses), so per-client limits do not decide the outcome on their own.
+LOOKUPS_FROM = "127.0.0.2"
+#: Seconds a client waits for an answer before it counts the request as unanswered.
+CLIENT_TIMEOUT = 60.0
+
+
+@dataclass
+class Phase:
+    """What the clients of one phase saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    lookup_status: Counter[str] = field(default_factory=Counter)
+    runaway_status: Counter[str] = field(default_factory=Counter)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def post(
+    connection: http.client.HTTPConnection | None, port: int, source: str, query: str
+) -> tuple[http.client.HTTPConnection | None, str]:
+    """POST ``query`` from address ``source``; (the connection to reuse or None, the status or
+    the error's name)."""
+    if connection is None:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=CLIENT_TIMEOUT, source_address=(source, 0)
+        )
+    body = urllib.parse.urlencode({"query": query})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/sparql-results+json",
+    }
+    try:
+        connection.request("POST", "/sparql", body, headers)
+        response = connection.getresponse()
+        response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return None, type(error).__name__
+    if response.will_close:
+        connection.close()
+        return None, str(response.status)
+    return connection, str(response.status)
+
+
+def lookup_client(port: int, until: float, ids: int, seed: int, phase: Phase) -> None:
+    rng, connection = random.Random(seed), None
+    while time.monotonic() < until:
+        start = time.perf_counter()
+        connection, status = post(connection, port, LOOKUPS_FROM, LOOKUP % rng.randrange(ids))
+        if status == "200":
+            phase.latencies.append(time.perf_counter() - start)
+        phase.lookup_status[status] += 1
+        time.sleep(0.01)
+    if connection is not None:
+        connection.close()
+
+
+def runaway_client(port: int, until: float, number: int, phase: Phase) -> None:
+    connection, source = None, f"127.0.1.{number + 1}"
+    while time.monotonic() < until:
+        connection, status = post(connection, port, source, RUNAWAY)
+        phase.runaway_status[status] += 1
+        if status not in ("503", "429"):
+            time.sleep(0.1)  # an error: do not spin
+        elif status == "429":
+            time.sleep(0.05)
+    if connection is not None:
+        connection.close()
+
+
+def run_phase(port: int, runaways: int, seconds: float, ids: int) -> Phase:
+    phase, until = Phase(), time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=lookup_client, args=(port, until, ids, n, phase))
+        for n in range(LOOKUP_CLIENTS)
+    ] + [
+        threading.Thread(target=runaway_client, args=(port, until, n, phase))
+        for n in range(runaways)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return phase
+
+
+def settle(base: str) -> None:
+    """Wait for the server to be healthy and quiet (replaced workers up) before a phase."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=5).read()
+            time.sleep(3)
+            urllib.request.urlopen(base + "/health", timeout=5).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {base} did not come up")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def build_store(data: Path, work: Path) -> Path:
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    store = work / "store"
+    generation = new_generation(store)
+    subprocess.run([oxigraph, "load", "--location", str(generation), "--file", str(data)],
+                   check=True, stderr=subprocess.DEVNULL)  # fmt: skip
+    publish_generation(store, generation)
+    return store
+
+
+def serve(
+    src: Path, store: Path, mode: str, timeout: float, work: Path
+) -> tuple[subprocess.Popen[bytes], int, int]:
+    """Start ``kg serve`` from ``src``; (process, port, request threads in all workers)."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(src), KG_RESULT_CACHE_MB="0", KG_WRITE_TOKEN="",
+               KG_QUERY_TIMEOUT=str(timeout), KG_PROJECT_DIR=str(ROOT))  # fmt: skip
+    workers = os.cpu_count() or 1
+    if mode == "writable":
+        env["KG_WRITE_TOKEN"] = "bench-t0ken"
+        workers = 1
+    threads = int(env.get("KG_THREADS", "2")) * workers
+    log = (work / f"serve-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port),
+         "--no-access-log"], env=env, stdout=log, stderr=log, start_new_session=True,
+    )  # fmt: skip
+    return process, port, threads
+
+
+def report(label: str, mode: str, name: str, phase: Phase, idle_p99: float) -> None:
+    lat = phase.latencies
+    p50 = statistics.median(lat) * 1000 if lat else float("nan")
+    p99, worst = percentile(lat, 0.99) * 1000, (max(lat) * 1000 if lat else float("nan"))
+    ratio = p99 / idle_p99 if idle_p99 else float("nan")
+    lookups = " ".join(f"{k}:{v}" for k, v in sorted(phase.lookup_status.items()))
+    runaways = " ".join(f"{k}:{v}" for k, v in sorted(phase.runaway_status.items())) or "-"
+    print(f"{label:<8} {mode:<9} {name:<10} {len(lat):>6} {p50:>8.1f} {p99:>8.1f} {worst:>8.1f}"
+          f" {ratio:>6.2f}  lookups[{lookups}] runaways[{runaways}]", flush=True)  # fmt: skip
+
+
+def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namespace,
+            work: Path, ids: int) -> None:  # fmt: skip
+    process, port, threads = serve(src, store, mode, args.timeout, work)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        settle(base)
+        run_phase(port, 0, 3, ids)  # warm-up, not counted
+        idle = run_phase(port, 0, args.seconds, ids)
+        idle_p99 = percentile(idle.latencies, 0.99) * 1000
+        report(label, mode, "idle", idle, idle_p99)
+        for factor in (1, 2):
+            settle(base)
+            phase = run_phase(port, factor * threads, args.seconds, ids)
+            report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
+    parser.add_argument("--timeout", type=float, default=2.0, help="kg serve's query_timeout")
+    parser.add_argument("--code", action="append", required=True, help="LABEL=SRC, repeatable")
+    parser.add_argument("--mode", nargs="+", default=["read-only", "writable"],
+                        choices=["read-only", "writable"])  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per version")
+    args = parser.parse_args()
+    codes = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code]
+    work = Path(tempfile.mkdtemp(prefix="kg-runaway-bench-"))
+    try:
+        data = work / "data.nq"
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(args.triples),
+             "--seed", str(args.seed), "--invalid-share", "0", "--out", str(data)],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        store = build_store(data, work)
+        ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
+                                 capture_output=True, text=True).stdout)  # fmt: skip
+        print(f"{args.triples} triples, {ids} grants; query_timeout {args.timeout} s;"
+              f" {LOOKUP_CLIENTS} lookup clients; {args.seconds} s per phase;"
+              f" load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"{'code':<8} {'mode':<9} {'phase':<10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"
+              f" {'max ms':>8} {'p99/idle':>6}  statuses")  # fmt: skip
+        for _ in range(args.rounds):
+            for mode in args.mode:
+                for label, src in codes:
+                    measure(label, src, mode, store, args, work, ids)
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

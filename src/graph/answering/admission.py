@@ -1,0 +1,225 @@
+"""Keep long queries from starving short ones (issue 11: runaways cannot starve point lookups).
+
+pyoxigraph cannot cancel an evaluation, and it evaluates with the GIL released: a runaway query
+is a native thread burning a core until its worker process is replaced. These rules keep point
+lookups at their usual latency while runaways run:
+
+- **Long queries run at idle CPU priority.** Every evaluation registers its native thread while
+  it runs (:meth:`Admission.run`); a monitor thread moves any evaluation that has used
+  :data:`DEMOTE_AFTER` of CPU time to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
+  on CPU time no normal thread wants, so short queries never wait behind it for a core. The
+  thread gets its normal policy back when its evaluation ends. A process that may not restore a
+  thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
+  a request thread left at idle priority would serve every later request slowly.
+- **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
+  request threads per worker on top of ``threads`` (graph.serving.granian_worker,
+  graph.serving.server): a
+  thread waiting for a demoted evaluation holds no GIL and costs no CPU.
+- **A runaway does not recycle its worker at once.** Replacing a worker stalls its clients (a
+  writable server has one worker), and a demoted runaway costs only a thread and idle CPU time:
+  the worker retires once ``slow_query_threads`` runaways run in it
+  (:meth:`Admission.retire_when_crowded`).
+- **One client cannot fill them** (when ``client_slow_queries`` is set; off by default). A
+  client address that already has that many long evaluations running in a worker (runaways go
+  on running after their 503, until the worker is replaced) gets 429 with ``Retry-After`` for
+  its next query, before any evaluation. Off by default because clients behind one proxy or
+  NAT share an address: one runaway client would have them all refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from graph.answering import deadline
+from graph.core.errors import TooManyQueries
+
+T = TypeVar("T")
+
+#: Seconds of CPU time an evaluation uses at normal priority before it counts as long and is
+#: demoted. A point lookup takes about a millisecond; the slowest query of bench/serve_bench.py
+#: half a second.
+DEMOTE_AFTER = 0.05
+#: How often the monitor looks at the running evaluations.
+POLL = 0.01
+#: Seconds the monitor thread lingers with nothing to watch before it ends.
+LINGER = 5.0
+
+
+@dataclass
+class _Running:
+    client: str
+    started: float
+    #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid), and its
+    #: reading when the evaluation started.
+    clock: int
+    cpu_start: float
+    demoted: bool = False
+
+
+class Admission:
+    """The evaluations running in this process, and the rules above applied to them."""
+
+    def __init__(self, *, client_limit: int, retry_after: float, demote: bool = True) -> None:
+        #: Long evaluations one client may have running at once (0: no limit).
+        self.client_limit = client_limit
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.demote = demote and may_restore_priority()
+        self._lock = threading.Lock()
+        self._running: dict[int, _Running] = {}
+        self._monitor: threading.Thread | None = None
+        _instances.add(self)
+
+    def admit(self, client: str) -> None:
+        """Refuse a new query from ``client`` when it has too many long ones running.
+
+        :raises TooManyQueries: (429) naming the limit, with ``Retry-After``.
+        """
+        if not self.client_limit:
+            return
+        with self._lock:
+            long = sum(1 for r in self._running.values() if r.demoted and r.client == client)
+        if long >= self.client_limit:
+            raise TooManyQueries(
+                f"{long} of your queries are still running (they run on after a time-limit"
+                f" answer until the server recycles the worker); at most {self.client_limit}"
+                " may at once (setting client_slow_queries): retry later",
+                headers={"Retry-After": str(self.retry_after)},
+            )
+
+    def run(self, client: str, work: Callable[[], T]) -> T:
+        """Run ``work`` (an evaluation for ``client``) on this thread, registered meanwhile.
+
+        Not a context manager: contextlib's would set ``__traceback__`` on what ``work``
+        raises, and some of our exceptions are frozen dataclasses
+        (graph.answering.export.ExportError).
+        """
+        thread = threading.get_native_id()
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+        entry = _Running(client, time.monotonic(), clock, time.clock_gettime(clock))
+        with self._lock:
+            self._running[thread] = entry
+            if self._monitor is None:
+                self._monitor = threading.Thread(
+                    target=self._watch, name="kg-admission", daemon=True
+                )
+                self._monitor.start()
+        try:
+            return work()
+        finally:
+            with self._lock:
+                del self._running[thread]
+                if entry.demoted and self.demote:
+                    _set_idle(thread, idle=False)
+
+    def long_running(self) -> int:
+        """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
+        with self._lock:
+            return sum(1 for r in self._running.values() if r.demoted)
+
+    def retire_when_crowded(
+        self, retire: Callable[[], None], *, timeout: float, limit: int
+    ) -> Callable[[], None]:
+        """A runaway hook (graph.answering.deadline) that calls ``retire`` only once ``limit``
+        runaways
+        (evaluations past ``timeout``) run in this process, or at once without demotion.
+
+        Replacing a worker stalls its clients (a writable server has one worker); a demoted
+        runaway costs a thread and idle CPU time only, so a few may run on until then.
+        """
+
+        def hook() -> None:
+            if self.demote:
+                since = time.monotonic() - timeout * 0.9
+                with self._lock:
+                    runaways = sum(1 for r in self._running.values() if r.started <= since)
+                if runaways < limit:
+                    # Set by graph.answering.deadline before the hook; this worker is not going
+                    # away, so
+                    # its connections need not be closed.
+                    deadline.retiring = False
+                    return
+            retire()
+
+        return hook
+
+    def _watch(self) -> None:
+        quiet_since = time.monotonic()
+        while True:
+            time.sleep(POLL)
+            now = time.monotonic()
+            with self._lock:
+                if not self._running and now - quiet_since > LINGER:
+                    self._monitor = None
+                    return
+                if self._running:
+                    quiet_since = now
+                for thread, entry in self._running.items():
+                    # CPU time, not time since the start: a short query that waited for a
+                    # core (a busy machine) must not be demoted and then wait even longer.
+                    used = time.clock_gettime(entry.clock) - entry.cpu_start
+                    if not entry.demoted and used >= DEMOTE_AFTER:
+                        # Under the lock: the thread cannot end its evaluation (and go on to
+                        # a short query) between this check and its demotion.
+                        entry.demoted = True
+                        if self.demote:
+                            _set_idle(thread, idle=True)
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's evaluations and monitor did not come along."""
+        self._lock = threading.Lock()
+        self._running.clear()
+        self._monitor = None
+
+
+#: Every Admission of this process, for the fork hook (weakly: apps of tests come and go).
+_instances: weakref.WeakSet[Admission] = weakref.WeakSet()
+
+
+def _forget_all() -> None:
+    for instance in list(_instances):
+        instance._forget()
+
+
+os.register_at_fork(after_in_child=_forget_all)
+
+
+def _set_idle(thread: int, *, idle: bool) -> None:
+    """Move native ``thread`` to SCHED_IDLE, or back to SCHED_OTHER."""
+    policy = os.SCHED_IDLE if idle else os.SCHED_OTHER
+    # ProcessLookupError: the thread has ended (a daemon helper of a dying worker).
+    with contextlib.suppress(ProcessLookupError):
+        os.sched_setscheduler(thread, policy, os.sched_param(0))
+
+
+_may_restore: bool | None = None
+
+
+def may_restore_priority() -> bool:
+    """Whether this process may put a thread back from SCHED_IDLE (tried once, on a thread)."""
+    global _may_restore
+    if _may_restore is None:
+        outcome: list[bool] = []
+
+        def attempt() -> None:
+            thread = threading.get_native_id()
+            try:
+                os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
+                os.sched_setscheduler(thread, os.SCHED_OTHER, os.sched_param(0))
+            except (OSError, AttributeError):  # EPERM; or no SCHED_IDLE on this system
+                outcome.append(False)
+            else:
+                outcome.append(True)
+
+        probe = threading.Thread(target=attempt, name="kg-priority-probe")
+        probe.start()
+        probe.join()
+        _may_restore = outcome == [True]
+    return _may_restore

@@ -1,0 +1,190 @@
+"""graph.answering.admission: long evaluations demoted to idle priority, per-client limit,
+retirement."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+
+from graph.answering import admission, deadline
+from graph.answering.admission import Admission, may_restore_priority
+from graph.core.errors import TooManyQueries
+from graph.store import QuerySyntaxError
+
+needs_priority = pytest.mark.skipif(
+    not may_restore_priority(),
+    reason="this process may not give a thread back its policy (needs root or CAP_SYS_NICE)",
+)
+
+
+def running(
+    lane: Admission, client: str, body: Callable[[threading.Event], None]
+) -> tuple[threading.Thread, threading.Event, list[int]]:
+    """Start a thread that runs ``body(stop)`` as an evaluation of ``lane`` for ``client``."""
+    stop, native = threading.Event(), []
+
+    def run() -> None:
+        native.append(threading.get_native_id())
+        lane.run(client, lambda: body(stop))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, stop, native
+
+
+def burn(stop: threading.Event) -> None:
+    while not stop.is_set():
+        sum(range(1000))
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture
+def lane() -> Iterator[Admission]:
+    yield Admission(client_limit=2, retry_after=2.5)
+
+
+@needs_priority
+def test_an_evaluation_using_cpu_is_demoted_to_idle_and_restored_after(lane: Admission) -> None:
+    thread, stop, native = running(lane, "a", burn)
+    assert wait_for(lambda: bool(native))
+    assert wait_for(lambda: os.sched_getscheduler(native[0]) == os.SCHED_IDLE)
+    assert lane.long_running() == 1
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert lane.long_running() == 0
+
+
+@needs_priority
+def test_the_thread_gets_its_policy_back_when_the_evaluation_ends(lane: Admission) -> None:
+    seen: list[int] = []
+    done = threading.Event()
+
+    def run() -> None:
+        def work() -> None:
+            # Burns CPU until demoted (a busy machine may give it its 50 ms late).
+            end = time.monotonic() + 30
+            while os.sched_getscheduler(0) != os.SCHED_IDLE and time.monotonic() < end:
+                sum(range(1000))
+            seen.append(os.sched_getscheduler(0))
+
+        lane.run("a", work)
+        seen.append(os.sched_getscheduler(0))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(10)
+    assert seen == [os.SCHED_IDLE, os.SCHED_OTHER]
+
+
+def test_a_query_waiting_without_cpu_is_not_long(lane: Admission) -> None:
+    """Demotion counts CPU time: a query that waited (for a core, for I/O) is not long."""
+    thread, stop, native = running(lane, "a", lambda s: s.wait(10))
+    time.sleep(admission.DEMOTE_AFTER * 4)
+    assert lane.long_running() == 0
+    assert os.sched_getscheduler(native[0]) == os.SCHED_OTHER
+    stop.set()
+    thread.join(5)
+
+
+def test_a_client_with_too_many_long_queries_gets_429_others_do_not(lane: Admission) -> None:
+    threads = [running(lane, "10.0.0.1", burn) for _ in range(2)]
+    assert wait_for(lambda: lane.long_running() == 2)
+    with pytest.raises(TooManyQueries) as refused:
+        lane.admit("10.0.0.1")
+    assert refused.value.status == 429
+    assert refused.value.headers == {"Retry-After": "3"}
+    assert "client_slow_queries" in refused.value.detail
+    lane.admit("10.0.0.2")  # another client is not refused
+    for thread, stop, _ in threads:
+        stop.set()
+        thread.join(5)
+    lane.admit("10.0.0.1")  # and once they have ended, neither is this one
+
+
+def test_no_client_limit_when_it_is_zero() -> None:
+    lane = Admission(client_limit=0, retry_after=1)
+    threads = [running(lane, "10.0.0.1", burn) for _ in range(3)]
+    assert wait_for(lambda: lane.long_running() == 3)
+    lane.admit("10.0.0.1")
+    for thread, stop, _ in threads:
+        stop.set()
+        thread.join(5)
+
+
+@needs_priority
+def test_a_runaway_retires_the_worker_only_once_enough_run(
+    lane: Admission, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retired = threading.Event()
+    hook = lane.retire_when_crowded(retired.set, timeout=0.2, limit=2)
+    first = running(lane, "a", lambda s: s.wait(10))
+    time.sleep(0.25)
+    # As graph.answering.deadline sets it before the hook:
+    monkeypatch.setattr(deadline, "retiring", True)
+    hook()
+    assert not retired.is_set()
+    assert deadline.retiring is False  # this worker stays: its connections need not close
+    second = running(lane, "b", lambda s: s.wait(10))
+    time.sleep(0.25)
+    hook()
+    assert retired.is_set()
+    for thread, stop, _ in (first, second):
+        stop.set()
+        thread.join(5)
+
+
+def test_without_demotion_every_runaway_retires_the_worker() -> None:
+    lane = Admission(client_limit=2, retry_after=1, demote=False)
+    retired = threading.Event()
+    lane.retire_when_crowded(retired.set, timeout=0.2, limit=8)()
+    assert retired.is_set()
+
+
+def test_explorer_queries_are_counted_like_sparql_ones(app: Flask) -> None:
+    """The explorer evaluates a visitor's CONSTRUCT: it registers with the app's admission too."""
+    values = " ".join(str(i) for i in range(100))
+    # A million rows filtered out one by one: about a second of CPU, then an empty graph.
+    each = " ".join(f"VALUES ?{v} {{ {values} }}" for v in "abc")
+    where = f"{each} FILTER(?a + ?b + ?c < 0)"
+    query = f"CONSTRUCT {{ ?a <http://example.org/p> ?b }} WHERE {{ {where} }}"
+    lane: Admission = app.extensions["kg.admission"]
+    answers: list[int] = []
+    client = app.test_client()
+    explore = threading.Thread(
+        target=lambda: answers.append(
+            client.get("/explore/elements.json", query_string={"query": query}).status_code
+        )
+    )
+    explore.start()
+    peak = 0
+    while explore.is_alive():
+        peak = max(peak, lane.long_running())
+        time.sleep(0.005)
+    assert peak == 1 and answers == [200]
+    assert lane.long_running() == 0
+
+
+def test_what_the_evaluation_raises_comes_back_unchanged(lane: Admission) -> None:
+    """Frozen dataclass exceptions too: contextlib's context managers set __traceback__ on
+    them, which made /export answer 500 for a query that does not parse."""
+
+    def work() -> None:
+        raise QuerySyntaxError("SPARQL syntax error at line 1, column 1: expected a query")
+
+    with pytest.raises(QuerySyntaxError, match="line 1, column 1"):
+        lane.run("a", work)
+    assert lane.long_running() == 0
