@@ -2,9 +2,10 @@
 
 A worker *dies* when it ends without being asked to: granian logs "Unexpected exit from
 worker-N", gunicorn "Worker (pid:N) was sent SIG…" or "… exited with code N". A worker is
-*retired* on purpose after a runaway or a memory-budget overrun (graph.answering.deadline):
-granian logs "HUP signal received" and replaces every worker, gunicorn lets the worker exit
-with status 0 and starts another. Both are counted; only deaths fail the campaign.
+*retired* on purpose after runaways or a memory-budget overrun (graph.answering.admission,
+graph.answering.memory): it exits when asked and is replaced, which granian logs as "Stopping
+old worker-N" and gunicorn as "Booting worker" (as it does after a death too, so deaths are
+taken off). Both are counted; only deaths fail the campaign.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ DEATH = re.compile(
     rb"Unexpected exit from worker|Worker \(pid:\d+\) was sent|Worker \(pid:\d+\) exited with code"
     rb"|crash loop detected"
 )
-HUP = re.compile(rb"HUP signal received")
-BOOT = re.compile(rb"Booting worker with pid")
+#: A worker replaced: granian stops the old one once its successor is up (after a retirement and
+#: after a death alike), gunicorn boots a successor.
+REPLACED = re.compile(rb"Stopping old worker-\d+|Booting worker with pid")
 
 
 def worker_pids(server_pid: int) -> set[int]:
@@ -76,10 +78,7 @@ def log_counts(log: Path, offset: int) -> tuple[int, int]:
     """(deaths, retirements) the server logged after byte ``offset`` of its log."""
     text = log.read_bytes()[offset:]
     deaths = len(DEATH.findall(text))
-    # granian logs one HUP per retirement however many workers it replaces (and none when it
-    # respawns a dead worker); gunicorn boots a worker for every one that ended, retired or dead.
-    boots = len(BOOT.findall(text))
-    return deaths, len(HUP.findall(text)) + max(0, boots - deaths)
+    return deaths, max(0, len(REPLACED.findall(text)) - deaths)
 
 
 @dataclass
