@@ -216,5 +216,8 @@ def _outcome(result: dict[str, object] | None) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="check the limits graph.stack sets")
+    parser.add_argument("--only", nargs="*", help="probe only these shapes")
     args = parser.parse_args()
+    for name in set(SHAPES) - set(args.only or SHAPES):
+        del SHAPES[name]
     check() if args.check else measure()
