@@ -219,5 +219,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--check", action="store_true", help="check the limits graph.answering.stack sets"
     )
+    parser.add_argument("--only", nargs="*", help="probe only these shapes")
     args = parser.parse_args()
+    for name in set(SHAPES) - set(args.only or SHAPES):
+        del SHAPES[name]
     check() if args.check else measure()

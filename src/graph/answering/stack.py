@@ -24,9 +24,10 @@ import threading
 from graph.core.errors import BadRequest
 
 #: Stack bytes per byte of query text. The deepest measured (bench/stack_probe.py, pyoxigraph
-#: 0.5): 1915 for nested braces ``{{{…}}}`` (which the nesting check also caps at 200 levels),
-#: 891 for the worst flat chain ``!!!…true``, 610 for ``1+1+…``. 2 KiB is above all of them.
-STACK_PER_BYTE = 2048
+#: 0.5): 3195 for an RDF collection ``(1 1 1 …)``, 1915 for nested braces ``{{{…}}}`` (which
+#: the nesting check also caps at 200 levels), 1597 for objects ``:p 1,1,…``, 891 for ``!!!…``,
+#: 610 for ``1+1+…``. 6 KiB is about twice the deepest.
+STACK_PER_BYTE = 6144
 #: Stack for everything but the query's repetitions: what a thread gets by default (glibc gives
 #: RLIMIT_STACK, 8 MiB on Linux), which the Python work around the query was written for
 #: (Flask, serialization, pyshacl for writes); Oxigraph's frames for a short query take <64 KiB.
@@ -37,7 +38,7 @@ def stack_for(query_bytes: int) -> int:
     """The thread stack, in bytes, that parsing and evaluating a query this long may need.
 
     >>> stack_for(65536) >> 20
-    136
+    392
     """
     needed = STACK_BASE + STACK_PER_BYTE * max(query_bytes, 0)
     return (needed + 0xFFFF) & ~0xFFFF  # whole 64 KiB, a size every platform takes

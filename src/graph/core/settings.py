@@ -173,7 +173,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max_query_bytes",
         65_536,
-        "Longest query or update accepted, in bytes; evaluation threads get 2 KiB of stack per"
+        "Longest query or update accepted, in bytes; evaluation threads get 6 KiB of stack per"
         " byte of it (see Reliability), so no query can overflow them.",
         int,
     ),
