@@ -18,6 +18,7 @@ from tests.reliability import (
     test_bad_http,
     test_bad_input,
     test_build_crash,
+    test_campaign,
     test_load,
     test_query_limits,
     test_query_memory,
@@ -52,6 +53,11 @@ def planned_tries() -> dict[str, int]:
         "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
         "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
         "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
+        # Hypothesis may stop short of VARIANTS; never more.
+        "campaign_readonly_requests_tried": test_campaign.planned_requests(writable=False),
+        "campaign_writable_requests_tried": test_campaign.planned_requests(writable=True),
+        "campaign_readonly_runaways": test_campaign.runaways_for(writable=False),
+        "campaign_writable_runaways": test_campaign.runaways_for(writable=True),
         "stack_payloads_tried": test_query_limits.planned_payloads(),
         "memory_bombs_sent": test_query_memory.BOMBS_SENT,
     }
@@ -87,6 +93,16 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "runaways_read_only_unanswered",
         "runaways_writable_unanswered",
         "attacks_let_through",
+        "campaign_readonly_outbound_connections",
+        "campaign_writable_outbound_connections",
+        "campaign_readonly_other_5xx",
+        "campaign_writable_other_5xx",
+        "campaign_readonly_unanswered",
+        "campaign_writable_unanswered",
+        "campaign_readonly_worker_deaths",
+        "campaign_writable_worker_deaths",
+        "campaign_readonly_lookups_failed",
+        "campaign_writable_lookups_failed",
         "stack_payload_worker_deaths",
     ):
         assert figures.get(key) == 0, f"docs/reliability.md should state {key} = 0"
