@@ -43,9 +43,9 @@ def burn(stop: threading.Event) -> None:
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
+    until = time.monotonic() + seconds
     while not condition():
-        if time.monotonic() > deadline:
+        if time.monotonic() > until:
             return False
         time.sleep(0.01)
     return True

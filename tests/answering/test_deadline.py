@@ -50,8 +50,8 @@ def test_helper_threads_end_with_their_request_threads() -> None:
         thread = threading.Thread(target=request)
         thread.start()
         thread.join()
-    deadline = time.monotonic() + 5
-    while helpers() - before and time.monotonic() < deadline:
+    until = time.monotonic() + 5
+    while helpers() - before and time.monotonic() < until:
         time.sleep(0.05)
     assert not helpers() - before
 
