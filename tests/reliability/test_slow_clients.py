@@ -95,19 +95,7 @@ GRANIAN_CANNOT = (
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KgServer]:
-    root = tmp_path_factory.mktemp("slow")
-    project = make_project(root / "project")
-    build(project, root / "store", CANONICAL_BASE)
-    http_server, mode = str(request.param).split()
-    settings = {
-        "workers": "1",
-        "threads": str(THREADS),
-        "body_timeout": str(BODY_TIMEOUT),
-        "http_server": http_server,
-    }
-    token = "slow-t0ken" if mode == "writable" else ""
-    with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
-        yield s
+    yield from served(tmp_path_factory.mktemp("slow"), str(request.param))
 
 
 def test_slow_bodies_get_408_while_lookups_go_on(server: KgServer, figures: Figures) -> None:
@@ -174,19 +162,7 @@ def served_by(log: Path) -> str:
 def any_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KgServer]:
-    root = tmp_path_factory.mktemp("heads")
-    project = make_project(root / "project")
-    build(project, root / "store", CANONICAL_BASE)
-    http_server, mode = str(request.param).split()
-    settings = {
-        "workers": "1",
-        "threads": str(THREADS),
-        "body_timeout": str(BODY_TIMEOUT),
-        "http_server": http_server,
-    }
-    token = "slow-t0ken" if mode == "writable" else ""
-    with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
-        yield s
+    yield from served(tmp_path_factory.mktemp("heads"), str(request.param))
 
 
 def slow_head(port: int) -> tuple[bytes, float]:
@@ -233,3 +209,20 @@ def test_slow_request_heads_are_cut_off_while_lookups_go_on(
         # gunicorn answers 408; granian (hyper) closes the connection without a word.
         assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert ended < BODY_TIMEOUT + 5
+
+
+def served(root: Path, param: str) -> Iterator[KgServer]:
+    """A real ``kg serve`` for ``param`` ("gunicorn writable", "granian read-only" ...): one
+    worker of THREADS threads and a body_timeout of BODY_TIMEOUT."""
+    project = make_project(root / "project")
+    build(project, root / "store", CANONICAL_BASE)
+    http_server, mode = param.split()
+    settings = {
+        "workers": "1",
+        "threads": str(THREADS),
+        "body_timeout": str(BODY_TIMEOUT),
+        "http_server": http_server,
+    }
+    token = "slow-t0ken" if mode == "writable" else ""
+    with running_server(root / "store", project, root / "serve.log", token=token, **settings) as s:
+        yield s
