@@ -40,7 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from graph.store import new_generation, publish_generation  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serve_bench import build_store  # noqa: E402  (one bulk load for both benchmarks)
 
 ID = "https://w3id.org/alliance-graph/id/"
 LOOKUP = f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}"
@@ -157,16 +159,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def build_store(data: Path, work: Path) -> Path:
-    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    store = work / "store"
-    generation = new_generation(store)
-    subprocess.run([oxigraph, "load", "--location", str(generation), "--file", str(data)],
-                   check=True, stderr=subprocess.DEVNULL)  # fmt: skip
-    publish_generation(store, generation)
-    return store
-
-
 def serve(
     src: Path, store: Path, mode: str, timeout: float, work: Path
 ) -> tuple[subprocess.Popen[bytes], int, int]:
@@ -241,7 +233,8 @@ def main() -> None:
              "--seed", str(args.seed), "--invalid-share", "0", "--out", str(data)],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        store = build_store(data, work)
+        oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+        store = build_store(data, work, oxigraph)
         ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
                                  capture_output=True, text=True).stdout)  # fmt: skip
         print(f"{args.triples} triples, {ids} grants; query_timeout {args.timeout} s;"
