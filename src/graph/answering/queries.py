@@ -50,22 +50,18 @@ ANY_TRIPLE: Final = "ASK { GRAPH ?g { ?s ?p ?o } }"
 
 RESOURCE_EXISTS: Final = "ASK { { ?resource ?p ?o } UNION { ?s ?p ?resource } }"
 
-#: What a resource says (with the graph each statement is in and a label for the value).
+#: What a resource says (with the graph each statement is in; labels: graph.answering.labels).
 RESOURCE_OUT: Final = """
-SELECT ?resource ?graph ?property ?value (SAMPLE(?label) AS ?valueLabel) WHERE {
+SELECT ?resource ?graph ?property ?value WHERE {
   GRAPH ?graph { ?resource ?property ?value }
-  OPTIONAL { ?value skos:prefLabel|rdfs:label|dcterms:title ?label
-             FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") }
-} GROUP BY ?resource ?graph ?property ?value ORDER BY ?property ?value LIMIT 2000
+} ORDER BY ?property ?value LIMIT 2000
 """
 
 #: What points to a resource.
 RESOURCE_IN: Final = """
-SELECT ?resource ?graph ?subject ?property (SAMPLE(?label) AS ?subjectLabel) WHERE {
+SELECT DISTINCT ?resource ?subject ?property WHERE {
   GRAPH ?graph { ?subject ?property ?resource }
-  OPTIONAL { ?subject skos:prefLabel|rdfs:label|dcterms:title ?label
-             FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") }
-} GROUP BY ?resource ?graph ?subject ?property ORDER BY ?property ?subject LIMIT 2000
+} ORDER BY ?property ?subject LIMIT 2000
 """
 
 #: The source documents described in the named graphs a resource's statements are in.
@@ -130,4 +126,60 @@ SELECT ?class (MIN(STR(?resource)) AS ?example) WHERE {
   VALUES ?class { ag:Country ag:Alliance ag:Organization ag:SourceDocument ag:Agreement }
   ?resource a ?class FILTER(isIRI(?resource))
 } GROUP BY ?class ORDER BY ?class
+"""
+
+# --- Labels and classes of many nodes at once (graph.answering.labels). ``{nodes}`` is a list
+# of IRIs written as SPARQL terms by graph.store.sparql_term, never text from a request.
+
+#: Every literal that can name a node, and for a passage its document's title and line
+#: (graph.answering.labels ranks them).
+LABEL_CANDIDATES: Final = """
+SELECT ?node ?property ?label ?line WHERE {{
+  VALUES ?node {{ {nodes} }}
+  {{ VALUES ?property {{ {properties} }} ?node ?property ?label FILTER(isLiteral(?label)) }}
+  UNION
+  {{ ?node ag:lineNumber ?line ; dcterms:isPartOf ?document .
+     ?document dcterms:title ?label BIND(ag:lineNumber AS ?property) }}
+}}
+"""
+
+#: The classes of each node.
+NODE_CLASSES: Final = """
+SELECT ?node ?class WHERE {{ VALUES ?node {{ {nodes} }} ?node a ?class FILTER(isIRI(?class)) }}
+"""
+
+# --- Neighbourhoods (graph.answering.neighbourhood): the resource pages' pictures and the
+# explorer. ?focus is bound by the caller; the ontology's and the shapes' graphs are left out
+# (data apart from the ontology), and so are types (they colour the nodes instead).
+
+#: The links of ?focus, both ways, leaving out passages unless ?passages is true or ?focus is one
+#: (graph.answering.neighbourhood reads at most 200 rows).
+NEIGHBOURS: Final = """
+SELECT DISTINCT ?focus ?passages ?ontologyGraph ?shapesGraph ?direction ?property ?other WHERE {
+  { GRAPH ?g { ?focus ?property ?other } BIND("out" AS ?direction) }
+  UNION
+  { GRAPH ?g { ?other ?property ?focus } BIND("in" AS ?direction) }
+  FILTER(isIRI(?other) && ?other != ?focus && ?property != rdf:type)
+  FILTER(?g != ?ontologyGraph && ?g != ?shapesGraph)
+  FILTER(?passages || EXISTS { ?focus a ag:Passage } || NOT EXISTS { ?other a ag:Passage })
+} ORDER BY ?property ?direction ?other LIMIT 200
+"""
+
+#: Where the explorer starts when not told: an alliance, else a country, else any resource.
+DEFAULT_FOCUS: Final = """
+SELECT ?resource WHERE {
+  { VALUES (?rank ?class) { (1 ag:Alliance) (2 ag:Country) (3 ag:Organization) }
+    ?resource a ?class FILTER(isIRI(?resource)) }
+  UNION { { SELECT ?resource WHERE { ?resource ?p ?o FILTER(isIRI(?resource)) } LIMIT 1 }
+          BIND(9 AS ?rank) }
+} ORDER BY ?rank ?resource LIMIT 1
+"""
+
+#: Resources whose label holds ?text (case-insensitively), shortest labels first.
+FIND_BY_LABEL: Final = """
+SELECT ?text ?resource (MIN(STR(?label)) AS ?found) WHERE {
+  VALUES ?property { skos:prefLabel rdfs:label foaf:name schema:name dcterms:title skos:altLabel }
+  ?resource ?property ?label
+  FILTER(isIRI(?resource) && isLiteral(?label) && CONTAINS(LCASE(STR(?label)), LCASE(?text)))
+} GROUP BY ?text ?resource ORDER BY STRLEN(?found) ?found LIMIT 10
 """
