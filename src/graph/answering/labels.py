@@ -109,11 +109,8 @@ def best_labels(
             found.setdefault(row["node"].value, []).append(
                 Candidate(text, label.language or "", prop)
             )
-    return {
-        iri: text
-        for iri, options in found.items()
-        if (text := best(options, languages)) is not None
-    }
+    chosen = {iri: best(options, languages) for iri, options in found.items()}
+    return {iri: text for iri, text in chosen.items() if text is not None}
 
 
 def label_or_name(labels: dict[str, str], iri: str, base: str) -> str:
@@ -142,7 +139,8 @@ def main_class(classes: Sequence[str], base: str) -> str | None:
     >>> main_class([], "https://w3id.org/alliance-graph/")
     """
     ours = sorted(c for c in classes if c.startswith(prefixes(base)["ag"]))
-    return (ours or sorted(classes) or [None])[0]
+    candidates = ours or sorted(classes)
+    return candidates[0] if candidates else None
 
 
 def _chunked(

@@ -15,7 +15,7 @@ from typing import Any, Final
 from graph.answering import labels, queries
 from graph.core.links import compact, link_target, prefixes
 from graph.core.namespaces import graph_iri
-from graph.store import Literal, NamedNode, QuerySolutions, Store, run_query
+from graph.store import Literal, NamedNode, QuerySolutions, Store, Term, run_query
 
 #: The most neighbours one picture or one expansion draws (the explorer opens under 40 nodes).
 MAX_NEIGHBOURS: Final = 30
@@ -44,7 +44,7 @@ def neighbourhood(
     limit: int = MAX_NEIGHBOURS,
 ) -> Neighbourhood:
     """The elements around ``iri``: at most ``limit`` neighbours, with the links to them."""
-    bindings = {
+    bindings: dict[str, Term] = {
         "focus": NamedNode(iri),
         "passages": Literal("true" if passages else "false", datatype=_BOOLEAN),
         "ontologyGraph": NamedNode(graph_iri("ontology", base)),

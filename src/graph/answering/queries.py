@@ -183,3 +183,43 @@ SELECT ?text ?resource (MIN(STR(?label)) AS ?found) WHERE {
   FILTER(isIRI(?resource) && isLiteral(?label) && CONTAINS(LCASE(STR(?label)), LCASE(?text)))
 } GROUP BY ?text ?resource ORDER BY STRLEN(?found) ?found LIMIT 10
 """
+
+# --- Provenance pages (graph.answering.provenance): ?document and ?passage are bound by the
+# caller; ``{pairs}`` is a VALUES list of (fact graph) IRI pairs written by graph.store.sparql_term.
+
+#: What a citation of a document needs (any of it may be missing).
+CITATION: Final = """
+SELECT ?document ?title ?publisher ?issued ?genre ?seed WHERE {
+  OPTIONAL { ?document dcterms:title ?title }
+  OPTIONAL { ?document dcterms:publisher ?publisher }
+  OPTIONAL { ?document dcterms:issued|schema:datePublished ?issued }
+  OPTIONAL { ?document schema:genre ?genre }
+  OPTIONAL { ?document ag:seedFile ?seed }
+} LIMIT 1
+"""
+
+#: The passages of a document by line, each with the nodes derived from it (or using it) and
+#: the graph that says so.
+DOCUMENT_PASSAGES: Final = """
+SELECT ?document ?passage ?line ?fact ?graph WHERE {
+  ?passage dcterms:isPartOf ?document .
+  OPTIONAL { ?passage ag:lineNumber ?line }
+  OPTIONAL { GRAPH ?graph { ?fact prov:wasDerivedFrom|prov:used ?passage } }
+} ORDER BY ?line ?passage ?fact LIMIT 2000
+"""
+
+#: What the same graph says about each fact node (its provenance links aside).
+FACT_STATEMENTS: Final = """
+SELECT ?fact ?property ?value WHERE {{
+  VALUES (?fact ?graph) {{ {pairs} }}
+  GRAPH ?graph {{ ?fact ?property ?value }}
+  FILTER(?property NOT IN (prov:wasDerivedFrom, prov:used, ag:derivation))
+}} ORDER BY ?fact ?property ?value LIMIT 5000
+"""
+
+#: The document a passage is part of, and its line.
+PASSAGE_DOCUMENT: Final = """
+SELECT ?passage ?document ?line WHERE {
+  ?passage dcterms:isPartOf ?document OPTIONAL { ?passage ag:lineNumber ?line }
+} ORDER BY ?document LIMIT 1
+"""

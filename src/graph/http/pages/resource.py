@@ -31,6 +31,7 @@ from graph.answering import labels, queries
 from graph.answering.describe import Describer, Description, group_statements
 from graph.answering.jsonld import compact_nquads, document_prefixes
 from graph.answering.neighbourhood import neighbourhood
+from graph.answering.provenance import page_provenance
 from graph.core.errors import NotFound
 from graph.core.links import iri_candidates, local_path, prefixes, uri_reference
 from graph.core.namespaces import graph_iri
@@ -214,12 +215,16 @@ def render_page(iri: str, template: str) -> str:
         assert isinstance(rows, QuerySolutions)
         terms = [describer.describe(row["term"].value) for row in rows if row["term"].value != iri]
     around = neighbourhood(get_store(), iri, base(), languages())
+    provenance = page_provenance(
+        get_store(), iri, [t.value for t in description.types], base(), languages()
+    )
     return render_template(
         template,
         description=description,
         grouped=group_statements(description.statements),
         elements=around.elements,
         more_neighbours=around.more,
+        provenance=provenance,
         terms=terms,
         variants=[(suffix, _variant(suffix)) for suffix in REPRESENTATIONS.values()],
     )
