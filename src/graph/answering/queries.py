@@ -99,16 +99,6 @@ CONSTRUCT {
 #: Everything in one named graph (the ontology's document is its graph).
 GRAPH_CONTENT: Final = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
 
-#: The labels of every IRI in one named graph (for the ontology page's table of contents).
-GRAPH_SUBJECTS: Final = """
-SELECT ?graph ?term (SAMPLE(?type) AS ?termType) (SAMPLE(?label) AS ?termLabel) WHERE {
-  GRAPH ?graph { ?term ?p ?o FILTER(isIRI(?term)) }
-  OPTIONAL { GRAPH ?graph { ?term a ?type } }
-  OPTIONAL { GRAPH ?graph { ?term rdfs:label|skos:prefLabel ?label
-                            FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") } }
-} GROUP BY ?graph ?term ORDER BY ?term
-"""
-
 # --- Graph pictures and exports (graph.answering.export).
 
 #: The whole graph as triples (the default graph is the union of the named graphs).
@@ -222,4 +212,55 @@ PASSAGE_DOCUMENT: Final = """
 SELECT ?passage ?document ?line WHERE {
   ?passage dcterms:isPartOf ?document OPTIONAL { ?passage ag:lineNumber ?line }
 } ORDER BY ?document LIMIT 1
+"""
+
+# --- The ontology page (graph.answering.vocabulary). ?ontologyGraph and ?shapesGraph are bound
+# by the caller.
+
+#: The classes and properties the ontology declares, with the kind of each.
+ONTOLOGY_TERMS: Final = """
+SELECT ?ontologyGraph ?term ?kind WHERE {
+  VALUES ?kind { owl:Class rdfs:Class owl:ObjectProperty owl:DatatypeProperty
+                 owl:AnnotationProperty rdf:Property }
+  GRAPH ?ontologyGraph { ?term a ?kind } FILTER(isIRI(?term))
+} ORDER BY ?term
+"""
+
+#: What the ontology says of its terms: definitions, super-terms, domains and ranges.
+ONTOLOGY_FACTS: Final = """
+SELECT ?ontologyGraph ?term ?property ?value WHERE {
+  VALUES ?property { rdfs:comment skos:definition rdfs:subClassOf rdfs:subPropertyOf
+                     rdfs:domain rdfs:range owl:inverseOf owl:equivalentClass skos:altLabel }
+  GRAPH ?ontologyGraph { ?term ?property ?value }
+  FILTER(isIRI(?term) && (isIRI(?value) || isLiteral(?value)))
+  FILTER(!isLiteral(?value) || LANG(?value) = "" || LANGMATCHES(LANG(?value), "en"))
+}
+"""
+
+#: The ontology's own description (title, description, version, licence).
+ONTOLOGY_HEADER: Final = """
+SELECT ?ontologyGraph ?ontology ?property ?value WHERE {
+  GRAPH ?ontologyGraph { ?ontology a owl:Ontology ; ?property ?value }
+  VALUES ?property { dcterms:title dcterms:description owl:versionInfo dcterms:license
+                     rdfs:label rdfs:comment }
+}
+"""
+
+#: Each constraint of the shapes on a property of the instances of a class.
+SHAPE_CONSTRAINTS: Final = """
+SELECT ?shapesGraph ?shape ?target ?constraint ?path ?min ?max ?datatype ?class ?nodeKind
+       ?pattern ?message (GROUP_CONCAT(DISTINCT STR(?orClass); separator=" ") AS ?alternatives)
+WHERE { GRAPH ?shapesGraph {
+  ?shape sh:targetClass ?target ; sh:property ?constraint . ?constraint sh:path ?path .
+  FILTER(isIRI(?path))
+  OPTIONAL { ?constraint sh:minCount ?min } OPTIONAL { ?constraint sh:maxCount ?max }
+  OPTIONAL { ?constraint sh:datatype ?datatype } OPTIONAL { ?constraint sh:class ?class }
+  OPTIONAL { ?constraint sh:nodeKind ?nodeKind } OPTIONAL { ?constraint sh:pattern ?pattern }
+  OPTIONAL { ?constraint sh:message ?message
+             FILTER(LANG(?message) = "" || LANGMATCHES(LANG(?message), "en")) }
+  OPTIONAL { ?constraint sh:or/rdf:rest*/rdf:first/sh:class ?orClass }
+} }
+GROUP BY ?shapesGraph ?shape ?target ?constraint ?path ?min ?max ?datatype ?class ?nodeKind
+         ?pattern ?message
+ORDER BY ?target ?path
 """

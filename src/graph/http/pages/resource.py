@@ -28,10 +28,11 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from graph.answering import labels, queries
-from graph.answering.describe import Describer, Description, group_statements
+from graph.answering.describe import Describer, group_statements
 from graph.answering.jsonld import compact_nquads, document_prefixes
 from graph.answering.neighbourhood import neighbourhood
 from graph.answering.provenance import page_provenance
+from graph.answering.vocabulary import read_vocabulary, shapes_store
 from graph.core.errors import NotFound
 from graph.core.links import iri_candidates, local_path, prefixes, uri_reference
 from graph.core.namespaces import graph_iri
@@ -39,7 +40,6 @@ from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import (
     NamedNode,
-    QuerySolutions,
     QueryTriples,
     Triple,
     run_query,
@@ -202,18 +202,12 @@ def languages() -> tuple[str, ...]:
 
 def render_page(iri: str, template: str) -> str:
     """The HTML page of a resource or of the ontology."""
-    describer = Describer(get_store(), base(), languages())
-    description = describer.describe(iri)
-    terms: list[Description] = []
+    variants = [(suffix, _variant(suffix)) for suffix in REPRESENTATIONS.values()]
     if template == "ontology.html":
-        rows = run_query(
-            get_store(),
-            queries.GRAPH_SUBJECTS,
-            prefixes=prefixes(base()),
-            bindings={"graph": NamedNode(graph_iri("ontology", base()))},
-        )
-        assert isinstance(rows, QuerySolutions)
-        terms = [describer.describe(row["term"].value) for row in rows if row["term"].value != iri]
+        shapes = shapes_store(str(current_app.config["PROJECT_DIR"]), base())
+        vocabulary = read_vocabulary(get_store(), base(), shapes, languages())
+        return render_template(template, vocabulary=vocabulary, variants=variants)
+    description = Describer(get_store(), base(), languages()).describe(iri)
     around = neighbourhood(get_store(), iri, base(), languages())
     provenance = page_provenance(
         get_store(), iri, [t.value for t in description.types], base(), languages()
@@ -225,8 +219,7 @@ def render_page(iri: str, template: str) -> str:
         elements=around.elements,
         more_neighbours=around.more,
         provenance=provenance,
-        terms=terms,
-        variants=[(suffix, _variant(suffix)) for suffix in REPRESENTATIONS.values()],
+        variants=variants,
     )
 
 
