@@ -155,14 +155,17 @@ SELECT DISTINCT ?focus ?passages ?ontologyGraph ?shapesGraph ?direction ?propert
 } ORDER BY ?property ?direction ?other LIMIT 200
 """
 
-#: Where the explorer starts when not told: an alliance, else a country, else any resource.
+#: Where the explorer starts when not told: the alliance with most statements, else a country,
+#: else any resource.
 DEFAULT_FOCUS: Final = """
 SELECT ?resource WHERE {
-  { VALUES (?rank ?class) { (1 ag:Alliance) (2 ag:Country) (3 ag:Organization) }
-    ?resource a ?class FILTER(isIRI(?resource)) }
+  { { SELECT ?resource (COUNT(*) AS ?size) WHERE { ?resource a ag:Alliance ; ?p ?o }
+      GROUP BY ?resource } BIND(1 AS ?rank) }
+  UNION { { SELECT ?resource WHERE { ?resource a ag:Country } LIMIT 1 } BIND(2 AS ?rank) }
   UNION { { SELECT ?resource WHERE { ?resource ?p ?o FILTER(isIRI(?resource)) } LIMIT 1 }
           BIND(9 AS ?rank) }
-} ORDER BY ?rank ?resource LIMIT 1
+  FILTER(isIRI(?resource))
+} ORDER BY ?rank DESC(?size) ?resource LIMIT 1
 """
 
 #: Resources whose label holds ?text (case-insensitively), shortest labels first.

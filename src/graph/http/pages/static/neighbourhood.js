@@ -60,6 +60,7 @@
     place(rx, ry);
   }
   cy.fit(undefined, 30);
+  if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }  // a few nodes: keep them life-size
   window.kgCy = cy;
   style.hoverLabels(cy);
   const legend = document.getElementById("neighbourhood-legend");
