@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from graph.answering import queries
 from graph.core.links import compact, prefixes
 from graph.core.namespaces import DCTERMS, FOAF, RDFS, SCHEMA, SKOS
 from graph.store import Literal, NamedNode, QuerySolutions, Store, run_query, sparql_term
+
+if TYPE_CHECKING:
+    from graph.store.external.remote_store import RemoteStore
 
 #: The properties whose value names a node, best first.
 LABEL_PROPERTIES: Final = (
@@ -95,7 +98,10 @@ def best(
 
 
 def best_labels(
-    store: Store, iris: Iterable[str], base: str, languages: Sequence[str] = DEFAULT_LANGUAGES
+    store: Store | RemoteStore,
+    iris: Iterable[str],
+    base: str,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> dict[str, str]:
     """The best label of each of ``iris`` that has one (see the module's docstring)."""
     found: dict[str, list[Candidate]] = {}
@@ -122,7 +128,9 @@ def label_or_name(labels: dict[str, str], iri: str, base: str) -> str:
     return labels.get(iri) or compact(iri, base)
 
 
-def node_classes(store: Store, iris: Iterable[str], base: str) -> dict[str, list[str]]:
+def node_classes(
+    store: Store | RemoteStore, iris: Iterable[str], base: str
+) -> dict[str, list[str]]:
     """The classes (IRIs, sorted) of each of ``iris`` that has any."""
     found: dict[str, set[str]] = {}
     for rows in _chunked(store, queries.NODE_CLASSES, iris, base):
@@ -144,7 +152,7 @@ def main_class(classes: Sequence[str], base: str) -> str | None:
 
 
 def _chunked(
-    store: Store, template: str, iris: Iterable[str], base: str
+    store: Store | RemoteStore, template: str, iris: Iterable[str], base: str
 ) -> Iterable[QuerySolutions]:
     """Run ``template`` over the IRIs :data:`CHUNK` at a time (IRIs that are not valid skipped)."""
     terms: list[str] = []

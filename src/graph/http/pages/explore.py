@@ -45,7 +45,7 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     limit = int(current_app.config["MAX_GRAPH_EXPORT"])
     try:
         graph = run_visitor_query(
-            query, lambda: property_graph(select_triples(store, query, limit=limit), base)
+            query, lambda: property_graph(select_triples(store, query, limit=limit), base, store)
         )
     except ExportTooLarge as error:
         raise ResultTooLarge(too_large(error, "max_graph_export")) from None
