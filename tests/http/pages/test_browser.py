@@ -81,6 +81,7 @@ def test_explorer_starts_from_an_alliance_and_searches(page: object, server: str
     page.fill("#search", "Honduras")  # type: ignore[attr-defined]
     assert page.evaluate("window.kgCy.nodes('.match').map((n) => n.data('label'))") == ["Honduras"]  # type: ignore[attr-defined]
     assert page.evaluate("window.kgCy.nodes('.dimmed').length") >= 1  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "explore-search.png"), full_page=True)  # type: ignore[attr-defined]
 
 

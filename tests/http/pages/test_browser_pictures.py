@@ -98,6 +98,9 @@ def one_look_per_class(looks: list[list[str]]) -> None:
     assert all(len(v) == 1 for v in by_class.values()), by_class
     typed = [next(iter(v)) for k, v in by_class.items() if k]
     assert len(typed) == len(set(typed)), "two classes share a colour and shape"
+    colours = [look.split()[0] for look in typed]
+    if len(colours) <= 20:  # Tableau 20 has a colour of its own for each
+        assert len(colours) == len(set(colours)), by_class
 
 
 @pytest.mark.parametrize(
@@ -235,4 +238,5 @@ def test_the_explorer_starts_from_a_focus_or_a_search(tab: Any, site: str) -> No
     tab.wait_for_function("() => window.kgCy.nodes('.match').length === 1")
     assert tab.evaluate("window.kgCy.nodes('.match')[0].data('label')") == "Thomas Carter"
     assert tab.evaluate("window.kgCy.nodes('.dimmed').length") >= 1
+    tab.wait_for_timeout(500)  # the zoom's animation
     tab.screenshot(path=str(ARTIFACTS / "explore-found.png"))

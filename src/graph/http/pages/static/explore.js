@@ -134,7 +134,14 @@
     if (!found.length) { status.textContent = "No node of the drawing matches; press Enter to look further"; return 0; }
     found.addClass("match");
     cy.elements().not(found).not(found.connectedEdges()).addClass("dimmed");
-    cy.animate({ fit: { eles: found, padding: 120 } }, { duration: 300 });
+    // Zoom on the matches, but no closer than life-size and a little (one match: centre it).
+    if (found.length === 1) cy.animate({ center: { eles: found }, zoom: 1.3 }, { duration: 300 });
+    else cy.animate({ fit: { eles: found, padding: 120 } }, { duration: 300,
+      complete: () => {
+        if (cy.zoom() <= 1.3) return;
+        const box = found.boundingBox();
+        cy.zoom({ level: 1.3, position: { x: (box.x1 + box.x2) / 2, y: (box.y1 + box.y2) / 2 } });
+      } });
     status.textContent = `${found.length} node(s) match`;
     return found.length;
   }

@@ -1,10 +1,13 @@
-// Shared look of graph drawings: one colour per class from Tableau 10, a palette made for
-// categories (https://www.tableau.com/blog/colors-upgrade-tableau-10-56782); past ten classes
-// the colours come round again with another shape, so no two classes look alike.
+// Shared look of graph drawings: one colour per class from Tableau 20, a palette made for
+// categories (https://www.tableau.com/blog/colors-upgrade-tableau-10-56782): its ten strong
+// colours first, then their ten light partners; past twenty classes the colours come round
+// again with another shape, so no two classes look alike.
 window.kgGraphStyle = (function () {
   "use strict";
-  const colours = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+  const colours = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#b6992d", "#499894",
+    "#d37295", "#9d7660", "#79706e",
+    "#a0cbe8", "#ffbe7d", "#8cd17d", "#ff9d9a", "#d4a6c8", "#f1ce63", "#86bcb6", "#fabfd2",
+    "#d7b5a6", "#bab0ac"];
   const shapes = ["ellipse", "round-rectangle", "diamond", "hexagon", "triangle", "star"];
   const UNTYPED = "#d0d0d0";
 
