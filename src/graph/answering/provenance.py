@@ -152,7 +152,8 @@ class Provenance:
         )
 
     def passages(self, document: str, only: str | None = None) -> list[Passage]:
-        """The passages of ``document`` by line (or just ``only``), with the facts of each."""
+        """The passages of ``document`` by line, with the facts of each; with ``only`` (one
+        passage), that passage alone, each fact with its statements."""
         rows = self.select(queries.DOCUMENT_PASSAGES, document=NamedNode(document))
         found: dict[str, Passage] = {}
         facts: dict[str, list[str]] = {}  # passage -> fact IRIs, in order
@@ -168,7 +169,7 @@ class Provenance:
                 pairs[(fact.value, row["graph"].value)] = None
                 if fact.value not in facts.setdefault(iri, []):
                     facts[iri].append(fact.value)
-        statements = self._statements(list(pairs))
+        statements = self._statements(list(pairs)) if only is not None else {}
         mentioned = [fact for listed in facts.values() for fact in listed]
         mentioned += [v.text for told in statements.values() for _, v in told if not v.literal]
         named = labels.best_labels(self.store, mentioned, self.base, self.languages)
