@@ -229,6 +229,13 @@ def test_the_explorer_starts_from_a_focus_or_a_search(tab: Any, site: str) -> No
     tab.wait_for_function("() => window.kgCy && window.kgCy.nodes('.expanded').length === 1")
     assert tab.evaluate("window.kgCy.nodes('.expanded')[0].id()") == honduras
     assert tab.evaluate("window.kgCy.nodes().length") < 40
+    classes = "window.kgCy.nodes().map((n) => n.data('class'))"
+    assert "ag:Passage" not in tab.evaluate(classes)
+    tab.check("#passages")  # reloads with the passages asked for
+    tab.wait_for_url("**passages=1**")
+    tab.wait_for_function("() => window.kgCy && window.kgCy.nodes('.expanded').length === 1")
+    assert "ag:Passage" in tab.evaluate(classes)
+    assert tab.evaluate("window.kgCy.nodes('.expanded')[0].id()") == honduras
     tab.goto(site + "/explore?q=barahona")
     tab.wait_for_function("() => window.kgCy && window.kgCy.nodes('.expanded').length === 1")
     assert tab.evaluate("window.kgCy.nodes('.expanded')[0].data('label')") == "Jose Isaias Barahona"

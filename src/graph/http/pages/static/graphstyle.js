@@ -81,7 +81,8 @@ window.kgGraphStyle = (function () {
       const swatch = document.createElement("span");
       swatch.className = "swatch swatch-" + look.shape;
       swatch.style.background = look.colour;
-      const text = nodes[0].data("classLabel") || name;
+      const raw = nodes[0].data("classLabel") || name;
+      const text = raw.charAt(0).toUpperCase() + raw.slice(1);
       if (onToggle) {
         const box = document.createElement("input");
         box.type = "checkbox";
