@@ -381,3 +381,18 @@ def test_kg_export_with_a_store_url(
     graphs = [nx.read_graphml(io.BytesIO(r.stdout_bytes)) for r in (local, far)]
     assert graphs[1].number_of_nodes() == graphs[0].number_of_nodes() > 100
     assert graphs[1].number_of_edges() == graphs[0].number_of_edges()
+
+
+def test_labels_provenance_and_pictures(client: FlaskClient, remote_client: FlaskClient) -> None:
+    """Issue 14: labels, a passage's facts, the ontology page and the explorer's neighbourhoods
+    are read by SPARQL, so an external store gives the same pages."""
+    local, far = both(client, remote_client, "/doc/person/jose-isaias-barahona.html")
+    assert "<h1>Jose Isaias Barahona</h1>" in far.get_data(as_text=True)
+    passage = "/doc/passage/gov-uk-2017-honduras-weprotect-line-5.html"
+    local, far = both(client, remote_client, passage)
+    assert far.get_data(as_text=True) == local.get_data(as_text=True)
+    local, far = both(client, remote_client, "/ontology.html")
+    assert far.get_data(as_text=True) == local.get_data(as_text=True)
+    focus = {"focus": CANONICAL_BASE + "id/country/honduras"}
+    local, far = both(client, remote_client, "/explore/neighbourhood.json", query_string=focus)
+    assert normalized(far.get_json()) == normalized(local.get_json())

@@ -4,14 +4,15 @@ named graphs and source documents, inverse links, passages and external identifi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from graph.answering import queries
+from graph.answering import labels, queries
 from graph.core.links import compact, link_target, prefixes
-from graph.core.namespaces import OWL, RDF, RDFS, SKOS, WIKIDATA
+from graph.core.namespaces import OWL, RDF, WIKIDATA
 from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, run_query
 
-LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label")
 ISO_CODE_PROPERTIES = ("iso3166Alpha2", "iso3166Alpha3")
 #: The ISO Online Browsing Platform page of a country code.
 ISO_OBP = "https://www.iso.org/obp/ui/#iso:code:3166:"
@@ -53,27 +54,31 @@ class Description:
 
     @property
     def title(self) -> str:
-        """The English label, else any label, else the IRI."""
-        for language, text in self.labels:
-            if language.startswith("en"):
-                return text
-        return self.labels[0][1] if self.labels else self.resource.text
+        """The resource's best label (graph.answering.labels), else its compact IRI."""
+        return self.resource.text
 
 
 class Describer:
-    """Reads descriptions of resources out of a store whose IRIs live under ``base``."""
+    """Reads descriptions of resources out of a store whose IRIs live under ``base``.
 
-    def __init__(self, store: Store, base: str) -> None:
+    Every IRI is named by its best label for ``languages`` (graph.answering.labels).
+    """
+
+    def __init__(
+        self, store: Store, base: str, languages: Sequence[str] = labels.DEFAULT_LANGUAGES
+    ) -> None:
         self.store = store
         self.base = base
         self.prefixes = prefixes(base)
+        self.languages = tuple(languages)
+        self.labels: dict[str, str] = {}
 
-    def _select(self, text: str, resource: str) -> QuerySolutions:
+    def _select(self, text: str, resource: str) -> list[Any]:
         result = run_query(
             self.store, text, bindings={"resource": NamedNode(resource)}, prefixes=self.prefixes
         )
         assert isinstance(result, QuerySolutions)
-        return result
+        return list(result)
 
     def exists(self, iri: str) -> bool:
         """True when ``iri`` (a valid IRI) is the subject or object of any statement."""
@@ -83,8 +88,13 @@ class Describer:
             return False
         return bool(run_query(self.store, queries.RESOURCE_EXISTS, bindings={"resource": resource}))
 
-    def node(self, term: object, label: object = None) -> Node:
-        """Turn an Oxigraph term (and an optional label term) into a page node."""
+    def learn_labels(self, iris: Iterable[str]) -> None:
+        """Look up the labels of ``iris`` (one query per few hundred) for :meth:`node`."""
+        wanted = [iri for iri in iris if iri not in self.labels]
+        self.labels.update(labels.best_labels(self.store, wanted, self.base, self.languages))
+
+    def node(self, term: object, *, named: bool = True) -> Node:
+        """Turn an Oxigraph term into a page node; an IRI shows its label when ``named``."""
         if isinstance(term, Literal):
             return Node(
                 term.value,
@@ -98,42 +108,48 @@ class Describer:
             return Node(term.value, f"_:{term.value}", None, "bnode")
         assert isinstance(term, NamedNode)
         iri = term.value
-        text = label.value if isinstance(label, Literal) else compact(iri, self.base)
-        return Node(iri, text, link_target(iri, self.base))
+        text = self.labels.get(iri) if named else None
+        return Node(iri, text or compact(iri, self.base), link_target(iri, self.base))
 
     def describe(self, iri: str) -> Description:
         """Gather the description of ``iri`` (which must exist)."""
+        out = self._select(queries.RESOURCE_OUT, iri)
+        inverse = self._select(queries.RESOURCE_IN, iri)
+        passages = self._select(queries.RESOURCE_PASSAGES, iri)
+        sources = self._select(queries.RESOURCE_GRAPH_SOURCES, iri)
+        mentioned = [iri]
+        mentioned += [row["value"].value for row in out if isinstance(row["value"], NamedNode)]
+        mentioned += [row["subject"].value for row in inverse]
+        mentioned += [
+            row[name].value for row in passages for name in ("passage", "document") if row[name]
+        ]
+        mentioned += [row["document"].value for row in sources]
+        self.learn_labels(mentioned)
         description = Description(self.node(NamedNode(iri)))
-        sources = self._graph_sources(iri)
-        for row in self._select(queries.RESOURCE_OUT, iri):
-            self._add_statement(description, row, sources)
-        for row in self._select(queries.RESOURCE_IN, iri):
+        documents: dict[str, Node] = {}
+        for row in sources:
+            documents.setdefault(row["graph"].value, self.node(row["document"]))
+        for row in out:
+            self._add_statement(description, row, documents)
+        for row in inverse:
             description.inverse.append(
-                (self.node(row["subject"], row["subjectLabel"]), self.node(row["property"]))
+                (self.node(row["subject"]), self.node(row["property"], named=False))
             )
-        for row in self._select(queries.RESOURCE_PASSAGES, iri):
+        for row in passages:
             document = row["document"]
             description.passages.append(
                 (
                     self.node(row["passage"]),
                     row["line"].value if row["line"] is not None else "",
-                    self.node(document, row["title"]) if document is not None else None,
+                    self.node(document) if document is not None else None,
                 )
             )
         return description
 
-    def _graph_sources(self, iri: str) -> dict[str, Node]:
-        found: dict[str, Node] = {}
-        for row in self._select(queries.RESOURCE_GRAPH_SOURCES, iri):
-            found.setdefault(row["graph"].value, self.node(row["document"], row["title"]))
-        return found
-
-    def _add_statement(
-        self, description: Description, row: object, sources: dict[str, Node]
-    ) -> None:
-        prop, value, graph = row["property"], row["value"], row["graph"]  # type: ignore[index]
-        node = self.node(value, row["valueLabel"])  # type: ignore[index]
-        if prop.value in LABEL_PROPERTIES and isinstance(value, Literal):
+    def _add_statement(self, description: Description, row: Any, sources: dict[str, Node]) -> None:
+        prop, value, graph = row["property"], row["value"], row["graph"]
+        node = self.node(value)
+        if prop.value in labels.LABEL_PROPERTIES and isinstance(value, Literal):
             description.labels.append((value.language or "", value.value))
         if prop.value == RDF + "type" and node not in description.types:
             description.types.append(node)
@@ -146,7 +162,12 @@ class Describer:
                 Node(value.value, "ISO 3166-1 " + value.value, ISO_OBP + value.value)
             )
         description.statements.append(
-            Statement(self.node(prop), node, self.node(graph), sources.get(graph.value))
+            Statement(
+                self.node(prop, named=False),
+                node,
+                self.node(graph, named=False),
+                sources.get(graph.value),
+            )
         )
 
 

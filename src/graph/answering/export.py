@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from graph.answering import queries
+from graph.answering import labels, queries
 from graph.core.links import compact
-from graph.core.namespaces import RDF, RDFS, SKOS
+from graph.core.namespaces import RDF
 from graph.store import (
     BlankNode,
     Literal,
@@ -64,7 +64,6 @@ FORMATS: dict[str, ExportFormat] = {
 
 GEXF_NS = "http://www.gexf.net/1.2draft"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-LABELS = (SKOS + "prefLabel", RDFS + "label")
 
 
 class ExportError(ValueError):
@@ -107,12 +106,18 @@ def node_id(term: NamedNode | BlankNode) -> str:
     return term.value if isinstance(term, NamedNode) else f"_:{term.value}"
 
 
-def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
-    """The property graph of ``triples``: literals and types become attributes of their node."""
+def property_graph(
+    triples: Iterable[Triple], base: str, store: Store | RemoteStore | None = None
+) -> nx.MultiDiGraph:
+    """The property graph of ``triples``: literals and types become attributes of their node.
+
+    A node's ``label`` is its best label (graph.answering.labels) among the triples, else, with
+    ``store``, in the store, else its compact IRI.
+    """
     graph = nx.MultiDiGraph(name="Alliance Graph")
     literals: dict[str, dict[str, list[str]]] = {}
     types: dict[str, list[str]] = {}
-    labels: dict[str, dict[str, str]] = {}
+    candidates: dict[str, list[labels.Candidate]] = {}
     for triple in triples:
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
         source = node_id(subject)  # type: ignore[arg-type]
@@ -121,8 +126,10 @@ def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
             literals.setdefault(source, {}).setdefault(compact(predicate, base), []).append(
                 obj.value
             )
-            if predicate in LABELS:
-                labels.setdefault(source, {}).setdefault(obj.language or "", obj.value)
+            if predicate in labels.LABEL_PROPERTIES:
+                candidates.setdefault(source, []).append(
+                    labels.Candidate(obj.value, obj.language or "", predicate)
+                )
         elif predicate == RDF + "type" and isinstance(obj, NamedNode):
             types.setdefault(source, []).append(compact(obj.value, base))
         else:
@@ -135,15 +142,13 @@ def property_graph(triples: Iterable[Triple], base: str) -> nx.MultiDiGraph:
                 iri=predicate,
                 **{"class": compact(predicate, base)},
             )
+    named = {node: text for node, found in candidates.items() if (text := labels.best(found))}
+    if store is not None:
+        unnamed = [node for node in graph.nodes if node not in named and not node.startswith("_:")]
+        named.update(labels.best_labels(store, unnamed, base))
     for node, data in graph.nodes(data=True):
         data.update({key: " | ".join(values) for key, values in literals.get(node, {}).items()})
-        found = labels.get(node, {})
-        data["label"] = (
-            found.get("en")
-            or found.get("")
-            or next(iter(found.values()), None)
-            or compact(node, base)
-        )
+        data["label"] = named.get(node) or compact(node, base)
         data["iri"] = node
         data["class"] = _main_class(types.get(node, []))
     return graph
@@ -260,4 +265,5 @@ def export(
     if FORMATS[name].rdf:
         chosen = select_triples(store, query, limit=limit) if query else None
         return write_rdf(store, chosen, name)
-    return write_graph(property_graph(select_triples(store, query, limit=limit), base), name)
+    triples = select_triples(store, query, limit=limit)
+    return write_graph(property_graph(triples, base, store), name)

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Blueprint, Flask, Response, request
-from werkzeug.serving import make_server
 
 from graph.http.app import create_app
 from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import QueryTriples, run_query, serialize_results
-from tests.conftest import WEB, skip_or_fail
+from tests.conftest import WEB
+from tests.http.pages.browser import browser_tab, serving
 from tests.paths import ARTIFACTS
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def fixture_sparql() -> Blueprint:
@@ -55,45 +42,14 @@ def server(web_store: Path) -> Iterator[str]:
     app: Flask = create_app({"STORE": str(web_store), "WRITE_TOKEN": "", "PROJECT_DIR": str(WEB)})
     if not any(rule.rule == "/sparql" for rule in app.url_map.iter_rules()):
         app.register_blueprint(fixture_sparql())
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        skip_or_fail("Debian's chromium is not installed (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install playwright)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        # Every page works under its Content-Security-Policy: no script of ours or of the
-        # vendored libraries (YASGUI, cytoscape) is refused (javascript: URLs, which
-        # test_the_policy_refuses_javascript_links makes on purpose, aside).
-        tab.on(
-            "console",
-            lambda message: (
-                errors.append(message.text)
-                if "Content Security Policy" in message.text
-                and "JavaScript URL" not in message.text
-                else None
-            ),
-        )
+    with browser_tab() as tab:
         yield tab
-        browser.close()
-        assert not errors, errors
 
 
 def test_example_query_shows_rows(page: object, server: str) -> None:
@@ -116,15 +72,17 @@ def test_resource_page_draws_its_neighbourhood(page: object, server: str) -> Non
     assert page.url.endswith("/doc/organization/weprotect.html")  # type: ignore[attr-defined]
 
 
-def test_explorer_draws_the_graph(page: object, server: str) -> None:
+def test_explorer_starts_from_an_alliance_and_searches(page: object, server: str) -> None:
     page.goto(server + "/explore")  # type: ignore[attr-defined]
-    page.wait_for_function("() => window.kgCy && window.kgCy.nodes().length > 0")  # type: ignore[attr-defined]
-    nodes = page.evaluate("window.kgCy.nodes().length")  # type: ignore[attr-defined]
-    assert nodes > 10
-    assert page.locator("#legend li").count() >= 3  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.kgCy && window.kgCy.nodes().length > 1")  # type: ignore[attr-defined]
+    centre = page.evaluate("window.kgCy.nodes('.expanded').map((n) => n.data('label'))")  # type: ignore[attr-defined]
+    assert centre == ["WePROTECT Global Alliance"]
+    assert page.locator("#legend li").count() >= 2  # type: ignore[attr-defined]
     page.fill("#search", "Honduras")  # type: ignore[attr-defined]
-    assert page.evaluate("window.kgCy.nodes('.match').length") >= 1  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)  # type: ignore[attr-defined]
+    assert page.evaluate("window.kgCy.nodes('.match').map((n) => n.data('label'))") == ["Honduras"]  # type: ignore[attr-defined]
+    assert page.evaluate("window.kgCy.nodes('.dimmed').length") >= 1  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "explore-search.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 def test_explorer_reads_a_cytoscape_export(page: object, server: str) -> None:

@@ -27,9 +27,12 @@ from flask import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from graph.answering import queries
-from graph.answering.describe import Describer, Description, group_statements
+from graph.answering import labels, queries
+from graph.answering.describe import Describer, group_statements
 from graph.answering.jsonld import compact_nquads, document_prefixes
+from graph.answering.neighbourhood import neighbourhood
+from graph.answering.provenance import page_provenance
+from graph.answering.vocabulary import read_vocabulary, shapes_store
 from graph.core.errors import NotFound
 from graph.core.links import iri_candidates, local_path, prefixes, uri_reference
 from graph.core.namespaces import graph_iri
@@ -37,7 +40,6 @@ from graph.http.context import get_store
 from graph.http.negotiate import choose
 from graph.store import (
     NamedNode,
-    QuerySolutions,
     QueryTriples,
     Triple,
     run_query,
@@ -145,8 +147,10 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
     else:
         body = serialize_triples(triples(), media, document_prefixes(base()))
     response = Response(body, mimetype=media)
+    if media == "text/html":  # labels follow the reader's languages
+        response.vary.add("Accept-Language")
     if negotiated:
-        response.headers["Vary"] = "Accept"
+        response.vary.add("Accept")
         path = request.path.rstrip("/")
         response.headers["Content-Location"] = uri_reference(
             f"{request.script_root}{path}.{REPRESENTATIONS[media]}"
@@ -191,66 +195,32 @@ def ontology_triples() -> list[Triple]:
     return list(result)
 
 
+def languages() -> tuple[str, ...]:
+    """The languages the reader asked for (Accept-Language), English after them."""
+    return labels.reader_languages(request.accept_languages.values())
+
+
 def render_page(iri: str, template: str) -> str:
     """The HTML page of a resource or of the ontology."""
-    describer = Describer(get_store(), base())
-    description = describer.describe(iri)
-    terms: list[Description] = []
+    variants = [(suffix, _variant(suffix)) for suffix in REPRESENTATIONS.values()]
     if template == "ontology.html":
-        rows = run_query(
-            get_store(),
-            queries.GRAPH_SUBJECTS,
-            prefixes=prefixes(base()),
-            bindings={"graph": NamedNode(graph_iri("ontology", base()))},
-        )
-        assert isinstance(rows, QuerySolutions)
-        terms = [describer.describe(row["term"].value) for row in rows if row["term"].value != iri]
+        shapes = shapes_store(str(current_app.config["PROJECT_DIR"]), base())
+        vocabulary = read_vocabulary(get_store(), base(), shapes, languages())
+        return render_template(template, vocabulary=vocabulary, variants=variants)
+    description = Describer(get_store(), base(), languages()).describe(iri)
+    around = neighbourhood(get_store(), iri, base(), languages())
+    provenance = page_provenance(
+        get_store(), iri, [t.value for t in description.types], base(), languages()
+    )
     return render_template(
         template,
         description=description,
         grouped=group_statements(description.statements),
-        elements=neighbourhood(description),
-        terms=terms,
-        variants=[(suffix, _variant(suffix)) for suffix in REPRESENTATIONS.values()],
+        elements=around.elements,
+        more_neighbours=around.more,
+        provenance=provenance,
+        variants=variants,
     )
-
-
-def neighbourhood(description: Description) -> list[dict[str, Any]]:
-    """Cytoscape.js elements: the resource, what it links to and what links to it."""
-    centre = description.resource
-    nodes = {
-        centre.value: {
-            "data": {
-                "id": centre.value,
-                "label": description.title,
-                "href": centre.href,
-                "centre": True,
-            }
-        }
-    }
-    edges: list[dict[str, Any]] = []
-    links = [
-        (centre, s.property, s.value)
-        for s in description.statements
-        if s.value.kind == "iri" and s.property.text != "rdf:type"
-    ]
-    links += [(subject, prop, centre) for subject, prop in description.inverse]
-    for source, prop, target in links[:60]:
-        for node in (source, target):
-            nodes.setdefault(
-                node.value, {"data": {"id": node.value, "label": node.text, "href": node.href}}
-            )
-        edges.append(
-            {
-                "data": {
-                    "id": f"e{len(edges)}",
-                    "source": source.value,
-                    "target": target.value,
-                    "label": prop.text,
-                }
-            }
-        )
-    return list(nodes.values()) + edges
 
 
 def init_app(app: Flask) -> None:
