@@ -50,7 +50,7 @@ def test_query_syntax_error_is_located(runner: CliRunner, tmp_path: Path) -> Non
     runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
     result = runner.invoke(cli, ["query", "SELECT ?s WHERE { ?s ?p }", "--store", store])
     assert result.exit_code == 1
-    assert "line 1, column 26" in result.output
+    assert "line 1, column 25: a triple pattern needs an object after ?p" in result.output
     assert "Traceback" not in result.output
 
 

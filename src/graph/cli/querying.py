@@ -14,8 +14,11 @@ from graph.answering.export import FORMATS as EXPORT_FORMATS
 from graph.answering.export import ExportError, export
 from graph.answering.guard import check_remote_targets
 from graph.core.errors import HttpError
+from graph.core.links import compact, prefixes
 from graph.core.settings import resolve
 from graph.store import (
+    BlankNode,
+    NamedNode,
     QueryBoolean,
     QuerySolutions,
     QuerySyntaxError,
@@ -44,29 +47,34 @@ from graph.cli.common import cli, err, fail, out, setting_option, store_kind_opt
 )
 @setting_option("store")
 @store_kind_option
-def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
+@setting_option("base_iri")
+def query_command(query: str, fmt: str, store: str, store_kind: str, base_iri: str) -> None:
     """Run QUERY (SPARQL text, or a path to a .rq file) against the store.
 
-    SERVICE and LOAD targets must be on the service allow-list (KG_SERVICE_ALLOWLIST), as for
-    the server: a query file from elsewhere must not make this machine fetch anything.
+    The project's prefixes (ag:, id:, skos: ...; see the README) are declared for a query
+    that does not declare them itself. SERVICE and LOAD targets must be on the service
+    allow-list (KG_SERVICE_ALLOWLIST), as for the server: a query file from elsewhere must not
+    make this machine fetch anything.
     """
     text = _query_text(query)
     try:
         check_remote_targets(text, resolve()["service_allowlist"], update=False)
         handle = open_store(store, read_only=True, options={"store_kind": store_kind})
-        result = run_query(handle, text)
-        _print_result(result, fmt)
+        result = run_query(handle, text, prefixes=prefixes(base_iri))
+        _print_result(result, fmt, base_iri)
     except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
         fail(str(error))
     except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
         fail(f"the query failed: {error}")
 
 
-def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> None:
+def _print_result(
+    result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str, base: str
+) -> None:
     if isinstance(result, QueryTriples):
         click.echo(serialize_results(result, "text/turtle"), nl=False)
     elif fmt == "table" and isinstance(result, QuerySolutions):
-        _print_table(result)
+        _print_table(result, base)
     elif fmt == "table" and isinstance(result, QueryBoolean):
         click.echo("true" if bool(result) else "false")
     else:
@@ -98,19 +106,30 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _print_table(result: QuerySolutions) -> None:
+def _print_table(result: QuerySolutions, base: str) -> None:
     variables = [v.value for v in result.variables]
-    table = Table(*variables, show_lines=False)
+    table = Table(show_lines=False)
+    for variable in variables:
+        # Folded, never cut with an ellipsis: two IRIs that differ at their end stay apart.
+        table.add_column(variable, overflow="fold")
     rows = 0
     for solution in result:
-        table.add_row(*[_cell(solution[v]) for v in variables])
+        table.add_row(*[_cell(solution[v], base) for v in variables])
         rows += 1
-    out.print(table)
+    out.print(table, highlight=False)
     err.print(f"{rows} row(s)", highlight=False)
 
 
-def _cell(term: Any) -> str:
-    return "" if term is None else str(term.value)
+def _cell(term: Any, base: str) -> str:
+    """A term as a person reads it: IRIs with the project's prefixes (``id:country/honduras``),
+    blank nodes as ``_:id``, literals by their value."""
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        return compact(term.value, base)
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return str(term.value)
 
 
 @cli.command("stats")

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from graph.answering.export import ExportError, ExportTooLarge, property_graph, select_triples
 from graph.core.errors import BadRequest, ResultTooLarge
-from graph.core.links import link_target
+from graph.core.links import link_target, prefixes
 from graph.http.context import get_store
 from graph.http.pages.exports import too_large
 from graph.http.pages.guarded import run_visitor_query
@@ -33,7 +33,10 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     limit = int(current_app.config["MAX_GRAPH_EXPORT"])
     try:
         graph = run_visitor_query(
-            query, lambda: property_graph(select_triples(store, query, limit=limit), base)
+            query,
+            lambda: property_graph(
+                select_triples(store, query, limit=limit, prefixes=prefixes(base)), base
+            ),
         )
     except ExportTooLarge as error:
         raise ResultTooLarge(too_large(error, "max_graph_export")) from None
