@@ -74,12 +74,24 @@ def sparql() -> Response:
     """Answer a query, apply an update, or describe the service (GET without a query)."""
     operation = read_operation(request)
     if operation.kind == "description":
-        return service_description.service_description_response()
+        if service_description.wants_html():
+            return _editor_page()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return service_description.service_description_response(declared_prefixes(app))
     g.query_hash = hashlib.sha256(operation.text.encode()).hexdigest()[:16]
     g.query_kind = operation.kind
     if operation.kind == "update":
         return _update(operation)
     return _query(operation)
+
+
+def _editor_page() -> Response:
+    """``GET /sparql`` from a browser: the query editor, as on ``/`` (issue 14)."""
+    from graph.http.pages.editor import index
+
+    response = Response(index(), 200, mimetype="text/html")
+    response.vary.add("Accept")
+    return response
 
 
 def _query(operation: Operation) -> Response:
