@@ -82,6 +82,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
+        websockets=False,  # a WSGI app has none: granian would say so on every start
         # A request head must arrive within body_timeout (slow headers, issue 11 item 3);
         # bodies cannot be timed under granian (graph.http.bodylimit).
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
