@@ -39,3 +39,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "quickstart:test" in ci
     assert "KG_REQUIRE_ALL=1" in ci
     assert quickstart_command("test").endswith("pytest")
+
+
+def test_the_readme_lists_the_prefixes_every_query_gets() -> None:
+    from graph.core.namespaces import PREFIXES
+
+    listed = README.split("- Prefixes declared for every query", 1)[1].split("\n- ", 1)[0]
+    assert re.findall(r"`(\w+):`", listed) == list(PREFIXES)

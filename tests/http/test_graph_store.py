@@ -448,6 +448,9 @@ def test_shape_report_in_json_when_asked(client: FlaskClient, writable: Store) -
     [violation] = report["violations"]
     assert violation["focus"] == COUNTRY + "france"
     assert violation["constraint"] == "PatternConstraintComponent"
+    # Issue 14: no "file": "" nor "line": null for a write that came from no file.
+    assert "file" not in violation and "line" not in violation
+    assert violation["shape"].endswith("ag:iso3166Alpha2") and "_:" not in violation["shape"]
     assert dump_nquads(writable) == before
 
 

@@ -84,7 +84,7 @@ def build_command(
     except OSError as error:
         fail(f"cannot build the store at {store}: {error.strerror or error}")
     except ValidationFailed as failure:
-        err.print(failure.report.to_text(), highlight=False, markup=False)
+        err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; the store at {store} was left unchanged")
     else:
         err.print(result.summary(time.monotonic() - started), highlight=False, soft_wrap=True)
@@ -123,7 +123,7 @@ def _build_remote(url: str, options: dict[str, Any], project_dir: Path) -> None:
     except RdfSyntaxError as error:
         fail(str(error))
     except ValidationFailed as failure:
-        err.print(failure.report.to_text(), highlight=False, markup=False)
+        err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; nothing was sent to {url}")
     except (HttpError, SyntaxError) as error:
         fail(f"{error}; the graphs published at {url} were left unchanged")
