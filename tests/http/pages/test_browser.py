@@ -130,6 +130,10 @@ def test_a_bad_query_shows_its_error_in_the_editor(page: object, server: str) ->
     page.locator(".yasr table tbody tr").first.wait_for(timeout=15000)  # type: ignore[attr-defined]
     assert box.is_hidden() and page.locator(".yasqe .kg-error-mark").count() == 0  # type: ignore[attr-defined]
     assert "Honduras" in page.inner_text(".yasr")  # type: ignore[attr-defined]
+    # The editor's own check knows the declared prefixes: no warning on the query.
+    assert page.locator(".yasqe .parseErrorIcon").count() == 0  # type: ignore[attr-defined]
+    assert page.evaluate("window.kgYasgui.getTab().getYasqe().queryValid") is True  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query-prefixes.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 WIDE_QUERY = (

@@ -59,9 +59,22 @@
     marks.push({ clear: () => yasqe.removeLineClass(line, "background", "kg-error-line") });
     yasqe.setCursor({ line: line, ch: start });
   }
+  // YASQE checks the query as it is typed and would flag ag:, skos: ... as undeclared: its
+  // parser starts from the prefixes the endpoint declares, as the server does.
+  function declarePrefixes(yasqe) {
+    const mode = yasqe.getMode();
+    const start = mode.startState;
+    mode.startState = function () {
+      const state = start.apply(this, arguments);
+      Object.assign(state.prefixes, config.prefixes);
+      return state;
+    };
+    yasqe.setValue(yasqe.getValue());  // read the query again with them
+  }
   function watch(yasqe) {
     if (!yasqe || yasqe.kgWatched) return;
     yasqe.kgWatched = true;
+    declarePrefixes(yasqe);
     yasqe.on("queryBefore", clearError);
     yasqe.on("queryResponse", (instance, response) => {
       if (response instanceof Error) {
