@@ -64,8 +64,12 @@ def test_secrets_are_never_command_line_values(tmp_path: Path) -> None:
     assert command.make_context("serve", []).params["write_token"] is None
 
 
-def test_an_option_reaches_the_server_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_option_reaches_the_server_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """`kg serve --query-timeout 2.5 --service-allowlist URL` configures the app it serves."""
+    # kg serve sets it for its workers; monkeypatch takes it away again after the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     seen: dict[str, object] = {}
 
     def fake_serve(config: dict[str, object], *, access_log: bool) -> None:
@@ -94,9 +98,10 @@ def test_an_option_reaches_the_server_configuration(monkeypatch: pytest.MonkeyPa
     assert seen["ACCESS_LOG"] is True  # not a terminal
 
 
-def test_an_occupied_port_is_one_line(tmp_path: Path) -> None:
+def test_an_occupied_port_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

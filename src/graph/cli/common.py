@@ -51,7 +51,7 @@ def setting_option(name: str, **extra: Any) -> Callable[[F], F]:
             name,
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             callback=_read_secret,
-            help=f"File holding it: {setting.help} Default: ${setting.env}.",
+            help=f"A file holding the secret. {setting.help} Without it: ${setting.env}.",
         )
     kwargs: dict[str, Any] = {
         "default": setting.default,

@@ -89,26 +89,30 @@ def serve_command(access_log: bool | None, **options: Any) -> None:
     if library is not None:
         allocators.restart_with(library)
     config = {name.upper(): value for name, value in values.items()}
-    from graph.answering.allowlist import check_entries
-    from graph.serving.server import http_server as chosen_server
-    from graph.serving.server import port_taken, serve
-
-    try:
-        chosen_server(config)
-        check_entries(config["SERVICE_ALLOWLIST"])
-    except ValueError as error:  # NotAllowedUrl is one
-        fail(str(error))
-    taken = port_taken(str(config["HOST"]), int(config["PORT"]))
-    if taken:
-        fail(f"{taken}; choose another with --port (e.g. --port {int(config['PORT']) + 1})")
     if access_log is None:
         access_log = not err.is_terminal
     # Metrics across worker processes: must be set before prometheus_client is imported.
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     try:
+        _serve(config, access_log)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(config: dict[str, Any], access_log: bool) -> None:
+    from graph.answering.allowlist import check_entries
+    from graph.serving.server import http_server, port_taken, serve
+
+    try:
+        http_server(config)
+        check_entries(config["SERVICE_ALLOWLIST"])
+    except ValueError as error:  # NotAllowedUrl is one
+        fail(str(error))
+    taken = port_taken(str(config["HOST"]), int(config["PORT"]))
+    if taken:
+        fail(f"{taken}; choose another with --port (e.g. --port {int(config['PORT']) + 1})")
+    try:
         serve(config, access_log=access_log)
     except (RdfSyntaxError, ValidationFailed) as error:
         fail(f"cannot build the store to serve: {error}")
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
