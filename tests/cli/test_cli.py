@@ -22,6 +22,12 @@ def test_build_then_stats_and_query(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = runner.invoke(cli, ["stats", "--json", "--store", store])
     figures = json.loads(stats.output)
+    files = len([p for p in MINI.rglob("*.ttl")])
+    assert re.fullmatch(
+        rf"Built {figures['triples']} triples in 3 named graphs from {files} files"
+        rf" \(validated against 1 shape file\) into {re.escape(store)} in \d+\.\d s\n",
+        result.output,
+    ), result.output
     assert figures["graphs"] == 3
     assert figures["classes"]["https://w3id.org/alliance-graph/ontology#Alliance"] == 1
     query = (

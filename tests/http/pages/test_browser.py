@@ -163,12 +163,16 @@ def test_result_cells_are_not_clipped(page: object, server: str) -> None:
 
 def test_draw_it_with_a_select_says_what_drawing_needs(page: object, server: str) -> None:
     page.goto(server + "/")  # type: ignore[attr-defined]
+    # The editor opens on the project's own example, with no PREFIX lines.
+    opening = page.evaluate("window.kgYasgui.getTab().getQuery()")  # type: ignore[attr-defined]
+    assert opening.startswith("SELECT ?resource ?label WHERE") and "PREFIX" not in opening
     before = page.url  # type: ignore[attr-defined]
     page.click("a.explore-link")  # type: ignore[attr-defined]
     box = page.locator("#query-error")  # type: ignore[attr-defined]
     box.wait_for(state="visible", timeout=5000)
     assert "Drawing needs a CONSTRUCT or DESCRIBE query" in box.inner_text()
     assert page.url == before  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query-draw-select.png"))  # type: ignore[attr-defined]
 
 
 def test_pages_request_nothing_missing(page: object, server: str) -> None:

@@ -16,7 +16,7 @@
     persistenceId: null,
     endpointCatalogueOptions: { getData: () => [{ endpoint: endpoint }] },
     // No autocompleter that would call prefix.cc or LOV: the page talks to this server only.
-    yasqe: { autocompleters: ["variables"] },
+    yasqe: { autocompleters: ["variables"], value: config.defaultQuery },
     yasr: { prefixes: config.prefixes },
   });
   window.kgYasgui = yasgui;
