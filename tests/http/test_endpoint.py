@@ -353,3 +353,16 @@ def test_a_syntax_error_names_its_cause_and_place_in_text_and_json() -> None:
         "line": 1,
         "column": 10,
     }
+
+
+def test_an_update_syntax_error_has_its_place_in_json_too() -> None:
+    client = make_app(WRITE_TOKEN="t").test_client()
+    response = client.post(
+        "/sparql",
+        data={"update": "INSERT DATA {\n  <urn:a> <urn:b> }"},
+        headers={"Authorization": "Bearer t", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    body = json.loads(response.data)
+    assert (body["line"], body["column"]) == (2, 19)
+    assert "a triple pattern needs an object after <urn:b>" in body["message"]
