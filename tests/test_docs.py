@@ -39,3 +39,27 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "quickstart:test" in ci
     assert "KG_REQUIRE_ALL=1" in ci
     assert quickstart_command("test").endswith("pytest")
+
+
+def test_the_readme_lists_the_prefixes_every_query_gets() -> None:
+    from graph.core.namespaces import PREFIXES
+
+    listed = README.split("- Prefixes declared for every query", 1)[1].split("\n- ", 1)[0]
+    assert re.findall(r"`(\w+):`", listed) == list(PREFIXES)
+
+
+def test_every_kg_option_the_docs_show_exists() -> None:
+    """`kg serve --write-token x` was documented and answered "No such option" (issue 14)."""
+    assert isinstance(cli, click.Group)
+    docs = [ROOT / "README.md", ROOT / "data" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    shown = 0
+    for path in docs:
+        for match in re.finditer(r"\bkg ([a-z][a-z-]+)([^`\n|]*)", path.read_text("utf-8")):
+            command = cli.commands.get(match.group(1))
+            if command is None:
+                continue
+            known = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+            for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", match.group(2)):
+                shown += 1
+                assert option in known | {"--help"}, f"{path.name}: kg {match[1]} {option}"
+    assert shown > 10

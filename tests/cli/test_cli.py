@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,12 @@ def test_build_then_stats_and_query(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = runner.invoke(cli, ["stats", "--json", "--store", store])
     figures = json.loads(stats.output)
+    files = len([p for p in MINI.rglob("*.ttl")])
+    assert re.fullmatch(
+        rf"Built {figures['triples']} triples in 3 named graphs from {files} files"
+        rf" \(validated against 1 shape file\) into {re.escape(store)} in \d+\.\d s\n",
+        result.output,
+    ), result.output
     assert figures["graphs"] == 3
     assert figures["classes"]["https://w3id.org/alliance-graph/ontology#Alliance"] == 1
     query = (
@@ -50,7 +58,7 @@ def test_query_syntax_error_is_located(runner: CliRunner, tmp_path: Path) -> Non
     runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
     result = runner.invoke(cli, ["query", "SELECT ?s WHERE { ?s ?p }", "--store", store])
     assert result.exit_code == 1
-    assert "line 1, column 26" in result.output
+    assert "line 1, column 25: a triple pattern needs an object after ?p" in result.output
     assert "Traceback" not in result.output
 
 
@@ -148,3 +156,49 @@ def test_progress_is_drawn_on_a_terminal_and_quiet_otherwise(tmp_path: Path) -> 
     )
     assert b"Validating" not in piped.stderr and b"\x1b[" not in piped.stderr
     assert b"\x1b[" not in piped.stdout
+
+
+def test_tables_show_compact_iris_and_stats_per_graph(runner: CliRunner, tmp_path: Path) -> None:
+    """Issue 14: `id:country/honduras`, never a cut IRI; the project's prefixes need no PREFIX."""
+    store = str(tmp_path / "store")
+    runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
+    query = "SELECT ?c ?code WHERE { ?c ag:iso3166Alpha2 ?code }"
+    result = runner.invoke(cli, ["query", query, "--store", store], terminal_width=40)
+    assert result.exit_code == 0, result.output
+    assert "id:country/honduras" in result.output and "…" not in result.output
+    stats = runner.invoke(cli, ["stats", "--store", store], terminal_width=200)
+    assert "ag:Alliance" in stats.output and "https://w3id.org/alliance-graph/ontology#" not in (
+        stats.output
+    )
+    figures = json.loads(runner.invoke(cli, ["stats", "--json", "--store", store]).output)
+    for graph, count in figures["graph_triples"].items():
+        name = graph.removeprefix("https://w3id.org/alliance-graph/")
+        assert re.search(rf"{re.escape(name)}\s+│\s+{count}\b", stats.output), name
+
+
+def test_a_refused_build_reports_long_lines_whole_and_names_shapes(tmp_path: Path) -> None:
+    """Not on a terminal the report is not hard-wrapped, and a property shape (a blank node)
+    is named by its node shape and path, the same on every run."""
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    bad = project / "data" / "reference" / "countries.ttl"
+    bad.write_text(bad.read_text().replace('"HN"', '"hn"'))
+    command = [sys.executable, "-m", "graph", "build", "--project-dir", str(project)]
+    runs = [
+        subprocess.run(
+            [*command, "--store", str(tmp_path / "store"), "--engine", engine],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "60"},
+            check=False,
+        )
+        for engine in ("pyshacl", "sparql")
+    ]
+    for run in runs:
+        assert run.returncode == 1
+        [shape_line] = [line for line in run.stderr.splitlines() if "constraint:" in line]
+        assert len(shape_line) > 60 and "_:" not in shape_line
+        assert "focus node: https://w3id.org/alliance-graph/id/country/honduras" in run.stderr
+    assert runs[0].stderr.count("(shape ") == 1
+    shapes = [re.findall(r"\(shape (.+)\)", run.stderr) for run in runs]
+    assert shapes[0] == shapes[1]

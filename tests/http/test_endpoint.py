@@ -312,3 +312,57 @@ def test_an_update_dataset_parameter_that_is_not_an_iri_is_a_400(name: str) -> N
     )
     assert response.status_code == 400
     assert name in response.get_data(as_text=True)
+
+
+def test_the_project_prefixes_are_declared_for_queries() -> None:
+    """Issue 14: as on Wikidata's service, ag:, skos: ... need no PREFIX line; a query's own
+    declaration of a prefix wins over the project's."""
+    client = make_app().test_client()
+    ask = "ASK { FILTER(ag:Alliance = <https://w3id.org/alliance-graph/ontology#Alliance>) }"
+    for response in (
+        client.get("/sparql", query_string={"query": ask}),
+        client.post("/sparql", data=ask, content_type="application/sparql-query"),
+        client.post("/sparql", data={"query": ask}),
+    ):
+        assert response.status_code == 200, response.data
+        assert json.loads(response.data)["boolean"] is True
+    own = (
+        "PREFIX ag: <http://example.org/>"
+        " ASK { FILTER(ag:Alliance = <http://example.org/Alliance>) }"
+    )
+    assert json.loads(client.get("/sparql", query_string={"query": own}).data)["boolean"] is True
+
+
+def test_a_syntax_error_names_its_cause_and_place_in_text_and_json() -> None:
+    client = make_app().test_client()
+    query = "SELECT * WHERE {\n  ?s ?p\n}"
+    text = client.get("/sparql", query_string={"query": query})
+    assert text.status_code == 400 and text.mimetype == "text/plain"
+    assert text.data.decode() == (
+        "400 Bad Request: SPARQL syntax error at line 3, column 1:"
+        " a triple pattern needs an object after ?p\n"
+    )
+    as_json = client.post(
+        "/sparql", data={"query": "ASK { ?s ex:p ?o }"}, headers={"Accept": "application/json"}
+    )
+    assert as_json.status_code == 400 and as_json.mimetype == "application/json"
+    assert json.loads(as_json.data) == {
+        "status": 400,
+        "error": "Bad Request",
+        "message": "SPARQL syntax error at line 1, column 10: prefix ex: is not declared",
+        "line": 1,
+        "column": 10,
+    }
+
+
+def test_an_update_syntax_error_has_its_place_in_json_too() -> None:
+    client = make_app(WRITE_TOKEN="t").test_client()
+    response = client.post(
+        "/sparql",
+        data={"update": "INSERT DATA {\n  <urn:a> <urn:b> }"},
+        headers={"Authorization": "Bearer t", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    body = json.loads(response.data)
+    assert (body["line"], body["column"]) == (2, 19)
+    assert "a triple pattern needs an object after <urn:b>" in body["message"]

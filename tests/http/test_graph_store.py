@@ -146,7 +146,8 @@ def test_direct_identification_follows_the_deployment_base(
     client = write_app(BASE_IRI="http://localhost:5000/").test_client()
     put = client.put("/graph/mine", data=FRANCE, headers=TTL)
     assert put.status_code == 201
-    assert put.headers["Location"] == "http://localhost:5000/graph/mine"
+    # Location is where the new graph is on this server (the test client's host).
+    assert put.headers["Location"] == "http://localhost/graph/mine"
     stored = client.get(
         "/store",
         query_string={"graph": "http://localhost:5000/graph/mine"},
@@ -189,7 +190,13 @@ def test_post_merges_into_existing_graph(client: FlaskClient, writable: Store) -
 def test_post_to_a_new_graph_creates_it(client: FlaskClient) -> None:
     response = client.post("/store", query_string={"graph": NEW}, data=FRANCE, headers=TTL)
     assert response.status_code == 201
-    assert response.headers["Location"] == NEW
+    assert response.headers["Location"] == "http://localhost/graph/new"
+    assert client.get(response.headers["Location"]).status_code == 200
+    other = "http://example.org/elsewhere"
+    response = client.post("/store", query_string={"graph": other}, data=FRANCE, headers=TTL)
+    location = response.headers["Location"]
+    assert location == "http://localhost/store?graph=http%3A%2F%2Fexample.org%2Felsewhere"
+    assert client.get(location).status_code == 200
 
 
 def test_post_to_the_store_creates_a_graph_and_says_where(
@@ -198,8 +205,10 @@ def test_post_to_the_store_creates_a_graph_and_says_where(
     response = client.post("/store", data=FRANCE, headers=TTL)
     assert response.status_code == 201
     location = response.headers["Location"]
-    assert location.startswith(CANONICAL_BASE + "graph/")
-    assert subjects(writable, location) == {COUNTRY + "france"}
+    assert location.startswith("http://localhost/graph/")
+    graph = CANONICAL_BASE + location.removeprefix("http://localhost/")
+    assert response.text == f"Created graph <{graph}>\n"
+    assert subjects(writable, graph) == {COUNTRY + "france"}
     again = client.post("/store", data=FRANCE, headers=TTL)
     assert again.headers["Location"] != location
 
@@ -439,6 +448,9 @@ def test_shape_report_in_json_when_asked(client: FlaskClient, writable: Store) -
     [violation] = report["violations"]
     assert violation["focus"] == COUNTRY + "france"
     assert violation["constraint"] == "PatternConstraintComponent"
+    # Issue 14: no "file": "" nor "line": null for a write that came from no file.
+    assert "file" not in violation and "line" not in violation
+    assert violation["shape"].endswith("ag:iso3166Alpha2") and "_:" not in violation["shape"]
     assert dump_nquads(writable) == before
 
 

@@ -43,3 +43,32 @@ def test_void_counts_subsets_endpoint_and_dumps() -> None:
               void:subset <{G1}>, <{G2}> .
            <{G1}> void:triples 2 . <{G2}> void:triples 1 . }}"""
     assert ask(response.data, RdfFormat.TURTLE, query)
+
+
+def test_service_description_lists_the_declared_prefixes() -> None:
+    """Issue 14: the prefixes every query gets, as SHACL prefix declarations (sh:declare)."""
+    response = make_app().test_client().get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.data.startswith(b"@prefix ")  # written with prefixes, readable
+    store = memory_store(parse_bytes(response.data, RdfFormat.TURTLE, None, BASE))
+    rows = run_query(
+        store,
+        """PREFIX sh: <http://www.w3.org/ns/shacl#>
+        SELECT ?prefix ?namespace { ?service sh:declare [ sh:prefix ?prefix ;
+                                                          sh:namespace ?namespace ] }""",
+        union_default_graph=False,
+    )
+    declared = {row["prefix"].value: row["namespace"].value for row in rows}
+    assert declared["ag"] == "https://w3id.org/alliance-graph/ontology#"
+    assert declared["skos"] == "http://www.w3.org/2004/02/skos/core#"
+    assert len(declared) >= 17
+
+
+def test_a_browser_gets_the_editor_and_a_machine_the_description() -> None:
+    client = make_app().test_client()
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = client.get("/sparql", headers={"Accept": browser})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert 'id="yasgui"' in page.text and "Accept" in page.headers["Vary"]
+    for accept in ("*/*", "text/turtle", None):
+        headers = {"Accept": accept} if accept else {}
+        assert client.get("/sparql", headers=headers).mimetype == "text/turtle"

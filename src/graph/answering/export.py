@@ -13,14 +13,14 @@ import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from graph.answering import labels, queries
-from graph.core.links import compact
+from graph.core.links import compact, prefixes
 from graph.core.namespaces import RDF
 from graph.store import (
     BlankNode,
@@ -79,9 +79,14 @@ class ExportTooLarge(ExportError):
 
 
 def select_triples(
-    store: Store | RemoteStore, query: str | None, *, limit: int | None = None
+    store: Store | RemoteStore,
+    query: str | None,
+    *,
+    limit: int | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[Triple]:
     """The triples to export: the result of ``query`` (a CONSTRUCT or DESCRIBE) or everything.
+    ``prefixes`` are declared for ``query`` (its own declarations win).
 
     With ``limit``, reading stops one triple past it: time and memory stay bounded whatever
     the store's size.
@@ -90,9 +95,11 @@ def select_triples(
     :raises ExportTooLarge: if it gives more than ``limit`` triples.
     :raises graph.store.QuerySyntaxError: if it does not parse.
     """
-    result = run_query(store, query or queries.ALL_TRIPLES)
+    result = run_query(store, query or queries.ALL_TRIPLES, prefixes=prefixes)
     if not isinstance(result, QueryTriples):
-        raise ExportError("an export needs a CONSTRUCT or DESCRIBE query (it draws a graph)")
+        raise ExportError(
+            "a graph needs a CONSTRUCT or DESCRIBE query (a SELECT or ASK answers with a table)"
+        )
     if limit is None:
         return list(result)
     triples = list(itertools.islice(result, limit + 1))
@@ -262,8 +269,9 @@ def export(
     """
     if name not in FORMATS:
         raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
+    declared = prefixes(base)
     if FORMATS[name].rdf:
-        chosen = select_triples(store, query, limit=limit) if query else None
+        chosen = select_triples(store, query, limit=limit, prefixes=declared) if query else None
         return write_rdf(store, chosen, name)
-    triples = select_triples(store, query, limit=limit)
+    triples = select_triples(store, query, limit=limit, prefixes=declared)
     return write_graph(property_graph(triples, base, store), name)

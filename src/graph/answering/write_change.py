@@ -145,7 +145,8 @@ def _run(store: Store, text: str) -> None:
     try:
         run_update(store, text)
     except QuerySyntaxError as error:
-        raise BadRequest(str(error)) from None
+        where = (error.line, error.column) if error.line and error.column else None
+        raise BadRequest(str(error), position=where) from None
     except UpdateFailed as error:
         raise BadRequest(f"the update cannot be applied: {error}") from None
     except OSError as error:

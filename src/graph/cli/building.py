@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from graph.build.embedded import (
-    ENGINES,
     NoSourceFiles,
     ValidationFailed,
     build,
@@ -18,6 +18,7 @@ from graph.build.embedded import (
     validate_project,
 )
 from graph.build.unfiled import UnfiledGraphs, save_graphs
+from graph.cli.common import cli, err, fail, progress, setting_values, settings_options
 from graph.core.errors import HttpError
 from graph.sources.files import (
     ParsedFile,
@@ -41,17 +42,9 @@ from graph.validation.compile import UnsupportedShape
 from graph.validation.in_store import shapes_graph, validate_store
 from graph.validation.report import Report
 
-if TYPE_CHECKING:
-    pass
-from graph.cli.common import cli, err, fail, progress, setting_option, store_kind_option
-
 
 @cli.command("build")
-@setting_option("store")
-@store_kind_option
-@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
-@setting_option("base_iri")
-@setting_option("engine", type=click.Choice(ENGINES))
+@settings_options("build")
 @click.option(
     "--drop-unfiled",
     is_flag=True,
@@ -60,11 +53,11 @@ from graph.cli.common import cli, err, fail, progress, setting_option, store_kin
 )
 def build_command(
     store: str,
-    store_kind: str,
     project_dir: Path,
     base_iri: str,
     engine: str,
     drop_unfiled: bool,
+    **remote: Any,
 ) -> None:
     """Parse, validate and load the graph into the store at --store (a path or a SPARQL URL).
 
@@ -72,8 +65,9 @@ def build_command(
     unless every step succeeds. Refused while a writable server has the store open.
     """
     if is_remote(store):
-        _build_remote(store, store_kind, project_dir, base_iri)
+        _build_remote(store, {**setting_values(remote), "base_iri": base_iri}, project_dir)
         return
+    started = time.monotonic()
     try:
         result = build(
             project_dir, Path(store), base_iri, progress, engine, drop_unfiled=drop_unfiled
@@ -90,20 +84,14 @@ def build_command(
     except OSError as error:
         fail(f"cannot build the store at {store}: {error.strerror or error}")
     except ValidationFailed as failure:
-        err.print(failure.report.to_text(), highlight=False, markup=False)
+        err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; the store at {store} was left unchanged")
     else:
-        err.print(
-            f"Built {result.quads} quads in {result.graphs} named graphs from {result.files} files"
-            f" into {store}",
-            highlight=False,
-        )
+        err.print(result.summary(time.monotonic() - started), highlight=False, soft_wrap=True)
 
 
 @cli.command("save-graphs")
-@setting_option("store")
-@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
-@setting_option("base_iri")
+@settings_options("save-graphs")
 def save_graphs_command(store: str, project_dir: Path, base_iri: str) -> None:
     """Write the store's graphs that no file provides (written over HTTP) into data/sources/.
 
@@ -124,17 +112,18 @@ def save_graphs_command(store: str, project_dir: Path, base_iri: str) -> None:
         err.print(f"Every graph of {store} comes from a file: nothing to save", highlight=False)
 
 
-def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None:
+def _build_remote(url: str, options: dict[str, Any], project_dir: Path) -> None:
     from graph.build.external import build_remote
     from graph.store.external.remote_store import RemoteStore
 
-    remote = RemoteStore.from_settings(url, {"store_kind": kind, "base_iri": base_iri})
+    base_iri = str(options["base_iri"])
+    remote = RemoteStore.from_settings(url, options)
     try:
         result = build_remote(project_dir, remote, base_iri, progress, progress)
     except RdfSyntaxError as error:
         fail(str(error))
     except ValidationFailed as failure:
-        err.print(failure.report.to_text(), highlight=False, markup=False)
+        err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; nothing was sent to {url}")
     except (HttpError, SyntaxError) as error:
         fail(f"{error}; the graphs published at {url} were left unchanged")
@@ -156,9 +145,7 @@ def _build_remote(url: str, kind: str, project_dir: Path, base_iri: str) -> None
     show_default=True,
     help="How to print the report.",
 )
-@setting_option("project_dir", type=click.Path(path_type=Path, file_okay=False))
-@setting_option("base_iri")
-@setting_option("engine", type=click.Choice(ENGINES))
+@settings_options("validate")
 @click.option(
     "--against",
     type=click.Path(path_type=Path),

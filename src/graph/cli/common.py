@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -18,12 +19,9 @@ from rich.progress import (
 )
 
 from graph import __version__
-from graph.core.settings import BY_NAME
+from graph.build.embedded import ENGINES
+from graph.core.settings import BY_NAME, SETTINGS
 from graph.store.external.endpoints import KINDS
-
-if TYPE_CHECKING:
-    pass
-
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -32,23 +30,81 @@ err = Console(stderr=True)
 out = Console()
 
 
+#: Click types of the settings whose value is a choice or a folder (the rest: their own type).
+CLICK_TYPES: dict[str, Any] = {
+    "store_kind": click.Choice(KINDS),
+    "engine": click.Choice(ENGINES),
+    "project_dir": click.Path(path_type=Path, file_okay=False),
+}
+
+
 def setting_option(name: str, **extra: Any) -> Callable[[F], F]:
-    """A click option declared from a setting: same name, default, help and KG_* variable."""
+    """A click option declared from a setting: same name, default, help and KG_* variable.
+
+    A secret's option names a file holding it (its value is never on the command line, where
+    ``ps`` shows it); a yes/no setting is a ``--name/--no-name`` flag.
+    """
     setting = BY_NAME[name]
+    if setting.secret:
+        return click.option(
+            setting.option,
+            name,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            callback=_read_secret,
+            help=f"A file holding the secret. {setting.help} Without it: ${setting.env}.",
+        )
     kwargs: dict[str, Any] = {
         "default": setting.default,
         "show_default": True,
         "envvar": setting.env,
         "help": setting.help,
-        "type": setting.type if setting.type is not tuple else str,
+        "type": CLICK_TYPES.get(name, setting.type),
     }
+    declared = setting.option
+    if setting.type is bool:
+        declared = f"{setting.option}/--no-{setting.option[2:]}"
+    elif setting.type is tuple:
+        kwargs.update(type=str, default=",".join(setting.default))
     kwargs.update(extra)
-    return click.option(setting.option, name, **kwargs)
+    return click.option(declared, name, **kwargs)
 
 
-def store_kind_option(function: F) -> F:
-    """The --store-kind option: endpoint presets for an external store given by URL."""
-    return setting_option("store_kind", type=click.Choice(KINDS))(function)
+def settings_options(command: str) -> Callable[[F], F]:
+    """Every setting that names ``command`` (graph.core.settings), as its options, in the
+    order of the declarations."""
+
+    def apply(function: F) -> F:
+        for setting in reversed(SETTINGS):
+            if command in setting.commands:
+                function = setting_option(setting.name)(function)
+        return function
+
+    return apply
+
+
+def setting_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options' values as :func:`graph.core.settings.resolve` takes them (a comma-separated
+    list as a tuple, a folder as text); a secret not given stays None (the environment's)."""
+    converted: dict[str, Any] = {}
+    for name, value in values.items():
+        setting = BY_NAME.get(name)
+        if setting is None:
+            continue
+        if setting.type is tuple and isinstance(value, str):
+            value = setting.parse(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        converted[name] = value
+    return converted
+
+
+def _read_secret(_ctx: click.Context, _param: click.Parameter, path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.BadParameter(f"cannot read {path}: {error}") from None
 
 
 def progress(items: Iterable[T], description: str, total: int) -> Iterable[T]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from graph.build.embedded import (
     ValidationFailed,
 )
+from graph.cli.common import cli, err, fail, setting_values, settings_options
+from graph.core.settings import resolve
 from graph.store import (
     RdfSyntaxError,
     is_remote,
@@ -18,14 +20,10 @@ from graph.store import (
 from graph.store.backup import BackupError, backup, restore
 from graph.store.generations import StoreBusy
 
-if TYPE_CHECKING:
-    pass
-from graph.cli.common import cli, err, fail, setting_option, store_kind_option
-
 
 @cli.command("backup")
 @click.argument("destination", type=click.Path(path_type=Path))
-@setting_option("store")
+@settings_options("backup")
 def backup_command(destination: Path, store: str) -> None:
     """Copy the store to DESTINATION while it is being served read-only.
 
@@ -47,7 +45,7 @@ def backup_command(destination: Path, store: str) -> None:
 
 @cli.command("restore")
 @click.argument("source", type=click.Path(path_type=Path))
-@setting_option("store")
+@settings_options("restore")
 def restore_command(source: Path, store: str) -> None:
     """Publish the backup at SOURCE as the store's new generation, atomically."""
     if is_remote(store):
@@ -64,71 +62,57 @@ def restore_command(source: Path, store: str) -> None:
 
 
 @cli.command("serve")
-@setting_option("store")
-@store_kind_option
-@setting_option("host")
-@setting_option("port")
-@setting_option("workers")
-@setting_option("threads")
-@setting_option("http_server")
-@setting_option("allocator")
-@click.option("--access-log/--no-access-log", default=True, help="JSON-lines access log.")
-def serve_command(
-    store: str,
-    store_kind: str,
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    http_server: str,
-    allocator: str,
-    access_log: bool,
-) -> None:
+@settings_options("serve")
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="JSON-lines access log on stderr. Default: off on a terminal, on otherwise (under a"
+    " supervisor, or with stderr sent to a file).",
+)
+def serve_command(access_log: bool | None, **options: Any) -> None:
     """Serve the SPARQL endpoint and the site (granian, or gunicorn for writes; a worker per core).
 
     --store is a path (built first if there is no store yet) or the URL of an external SPARQL
-    store (never built from here; run several instances behind a load balancer). Other
-    settings come from KG_* variables.
+    store (never built from here; run several instances behind a load balancer). Every
+    setting is an option here or a KG_* variable; secrets come from the environment or a file.
     """
     import os
     import shutil
 
-    from graph.core.settings import resolve
     from graph.serving import allocator as allocators
 
+    values = resolve(setting_values(options))
     try:
-        library = allocators.library_for(str(resolve({"allocator": allocator})["allocator"]))
+        library = allocators.library_for(str(values["allocator"]))
     except ValueError as error:
         fail(str(error))
     if library is not None:
         allocators.restart_with(library)
+    config = {name.upper(): value for name, value in values.items()}
+    if access_log is None:
+        access_log = not err.is_terminal
     # Metrics across worker processes: must be set before prometheus_client is imported.
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-    values = resolve(
-        {
-            "store": store,
-            "store_kind": store_kind,
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "threads": threads,
-            "http_server": http_server,
-        }
-    )
-    config = {name.upper(): value for name, value in values.items()}
+    try:
+        _serve(config, access_log)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(config: dict[str, Any], access_log: bool) -> None:
     from graph.answering.allowlist import check_entries
-    from graph.serving.server import http_server as chosen_server
-    from graph.serving.server import serve
+    from graph.serving.server import http_server, port_taken, serve
 
     try:
-        chosen_server(config)
+        http_server(config)
         check_entries(config["SERVICE_ALLOWLIST"])
     except ValueError as error:  # NotAllowedUrl is one
         fail(str(error))
+    taken = port_taken(str(config["HOST"]), int(config["PORT"]))
+    if taken:
+        fail(f"{taken}; choose another with --port (e.g. --port {int(config['PORT']) + 1})")
     try:
         serve(config, access_log=access_log)
     except (RdfSyntaxError, ValidationFailed) as error:
         fail(f"cannot build the store to serve: {error}")
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
+from rich.table import Column, Table
 
 from graph.answering import queries
 from graph.answering.export import FORMATS as EXPORT_FORMATS
 from graph.answering.export import ExportError, export
 from graph.answering.guard import check_remote_targets
 from graph.core.errors import HttpError
-from graph.core.settings import resolve
+from graph.core.links import compact, prefixes
 from graph.store import (
+    BlankNode,
+    NamedNode,
     QueryBoolean,
     QuerySolutions,
     QuerySyntaxError,
@@ -29,7 +31,7 @@ from graph.store import (
 
 if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
-from graph.cli.common import cli, err, fail, out, setting_option, store_kind_option
+from graph.cli.common import cli, err, fail, out, setting_values, settings_options
 
 
 @cli.command("query")
@@ -42,31 +44,35 @@ from graph.cli.common import cli, err, fail, out, setting_option, store_kind_opt
     show_default=True,
     help="Output for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle.",
 )
-@setting_option("store")
-@store_kind_option
-def query_command(query: str, fmt: str, store: str, store_kind: str) -> None:
+@settings_options("query")
+def query_command(query: str, fmt: str, store: str, base_iri: str, **options: Any) -> None:
     """Run QUERY (SPARQL text, or a path to a .rq file) against the store.
 
-    SERVICE and LOAD targets must be on the service allow-list (KG_SERVICE_ALLOWLIST), as for
-    the server: a query file from elsewhere must not make this machine fetch anything.
+    The project's prefixes (ag:, id:, skos: ...; see the README) are declared for a query
+    that does not declare them itself. SERVICE and LOAD targets must be on the service
+    allow-list (KG_SERVICE_ALLOWLIST), as for the server: a query file from elsewhere must not
+    make this machine fetch anything.
     """
     text = _query_text(query)
     try:
-        check_remote_targets(text, resolve()["service_allowlist"], update=False)
-        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
-        result = run_query(handle, text)
-        _print_result(result, fmt)
+        values = {**setting_values(options), "base_iri": base_iri}
+        check_remote_targets(text, values["service_allowlist"], update=False)
+        handle = open_store(store, read_only=True, options=values)
+        result = run_query(handle, text, prefixes=prefixes(base_iri))
+        _print_result(result, fmt, base_iri)
     except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
         fail(str(error))
     except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
         fail(f"the query failed: {error}")
 
 
-def _print_result(result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> None:
+def _print_result(
+    result: QuerySolutions | QueryBoolean | QueryTriples, fmt: str, base: str
+) -> None:
     if isinstance(result, QueryTriples):
         click.echo(serialize_results(result, "text/turtle"), nl=False)
     elif fmt == "table" and isinstance(result, QuerySolutions):
-        _print_table(result)
+        _print_table(result, base)
     elif fmt == "table" and isinstance(result, QueryBoolean):
         click.echo("true" if bool(result) else "false")
     else:
@@ -98,29 +104,40 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _print_table(result: QuerySolutions) -> None:
+def _print_table(result: QuerySolutions, base: str) -> None:
     variables = [v.value for v in result.variables]
-    table = Table(*variables, show_lines=False)
+    table = Table(show_lines=False)
+    for variable in variables:
+        # Folded, never cut with an ellipsis: two IRIs that differ at their end stay apart.
+        table.add_column(variable, overflow="fold")
     rows = 0
     for solution in result:
-        table.add_row(*[_cell(solution[v]) for v in variables])
+        table.add_row(*[_cell(solution[v], base) for v in variables])
         rows += 1
-    out.print(table)
+    out.print(table, highlight=False)
     err.print(f"{rows} row(s)", highlight=False)
 
 
-def _cell(term: Any) -> str:
-    return "" if term is None else str(term.value)
+def _cell(term: Any, base: str) -> str:
+    """A term as a person reads it: IRIs with the project's prefixes (``id:country/honduras``),
+    blank nodes as ``_:id``, literals by their value."""
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        return compact(term.value, base)
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return str(term.value)
 
 
 @cli.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@setting_option("store")
-@store_kind_option
-def stats_command(as_json: bool, store: str, store_kind: str) -> None:
-    """Count triples, named graphs and instances per class in the store."""
+@settings_options("stats")
+def stats_command(as_json: bool, store: str, base_iri: str, **options: Any) -> None:
+    """Count triples, named graphs, triples per graph and instances per class in the store."""
     try:
-        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        values = {**setting_values(options), "base_iri": base_iri}
+        handle = open_store(store, read_only=True, options=values)
         figures = stats(handle)
     except (FileNotFoundError, HttpError) as error:
         fail(str(error))
@@ -129,10 +146,17 @@ def stats_command(as_json: bool, store: str, store_kind: str) -> None:
         click.echo(json.dumps(figures, indent=2))
         return
     out.print(f"triples: {figures['triples']}\nnamed graphs: {figures['graphs']}", highlight=False)
-    table = Table("class", "instances")
+    graphs = Table(
+        Column(f"named graph (under {base_iri})", overflow="fold"),
+        Column("triples", justify="right"),
+    )
+    for graph, count in figures["graph_triples"].items():
+        graphs.add_row(graph.removeprefix(base_iri), str(count))
+    out.print(graphs, highlight=False)
+    classes = Table(Column("class", overflow="fold"), Column("instances", justify="right"))
     for cls, count in figures["classes"].items():
-        table.add_row(cls, str(count))
-    out.print(table)
+        classes.add_row(compact(cls, base_iri), str(count))
+    out.print(classes, highlight=False)
 
 
 def stats(handle: Store | RemoteStore) -> dict[str, Any]:
@@ -169,22 +193,20 @@ def stats(handle: Store | RemoteStore) -> dict[str, Any]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (written whole or not at all); default: standard output.",
 )
-@setting_option("store")
-@store_kind_option
-@setting_option("base_iri")
+@settings_options("export")
 def export_command(
     fmt: str,
     query_file: Path | None,
     out: Path | None,
     store: str,
-    store_kind: str,
     base_iri: str,
+    **options: Any,
 ) -> None:
     """Export the graph (or a CONSTRUCT's result) for Gephi, Cytoscape, Graphviz or RDF tools."""
     query = query_file.read_text(encoding="utf-8") if query_file else None
     try:
-        options = {"store_kind": store_kind, "base_iri": base_iri}
-        handle = open_store(store, read_only=True, options=options)
+        values = {**setting_values(options), "base_iri": base_iri}
+        handle = open_store(store, read_only=True, options=values)
         body = export(handle, fmt, base_iri, query)
     except (QuerySyntaxError, FileNotFoundError, ExportError, HttpError) as error:
         fail(str(error))

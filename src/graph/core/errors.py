@@ -27,9 +27,12 @@ class HttpError(Exception):
         body: bytes | None = None,
         media_type: str = "",
         headers: Mapping[str, str] | None = None,
+        position: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        #: Where in the client's text the error is (1-based line and column), when it is in one.
+        self.position = position
         #: Extra response headers the status calls for (e.g. ``Allow`` with a 405).
         self.headers = dict(headers or {})
         #: An optional full body (e.g. a SHACL report in Turtle) sent instead of the detail text.

@@ -1,8 +1,13 @@
 """Every setting declared once, as (name, default, help).
 
-The same declarations feed the command line (``--name`` options), the environment
-(``KG_NAME``), the Flask configuration (``app.config["NAME"]``) and the README's settings table,
-which ``tests/test_docs.py`` keeps in step with this list.
+The same declarations feed the command line (``--name`` options on the commands each setting
+names), the environment (``KG_NAME``), the Flask configuration (``app.config["NAME"]``) and the
+README's settings table, which ``tests/test_docs.py`` keeps in step with this list.
+
+A secret (the write token, the external store's password and Authorization header) is no
+command-line option: the arguments of a process are visible to every user of the machine
+(``ps``, ``/proc/PID/cmdline``). It comes from its ``KG_*`` variable, or from a file named by
+``--NAME-file`` (as Docker and systemd hand secrets over).
 """
 
 from __future__ import annotations
@@ -45,6 +50,10 @@ class Setting:
     default: Any
     help: str
     type: type = str
+    #: The ``kg`` commands that take it as an option.
+    commands: tuple[str, ...] = ()
+    #: Never on a command line: from the environment, or a file given by ``--NAME-file``.
+    secret: bool = False
 
     @property
     def env(self) -> str:
@@ -53,8 +62,9 @@ class Setting:
 
     @property
     def option(self) -> str:
-        """The command-line option that overrides the environment."""
-        return "--" + self.name.replace("_", "-")
+        """The command-line option that overrides the environment (for a secret: the file
+        that holds it)."""
+        return "--" + self.name.replace("_", "-") + ("-file" if self.secret else "")
 
     def parse(self, raw: str) -> Any:
         """Convert a string from the environment into the setting's type."""
@@ -65,58 +75,102 @@ class Setting:
         return self.type(raw)
 
 
+#: Commands that open a store, and those that can open an external one (a URL).
+STORE_COMMANDS = ("build", "save-graphs", "query", "stats", "serve", "export", "backup", "restore")
+REMOTE_COMMANDS = ("build", "query", "stats", "serve", "export")
+SERVE = ("serve",)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "store",
         "var/store",
         "Path of the embedded Oxigraph store, or the http(s) URL of an external SPARQL 1.1 store.",
+        commands=STORE_COMMANDS,
     ),
     Setting(
         "store_kind",
         "auto",
         "External store kind (auto, oxigraph, virtuoso, fuseki, generic): sets endpoint paths, "
         "authentication and how the time limit is passed.",
+        commands=REMOTE_COMMANDS,
     ),
-    Setting("store_query_url", "", "SPARQL query endpoint of the external store (overrides kind)."),
-    Setting("store_update_url", "", "SPARQL update endpoint of the external store."),
-    Setting("store_gsp_url", "", "Graph Store Protocol endpoint of the external store."),
     Setting(
-        "store_user", "", "User name for the external store (HTTP Basic, Digest for Virtuoso)."
+        "store_query_url",
+        "",
+        "SPARQL query endpoint of the external store (overrides kind).",
+        commands=REMOTE_COMMANDS,
     ),
-    Setting("store_password", "", "Password for the external store; set it in the environment."),
+    Setting(
+        "store_update_url",
+        "",
+        "SPARQL update endpoint of the external store.",
+        commands=REMOTE_COMMANDS,
+    ),
+    Setting(
+        "store_gsp_url",
+        "",
+        "Graph Store Protocol endpoint of the external store.",
+        commands=REMOTE_COMMANDS,
+    ),
+    Setting(
+        "store_user",
+        "",
+        "User name for the external store (HTTP Basic, Digest for Virtuoso).",
+        commands=REMOTE_COMMANDS,
+    ),
+    Setting(
+        "store_password",
+        "",
+        "Password for the external store.",
+        commands=REMOTE_COMMANDS,
+        secret=True,
+    ),
     Setting(
         "store_authorization",
         "",
         "Authorization header sent to the external store as is (e.g. 'Bearer ...').",
+        commands=REMOTE_COMMANDS,
+        secret=True,
     ),
     Setting(
         "store_graph_ttl",
         2.0,
         "Seconds an instance caches the external store's list of the graph's named graphs.",
         float,
+        commands=REMOTE_COMMANDS,
     ),
     Setting(
         "project_dir",
         str(PROJECT_DIR),
         "Folder holding ontology/, shapes/, data/ and queries/ (default: the clone, or the copy "
         "installed with the package).",
+        commands=("build", "save-graphs", "validate", "serve"),
     ),
-    Setting("base_iri", CANONICAL_BASE, "Base IRI the graph is published under."),
+    Setting(
+        "base_iri",
+        CANONICAL_BASE,
+        "Base IRI the graph is published under.",
+        commands=("build", "save-graphs", "validate", "query", "stats", "serve", "export"),
+    ),
     Setting(
         "engine",
         "auto",
         "SHACL engine: sparql (compiled queries in the store), pyshacl, or auto (sparql for data"
         " over 5 MB, falling back to pyshacl for shapes it cannot compile).",
+        commands=("build", "validate"),
     ),
-    Setting("host", "127.0.0.1", "Address the server binds to."),
-    Setting("port", 5000, "Port the server listens on.", int),
-    Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
+    Setting("host", "127.0.0.1", "Address the server binds to.", commands=SERVE),
+    Setting("port", 5000, "Port the server listens on.", int, commands=SERVE),
+    Setting(
+        "workers", 0, "Server worker processes; 0 means one per CPU core.", int, commands=SERVE
+    ),
     Setting(
         "threads",
         2,
         "Threads per server worker process (more threads contend for Python's GIL: 2 gave the"
         " most requests/s on 2 cores).",
         int,
+        commands=SERVE,
     ),
     Setting(
         "slow_query_threads",
@@ -125,6 +179,7 @@ SETTINGS: tuple[Setting, ...] = (
         " (at idle CPU priority, so they never delay short ones): runaways up to this many per"
         " worker leave short queries their threads.",
         int,
+        commands=SERVE,
     ),
     Setting(
         "client_slow_queries",
@@ -133,6 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
         " query gets 429 with Retry-After until one ends. 0: no limit, the right choice behind"
         " a proxy or NAT, where clients share an address.",
         int,
+        commands=SERVE,
     ),
     Setting(
         "io_threads",
@@ -140,18 +196,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Threads per granian worker that read requests and write answers (Rust, no GIL): 2 kept"
         " the 99th percentile latency within 1.6x native Oxigraph's, 1 let it reach 7x.",
         int,
+        commands=SERVE,
     ),
     Setting(
         "allocator",
         "auto",
         "Memory allocator for kg serve: auto (mimalloc, else jemalloc, when installed), system"
         " (glibc's), or a library's path. Oxigraph runs faster on either (see Performance).",
+        commands=SERVE,
     ),
     Setting(
         "http_server",
         "auto",
         "HTTP server for kg serve: granian (HTTP in Rust, read-only only), gunicorn, or auto"
         " (granian when read-only, gunicorn when a write token is set).",
+        commands=SERVE,
     ),
     Setting(
         "result_cache_mb",
@@ -159,9 +218,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory per worker for cached query answers, in MiB (valid until the store changes);"
         " 0 turns the cache off.",
         int,
+        commands=SERVE,
     ),
-    Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped.", float),
-    Setting("max_results", 100_000, "Most rows or triples one query may return.", int),
+    Setting(
+        "query_timeout",
+        10.0,
+        "Seconds a query may run before it is stopped.",
+        float,
+        commands=SERVE,
+    ),
+    Setting(
+        "max_results", 100_000, "Most rows or triples one query may return.", int, commands=SERVE
+    ),
     Setting(
         "max_graph_export",
         20_000,
@@ -169,6 +237,7 @@ SETTINGS: tuple[Setting, ...] = (
         " GEXF of 20,000 took 2.7 s, docs/reliability.md); larger graphs get 413, `kg export`"
         " has no limit.",
         int,
+        commands=SERVE,
     ),
     Setting(
         "max_query_bytes",
@@ -176,6 +245,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Longest query or update accepted, in bytes; evaluation threads get 6 KiB of stack per"
         " byte of it (see Reliability), so no query can overflow them.",
         int,
+        commands=SERVE,
     ),
     Setting(
         "query_memory_mb",
@@ -183,30 +253,46 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory one query may take, in MiB (the worker's growth while it runs, and its answer's"
         " size): over it the query gets a 413 and the worker is replaced; 0 means no limit.",
         int,
+        commands=SERVE,
     ),
-    Setting("max_body", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
+    Setting(
+        "max_body",
+        10 * 1024 * 1024,
+        "Largest request body accepted, in bytes.",
+        int,
+        commands=SERVE,
+    ),
     Setting(
         "body_timeout",
         10.0,
         "Seconds a client may take to send a request's head, and its body; a slower one gets"
         " 408 and its connection is closed (bodies: gunicorn only, see docs/security.md).",
         float,
+        commands=SERVE,
     ),
-    Setting("write_token", "", "Bearer token that switches writes on; empty means read-only."),
+    Setting(
+        "write_token",
+        "",
+        "Bearer token that switches writes on; empty means read-only.",
+        commands=SERVE,
+        secret=True,
+    ),
     Setting(
         "allow_curated_removal",
         False,
         "Let writes over HTTP remove or empty a graph a file under data/ provides (DROP, CLEAR,"
         " Graph Store DELETE); off, such a write gets 409.",
         bool,
+        commands=SERVE,
     ),
-    Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off."),
+    Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off.", commands=SERVE),
     Setting(
         "service_allowlist",
         (),
         "Comma-separated URLs that SERVICE and LOAD may reach (same scheme, host and port, path"
         " under the entry's); empty refuses all and takes the network away from the workers.",
         tuple,
+        commands=("query", "serve"),
     ),
 )
 
@@ -242,10 +328,18 @@ def markdown_table() -> str:
     Regenerate it with ``python -m graph.core.settings`` and paste it under ``<!-- settings-table
     -->``.
     """
-    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    rows = [
+        "| option | environment | default | commands (`kg ...`) | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for setting in SETTINGS:
+        commands = ", ".join(setting.commands)
+        meaning = setting.help
+        if setting.secret:
+            meaning += f" A secret: set `{setting.env}`, or name a file holding it."
         rows.append(
-            f"| `{setting.option}` | `{setting.env}` | {_shown_default(setting)} | {setting.help} |"
+            f"| `{setting.option}` | `{setting.env}` | {_shown_default(setting)} | {commands}"
+            f" | {meaning} |"
         )
     return "\n".join(rows)
 

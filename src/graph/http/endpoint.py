@@ -14,6 +14,7 @@ from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, HttpError, ResultTooLarge
+from graph.core.links import prefixes
 from graph.http import service_description
 from graph.http.context import external_store, store_of, store_version, writable_of
 from graph.http.negotiate import choose
@@ -73,12 +74,24 @@ def sparql() -> Response:
     """Answer a query, apply an update, or describe the service (GET without a query)."""
     operation = read_operation(request)
     if operation.kind == "description":
-        return service_description.service_description_response()
+        if service_description.wants_html():
+            return _editor_page()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return service_description.service_description_response(declared_prefixes(app))
     g.query_hash = hashlib.sha256(operation.text.encode()).hexdigest()[:16]
     g.query_kind = operation.kind
     if operation.kind == "update":
         return _update(operation)
     return _query(operation)
+
+
+def _editor_page() -> Response:
+    """``GET /sparql`` from a browser: the query editor, as on ``/`` (issue 14)."""
+    from graph.http.pages.editor import index
+
+    response = Response(index(), 200, mimetype="text/html")
+    response.vary.add("Accept")
+    return response
 
 
 def _query(operation: Operation) -> Response:
@@ -118,6 +131,7 @@ def answer_query(
     if hit is not None:
         return hit[0], hit[1], True
     store, limit = store_of(app), int(config["MAX_RESULTS"])
+    declared = declared_prefixes(app)
     allowlist = config["SERVICE_ALLOWLIST"]
     budget = int(config["QUERY_MEMORY_MB"]) << 20
     admission: Admission = app.extensions["kg.admission"]
@@ -131,7 +145,7 @@ def answer_query(
         check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
-        result = _evaluate(store, operation)
+        result = _evaluate(store, operation, declared)
         try:
             fmt = format_param
             offered: tuple[str, ...]
@@ -184,18 +198,34 @@ def time_limit(app: Flask) -> tuple[float, bool]:
     return seconds, True
 
 
-def _evaluate(store: object, operation: Operation) -> QueryResult:
+def declared_prefixes(app: Flask) -> dict[str, str]:
+    """The project's prefixes, declared for every query that does not declare them itself (as
+    Wikidata's query service does for wd:, wdt: ...); listed in the service description."""
+    found: dict[str, str] | None = app.extensions.get("kg.prefixes")
+    if found is None:
+        found = app.extensions["kg.prefixes"] = prefixes(str(app.config["BASE_IRI"]))
+    return found
+
+
+def _evaluate(store: object, operation: Operation, declared: dict[str, str]) -> QueryResult:
     try:
         return store_query(
             store,  # type: ignore[arg-type]
             operation.text,
             default_graphs=operation.default_graphs,
             named_graphs=operation.named_graphs,
+            prefixes=declared,
         )
     except QuerySyntaxError as error:
-        raise BadRequest(str(error)) from None
+        raise syntax_error(error) from None
     except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
         raise evaluation_failed(error) from None
+
+
+def syntax_error(error: QuerySyntaxError) -> BadRequest:
+    """A 400 for a query that does not parse, with the place in the client's text."""
+    where = (error.line, error.column) if error.line and error.column else None
+    return BadRequest(str(error), position=where)
 
 
 def query_response(body: bytes, media_type: str, cached: bool) -> Response:

@@ -129,7 +129,7 @@ class SparqlFastPath:
         self, error: HttpError, environ: WSGIEnvironment, started: float, text: str
     ) -> Response:
         """The response for ``error``, with CORS headers, counted and logged."""
-        response = http_error_response(error)
+        response = http_error_response(error, environ.get("HTTP_ACCEPT", ""))
         for name, value in self._cors(environ):
             if name == "Vary":
                 response.vary.add(value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import FileStorage
@@ -27,6 +28,7 @@ from graph.answering import deadline, writes
 from graph.answering import stack as stacks
 from graph.answering.auth import require_write_access
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from graph.core.links import local_path
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
 from graph.http.context import get_store, writable_of
 from graph.http.endpoint import time_limit
@@ -166,8 +168,19 @@ def _written(graph: str | None, created: bool) -> Response:
     if not created:
         return Response(status=204)
     response = Response(f"Created graph <{graph}>\n", 201, mimetype="text/plain")
-    response.headers["Location"] = graph or ""
+    response.headers["Location"] = graph_url(graph or "")
     return response
+
+
+def graph_url(graph: str) -> str:
+    """The URL of ``graph``'s Graph Store resource on this server: ``/graph/{name}`` for a
+    graph under the base (direct identification), else ``/store?graph=IRI``. A 201's
+    ``Location`` names it (RFC 9110 section 10.2.2: a URL the client can act on here).
+    """
+    path = local_path(graph, _base())
+    if path is not None and path.startswith("/graph/"):
+        return request.url_root.rstrip("/") + path
+    return request.url_root + "store?" + urlencode({"graph": graph})
 
 
 @dataclass(frozen=True)

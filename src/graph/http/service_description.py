@@ -23,7 +23,10 @@ VOID = "http://rdfs.org/ns/void#"
 FORMATS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCTERMS = "http://purl.org/dc/terms/"
-XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_INTEGER = NamedNode(XSD + "integer")
+ANY_URI = NamedNode(XSD + "anyURI")
+SH = "http://www.w3.org/ns/shacl#"
 
 #: The RDF formats these documents are offered in, most preferred first.
 RDF_TYPES = (
@@ -75,20 +78,67 @@ def _integer(value: int) -> Literal:
     return Literal(str(value), datatype=XSD_INTEGER)
 
 
+#: Prefixes the descriptions are written with (Turtle, TriG, RDF/XML).
+WRITTEN_WITH = {
+    "sd": SD,
+    "void": VOID,
+    "sh": SH,
+    "xsd": XSD,
+    "formats": FORMATS,
+    "dcterms": DCTERMS,
+}
+
+
 def _rdf_response(triples: list[tuple[Any, Any, Any]]) -> Response:
     media_type = choose(request.headers.get("Accept"), RDF_TYPES, request.args.get("format"))
     fmt = RdfFormat.from_media_type(media_type)
     assert fmt is not None  # every offered type is an RDF format
-    body = serialize_quads((Quad(s, p, o) for s, p, o in triples), fmt)
+    named = fmt in (RdfFormat.TURTLE, RdfFormat.TRIG, RdfFormat.RDF_XML)
+    body = serialize_quads(
+        (Quad(s, p, o) for s, p, o in triples), fmt, WRITTEN_WITH if named else None
+    )
     return Response(body, 200, {"Vary": "Accept"}, content_type=media_type)
 
 
-def service_description_response() -> Response:
-    """The Service Description of this endpoint, in the RDF format the client prefers."""
+def wants_html() -> bool:
+    """True when the client (a browser) prefers a page to the description's RDF; a client that
+    names no type, or ``*/*`` only (curl, SPARQL libraries), gets RDF."""
+    accept = request.headers.get("Accept")
+    if request.args.get("format") or not accept or "text/html" not in accept:
+        return False
+    return choose(accept, (*RDF_TYPES, "text/html")) == "text/html"
+
+
+def prefix_declarations(service: NamedNode, declared: dict[str, str]) -> list[Any]:
+    """``service sh:declare [ sh:prefix "ag" ; sh:namespace "..."^^xsd:anyURI ]`` for each
+    prefix declared for every query: SHACL's vocabulary for prefix declarations
+    (https://www.w3.org/TR/shacl/#sparql-prefixes), which SPARQL editors such as SIB's
+    sparql-editor read to offer an endpoint's prefixes; the Service Description vocabulary has
+    no term for them."""
+    triples: list[Any] = []
+    for name, namespace in declared.items():
+        declaration = BlankNode()
+        triples += [
+            (service, NamedNode(SH + "declare"), declaration),
+            (declaration, NamedNode(SH + "prefix"), Literal(name)),
+            (declaration, NamedNode(SH + "namespace"), Literal(namespace, datatype=ANY_URI)),
+        ]
+    return triples
+
+
+def service_description_response(declared: dict[str, str]) -> Response:
+    """The Service Description of this endpoint, in the RDF format the client prefers;
+    ``declared`` are the prefixes every query gets."""
     endpoint = NamedNode(request.url_root + "sparql")
     config = current_app.config
     facts = figures()
-    service, dataset, default = BlankNode(), BlankNode(), BlankNode()
+    # The endpoint's URL names the service, as on most public endpoints; hash IRIs its
+    # dataset and default graph, so that the Turtle reads without blank-node labels.
+    service = endpoint
+    dataset, default = (
+        NamedNode(endpoint.value + "#dataset"),
+        NamedNode(endpoint.value + "#default"),
+    )
     triples: list[tuple[Any, Any, Any]] = [
         (service, RDF_TYPE, NamedNode(SD + "Service")),
         (service, NamedNode(SD + "endpoint"), endpoint),
@@ -108,6 +158,7 @@ def service_description_response() -> Response:
         triples.append((service, NamedNode(SD + "feature"), NamedNode(SD + "BasicFederatedQuery")))
     for name in RESULT_FORMATS:
         triples.append((service, NamedNode(SD + "resultFormat"), NamedNode(FORMATS + name)))
+    triples += prefix_declarations(service, declared)
     for graph, count in facts["graphs"].items():
         named, described = BlankNode(), BlankNode()
         triples += [

@@ -25,6 +25,7 @@ cannot give: a writable server runs under gunicorn (graph.serving.server).
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import shutil
 import signal
@@ -82,14 +83,23 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
+        websockets=False,  # a WSGI app has none: granian would say so on every start
         # A request head must arrive within body_timeout (slow headers, issue 11 item 3);
         # bodies cannot be timed under granian (graph.http.bodylimit).
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
+    logging.getLogger("_granian").addFilter(_meant_threads)
     try:
         server.serve()
     finally:
         shutil.rmtree(_config["RETIRE_DIR"], ignore_errors=True)
+
+
+def _meant_threads(record: logging.LogRecord) -> bool:
+    """Drop granian's warning that there are many Python threads per worker: the
+    ``slow_query_threads`` beyond ``threads`` are meant (runaways get their own, see
+    docs/architecture.md), and the warning on every start only worries whoever reads it."""
+    return "Python threads" not in record.getMessage()
 
 
 def _reloading_only_the_retired(granian: Any) -> Any:

@@ -19,10 +19,13 @@ meanwhile (with a single writable worker, new connections wait for its replaceme
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,11 +155,20 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
     (``kg build --store URL``), and every instance serving that store is interchangeable.
     """
     store = Path(config["STORE"])
+    say = logging.getLogger("kg")
     if not is_remote(str(config["STORE"])) and not store.exists():
         from graph.build.embedded import build
 
-        logging.getLogger("kg").warning("no store at %s: building it first", store)
-        build(Path(config["PROJECT_DIR"]), store, config["BASE_IRI"])
+        say.warning("No store at %s: building it from %s", store, config["PROJECT_DIR"])
+        started = time.monotonic()
+        result = build(Path(config["PROJECT_DIR"]), store, config["BASE_IRI"])
+        say.warning("%s", result.summary(time.monotonic() - started))
+    writes = "writes on (token required)" if config["WRITE_TOKEN"] else "read-only"
+    where = f"http://{_url_host(str(config['HOST']))}:{config['PORT']}/"
+    chosen = http_server(config)
+    say.warning(
+        "Serving %s at %s (%s, %s); stop with Ctrl+C", config["STORE"], where, chosen, writes
+    )
     access = logging.getLogger("kg.access")
     access.propagate = False
     if access_log:
@@ -172,6 +184,33 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
         granian_worker.serve(config, workers, request_threads(config))
     else:
         Server(config, gunicorn_options(config)).run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def port_taken(host: str, port: int) -> str:
+    """Why the server could not listen on ``host``:``port`` (another process listens there),
+    or "" when it can. Port 5000 is AirPlay Receiver's on macOS.
+
+    >>> port_taken("127.0.0.1", 0)
+    ''
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the servers do: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                airplay = " (on macOS, AirPlay Receiver takes 5000)" if port == 5000 else ""
+                return f"port {port} on {host} is in use by another program{airplay}"
+            if error.errno == errno.EADDRNOTAVAIL:
+                return f"{host} is not an address of this machine"
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return ""
 
 
 def http_server(config: dict[str, Any]) -> str:

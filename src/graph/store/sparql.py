@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from pyoxigraph import (
 
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
+from graph.store.sparql_errors import explain
 
 if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
@@ -33,41 +33,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class QuerySyntaxError(Exception):
-    """A SPARQL query or update that does not parse, with the line and column where it breaks."""
+    """A SPARQL query or update that does not parse: what is wrong, and the line and column
+    (1-based, in characters of the text as written) where it is."""
 
     message: str
+    line: int | None = None
+    column: int | None = None
 
     @classmethod
-    def from_oxigraph(cls, error: SyntaxError) -> QuerySyntaxError:
-        """Reword Oxigraph's ``error at L:C: ...`` as ``line L, column C: ...``.
+    def from_oxigraph(
+        cls, error: SyntaxError, text: str, declared: Collection[str] = ()
+    ) -> QuerySyntaxError:
+        """Oxigraph's ``error at L:C: expected one of ...`` about ``text`` in plain words
+        (graph.store.sparql_errors); ``declared`` names the prefixes given to the engine.
 
-        >>> str(QuerySyntaxError.from_oxigraph(SyntaxError("error at 1:25: expected one of X")))
-        'SPARQL syntax error at line 1, column 25: expected one of X'
+        >>> str(QuerySyntaxError.from_oxigraph(SyntaxError("error at 1:24: expected OPTIONAL"),
+        ...                                    "SELECT * WHERE { ?s ?p }"))
+        'SPARQL syntax error at line 1, column 24: a triple pattern needs an object after ?p'
         """
-        text = str(error)
-        match = re.match(r"error at (\d+):(\d+): (.*)", text, re.DOTALL)
-        if not match:
-            return cls(text)
-        line, column, rest = match.groups()
-        return cls(f"at line {line}, column {column}: {_shorten_expected(rest)}")
+        found = explain(str(error), text, declared)
+        return cls(found.message, found.line, found.column)
 
     def __str__(self) -> str:
-        return f"SPARQL syntax error {self.message}"
-
-
-def _shorten_expected(message: str, keep: int = 8) -> str:
-    """Cut the parser's list of expected tokens (it can run to hundreds of characters).
-
-    >>> _shorten_expected('expected one of "a", "b", "c"', keep=2)
-    'expected one of "a", "b", ...'
-    """
-    prefix = "expected one of "
-    if not message.startswith(prefix):
-        return message
-    tokens = message[len(prefix) :].split(", ")
-    if len(tokens) <= keep:
-        return message
-    return prefix + ", ".join(tokens[:keep]) + ", ..."
+        if self.line is None:
+            return f"SPARQL syntax error: {self.message}"
+        return f"SPARQL syntax error at line {self.line}, column {self.column}: {self.message}"
 
 
 #: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
@@ -91,9 +81,7 @@ def check_query_text(text: str) -> None:
         line = text.count("\n", 0, error.start) + 1
         column = error.start - (text.rfind("\n", 0, error.start) + 1) + 1
         byte = ord(text[error.start]) & 0xFF
-        raise QuerySyntaxError(
-            f"at line {line}, column {column}: not UTF-8 text (byte {byte:#x})"
-        ) from None
+        raise QuerySyntaxError(f"not UTF-8 text (byte {byte:#x})", line, column) from None
     check_nesting(text)
 
 
@@ -118,8 +106,8 @@ def check_nesting(text: str) -> None:
         elif char in "({[":
             depth += 1
             if depth > MAX_QUERY_NESTING:
-                where = f"at line {line}, column {column}"
-                raise QuerySyntaxError(f"{where}: nested deeper than {MAX_QUERY_NESTING} levels")
+                nested = f"nested deeper than {MAX_QUERY_NESTING} levels"
+                raise QuerySyntaxError(nested, line, column)
         elif char in ")}]":
             depth -= 1
 
@@ -170,7 +158,7 @@ def run_query(
     try:
         return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error) from None
+        raise QuerySyntaxError.from_oxigraph(error, text, prefixes or ()) from None
 
 
 class TooManyResults(Exception):
@@ -285,7 +273,7 @@ def run_update(store: Store, text: str) -> None:
     try:
         store.update(text)
     except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error) from None
+        raise QuerySyntaxError.from_oxigraph(error, text) from None
     except RuntimeError as error:
         raise UpdateFailed(str(error)) from None
 

@@ -22,6 +22,7 @@ from rdflib.term import Node
 from graph.core.namespaces import OWL
 from graph.core.namespaces import SH as SH_NS
 from graph.validation.checks import Check
+from graph.validation.naming import shape_name
 
 RDF_TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)
@@ -224,7 +225,7 @@ class Compiler:
             if counted:
                 pattern, condition = "", count_violation(name, parameter)
             yield Check(
-                shape=show(shape),
+                shape=shape_name(self.g, shape),
                 path=path or "",
                 component=COMPONENT[name],
                 severity=severity,

@@ -14,6 +14,7 @@ from rdflib.term import Node
 from graph.core.namespaces import SH as SH_IRI
 from graph.sources.files import ParsedFile
 from graph.store import NamedNode, RdfFormat, serialize_quads
+from graph.validation.naming import shape_name
 
 SH = Namespace(SH_IRI)
 
@@ -65,8 +66,12 @@ class Report:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        """The violations as a JSON object."""
-        payload = {"conforms": self.conforms, "violations": [asdict(v) for v in self.violations]}
+        """The violations as a JSON object; a field with nothing known (no file for a write
+        over HTTP, no path for a node constraint) is left out rather than sent empty."""
+        violations = [
+            {k: v for k, v in asdict(one).items() if v not in ("", None)} for one in self.violations
+        ]
+        payload = {"conforms": self.conforms, "violations": violations}
         return json.dumps(payload, indent=2, ensure_ascii=False)
 
     def to_turtle(self) -> str:
@@ -113,7 +118,8 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph, locator: Locator
         advanced=False,
     )
     violations = [
-        locator.violation(results, r) for r in results.subjects(RDF.type, SH.ValidationResult)
+        locator.violation(results, r, shapes)
+        for r in results.subjects(RDF.type, SH.ValidationResult)
     ]
     violations.sort(key=lambda v: (v.file, v.line or 0, v.focus, v.path, v.constraint))
     return Report(violations, results)
@@ -131,8 +137,10 @@ class Locator:
                     self._subject_file.setdefault(quad.subject.value, parsed)
         self._texts: dict[Path, list[str]] = {}
 
-    def violation(self, results: Graph, result: Node) -> Violation:
-        """Turn one ``sh:ValidationResult`` node into a located :class:`Violation`."""
+    def violation(self, results: Graph, result: Node, shapes: Graph | None = None) -> Violation:
+        """Turn one ``sh:ValidationResult`` node into a located :class:`Violation`; its shape
+        is named from ``shapes`` when given (graph.validation.naming)."""
+        shape = results.value(result, SH.sourceShape)
         focus = results.value(result, SH.focusNode)
         parsed = self._subject_file.get(str(focus)) if isinstance(focus, URIRef) else None
         return Violation(
@@ -144,7 +152,7 @@ class Locator:
             message=str(results.value(result, SH.resultMessage) or "does not conform"),
             severity=_local(results.value(result, SH.resultSeverity)),
             constraint=_local(results.value(result, SH.sourceConstraintComponent)),
-            shape=_show(results.value(result, SH.sourceShape)),
+            shape=shape_name(shapes, shape) if shapes is not None else _show(shape),
         )
 
     def line_of(self, parsed: ParsedFile, iri: str) -> int | None:

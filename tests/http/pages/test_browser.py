@@ -62,6 +62,88 @@ def test_example_query_shows_rows(page: object, server: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "query.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+def test_a_bad_query_shows_its_error_in_the_editor(page: object, server: str) -> None:
+    """Issue 14: the server's message, where the user looks, its position marked in the query."""
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => { window.kgYasgui.getTab().setQuery('SELECT * WHERE {\\n  ?s ?p\\n}'); }"
+    )
+    page.click(".yasqe_queryButton")  # type: ignore[attr-defined]
+    box = page.locator("#query-error")  # type: ignore[attr-defined]
+    box.wait_for(state="visible", timeout=15000)
+    text = box.inner_text()
+    assert "line 3, column 1: a triple pattern needs an object after ?p" in text
+    mark = page.locator(".yasqe .kg-error-mark")  # type: ignore[attr-defined]
+    assert mark.count() == 1 and mark.inner_text() == "}"
+    assert page.locator(".yasqe .kg-error-line").count() == 1  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query-error.png"), full_page=True)  # type: ignore[attr-defined]
+    # The next good query clears the error; the project's prefixes need no PREFIX line.
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => { window.kgYasgui.getTab()"
+        ".setQuery('SELECT ?c ?label WHERE { ?c a ag:Country ; skos:prefLabel ?label }'); }"
+    )
+    page.click(".yasqe_queryButton")  # type: ignore[attr-defined]
+    page.locator(".yasr table tbody tr").first.wait_for(timeout=15000)  # type: ignore[attr-defined]
+    assert box.is_hidden() and page.locator(".yasqe .kg-error-mark").count() == 0  # type: ignore[attr-defined]
+    assert "Honduras" in page.inner_text(".yasr")  # type: ignore[attr-defined]
+    # The editor's own check knows the declared prefixes: no warning on the query.
+    assert page.locator(".yasqe .parseErrorIcon").count() == 0  # type: ignore[attr-defined]
+    assert page.evaluate("window.kgYasgui.getTab().getYasqe().queryValid") is True  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query-prefixes.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+WIDE_QUERY = (
+    "SELECT ?funderLabel ?recipientLabel ?amountInCurrency ?currencyCode ?yearOfTheGrant"
+    " ?programme ?country WHERE { VALUES (?funderLabel ?recipientLabel ?amountInCurrency"
+    " ?currencyCode ?yearOfTheGrant ?programme ?country) { ('Fund to End Violence Against"
+    " Children' 'Ministry of Security of Honduras' 1250000 'USD' 2017 'Safe Online'"
+    " 'Honduras') } }"
+)
+
+
+def test_result_cells_are_not_clipped(page: object, server: str) -> None:
+    """Issue 14: no header or cell of the results table cut ("funderLabe")."""
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    page.evaluate(f"() => {{ window.kgYasgui.getTab().setQuery({WIDE_QUERY!r}); }}")  # type: ignore[attr-defined]
+    page.click(".yasqe_queryButton")  # type: ignore[attr-defined]
+    page.locator(".yasr table tbody tr").first.wait_for(timeout=15000)  # type: ignore[attr-defined]
+    clipped = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('.yasr table th, .yasr table td, .yasr table td *')]
+              .filter((el) => el.scrollWidth > el.clientWidth + 1)
+              .map((el) => el.textContent)"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "query-wide.png"), full_page=True)  # type: ignore[attr-defined]
+    assert clipped == []
+    assert "funderLabel" in page.inner_text(".yasr thead")  # type: ignore[attr-defined]
+
+
+def test_draw_it_with_a_select_says_what_drawing_needs(page: object, server: str) -> None:
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    # The editor opens on the project's own example, with no PREFIX lines.
+    opening = page.evaluate("window.kgYasgui.getTab().getQuery()")  # type: ignore[attr-defined]
+    assert opening.startswith("SELECT ?resource ?label WHERE") and "PREFIX" not in opening
+    before = page.url  # type: ignore[attr-defined]
+    page.click("a.explore-link")  # type: ignore[attr-defined]
+    box = page.locator("#query-error")  # type: ignore[attr-defined]
+    box.wait_for(state="visible", timeout=5000)
+    assert "Drawing needs a CONSTRUCT or DESCRIBE query" in box.inner_text()
+    assert page.url == before  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "query-draw-select.png"))  # type: ignore[attr-defined]
+
+
+def test_pages_request_nothing_missing(page: object, server: str) -> None:
+    """No 404 behind a page (the favicon included) and GET /sparql opens the editor."""
+    missing: list[str] = []
+    page.on(  # type: ignore[attr-defined]
+        "response", lambda r: missing.append(r.url) if r.status == 404 else None
+    )
+    for path in ("/", "/id/country/honduras", "/dataset", "/sparql"):
+        page.goto(server + path)  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    assert page.locator("#yasgui .yasqe").count() == 1  # type: ignore[attr-defined]
+    assert missing == []
+
+
 def test_resource_page_draws_its_neighbourhood(page: object, server: str) -> None:
     page.goto(server + "/id/country/honduras")  # type: ignore[attr-defined]
     assert page.url.endswith("/doc/country/honduras.html")  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ as HTML pages for browsers.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, render_template, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from graph.core.errors import HttpError
@@ -16,6 +16,14 @@ from graph.http.errors import http_error_response, with_error_headers
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where clients look without a page's ``<link rel="icon">`` (an SVG)."""
+    response = send_from_directory(str(bp.static_folder), "favicon.svg", mimetype="image/svg+xml")
+    response.cache_control.max_age = 86400
+    return response
 
 
 def error_page(status: int, title: str, detail: str) -> Response:

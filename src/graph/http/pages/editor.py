@@ -1,5 +1,6 @@
-"""The front page: a SPARQL editor (YASGUI) posting to ``/sparql``, with the project's prefixes
-and its competency questions (``queries/*.rq``) as ready examples."""
+"""The front page: a SPARQL editor (YASGUI) posting to ``/sparql``, with the competency
+questions (``queries/*.rq``) as ready examples. The endpoint declares the project's prefixes
+for every query, so a new query needs no PREFIX lines."""
 
 from __future__ import annotations
 
@@ -41,11 +42,6 @@ def load_examples(folder: Path) -> list[Example]:
     return examples
 
 
-def prefix_block(base: str) -> str:
-    """PREFIX declarations for every project prefix (what a new query starts with)."""
-    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(base).items())
-
-
 @bp.get("/")
 def index() -> str:
     """The query editor."""
@@ -56,7 +52,7 @@ def index() -> str:
         "query.html",
         examples=examples,
         examples_json=[{"title": e.title, "text": e.text} for e in examples],
-        default_query=prefix_block(base) + "\n" + DEFAULT_BODY,
+        default_query=DEFAULT_BODY,
         prefixes=prefixes(base),
         base=base,
     )

@@ -20,7 +20,7 @@ from graph.answering.export import ExportError, ExportTooLarge, property_graph, 
 from graph.answering.labels import reader_languages
 from graph.answering.neighbourhood import default_focus, find_by_label, neighbourhood
 from graph.core.errors import BadRequest, ResultTooLarge
-from graph.core.links import link_target
+from graph.core.links import link_target, prefixes
 from graph.http.context import get_store
 from graph.http.pages.exports import too_large
 from graph.http.pages.guarded import run_visitor_query
@@ -45,7 +45,10 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     limit = int(current_app.config["MAX_GRAPH_EXPORT"])
     try:
         graph = run_visitor_query(
-            query, lambda: property_graph(select_triples(store, query, limit=limit), base, store)
+            query,
+            lambda: property_graph(
+                select_triples(store, query, limit=limit, prefixes=prefixes(base)), base, store
+            ),
         )
     except ExportTooLarge as error:
         raise ResultTooLarge(too_large(error, "max_graph_export")) from None
