@@ -208,6 +208,24 @@ SETTINGS: tuple[Setting, ...] = (
         " under the entry's); empty refuses all and takes the network away from the workers.",
         tuple,
     ),
+    Setting(
+        "reconcile_max_batch",
+        1000,
+        "Most queries in one /reconcile batch (and ids in one data extension request).",
+        int,
+    ),
+    Setting(
+        "reconcile_max_chars",
+        500,
+        "Longest name, prefix or property value /reconcile and /search take, in characters.",
+        int,
+    ),
+    Setting(
+        "reconcile_max_limit",
+        100,
+        "Most candidates /reconcile, its suggest services and /search return for one query.",
+        int,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

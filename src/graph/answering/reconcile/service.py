@@ -165,6 +165,20 @@ class Service:
             written["description"] = entity.description
         return written
 
+    def search(self, text: str, type_name: str | None, limit: int) -> list[Candidate]:
+        """Entities for a search box: ranked as reconciliation ranks them, then (for a name
+        still being typed) those with a word starting as the last word does."""
+        accept = self.accepted([type_name], "any") if type_name else None
+        found = self.catalogue.index.search(text, accept=accept, limit=limit)
+        seen = {candidate.entity.iri for candidate in found}
+        for candidate in self.catalogue.index.prefixed(text, accept=accept, limit=limit):
+            if len(found) >= limit:
+                break
+            if candidate.entity.iri not in seen:
+                found.append(replace(candidate, score=0.0))
+                seen.add(candidate.entity.iri)
+        return found
+
     def suggest_entities(self, prefix: str, type_name: str | None, limit: int) -> dict[str, Any]:
         """Entities whose name starts with ``prefix`` (or has a word that does)."""
         accept = self.accepted([type_name], "any") if type_name else None
