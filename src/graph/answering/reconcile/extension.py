@@ -18,6 +18,7 @@ from graph.answering.reconcile.loading import Catalogue
 from graph.core.links import prefixes
 from graph.core.namespaces import WIKIDATA, XSD
 from graph.store import Literal, NamedNode, QuerySolutions, Store, check_iri, run_query
+from graph.store.external.remote_store import RemoteStore
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def expand(name: str, base: str) -> str | None:
 
 
 def values(
-    store: Store, catalogue: Catalogue, iris: Sequence[str], prop: Property
+    store: Store | RemoteStore, catalogue: Catalogue, iris: Sequence[str], prop: Property
 ) -> dict[str, list[Value]]:
     """The values of ``prop`` for each of ``iris`` (IRIs the catalogue names), as written in a
     data extension response."""
@@ -134,7 +135,9 @@ def values(
 HOLDERS_LIMIT = 1000
 
 
-def holders(store: Store, catalogue: Catalogue, prop: Property, given: Sequence[Any]) -> list[str]:
+def holders(
+    store: Store | RemoteStore, catalogue: Catalogue, prop: Property, given: Sequence[Any]
+) -> list[str]:
     """The entities holding one of the values ``given`` (strings compared without case,
     ``{"id"}`` objects and names of entities as the entities) on ``prop``."""
     space = catalogue.base + "id/"

@@ -21,6 +21,7 @@ from graph.answering.store_version import StoreVersion
 from graph.core.links import prefixes
 from graph.core.namespaces import AG, DCTERMS, FOAF, OWL, RDF, RDFS, SH, SKOS, rebase
 from graph.store import QuerySolutions, Store, run_query
+from graph.store.external.remote_store import RemoteStore
 
 #: The label properties, the one a display name is taken from first.
 _NAME_ORDER = ("skos:prefLabel", "foaf:name", "dcterms:title", "rdfs:label", "skos:altLabel")
@@ -60,7 +61,7 @@ class Catalogue:
         return known.name if known else _local_name(iri)
 
 
-def load(store: Store, base: str) -> Catalogue:
+def load(store: Store | RemoteStore, base: str) -> Catalogue:
     """Read every name, type and class of ``store`` (published under ``base``)."""
     names = _name_order(base)
     labels: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -111,7 +112,7 @@ def _catalogue(index: NameIndex, classes: dict[str, TypeInfo], base: str) -> Cat
     )
 
 
-def _classes(store: Store, base: str) -> dict[str, TypeInfo]:
+def _classes(store: Store | RemoteStore, base: str) -> dict[str, TypeInfo]:
     broader: dict[str, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
     for row in _rows(store, queries.RECONCILE_CLASSES, base):
@@ -170,7 +171,7 @@ def _name_order(base: str) -> dict[str, int]:
     return order
 
 
-def _rows(store: Store, text: str, base: str) -> Iterable[Any]:
+def _rows(store: Store | RemoteStore, text: str, base: str) -> Iterable[Any]:
     result = run_query(store, text, prefixes=prefixes(base))
     assert isinstance(result, QuerySolutions)
     return result

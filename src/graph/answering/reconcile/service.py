@@ -18,6 +18,7 @@ from graph.answering.reconcile.index import Candidate, Entity, decide
 from graph.answering.reconcile.loading import Catalogue
 from graph.answering.reconcile.names import fold
 from graph.store import Store
+from graph.store.external.remote_store import RemoteStore
 
 #: Types offered first to a client (OpenRefine's "reconcile against type"), when present.
 DEFAULT_TYPES = (
@@ -39,7 +40,7 @@ class Service:
     """One version of the graph as the reconciliation service sees it."""
 
     catalogue: Catalogue
-    store: Store
+    store: Store | RemoteStore
 
     @property
     def space(self) -> str:
