@@ -185,3 +185,21 @@ def test_the_policy_refuses_javascript_links(page: object, server: str) -> None:
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert dialogs == []
     assert refused, "the browser did not report refusing the javascript: URL"
+
+
+def test_search_box_suggests_and_follows_to_the_page(page: object, server: str) -> None:
+    """Issue 15: type part of a name in the header's box, pick the suggestion, land on its page."""
+    page.goto(server + "/explore")  # type: ignore[attr-defined]
+    page.type("#site-search", "global weprot", delay=30)  # type: ignore[attr-defined]
+    suggestion = page.locator("#site-search-list a").first  # type: ignore[attr-defined]
+    suggestion.wait_for(timeout=10000)
+    assert "WePROTECT Global Alliance" in suggestion.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "search-box.png"))  # type: ignore[attr-defined]
+    suggestion.click()
+    page.wait_for_url("**/doc/organization/weprotect.html")  # type: ignore[attr-defined]
+    assert "WePROTECT" in page.inner_text("h1")  # type: ignore[attr-defined]
+    page.fill("#site-search", "hondura")  # type: ignore[attr-defined]
+    page.press("#site-search", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_url("**/search?q=hondura")  # type: ignore[attr-defined]
+    assert page.locator(".search-results a").first.inner_text() == "Honduras"  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "search-page.png"), full_page=True)  # type: ignore[attr-defined]
