@@ -1,6 +1,6 @@
 """Top-1 accuracy of /reconcile's matching on names as people write them (issue 15).
 
-    python bench/reconcile_accuracy.py [--store var/store] [--names tests/fixtures/reconcile/names.csv]
+    python bench/reconcile_accuracy.py --store var/store [--names FILE.csv]
 
 Each row of the test set is a name, an optional type and the entity it stands for (empty for a
 name the graph does not hold). A row with an entity counts as right when that entity is the

@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 
 from tests.reconcile_schemas import check, examples, validator_for_kind
 
-
 CHECKED = [example for example in examples() if validator_for_kind(example[0]) is not None]
 
 

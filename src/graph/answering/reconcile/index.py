@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from graph.answering.reconcile.names import fold, initials, words
 
 #: Labels scored per query at most: the shortest of a common word's labels first.
-CANDIDATE_CAP = 2000
+CANDIDATE_CAP = 1000
 #: Lowest score (0-100) a candidate is returned with.
 SCORE_CUTOFF = 50.0
 #: A match is certain (``match: true``) at this score or above ...
@@ -54,6 +54,7 @@ class _Labels:
     """The folded labels, the entity each names and the weight of the label."""
 
     text: list[str] = field(default_factory=list)
+    words: list[frozenset[str]] = field(default_factory=list)
     entity: list[int] = field(default_factory=list)
     weight: list[float] = field(default_factory=list)
 
@@ -106,12 +107,15 @@ class NameIndex:
 
     def _add_label(self, folded: str, entity: int, weight: float) -> None:
         label = len(self._labels.text)
+        split = words(folded)
         self._labels.text.append(folded)
+        self._labels.words.append(frozenset(split))
         self._labels.entity.append(entity)
         self._labels.weight.append(weight)
         self._exact.setdefault(folded, []).append(label)
-        self._exact.setdefault(_sorted_words(folded), []).append(label)
-        for word in set(words(folded)):
+        if len(split) > 1:
+            self._exact.setdefault(" ".join(sorted(split)), []).append(label)
+        for word in self._labels.words[label]:
             self._postings.setdefault(word, []).append(label)
 
     def search(
@@ -126,15 +130,21 @@ class NameIndex:
         folded = fold(query)
         if not folded:
             return []
-        best: dict[int, tuple[float, int]] = {}
-        choices = {label: self._labels.text[label] for label in self._candidates(folded)}
+        labels = self._candidates(folded)
+        if accept is not None:
+            labels = [label for label in labels if self._labels.entity[label] in accept]
+        choices = {label: self._labels.text[label] for label in labels}
+        # An entity has a few labels: the best few times ``limit`` labels hold its best entities.
         scored = process.extract(
-            folded, choices, scorer=fuzz.token_sort_ratio, score_cutoff=SCORE_CUTOFF, limit=None
+            folded,
+            choices,
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=SCORE_CUTOFF,
+            limit=4 * max(limit, 2) + 8,
         )
+        best: dict[int, tuple[float, int]] = {}
         for _text, score, label in scored:
             entity = self._labels.entity[label]
-            if accept is not None and entity not in accept:
-                continue
             weighted = score * self._labels.weight[label]
             if weighted > best.get(entity, (-1.0, 0))[0]:
                 best[entity] = (weighted, label)
@@ -145,24 +155,31 @@ class NameIndex:
         ]
         return decide(found)[:limit]
 
-    def _candidates(self, folded: str) -> set[int]:
-        """Labels worth scoring: same name, same words in another order, or a shared word."""
-        found = set(self._exact.get(folded, ())) | set(self._exact.get(_sorted_words(folded), ()))
-        lists = sorted((self._postings_near(word) for word in set(words(folded))), key=len)
+    def _candidates(self, folded: str) -> list[int]:
+        """Labels worth scoring: same name, same words in another order, or a shared word
+        (the rarest words first, at most :data:`CANDIDATE_CAP` labels)."""
+        split = words(folded)
+        found = set(self._exact.get(folded, ()))
+        found.update(self._exact.get(" ".join(sorted(split)), ()))
+        lists = sorted((self._postings_near(word) for word in set(split)), key=len)
         lists = [postings for postings in lists if postings]
         if not lists:
-            return found
+            return list(found)
         if len(lists[0]) > CANDIDATE_CAP:
-            # Only common words: the labels holding all of them, the shortest first.
-            common = set(lists[0]).intersection(*lists[1:])
-            return found | set(
-                sorted(common, key=lambda i: len(self._labels.text[i]))[:CANDIDATE_CAP]
-            )
+            # Only common words: the shortest labels holding all of them (postings are sorted
+            # by length), looking through a bounded number.
+            wanted = set(split)
+            for label in lists[0][: 20 * CANDIDATE_CAP]:
+                if wanted <= self._labels.words[label]:
+                    found.add(label)
+                    if len(found) >= CANDIDATE_CAP:
+                        break
+            return list(found)
         for postings in lists:
             if len(found) + len(postings) > CANDIDATE_CAP and found:
                 break
             found.update(postings[:CANDIDATE_CAP])
-        return found
+        return list(found)
 
     def _postings_near(self, word: str) -> list[int]:
         """The labels holding ``word``, or a word a letter or two away from it (misspellings)."""
@@ -256,6 +273,3 @@ def decide(ranked: list[Candidate]) -> list[Candidate]:
             found[0] = Candidate(found[0].entity, found[0].score, found[0].label, True)
     return found
 
-
-def _sorted_words(folded: str) -> str:
-    return " ".join(sorted(words(folded)))

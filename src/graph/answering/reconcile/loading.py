@@ -73,7 +73,9 @@ def load(store: Store | RemoteStore, base: str) -> Catalogue:
         labels[row["entity"].value].append((rank, value.value))
     direct: dict[str, list[str]] = defaultdict(list)
     for row in _rows(store, queries.RECONCILE_TYPES, base):
-        direct[row["entity"].value].append(row["type"].value)
+        entity = row["entity"].value
+        if entity in labels:
+            direct[entity].append(row["type"].value)
     classes = _classes(store, base)
     closure = _closure(classes)
     named: list[tuple[Entity, list[str]]] = []

@@ -31,9 +31,10 @@ def fold(text: str) -> str:
     >>> fold("U.S. Department of State"), fold("Children\u2019s Rights")
     ('us department of state', 'childrens rights')
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    lowered = bare.casefold().replace("&", " and ").translate(_DROPPED)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    lowered = text.casefold().replace("&", " and ").translate(_DROPPED)
     return _NOT_WORD.sub(" ", lowered).strip()
 
 
