@@ -18,6 +18,9 @@ from graph.answering.reconcile.names import fold, initials, words
 
 #: Labels scored per query at most: the shortest of a common word's labels first.
 CANDIDATE_CAP = 1000
+#: Labels scored at most when a query shares only common words (each in more than
+#: CANDIDATE_CAP labels) with the graph: the shortest holding all of them.
+COMMON_CAP = 200
 #: Lowest score (0-100) a candidate is returned with.
 SCORE_CUTOFF = 50.0
 #: A match is certain (``match: true``) at this score or above ...
@@ -168,11 +171,11 @@ class NameIndex:
         if len(lists[0]) > CANDIDATE_CAP:
             # Only common words: the shortest labels holding all of them (postings are sorted
             # by length), looking through a bounded number.
-            wanted = set(split)
-            for label in lists[0][: 20 * CANDIDATE_CAP]:
+            wanted = {word for word in split if word in self._postings}
+            for label in lists[0][: 20 * COMMON_CAP]:
                 if wanted <= self._labels.words[label]:
                     found.add(label)
-                    if len(found) >= CANDIDATE_CAP:
+                    if len(found) >= COMMON_CAP:
                         break
             return list(found)
         for postings in lists:
@@ -192,7 +195,8 @@ class NameIndex:
             for other, _score, _ in process.extract(
                 word, pool, scorer=fuzz.ratio, score_cutoff=75, limit=3
             ):
-                near.extend(self._postings[other])
+                # Enough to tell a common word (and its shortest labels), no more.
+                near.extend(self._postings[other][: 20 * COMMON_CAP])
         return near
 
     def prefixed(
