@@ -9,6 +9,7 @@ a query costs about the same on a thousand names as on a million.
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +32,7 @@ MATCH_MARGIN = 8.0
 INITIALS_FACTOR = 0.96
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """A named thing of the graph: its IRI, display name, types (with their superclasses)."""
 
@@ -57,7 +58,7 @@ class _Labels:
     """The folded labels, the entity each names and the weight of the label."""
 
     text: list[str] = field(default_factory=list)
-    words: list[frozenset[str]] = field(default_factory=list)
+    words: list[tuple[str, ...]] = field(default_factory=list)
     entity: list[int] = field(default_factory=list)
     weight: list[float] = field(default_factory=list)
 
@@ -110,15 +111,16 @@ class NameIndex:
 
     def _add_label(self, folded: str, entity: int, weight: float) -> None:
         label = len(self._labels.text)
-        split = words(folded)
+        # Interned: a word of many labels is held once (a million triples hold ~160k labels).
+        split = tuple(dict.fromkeys(sys.intern(word) for word in words(folded)))
         self._labels.text.append(folded)
-        self._labels.words.append(frozenset(split))
+        self._labels.words.append(split)
         self._labels.entity.append(entity)
         self._labels.weight.append(weight)
         self._exact.setdefault(folded, []).append(label)
         if len(split) > 1:
             self._exact.setdefault(" ".join(sorted(split)), []).append(label)
-        for word in self._labels.words[label]:
+        for word in split:
             self._postings.setdefault(word, []).append(label)
 
     def search(
@@ -173,7 +175,7 @@ class NameIndex:
             # by length), looking through a bounded number.
             wanted = {word for word in split if word in self._postings}
             for label in lists[0][: 20 * COMMON_CAP]:
-                if wanted <= self._labels.words[label]:
+                if all(word in self._labels.words[label] for word in wanted):
                     found.add(label)
                     if len(found) >= COMMON_CAP:
                         break

@@ -8,6 +8,7 @@ knowing, it is built again once it is older than ``max_age`` seconds.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -75,23 +76,35 @@ def load(store: Store | RemoteStore, base: str) -> Catalogue:
     for row in _rows(store, queries.RECONCILE_TYPES, base):
         entity = row["entity"].value
         if entity in labels:
-            direct[entity].append(row["type"].value)
+            direct[entity].append(sys.intern(row["type"].value))
     classes = _classes(store, base)
     closure = _closure(classes)
     named: list[tuple[Entity, list[str]]] = []
+    # Entities share a few combinations of types: each combination's figures computed once.
+    kinds: dict[tuple[str, ...], tuple[frozenset[str], str] | None] = {}
     for iri, found in labels.items():
         types = tuple(sorted(set(direct.get(iri, ()))))
-        if types and all(t.startswith(_SCHEMA_NAMESPACES) for t in types):
+        if types not in kinds:
+            kinds[types] = _kind(types, classes, closure)
+        kind = kinds[types]
+        if kind is None:
             continue
         found.sort()
-        every = frozenset(
-            t for direct_type in types for t in closure.get(direct_type, {direct_type})
-        )
-        description = ", ".join(sorted({_class_name(classes, t) for t in types}))
-        entity = Entity(iri, found[0][1], types, description, every)
+        entity = Entity(iri, found[0][1], types, kind[1], kind[0])
         named.append((entity, [text for _, text in found]))
     index = NameIndex(named)
     return _catalogue(index, classes, base)
+
+
+def _kind(
+    types: tuple[str, ...], classes: dict[str, TypeInfo], closure: dict[str, set[str]]
+) -> tuple[frozenset[str], str] | None:
+    """The types with their superclasses and the description of an entity with ``types``;
+    None for terms of the vocabulary itself (classes, properties, shapes)."""
+    if types and all(t.startswith(_SCHEMA_NAMESPACES) for t in types):
+        return None
+    every = frozenset(t for direct in types for t in closure.get(direct, {direct}))
+    return every, ", ".join(sorted({_class_name(classes, t) for t in types}))
 
 
 def _catalogue(index: NameIndex, classes: dict[str, TypeInfo], base: str) -> Catalogue:
