@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import requests
 
 from tests.conftest import skip_or_fail
 from tests.processes import free_port, wait_until_healthy
+from tests.readme import README
 from tests.reconcile_schemas import check
 from tests.remote_servers import oxigraph_binary, oxigraph_server
 
@@ -31,17 +33,14 @@ wd:Q145 rdfs:label "United Kingdom"@en ; wdt:P1082 67326569 ; wdt:P36 wd:Q84 .
 wd:Q84 rdfs:label "London"@en .
 """
 
-FEDERATED = """
-PREFIX ag: <https://w3id.org/alliance-graph/ontology#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX wdt: <http://www.wikidata.org/prop/direct/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?name ?population ?capitalName WHERE {
-  ?country a ag:Country ; owl:sameAs ?item ; skos:prefLabel ?name FILTER(LANG(?name) = "en")
-  SERVICE <%s> { ?item wdt:P1082 ?population ; wdt:P36 ?capital . ?capital rdfs:label ?capitalName }
-} ORDER BY ?name
-"""
+WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
+
+
+def federated_query(endpoint: str) -> str:
+    """The README's federated query, sent to ``endpoint`` instead of Wikidata's."""
+    blocks = re.findall(r"```sparql\n(.*?)```", README, re.S)
+    shown = next(block for block in blocks if WIKIDATA_ENDPOINT in block)
+    return shown.replace(WIKIDATA_ENDPOINT, endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +158,10 @@ def test_jsonp_from_a_real_server(server: str) -> None:
 
 
 def test_service_joins_our_countries_with_wikidata(server: str, wikidata: str) -> None:
-    """Federation: SERVICE to an allow-listed endpoint joins on owl:sameAs."""
+    """Federation: the README's query, SERVICE to an allow-listed endpoint, joins on owl:sameAs."""
     answer = requests.post(
         server + "/sparql",
-        data={"query": FEDERATED % wikidata},
+        data={"query": federated_query(wikidata)},
         headers={"Accept": "application/sparql-results+json"},
         timeout=60,
     )
@@ -176,5 +175,5 @@ def test_service_joins_our_countries_with_wikidata(server: str, wikidata: str) -
 
 def test_service_off_the_allow_list_is_refused(server: str) -> None:
     other = f"http://127.0.0.1:{free_port()}/sparql"
-    answer = requests.post(server + "/sparql", data={"query": FEDERATED % other}, timeout=60)
+    answer = requests.post(server + "/sparql", data={"query": federated_query(other)}, timeout=60)
     assert answer.status_code == 403
