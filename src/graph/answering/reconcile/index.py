@@ -210,6 +210,8 @@ class NameIndex:
         >>> index = NameIndex([(iom, ["International Organization for Migration"])])
         >>> [c.entity.name for c in index.prefixed("migr")]
         ['IOM']
+        >>> [c.entity.name for c in index.prefixed("migration internat")]
+        ['IOM']
         """
         folded = fold(prefix)
         if not folded:
@@ -217,13 +219,14 @@ class NameIndex:
         ranked: dict[int, tuple[float, int]] = {}
         for label in self._labels_starting(folded):
             self._keep(ranked, label, 100.0, accept)
-        last = words(folded)[-1]
+        # Else the name's words in any order, the last one still being typed.
+        *whole, last = words(folded)
         start = bisect.bisect_left(self._vocabulary, last)
         for word in self._vocabulary[start : start + 50]:
             if not word.startswith(last):
                 break
-            for label in self._postings[word][:50]:
-                if folded in self._labels.text[label] or len(words(folded)) == 1:
+            for label in self._postings[word][: 20 * COMMON_CAP]:
+                if all(done in self._labels.words[label] for done in whole):
                     self._keep(ranked, label, 80.0, accept)
         order = sorted(
             ranked.items(),
