@@ -199,3 +199,13 @@ def test_the_catalogue_is_built_once_per_store_version(content_store: Store) -> 
     assert cache.get(build) is first and len(builds) == 1
     version.bump()
     assert cache.get(build) is not first and len(builds) == 2
+
+
+def test_type_strict_should_prefers_without_excluding(service: Service) -> None:
+    query = {"query": "Honduras", "type": "ag:Organization", "limit": 3}
+    strict = service.reconcile({"q": query})["q"]["result"]
+    soft = service.reconcile({"q": query | {"type_strict": "should"}})["q"]["result"]
+    assert "country/honduras" not in [c["id"] for c in strict]
+    scores = {c["id"]: c["score"] for c in soft}
+    assert scores["country/honduras"] == 90.0  # 100 for the name, less a tenth for the type
+    assert scores["organization/government-of-honduras"] == strict[0]["score"]

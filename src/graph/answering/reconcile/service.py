@@ -82,17 +82,30 @@ class Service:
         for key, query in queries.items():
             types = query.get("type", [])
             types = [types] if isinstance(types, str) else types
-            accept = self.accepted(types, query.get("type_strict", "any"))
+            strict = query.get("type_strict", "any")
+            accept = self.accepted(types, strict)
             if query.get("query", "").strip():
-                more = 3 * query["limit"] if query.get("properties") else query["limit"]
+                more = 3 * query["limit"] if query.get("properties") or types else query["limit"]
                 found[key] = self.catalogue.index.search(query["query"], accept=accept, limit=more)
             else:
                 found[key] = self._by_properties(query["properties"], accept)
+            if strict == "should" and types:
+                found[key] = self._prefer(found[key], types)
         self._weigh_properties(queries, found)
         return {
             key: {"result": [self.candidate(c) for c in found[key][: queries[key]["limit"]]]}
             for key in queries
         }
+
+    def _prefer(self, found: list[Candidate], types: list[str]) -> list[Candidate]:
+        """``type_strict: should``: other types kept, at nine tenths of their score."""
+        preferred = self.accepted(types, "any") or frozenset()
+        numbers = self.catalogue.numbers
+        weighed = [
+            c if numbers[c.entity.iri] in preferred else replace(c, score=round(c.score * 0.9, 1))
+            for c in found
+        ]
+        return decide(sorted(weighed, key=lambda c: (-c.score, c.entity.name)))
 
     def _by_properties(
         self, constraints: list[dict[str, Any]], accept: frozenset[int] | None
@@ -126,13 +139,15 @@ class Service:
             held[pid] = (
                 extension.values(self.store, self.catalogue, sorted(iris), prop) if prop else {}
             )
+        # Names given as values, matched once per batch: name -> {entity IRI: score}.
+        names: dict[str, dict[str, float]] = {}
         for key, query in queries.items():
             constraints = query.get("properties", [])
             if constraints:
                 named = bool(query.get("query", "").strip())
                 found[key] = decide(
                     sorted(
-                        (self._weigh(c, constraints, held, named) for c in found[key]),
+                        (self._weigh(c, constraints, held, named, names) for c in found[key]),
                         key=lambda c: (-c.score, c.entity.name),
                     )
                 )
@@ -143,14 +158,35 @@ class Service:
         constraints: list[dict[str, Any]],
         held: dict[str, dict[str, list[extension.Value]]],
         named: bool,
+        names: dict[str, dict[str, float]],
     ) -> Candidate:
         scores = []
         for constraint in constraints:
             given = constraint["v"] if isinstance(constraint["v"], list) else [constraint["v"]]
             have = held[constraint["pid"]].get(candidate.entity.iri, [])
-            scores.append(max((_similar(g, h, self) for g in given for h in have), default=0.0))
+            similar = (self._similar(g, h, names) for g in given for h in have)
+            scores.append(max(similar, default=0.0))
         parts = [candidate.score, *scores] if named else scores
         return replace(candidate, score=round(sum(parts) / len(parts), 1))
+
+    def _similar(
+        self, given: Any, held: extension.Value, names: dict[str, dict[str, float]]
+    ) -> float:
+        """How like a value held (0-100) a value asked for is: a string, number or ``{"id"}``."""
+        if isinstance(given, dict):
+            wanted = self.find(str(given.get("id", "")))
+            return 100.0 if wanted is not None and self.find(held.get("id", "")) == wanted else 0.0
+        text = str(given).lower() if isinstance(given, bool) else str(given)
+        if "id" in held:
+            entity = self.find(held["id"])
+            if entity is None:
+                return 0.0
+            if text not in names:
+                found = self.catalogue.index.search(text, limit=5)
+                names[text] = {c.entity.iri: c.score for c in found}
+            return names[text].get(entity.iri, 0.0)
+        score = float(fuzz.ratio(fold(text), fold(str(next(iter(held.values()))))))
+        return score if score >= VALUE_MATCH else 0.0
 
     def candidate(self, found: Candidate) -> dict[str, Any]:
         """A candidate as the specification writes it."""
@@ -246,17 +282,3 @@ class Service:
             for eid, entity in entities.items():
                 rows[eid][asked["id"]] = held.get(entity.iri, []) if entity else []
         return {"meta": meta, "rows": rows}
-
-
-def _similar(given: Any, held: extension.Value, service: Service) -> float:
-    """How much a value asked for (a string, number or ``{"id"}``) is like a value held (0-100)."""
-    if isinstance(given, dict):
-        wanted = service.find(str(given.get("id", "")))
-        return 100.0 if wanted is not None and service.find(held.get("id", "")) == wanted else 0.0
-    text = fold(str(given).lower() if isinstance(given, bool) else str(given))
-    if "id" in held:
-        entity = service.find(held["id"])
-        found = service.catalogue.index.search(str(given), limit=5) if entity else []
-        return max((c.score for c in found if c.entity == entity), default=0.0)
-    score = float(fuzz.ratio(text, fold(str(next(iter(held.values()))))))
-    return score if score >= VALUE_MATCH else 0.0
