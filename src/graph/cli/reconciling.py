@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,7 +13,7 @@ import click
 
 from graph.answering.reconcile.loading import load
 from graph.answering.reconcile.service import Service
-from graph.cli.common import fail, progress, setting_option, store_kind_option
+from graph.cli.common import err, fail, progress, setting_option, store_kind_option
 from graph.store import open_store
 
 #: The columns added to each row (``reconciled_`` in front of a name the file already uses).
@@ -55,17 +56,8 @@ def reconcile_command(
     ``match`` is true only where the name is unambiguous (the best candidate scores 90 or
     more out of 100 and the next one at least 8 less), as in the /reconcile service.
     """
-    with file.open(newline="", encoding="utf-8-sig") as source:
-        reader = csv.DictReader(source)
-        header = list(reader.fieldnames or [])
-        if column not in header:
-            fail(f"{file}: no column {column!r}; the columns are {', '.join(header) or 'none'}")
-        rows = list(reader)
-    try:
-        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
-    except (FileNotFoundError, OSError) as error:
-        fail(f"the store cannot be opened: {error}")
-    service = Service(load(handle, base_iri), handle)
+    header, rows = _read(file, column)
+    service = _service(store, store_kind, base_iri)
     if type_name and service.type_iri(type_name) not in service.catalogue.members:
         fail(f"--type {type_name}: the graph has no instances of such a class")
     added = [name if name not in header else f"reconciled_{name}" for name in ADDED]
@@ -79,6 +71,35 @@ def reconcile_command(
     finally:
         if output:
             sink.close()
+
+
+def _read(file: Path, column: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of ``file``; a clear error if it is not UTF-8 CSV with ``column``."""
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as source:
+            reader = csv.DictReader(source)
+            header = list(reader.fieldnames or [])
+            if column not in header:
+                fail(f"{file}: no column {column!r}; the columns are {', '.join(header) or 'none'}")
+            return header, list(reader)
+    except (UnicodeDecodeError, csv.Error) as error:
+        fail(f"{file}: not a UTF-8 CSV file: {error}")
+        raise  # not reached: fail() exits
+
+
+def _service(store: str, store_kind: str, base_iri: str) -> Service:
+    """The reconciliation service over ``store``, its names read once."""
+    try:
+        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+    except (FileNotFoundError, OSError) as error:
+        fail(f"the store cannot be opened: {error}")
+        raise  # not reached: fail() exits
+    # The names are read once (seconds on a million triples): a spinner meanwhile, on a terminal.
+    reading: AbstractContextManager[object] = (
+        err.status("Reading the graph's names") if err.is_terminal else nullcontext()
+    )
+    with reading:
+        return Service(load(handle, base_iri), handle)
 
 
 def _batches(rows: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
