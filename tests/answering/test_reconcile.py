@@ -209,3 +209,20 @@ def test_type_strict_should_prefers_without_excluding(service: Service) -> None:
     scores = {c["id"]: c["score"] for c in soft}
     assert scores["country/honduras"] == 90.0  # 100 for the name, less a tenth for the type
     assert scores["organization/government-of-honduras"] == strict[0]["score"]
+
+
+def test_extension_gives_funders_and_countries(service: Service) -> None:
+    project = "project/icmec-child-helpline-international-joint-project"
+    answer = service.extend(
+        {
+            "ids": [project, "organization/government-of-honduras"],
+            "properties": [{"id": "funder"}, {"id": "country"}],
+        }
+    )
+    check(answer, "data-extension-response.json")
+    funder = {"id": "organization/end-violence-partnership", "name": "End Violence Partnership"}
+    assert answer["rows"][project]["funder"] == [funder]
+    assert answer["rows"]["organization/government-of-honduras"]["country"] == [
+        {"id": "country/honduras", "name": "Honduras"}
+    ]
+    assert [p["id"] for p in service.propose("ag:Project", 20)["properties"]] == ["funder", "type"]
