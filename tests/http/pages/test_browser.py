@@ -209,6 +209,7 @@ def test_a_preview_card_shows_in_another_sites_frame(page: object, server: str) 
     """Issue 15: OpenRefine shows /reconcile/preview in a frame of its own page, on another
     origin (here a second local server's page)."""
     import http.server
+    import threading
 
     host = f'<iframe id="card" src="{server}/reconcile/preview?id=country/honduras"></iframe>'
 
