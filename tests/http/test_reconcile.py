@@ -173,3 +173,27 @@ def test_every_page_has_the_search_box(client: FlaskClient) -> None:
     for path in ("/", "/explore", "/doc/country/honduras.html"):
         page = client.get(path).get_data(as_text=True)
         assert 'class="site-search"' in page and "search.js" in page, path
+
+
+def test_batches_go_through_admission_like_queries(
+    app: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client with too many long evaluations running gets 429 from /reconcile as from
+    /sparql, and a batch runs registered with admission (demoted past 50 ms of CPU)."""
+    from graph.core.errors import TooManyQueries
+
+    admission = app.extensions["kg.admission"]  # type: ignore[attr-defined]
+    ran: list[str] = []
+    original = admission.run
+    monkeypatch.setattr(
+        admission, "run", lambda client, work: ran.append(client) or original(client, work)
+    )
+    client = app.test_client()  # type: ignore[attr-defined]
+    assert client.post("/reconcile", data={"queries": '{"q": {"query": "IOM"}}'}).status_code == 200
+    assert ran == ["127.0.0.1"]
+
+    def refuse(who: str) -> None:
+        raise TooManyQueries("too many", headers={"Retry-After": "1"})
+
+    monkeypatch.setattr(admission, "admit", refuse)
+    assert client.post("/reconcile", data={"queries": '{"q": {"query": "IOM"}}'}).status_code == 429

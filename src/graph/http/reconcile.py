@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from graph.answering import deadline
 from graph.answering import stack as stacks
+from graph.answering.admission import Admission
 from graph.answering.reconcile import requests
 from graph.answering.reconcile.loading import CatalogueCache, load
 from graph.answering.reconcile.service import Service
@@ -65,10 +66,16 @@ def limits() -> requests.Limits:
 
 
 def bounded(work: Callable[[], T]) -> T:
-    """``work`` under ``query_timeout`` (503 past it), like a query to /sparql."""
+    """``work`` as a query to /sparql runs: under ``query_timeout`` (503 past it), at idle
+    CPU priority past 50 ms of CPU, counted per client (graph.answering.admission)."""
     seconds, retire = time_limit(current_app)
+    admission: Admission = current_app.extensions["kg.admission"]
+    client = request.remote_addr or ""
+    admission.admit(client)
     # The SPARQL it runs is flat (VALUES of IRIs), never nested by a client.
-    return deadline.with_deadline(work, seconds, stack=stacks.stack_for(4096), retire=retire)
+    return deadline.with_deadline(
+        lambda: admission.run(client, work), seconds, stack=stacks.stack_for(4096), retire=retire
+    )
 
 
 def answer(document: dict[str, Any]) -> Response:
