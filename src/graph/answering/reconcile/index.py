@@ -24,6 +24,8 @@ CANDIDATE_CAP = 1000
 COMMON_CAP = 200
 #: Lowest score (0-100) a candidate is returned with.
 SCORE_CUTOFF = 50.0
+#: Labels an autocompletion looks at, at most (the shortest of each word's first).
+PREFIX_BUDGET = 2000
 #: A match is certain (``match: true``) at this score or above ...
 MATCH_SCORE = 90.0
 #: ... when the next other entity scores at least this much less.
@@ -222,10 +224,13 @@ class NameIndex:
         # Else the name's words in any order, the last one still being typed.
         *whole, last = words(folded)
         start = bisect.bisect_left(self._vocabulary, last)
+        budget = PREFIX_BUDGET  # labels looked at, whatever the prefix ("s" starts many words)
         for word in self._vocabulary[start : start + 50]:
-            if not word.startswith(last):
+            if not word.startswith(last) or budget <= 0:
                 break
-            for label in self._postings[word][: 20 * COMMON_CAP]:
+            postings = self._postings[word][:budget]
+            budget -= len(postings)
+            for label in postings:
                 if all(done in self._labels.words[label] for done in whole):
                     self._keep(ranked, label, 80.0, accept)
         order = sorted(
