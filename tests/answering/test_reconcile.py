@@ -226,3 +226,32 @@ def test_extension_gives_funders_and_countries(service: Service) -> None:
         {"id": "country/honduras", "name": "Honduras"}
     ]
     assert [p["id"] for p in service.propose("ag:Project", 20)["properties"]] == ["funder", "type"]
+
+
+def test_queries_without_a_name_are_answered_together(service: Service) -> None:
+    """One SPARQL query per property serves every query of the batch that has no name."""
+    answers = service.reconcile(
+        {
+            "hn": {"properties": [{"pid": "iso3166Alpha2", "v": "HN"}], "limit": 3},
+            "gb": {"properties": [{"pid": "iso3166Alpha2", "v": ["gb", "XX"]}], "limit": 3},
+            "pe": {"properties": [{"pid": "iso3166Alpha3", "v": "PER"}], "limit": 3},
+            "wd": {"properties": [{"pid": "wikidata", "v": "Q783"}], "limit": 3},
+            "typed": {
+                "properties": [{"pid": "iso3166Alpha2", "v": "HN"}],
+                "type": "foaf:Person",
+                "limit": 3,
+            },
+            "none": {"properties": [{"pid": "iso3166Alpha2", "v": "ZZ"}], "limit": 3},
+        }
+    )
+    check(answers, "reconciliation-result-batch.json")
+    first = {key: [c["id"] for c in answer["result"]] for key, answer in answers.items()}
+    assert first == {
+        "hn": ["country/honduras"],
+        "gb": ["country/united-kingdom"],
+        "pe": ["country/peru"],
+        "wd": ["country/honduras"],
+        "typed": [],
+        "none": [],
+    }
+    assert all(answers[key]["result"][0]["match"] for key in ("hn", "gb", "pe", "wd"))

@@ -168,7 +168,7 @@ SELECT ?entity ?value WHERE {{ VALUES ?entity {{ {entities} }} ?entity {path} ?v
 #: graph.answering.reconcile.extension); ``{iris}`` and ``{texts}`` are terms written by
 #: pyoxigraph (NamedNode, Literal), never text from a request.
 RECONCILE_HOLDERS: Final = """
-SELECT DISTINCT ?entity WHERE {{
+SELECT DISTINCT ?entity ?value WHERE {{
   ?entity {path} ?value FILTER(isIRI(?entity))
   FILTER(?value IN ({iris}) || LCASE(STR(?value)) IN ({texts}))
 }} LIMIT {limit}

@@ -9,7 +9,7 @@ taken from :data:`PROPERTIES` (or one predicate named by IRI), never text from a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,31 +136,68 @@ HOLDERS_LIMIT = 1000
 
 
 def holders(
-    store: Store | RemoteStore, catalogue: Catalogue, prop: Property, given: Sequence[Any]
-) -> list[str]:
-    """The entities holding one of the values ``given`` (strings compared without case,
-    ``{"id"}`` objects and names of entities as the entities) on ``prop``."""
+    store: Store | RemoteStore,
+    catalogue: Catalogue,
+    prop: Property,
+    wanted: Mapping[str, Sequence[Any]],
+) -> dict[str, list[str]]:
+    """For each key of ``wanted``, the entities holding one of its values on ``prop``: strings
+    compared without case, ``{"id"}`` objects and names of entities as those entities. One
+    SPARQL query for every key."""
+    iris: dict[str, set[str]] = {}
+    texts: dict[str, set[str]] = {}
+    for key, given in wanted.items():
+        iris[key], texts[key] = _sought(catalogue, prop, given)
+    every_iri = sorted(set().union(*iris.values()))
+    every_text = sorted(set().union(*texts.values()))
+    text = queries.RECONCILE_HOLDERS.format(
+        path=prop.path,
+        iris=", ".join(str(NamedNode(iri)) for iri in every_iri),
+        texts=", ".join(str(Literal(t)) for t in every_text),
+        limit=HOLDERS_LIMIT * len(wanted),
+    )
+    result = run_query(store, text, prefixes=prefixes(catalogue.base))
+    assert isinstance(result, QuerySolutions)
+    by_iri: dict[str, list[str]] = defaultdict(list)
+    by_text: dict[str, list[str]] = defaultdict(list)
+    for key in wanted:
+        for iri in iris[key]:
+            by_iri[iri].append(key)
+        for lowered in texts[key]:
+            by_text[lowered].append(key)
+    found: dict[str, list[str]] = {key: [] for key in wanted}
+    for row in result:
+        value = row["value"]
+        named = isinstance(value, NamedNode)
+        for key in (by_iri if named else by_text).get(
+            value.value if named else value.value.lower(), []
+        ):
+            if len(found[key]) < HOLDERS_LIMIT:
+                found[key].append(row["entity"].value)
+    return found
+
+
+def _sought(
+    catalogue: Catalogue, prop: Property, given: Sequence[Any]
+) -> tuple[set[str], set[str]]:
+    """The IRIs and lower-cased texts the values ``given`` stand for (a Wikidata id "Q783"
+    stands for its item's IRI)."""
     space = catalogue.base + "id/"
     iris: set[str] = set()
     texts: set[str] = set()
     for value in given:
         if isinstance(value, dict):
             ident = str(value.get("id", ""))
-            iris.add(ident if ident.startswith(("http://", "https://")) else space + ident)
+            iri = ident if ident.startswith(("http://", "https://")) else space + ident
+            if expand(iri, catalogue.base):
+                iris.add(iri)
             continue
         text = str(value).lower() if isinstance(value, bool) else str(value)
         texts.add(text.lower())
+        if prop.strip and expand(prop.strip + text, catalogue.base):
+            iris.add(prop.strip + text)
         iris.update(c.entity.iri for c in catalogue.index.search(text, limit=3) if c.match)
-    iri_terms = [str(NamedNode(iri)) for iri in sorted(iris) if expand(iri, catalogue.base)]
-    text = queries.RECONCILE_HOLDERS.format(
-        path=prop.path,
-        iris=", ".join(iri_terms),
-        texts=", ".join(str(Literal(t)) for t in sorted(texts)),
-        limit=HOLDERS_LIMIT,
-    )
-    result = run_query(store, text, prefixes=prefixes(catalogue.base))
-    assert isinstance(result, QuerySolutions)
-    return [row["entity"].value for row in result]
+    return iris, texts
 
 
 def _value(term: Any, catalogue: Catalogue, prop: Property) -> Value:

@@ -286,4 +286,3 @@ def decide(ranked: list[Candidate]) -> list[Candidate]:
         if found[0].score - runner_up >= MATCH_MARGIN:
             found[0] = Candidate(found[0].entity, found[0].score, found[0].label, True)
     return found
-

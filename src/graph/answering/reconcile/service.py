@@ -88,9 +88,10 @@ class Service:
                 more = 3 * query["limit"] if query.get("properties") or types else query["limit"]
                 found[key] = self.catalogue.index.search(query["query"], accept=accept, limit=more)
             else:
-                found[key] = self._by_properties(query["properties"], accept)
+                found[key] = []  # found by their properties below, for the whole batch
             if strict == "should" and types:
                 found[key] = self._prefer(found[key], types)
+        self._by_properties(queries, found)
         self._weigh_properties(queries, found)
         return {
             key: {"result": [self.candidate(c) for c in found[key][: queries[key]["limit"]]]}
@@ -108,21 +109,29 @@ class Service:
         return decide(sorted(weighed, key=lambda c: (-c.score, c.entity.name)))
 
     def _by_properties(
-        self, constraints: list[dict[str, Any]], accept: frozenset[int] | None
-    ) -> list[Candidate]:
-        """Candidates for a query without a name: the entities with the first constraint's value."""
-        prop = extension.resolve(constraints[0]["pid"], self.catalogue.base)
-        if prop is None:
-            return []
-        given = (
-            constraints[0]["v"] if isinstance(constraints[0]["v"], list) else [constraints[0]["v"]]
-        )
-        iris = extension.holders(self.store, self.catalogue, prop, given)
-        numbers = [self.catalogue.numbers[iri] for iri in iris if iri in self.catalogue.numbers]
-        entities = [
-            self.catalogue.index.entities[n] for n in numbers if accept is None or n in accept
-        ]
-        return [Candidate(entity, 0.0, "") for entity in entities]
+        self, queries: dict[str, dict[str, Any]], found: dict[str, list[Candidate]]
+    ) -> None:
+        """Candidates for the queries without a name: the entities holding their first
+        constraint's value, one SPARQL query per property for the whole batch."""
+        by_pid: dict[str, dict[str, list[Any]]] = {}
+        for key, query in queries.items():
+            if not query.get("query", "").strip():
+                first = query["properties"][0]
+                given = first["v"] if isinstance(first["v"], list) else [first["v"]]
+                by_pid.setdefault(first["pid"], {})[key] = given
+        for pid, wanted in by_pid.items():
+            prop = extension.resolve(pid, self.catalogue.base)
+            held = extension.holders(self.store, self.catalogue, prop, wanted) if prop else {}
+            for key in wanted:
+                types = queries[key].get("type", [])
+                types = [types] if isinstance(types, str) else types
+                accept = self.accepted(types, queries[key].get("type_strict", "any"))
+                numbers = [self.catalogue.numbers.get(iri) for iri in held.get(key, [])]
+                found[key] = [
+                    Candidate(self.catalogue.index.entities[n], 0.0, "")
+                    for n in dict.fromkeys(numbers)
+                    if n is not None and (accept is None or n in accept)
+                ]
 
     def _weigh_properties(
         self, queries: dict[str, dict[str, Any]], found: dict[str, list[Candidate]]
