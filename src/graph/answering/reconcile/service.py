@@ -61,6 +61,8 @@ class Service:
         if not types or strict == "should":
             return None
         sets = [self.catalogue.members.get(self.type_iri(t) or "", frozenset()) for t in types]
+        if len(sets) == 1:
+            return sets[0]  # shared, not copied: a class may have most of the graph's entities
         if strict == "all":
             return frozenset.intersection(*sets)
         return frozenset().union(*sets)
