@@ -42,6 +42,7 @@ DCTERMS = "http://purl.org/dc/terms/"
 ORG = "http://www.w3.org/ns/org#"
 SCHEMA = "https://schema.org/"
 WD = "http://www.wikidata.org/entity/"
+OWL = "http://www.w3.org/2002/07/owl#"
 
 LABEL = RDFS + "label"
 PREF_LABEL = SKOS + "prefLabel"
@@ -234,7 +235,7 @@ def write_country(doc: Document, n: int) -> str:
     w.emit(g, country, PREF_LABEL, plain(f"Synthetic country {n}"))
     w.emit(g, country, AG + "iso3166Alpha2", string(alpha2))
     w.emit(g, country, AG + "iso3166Alpha3", string(letters(n, 3)))
-    w.emit(g, country, AG + "wikidataItem", iri(f"{WD}Q{10_000_000 + n}"))
+    w.emit(g, country, OWL + "sameAs", iri(f"{WD}Q{10_000_000 + n}"))
     w.emit(g, country, DERIVED, iri(doc.passage()))
     return country
 

@@ -396,3 +396,24 @@ def test_labels_provenance_and_pictures(client: FlaskClient, remote_client: Flas
     focus = {"focus": CANONICAL_BASE + "id/country/honduras"}
     local, far = both(client, remote_client, "/explore/neighbourhood.json", query_string=focus)
     assert normalized(far.get_json()) == normalized(local.get_json())
+def test_reconciliation_answers_as_over_the_embedded_store(
+    client: FlaskClient, remote_client: FlaskClient
+) -> None:
+    """Issue 15: the catalogue of names is read through SPARQL, so an external store serves
+    /reconcile, its extension and /search with the same answers."""
+    queries = {
+        "q0": {"query": "Hondura"},
+        "q1": {"query": "I.O.M.", "type": "org:Organization"},
+        "q2": {"query": "Government", "properties": [{"pid": "country", "v": "Guatemala"}]},
+        "q3": {"properties": [{"pid": "iso3166Alpha3", "v": "gbr"}]},
+    }
+    extend = {"ids": ["country/honduras"], "properties": [{"id": "wikidata"}, {"id": "alliance"}]}
+    for path, data in (
+        ("/reconcile", {"queries": json.dumps(queries)}),
+        ("/reconcile", {"extend": json.dumps(extend)}),
+    ):
+        local, far = client.post(path, data=data), remote_client.post(path, data=data)
+        assert local.status_code == far.status_code == 200, far.get_data(as_text=True)
+        assert normalized(far.get_json()) == normalized(local.get_json())
+    local, far = both(client, remote_client, "/search?q=weprotect&format=json")
+    assert far.get_json() == local.get_json() and far.get_json()["results"]

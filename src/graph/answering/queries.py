@@ -267,3 +267,45 @@ GROUP BY ?shapesGraph ?shape ?target ?constraint ?path ?min ?max ?datatype ?clas
          ?pattern ?message
 ORDER BY ?target ?path
 """
+
+# --- Reconciliation and search (graph.answering.reconcile, issue 15). Prefixes from
+# graph.core.links.prefixes(base).
+
+#: Every name of every IRI: the labels people look things up by.
+RECONCILE_LABELS: Final = """
+SELECT ?entity ?property ?label WHERE {
+  VALUES ?property { skos:prefLabel foaf:name dcterms:title rdfs:label skos:altLabel ag:acronym }
+  ?entity ?property ?label FILTER(isIRI(?entity) && isLiteral(?label))
+}
+"""
+
+#: The types of every IRI (the ones without a name are left out by the caller: cheaper than a
+#: FILTER EXISTS per row).
+RECONCILE_TYPES: Final = "SELECT ?entity ?type WHERE { ?entity a ?type FILTER(isIRI(?type)) }"
+
+#: The classes of the ontology (and of the vocabularies it reuses) with their direct
+#: superclasses and English labels.
+RECONCILE_CLASSES: Final = """
+SELECT ?class ?super ?label WHERE {
+  { ?class a owl:Class } UNION { ?class rdfs:subClassOf ?any }
+  FILTER(isIRI(?class))
+  OPTIONAL { ?class rdfs:subClassOf ?super FILTER(isIRI(?super)) }
+  OPTIONAL { ?class rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") }
+}
+"""
+
+#: The values of one property (a path from graph.answering.reconcile.extension, never text
+#: from a request) for the entities in ``{entities}`` (IRIs written by pyoxigraph's NamedNode).
+RECONCILE_VALUES: Final = """
+SELECT ?entity ?value WHERE {{ VALUES ?entity {{ {entities} }} ?entity {path} ?value }}
+"""
+
+#: The entities holding one of some values on a property (a path from
+#: graph.answering.reconcile.extension); ``{iris}`` and ``{texts}`` are terms written by
+#: pyoxigraph (NamedNode, Literal), never text from a request.
+RECONCILE_HOLDERS: Final = """
+SELECT DISTINCT ?entity ?value WHERE {{
+  ?entity {path} ?value FILTER(isIRI(?entity))
+  FILTER(?value IN ({iris}) || LCASE(STR(?value)) IN ({texts}))
+}} LIMIT {limit}
+"""

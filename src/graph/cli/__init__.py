@@ -5,10 +5,12 @@ Each submodule registers its commands on the one click group, :data:`cli`.
 
 from __future__ import annotations
 
-from graph.cli import building, operating, querying
+from graph.cli import building, operating, querying, reconciling
 from graph.cli.common import cli
 
-__all__ = ["building", "cli", "main", "operating", "querying"]
+__all__ = ["building", "cli", "main", "operating", "querying", "reconciling"]
+
+cli.add_command(reconciling.reconcile_command)
 
 
 def main() -> None:

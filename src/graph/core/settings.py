@@ -294,6 +294,27 @@ SETTINGS: tuple[Setting, ...] = (
         tuple,
         commands=("query", "serve"),
     ),
+    Setting(
+        "reconcile_max_batch",
+        1000,
+        "Most queries in one /reconcile batch (and ids in one data extension request).",
+        int,
+        commands=SERVE,
+    ),
+    Setting(
+        "reconcile_max_chars",
+        500,
+        "Longest name, prefix or property value /reconcile and /search take, in characters.",
+        int,
+        commands=SERVE,
+    ),
+    Setting(
+        "reconcile_max_limit",
+        100,
+        "Most candidates /reconcile, its suggest services and /search return for one query.",
+        int,
+        commands=SERVE,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

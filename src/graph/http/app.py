@@ -16,6 +16,7 @@ from graph.http import (
     graph_store,
     observe,
     pages,
+    reconcile,
     service_description,
 )
 from graph.http.bodylimit import RequestBodies
@@ -44,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     service_description.init_app(app)
     graph_store.init_app(app)
     pages.init_app(app)
+    reconcile.init_app(app)
     fastpath.install(app)
     # Outermost, so that no path (the /sparql fast path included) sees an unchecked body, and
     # every answer (refusals of bodies too) carries the security headers.

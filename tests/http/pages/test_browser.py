@@ -225,3 +225,51 @@ def test_the_policy_refuses_javascript_links(page: object, server: str) -> None:
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert dialogs == []
     assert refused, "the browser did not report refusing the javascript: URL"
+
+
+def test_search_box_suggests_and_follows_to_the_page(page: object, server: str) -> None:
+    """Issue 15: type part of a name in the header's box, pick the suggestion, land on its page."""
+    page.goto(server + "/explore")  # type: ignore[attr-defined]
+    page.type("#site-search", "global weprot", delay=30)  # type: ignore[attr-defined]
+    suggestion = page.locator("#site-search-list a").first  # type: ignore[attr-defined]
+    suggestion.wait_for(timeout=10000)
+    assert "WePROTECT Global Alliance" in suggestion.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "search-box.png"))  # type: ignore[attr-defined]
+    suggestion.click()
+    page.wait_for_url("**/doc/organization/weprotect.html")  # type: ignore[attr-defined]
+    assert "WePROTECT" in page.inner_text("h1")  # type: ignore[attr-defined]
+    page.fill("#site-search", "hondura")  # type: ignore[attr-defined]
+    page.press("#site-search", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_url("**/search?q=hondura")  # type: ignore[attr-defined]
+    assert page.locator(".search-results a").first.inner_text() == "Honduras"  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "search-page.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_a_preview_card_shows_in_another_sites_frame(page: object, server: str) -> None:
+    """Issue 15: OpenRefine shows /reconcile/preview in a frame of its own page, on another
+    origin (here a second local server's page)."""
+    import http.server
+    import threading
+
+    host = f'<iframe id="card" src="{server}/reconcile/preview?id=country/honduras"></iframe>'
+
+    class Host(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(host.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{other.server_port}/")  # type: ignore[attr-defined]
+        card = page.frame_locator("#card")  # type: ignore[attr-defined]
+        assert card.locator("h1").inner_text(timeout=10000) == "Honduras"
+        assert "Country" in card.locator(".types").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "preview-card.png"))  # type: ignore[attr-defined]
+    finally:
+        other.shutdown()

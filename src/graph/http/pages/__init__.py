@@ -55,10 +55,10 @@ def routing_error(error: HTTPException) -> Response | HTTPException:
 
 def init_app(app: Flask) -> None:
     """Register the shared blueprint, the error pages and every page's blueprint."""
-    from graph.http.pages import dataset, editor, explore, exports, resource
+    from graph.http.pages import dataset, editor, explore, exports, resource, search
 
     app.register_blueprint(bp)
     app.register_error_handler(HttpError, html_or_text_error)
     app.register_error_handler(HTTPException, routing_error)
-    for module in (resource, editor, explore, exports, dataset):
+    for module in (resource, editor, explore, exports, dataset, search):
         module.init_app(app)
