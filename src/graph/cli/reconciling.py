@@ -13,7 +13,7 @@ import click
 
 from graph.answering.reconcile.loading import load
 from graph.answering.reconcile.service import Service
-from graph.cli.common import err, fail, progress, setting_option, store_kind_option
+from graph.cli.common import err, fail, progress, setting_values, settings_options
 from graph.store import open_store
 
 #: The columns added to each row (``reconciled_`` in front of a name the file already uses).
@@ -39,9 +39,7 @@ BATCH = 100
     default=None,
     help="Write the CSV here instead of to standard output.",
 )
-@setting_option("store")
-@setting_option("base_iri")
-@store_kind_option
+@settings_options("reconcile")
 def reconcile_command(
     file: Path,
     column: str,
@@ -49,7 +47,7 @@ def reconcile_command(
     output: Path | None,
     store: str,
     base_iri: str,
-    store_kind: str,
+    **options: Any,
 ) -> None:
     """Match the names in COLUMN of FILE (CSV) to the graph; add id, label, score and match.
 
@@ -57,7 +55,7 @@ def reconcile_command(
     more out of 100 and the next one at least 8 less), as in the /reconcile service.
     """
     header, rows = _read(file, column)
-    service = _service(store, store_kind, base_iri)
+    service = _service(store, setting_values(options), base_iri)
     if type_name and service.type_iri(type_name) not in service.catalogue.members:
         fail(f"--type {type_name}: the graph has no instances of such a class")
     added = [name if name not in header else f"reconciled_{name}" for name in ADDED]
@@ -87,10 +85,10 @@ def _read(file: Path, column: str) -> tuple[list[str], list[dict[str, str]]]:
         raise  # not reached: fail() exits
 
 
-def _service(store: str, store_kind: str, base_iri: str) -> Service:
+def _service(store: str, options: dict[str, Any], base_iri: str) -> Service:
     """The reconciliation service over ``store``, its names read once."""
     try:
-        handle = open_store(store, read_only=True, options={"store_kind": store_kind})
+        handle = open_store(store, read_only=True, options=options)
     except (FileNotFoundError, OSError) as error:
         fail(f"the store cannot be opened: {error}")
         raise  # not reached: fail() exits

@@ -76,8 +76,18 @@ class Setting:
 
 
 #: Commands that open a store, and those that can open an external one (a URL).
-STORE_COMMANDS = ("build", "save-graphs", "query", "stats", "serve", "export", "backup", "restore")
-REMOTE_COMMANDS = ("build", "query", "stats", "serve", "export")
+STORE_COMMANDS = (
+    "build",
+    "save-graphs",
+    "query",
+    "stats",
+    "serve",
+    "export",
+    "backup",
+    "restore",
+    "reconcile",
+)
+REMOTE_COMMANDS = ("build", "query", "stats", "serve", "export", "reconcile")
 SERVE = ("serve",)
 
 SETTINGS: tuple[Setting, ...] = (
@@ -150,7 +160,16 @@ SETTINGS: tuple[Setting, ...] = (
         "base_iri",
         CANONICAL_BASE,
         "Base IRI the graph is published under.",
-        commands=("build", "save-graphs", "validate", "query", "stats", "serve", "export"),
+        commands=(
+            "build",
+            "save-graphs",
+            "validate",
+            "query",
+            "stats",
+            "serve",
+            "export",
+            "reconcile",
+        ),
     ),
     Setting(
         "engine",
