@@ -94,11 +94,13 @@ def default_shapes() -> Shapes:
 
 @dataclass(frozen=True)
 class Writable:
-    """A store writes go to, the shapes they are checked against and the version they bump."""
+    """A store writes go to, the shapes they are checked against and the version they bump;
+    ``base_iri`` resolves relative IRIs in updates (issue 17)."""
 
     store: Store
     shapes: Shapes
     version: StoreVersion
+    base_iri: str | None = None
 
 
 def checked_update(
@@ -119,7 +121,7 @@ def checked_update(
     """
     _refuse_external(target.store)
     text = with_protocol_dataset(update, using, using_named)
-    _write(target, lambda store: update_change(store, text))
+    _write(target, lambda store: update_change(store, text, base_iri=target.base_iri))
 
 
 def replace_graph(target: Writable, graph: str | None, quads: Sequence[Quad]) -> bool:

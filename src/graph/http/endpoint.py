@@ -131,7 +131,7 @@ def answer_query(
         check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
-        result = _evaluate(store, operation)
+        result = _evaluate(store, operation, str(config["BASE_IRI"]))
         try:
             fmt = format_param
             offered: tuple[str, ...]
@@ -184,13 +184,16 @@ def time_limit(app: Flask) -> tuple[float, bool]:
     return seconds, True
 
 
-def _evaluate(store: object, operation: Operation) -> QueryResult:
+def _evaluate(store: object, operation: Operation, base_iri: str) -> QueryResult:
     try:
         return store_query(
             store,  # type: ignore[arg-type]
             operation.text,
             default_graphs=operation.default_graphs,
             named_graphs=operation.named_graphs,
+            # Relative IRIs resolve against the published base, not the request's host: see
+            # README "Serving: the SPARQL endpoint" (issue 17).
+            base_iri=base_iri,
         )
     except QuerySyntaxError as error:
         raise BadRequest(str(error)) from None

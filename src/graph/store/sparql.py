@@ -136,6 +136,7 @@ def run_query(
     named_graphs: Sequence[str] = (),
     bindings: Mapping[str, Term] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
 
@@ -143,6 +144,7 @@ def run_query(
     ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
     ``bindings`` fixes variables before evaluation (SEP-0007 substitution), so that an IRI from
     a request never has to be pasted into query text. ``prefixes`` are declared for the query.
+    ``base_iri`` resolves the query's relative IRIs (its own BASE, if any, wins).
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
@@ -166,6 +168,8 @@ def run_query(
         options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
     if prefixes:
         options["prefixes"] = dict(prefixes)
+    if base_iri:
+        options["base_iri"] = base_iri
     check_query_text(text)
     try:
         return store.query(text, **options)  # type: ignore[arg-type]
@@ -275,15 +279,17 @@ class UpdateFailed(Exception):
     """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
 
 
-def run_update(store: Store, text: str) -> None:
+def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
     """Run a SPARQL update in one transaction: either all of it is applied or nothing is.
+
+    ``base_iri`` resolves the update's relative IRIs (its own BASE, if any, wins).
 
     :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
     :raises UpdateFailed: if an operation fails (nothing was written).
     """
     check_query_text(text)
     try:
-        store.update(text)
+        store.update(text, base_iri=base_iri)
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error) from None
     except RuntimeError as error:
