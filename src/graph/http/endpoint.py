@@ -12,11 +12,12 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.answering.jsonld import compact_nquads
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, HttpError, ResultTooLarge
 from graph.http import service_description
 from graph.http.context import external_store, store_of, store_version, writable_of
-from graph.http.negotiate import choose
+from graph.http.negotiate import JSONLD, choose, jsonld_profile
 from graph.http.protocol import Operation, read_operation
 from graph.store import (
     QueryResult,
@@ -118,6 +119,7 @@ def answer_query(
     if hit is not None:
         return hit[0], hit[1], True
     store, limit = store_of(app), int(config["MAX_RESULTS"])
+    base_iri = str(config["BASE_IRI"])
     allowlist = config["SERVICE_ALLOWLIST"]
     budget = int(config["QUERY_MEMORY_MB"]) << 20
     admission: Admission = app.extensions["kg.admission"]
@@ -131,7 +133,7 @@ def answer_query(
         check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
-        result = _evaluate(store, operation, str(config["BASE_IRI"]))
+        result = _evaluate(store, operation, base_iri)
         try:
             fmt = format_param
             offered: tuple[str, ...]
@@ -141,7 +143,12 @@ def answer_query(
             else:
                 offered = RESULT_TYPES
             media_type = choose(accept, offered, fmt)
-            body = serialize_limited(result, media_type, limit)
+            form = jsonld_profile(accept) if media_type == JSONLD else None
+            if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
+                triples = serialize_limited(result, "application/n-triples", limit)
+                body = compact_nquads(triples, base_iri, None, form)
+            else:
+                body = serialize_limited(result, media_type, limit)
             if budget and len(body) > budget:
                 raise ResultTooLarge(
                     f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"

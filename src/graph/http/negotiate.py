@@ -130,18 +130,18 @@ def _ranges(accept: str) -> tuple[tuple[str, dict[str, str], float], ...]:
     return tuple(ranges)
 
 
-def jsonld_profile(accept: str | None) -> str:
+def jsonld_profile(accept: str | None) -> str | None:
     """The JSON-LD form (``compacted``, ``expanded`` or ``flattened``) the client asks for with
-    the ``profile`` parameter of its most preferred ``application/ld+json`` range; ``compacted``
-    when it names none of them.
+    the ``profile`` parameter of its most preferred ``application/ld+json`` range; None when it
+    names none of them.
 
     >>> jsonld_profile('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"')
     'expanded'
-    >>> jsonld_profile("application/ld+json, text/turtle")
-    'compacted'
+    >>> jsonld_profile("application/ld+json, text/turtle") is None
+    True
     """
     if not accept:
-        return "compacted"
+        return None
     best: tuple[float, str] | None = None
     for media, params, quality in _ranges(accept):
         if media != JSONLD or quality <= 0:
@@ -150,4 +150,4 @@ def jsonld_profile(accept: str | None) -> str:
         forms = [JSONLD_FORMS[i] for i in params.get("profile", "").split() if i in JSONLD_FORMS]
         if forms and (best is None or quality > best[0]):
             best = (quality, forms[0])
-    return best[1] if best else "compacted"
+    return best[1] if best else None
