@@ -66,11 +66,15 @@ def test_the_profile_picks_the_form(client: FlaskClient, form: str) -> None:
 def test_a_head_with_a_charset_in_accept_is_not_406(client: FlaskClient) -> None:
     """W3C head_existing_indirect: Accept: text/turtle; charset=utf-8."""
     response = client.head(
-        "/store", query_string={"graph": COUNTRIES}, headers={"Accept": "text/turtle; charset=utf-8"}
+        "/store",
+        query_string={"graph": COUNTRIES},
+        headers={"Accept": "text/turtle; charset=utf-8"},
     )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
     refused = client.head(
-        "/store", query_string={"graph": COUNTRIES}, headers={"Accept": "text/turtle; charset=latin1"}
+        "/store",
+        query_string={"graph": COUNTRIES},
+        headers={"Accept": "text/turtle; charset=latin1"},
     )
     assert refused.status_code == 406
