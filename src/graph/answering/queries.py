@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-COUNT_TRIPLES: Final = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: Triples of the default graph: each once, however many named graphs state it (issue 17).
+COUNT_TRIPLES: Final = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 COUNT_GRAPHS: Final = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -27,18 +28,19 @@ CLEAR_GRAPH: Final = "CLEAR SILENT {graph}"
 DROP_GRAPH: Final = "DROP SILENT {graph}"
 INSERT_DATA: Final = "INSERT DATA {{\n{data}\n}}"
 
-#: Figures VoID asks for (https://www.w3.org/TR/void/#statistics), over the union graph.
+#: Figures VoID asks for (https://www.w3.org/TR/void/#statistics), over the default graph (the
+#: set of every triple: void:triples counts a triple once, however many graphs state it).
 DATASET_FIGURES: Final = """
 SELECT (COUNT(*) AS ?triples)
        (COUNT(DISTINCT ?s) AS ?subjects)
        (COUNT(DISTINCT ?p) AS ?properties)
        (COUNT(DISTINCT ?o) AS ?objects)
-WHERE { GRAPH ?g { ?s ?p ?o } }
+WHERE { ?s ?p ?o }
 """
 
 DATASET_TYPES: Final = """
 SELECT (COUNT(DISTINCT ?class) AS ?classes) (COUNT(DISTINCT ?entity) AS ?entities)
-WHERE { GRAPH ?g { ?entity a ?class } }
+WHERE { ?entity a ?class }
 """
 
 #: Is the store reachable and not empty?
@@ -59,13 +61,13 @@ SELECT ?resource ?graph ?property ?value (SAMPLE(?label) AS ?valueLabel) WHERE {
 } GROUP BY ?resource ?graph ?property ?value ORDER BY ?property ?value LIMIT 2000
 """
 
-#: What points to a resource.
+#: What points to a resource: each link once, however many graphs state it (issue 17).
 RESOURCE_IN: Final = """
-SELECT ?resource ?graph ?subject ?property (SAMPLE(?label) AS ?subjectLabel) WHERE {
-  GRAPH ?graph { ?subject ?property ?resource }
+SELECT ?resource ?subject ?property (SAMPLE(?label) AS ?subjectLabel) WHERE {
+  ?subject ?property ?resource
   OPTIONAL { ?subject skos:prefLabel|rdfs:label|dcterms:title ?label
              FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") }
-} GROUP BY ?resource ?graph ?subject ?property ORDER BY ?property ?subject LIMIT 2000
+} GROUP BY ?resource ?subject ?property ORDER BY ?property ?subject LIMIT 2000
 """
 
 #: The source documents described in the named graphs a resource's statements are in.
@@ -115,7 +117,7 @@ SELECT ?graph ?term (SAMPLE(?type) AS ?termType) (SAMPLE(?label) AS ?termLabel) 
 
 # --- Graph pictures and exports (graph.answering.export).
 
-#: The whole graph as triples (the default graph is the union of the named graphs).
+#: The whole graph as triples (the default graph: every triple of the named graphs, once).
 ALL_TRIPLES: Final = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 # --- Dataset description (graph.http.pages.dataset).

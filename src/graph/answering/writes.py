@@ -43,7 +43,15 @@ from graph.answering.write_change import (
 from graph.core import settings
 from graph.core.errors import NotFound, ShapeViolation, WritesNotSupported
 from graph.sources.files import discover, parse_sources
-from graph.store import Change, NamedNode, Quad, Store, apply_change, graph_exists
+from graph.store import (
+    Change,
+    NamedNode,
+    Quad,
+    Store,
+    apply_change,
+    graph_exists,
+    maintain_change,
+)
 from graph.validation.change import validate_change, whole_store_report
 from graph.validation.report import Report, to_rdflib
 
@@ -162,7 +170,8 @@ def delete_graph(target: Writable, graph: str | None) -> None:
 def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
     """Compute the change under the lock, validate it, commit it and bump the version."""
     with WRITE_LOCK:
-        change = change_of(target.store)
+        # The default graph's share is part of the change: checked and committed with it.
+        change = maintain_change(target.store, change_of(target.store))
         refuse_unsupported_terms(change.added)
         if not change:
             return change

@@ -26,6 +26,7 @@ from graph.store import (
     load_generation,
     new_generation,
     open_generation,
+    materialize,
     publish_generation,
 )
 from graph.store.generations import refuse_while_written
@@ -197,6 +198,7 @@ def _load_and_check(
     try:
         for source in track(loaded, "Loading", len(loaded)):
             bulk_load_file(store, source.path, source.graph(base), base)
+        materialize(store)  # the default graph: every triple once (graph.store.default_graph)
         if not drop_unfiled:
             _refuse_unfiled(store_path, _graphs_of_store(store))
         shapes = shapes_graph(f for f in files if f.role == "shapes")

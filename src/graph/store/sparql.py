@@ -138,7 +138,11 @@ def run_query(
     prefixes: Mapping[str, str] | None = None,
     base_iri: str | None = None,
 ) -> QueryResult:
-    """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+    """Evaluate a SPARQL query; the default graph is every triple of the graph, once.
+
+    On the embedded store that is the store's own default graph, which holds the set
+    (graph.store.default_graph); ``union_default_graph`` matters only to an external store,
+    where True asks for the graph's default graph and False for the store's own.
 
     ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
     ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
@@ -158,7 +162,7 @@ def run_query(
     options: dict[str, object] = {}
     if default_graphs:
         options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
-    else:
+    elif not isinstance(store, Store):
         options["use_default_graph_as_union"] = union_default_graph
     if named_graphs:
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]

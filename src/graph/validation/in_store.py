@@ -17,7 +17,15 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from graph.sources.files import DATASET_SUFFIXES, Progress, SourceFile, no_progress
-from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
+from graph.store import (
+    BlankNode,
+    NamedNode,
+    QuerySolutions,
+    Store,
+    is_materialized,
+    materialize,
+    run_query,
+)
 from graph.validation.checks import CHUNK_SIZE, Batch, Check, batches
 from graph.validation.compile import SUBCLASS, Subclasses, compile_shapes
 from graph.validation.report import SH, Report, Violation
@@ -103,6 +111,8 @@ def validate_store(
 
     :raises graph.validation.compile.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
+    if not is_materialized(store):  # the checks read the default graph (graph.store.default_graph)
+        materialize(store)
     if checks is None:
         checks = compile_shapes(shapes, store_classes(store))
     groups = plan(store, checks, hashed=focus is None)
