@@ -24,9 +24,9 @@ from graph.store import (
     discard_generation,
     finish_generation,
     load_generation,
+    materialize,
     new_generation,
     open_generation,
-    materialize,
     publish_generation,
 )
 from graph.store.generations import refuse_while_written

@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.store import RdfFormat, Store, load_dataset_file, open_store
+from graph.store import RdfFormat, Store, dump_dataset, load_dataset_file, open_store
 from graph.store.generations import (
     StoreBusy,
     discard_generation,
@@ -139,8 +139,9 @@ def _checkpoint(store: Store, target: Path) -> None:
 
 
 def _dump(store: Store, target: Path, fmt: RdfFormat) -> None:
-    """Write every quad of ``store`` to the file ``target`` in the dataset format ``fmt``."""
-    store.dump(str(target), format=fmt)
+    """Write what ``store`` states to the file ``target`` in the dataset format ``fmt`` (the
+    default graph's copy of the named graphs is made again on restore)."""
+    dump_dataset(store, str(target), fmt)
 
 
 def _remove(path: Path) -> None:

@@ -9,7 +9,7 @@ provenance). bench/README.md ("The default graph as a set") has what it costs.
 
 The invariant, kept by every build (:func:`materialize`) and every write (:func:`maintained`):
 
-    default graph = (the triples of every named graph) ∪ (triples written to the default graph)
+    default graph = (the triples of every named graph) + (triples written to the default graph)
 
 so a triple a named graph states cannot be removed from the default graph alone: it leaves
 when its last named graph lets go of it. A triple written only to the default graph is the
@@ -19,7 +19,7 @@ store's own, and ``DELETE``/``CLEAR DEFAULT``/Graph Store ``DELETE ?default`` re
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
 
@@ -62,11 +62,25 @@ def is_materialized(store: Store) -> bool:
     return next(iter(store), None) is None
 
 
+def stated_quads(store: Store) -> Iterator[Quad]:
+    """The quads the dataset states: every named graph's, and the default graph's own triples
+    (not its copy of the named graphs'). Dumps and exports write these, as before the default
+    graph held the set; loading them back (``kg restore``) makes the copy again."""
+    for graph in store.named_graphs():
+        yield from store.quads_for_pattern(None, None, None, graph)
+    own = store.query(f"SELECT ?s ?p ?o WHERE {{ {OWN_PATTERN} }}")
+    for row in own:  # type: ignore[union-attr]
+        yield Quad(row[0], row[1], row[2], DEFAULT)
+
+
+#: The default graph's triples that no named graph states.
+OWN_PATTERN = "?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } }"
+
+
 def has_own_triples(store: Store) -> bool:
     """True if the default graph holds a triple that no named graph states (one written to
     the default graph itself)."""
-    own = store.query("ASK { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
-    return bool(own)
+    return bool(store.query(f"ASK {{ {OWN_PATTERN} }}"))
 
 
 def maintained(

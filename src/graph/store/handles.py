@@ -20,7 +20,7 @@ from pyoxigraph import (
 )
 
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store.default_graph import maintained, materialize
+from graph.store.default_graph import maintained, materialize, stated_quads
 from graph.store.rdfio import (
     RdfSyntaxError,
     _rebased,
@@ -93,6 +93,19 @@ def graph_content(store: Store, graph: str | None) -> list[Quad]:
     return list(store.quads_for_pattern(None, None, None, name))
 
 
+def dump_dataset(
+    store: Store,
+    output: IO[bytes] | str | None,
+    fmt: RdfFormat,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """Write what the dataset states (graph.store.default_graph.stated_quads) in the dataset
+    format ``fmt`` to ``output`` (a file, a path, or None: returned)."""
+    return pyoxigraph.serialize(
+        stated_quads(store), output, format=fmt, prefixes=dict(prefixes or {})
+    )
+
+
 def copy_to_memory(store: Store) -> Store:
     """An in-memory copy of ``store``: every quad and every (possibly empty) named graph."""
     scratch = Store()
@@ -149,7 +162,10 @@ def stream_dump(
     def produce() -> None:
         try:
             writer = cast(IO[bytes], _QueueWriter(chunks, cancelled))
-            store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
+            if isinstance(store, Store):
+                dump_dataset(store, writer, rdf_format, prefixes)
+            else:  # an external store writes its named graphs
+                store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
         except OSError as error:
             failure.append(error)
         finally:
@@ -214,9 +230,10 @@ def apply_change(
 
     The change travels as one SPARQL update (DELETE DATA, INSERT DATA, CREATE, DROP), which
     Oxigraph applies atomically; the default graph gains and loses the triples that keep it the
-    set of every triple (graph.store.default_graph). Blank nodes cannot be written in DATA blocks with their
-    identity kept (SPARQL 1.1 Update, section 3.1.1), so quads holding one are removed and
-    added through the store's own methods just after: those steps are atomic each, not together.
+    set of every triple (graph.store.default_graph). Blank nodes cannot be written in DATA
+    blocks with their identity kept (SPARQL 1.1 Update, section 3.1.1), so quads holding one are
+    removed and added through the store's own methods just after: those steps are atomic each,
+    not together.
     """
     # The default graph follows the named graphs (graph.store.default_graph).
     removed_set, added_set = maintained(store, removed, added)
