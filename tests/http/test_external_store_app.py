@@ -217,7 +217,8 @@ def test_graph_store_reads(client: FlaskClient, remote_client: FlaskClient) -> N
     # The default graph: every triple once, the same on both (issue 17).
     nt = {"Accept": "application/n-triples"}
     local, far = both(client, remote_client, "/store?default", headers=nt)
-    assert triples(far.data, "application/n-triples") == triples(local.data, "application/n-triples")
+    nt_type = "application/n-triples"
+    assert triples(far.data, nt_type) == triples(local.data, nt_type)
     assert len(far.data.splitlines()) == len(local.data.splitlines()) > 0
     missing = {"graph": CANONICAL_BASE + "graph/none"}
     assert remote_client.get("/store", query_string=missing).status_code == 404
