@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from graph.answering import jsonld
 from graph.core.namespaces import CANONICAL_BASE
 
 COUNTRIES = CANONICAL_BASE + "graph/reference-countries"
@@ -78,3 +79,16 @@ def test_a_head_with_a_charset_in_accept_is_not_406(client: FlaskClient) -> None
         headers={"Accept": "text/turtle; charset=latin1"},
     )
     assert refused.status_code == 406
+
+
+def test_a_large_answer_keeps_the_expanded_form(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyld is slow (docs/security.md): past RESHAPE_LIMIT triples the profile is not followed,
+    on the Graph Store and on CONSTRUCT results alike."""
+    monkeypatch.setattr(jsonld, "RESHAPE_LIMIT", 5)
+    for response in _requests(client, PROFILE.format("compacted"))[:2]:
+        assert response.status_code == 200
+        document = json.loads(response.data)
+        assert isinstance(document, list) and document, response.request.path
+        _check_form(document, "expanded", single_subject=False)

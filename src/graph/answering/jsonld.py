@@ -53,6 +53,22 @@ def context(base: str) -> dict[str, Any]:
 #: The forms a JSON-LD document can take (JSON-LD 1.1, section 9.1: the ``profile`` parameter).
 FORMS = ("compacted", "expanded", "flattened")
 
+#: Most triples a Graph Store or CONSTRUCT answer is compacted or flattened for: pyld works in
+#: Python, about 17 s for 10,000 triples here, so a larger answer keeps Oxigraph's expanded
+#: form (the profile is a preference: JSON-LD 1.1, section 9.1). docs/security.md, issue 17.
+RESHAPE_LIMIT = 1_000
+
+
+def reshape_form(form: str | None, triples: int) -> str | None:
+    """The form to rewrite Oxigraph's (expanded) JSON-LD into, or None to leave it.
+
+    >>> reshape_form("compacted", 10), reshape_form("expanded", 10)
+    ('compacted', None)
+    >>> reshape_form("flattened", 10**6) is None
+    True
+    """
+    return form if form in ("compacted", "flattened") and triples <= RESHAPE_LIMIT else None
+
 
 def compact_nquads(
     nquads: bytes, base: str, context_url: str | None, form: str = "compacted"

@@ -12,7 +12,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
-from graph.answering.jsonld import compact_nquads
+from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, HttpError, ResultTooLarge
 from graph.http import service_description
@@ -25,6 +25,7 @@ from graph.store import (
     QueryTriples,
     TooManyResults,
     serialize_limited,
+    triples_from_bytes,
 )
 from graph.store import run_query as store_query
 from graph.store.external.transport import GRACE
@@ -146,7 +147,12 @@ def answer_query(
             form = jsonld_profile(accept) if media_type == JSONLD else None
             if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
                 triples = serialize_limited(result, "application/n-triples", limit)
-                body = compact_nquads(triples, base_iri, None, form)
+                form = reshape_form(form, triples.count(b"\n"))
+                if form is None:  # too large for pyld: Oxigraph's expanded form
+                    expanded = triples_from_bytes(triples, "application/n-triples")
+                    body = serialize_limited(expanded, media_type, limit)
+                else:
+                    body = compact_nquads(triples, base_iri, None, form)
             else:
                 body = serialize_limited(result, media_type, limit)
             if budget and len(body) > budget:

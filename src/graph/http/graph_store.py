@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from graph.answering import deadline, writes
 from graph.answering import stack as stacks
 from graph.answering.auth import require_write_access
-from graph.answering.jsonld import compact_nquads
+from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
 from graph.http.context import get_store, writable_of
@@ -157,7 +157,8 @@ def _get(target: Target) -> Response:
     use_prefixes = fmt in (RdfFormat.TURTLE, RdfFormat.TRIG, RdfFormat.RDF_XML)
     quads = graph_content(store, target.graph)
     form = jsonld_profile(request.headers.get("Accept")) if media_type == JSONLD else None
-    if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
+    form = reshape_form(form, len(quads))  # Oxigraph writes the expanded form
+    if form is not None:
         triples = serialize_quads(quads, RdfFormat.N_TRIPLES, None)
         body = compact_nquads(triples, _base(), None, form)
     else:
