@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.store import RdfFormat, Store, dump_dataset, load_dataset_file, open_store
+from graph.store.default_graph import stated_count
 from graph.store.generations import (
     StoreBusy,
     discard_generation,
@@ -70,7 +71,8 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
         os.replace(partial, destination)
     finally:
         _remove(partial)
-    return CopyResult(destination, len(store), "checkpoint" if fmt is None else "dump")
+    kind = "checkpoint" if fmt is None else "dump"
+    return CopyResult(destination, stated_count(store), kind)
 
 
 def restore(source: Path, store_path: Path) -> CopyResult:
@@ -108,7 +110,7 @@ def _fill(directory: Path, source: Path, kind: str) -> int:
     directory.rmdir()  # Store.backup makes the directory itself
     store = _open_local(source)
     _checkpoint(store, directory)
-    return len(store)
+    return stated_count(store)
 
 
 def open_snapshot(path: Path) -> Store:

@@ -77,6 +77,13 @@ def stated_quads(store: Store) -> Iterator[Quad]:
 OWN_PATTERN = "?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } }"
 
 
+def stated_count(store: Store) -> int:
+    """How many quads :func:`stated_quads` gives: the store's, less the default graph's copy."""
+    copy = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+    rows = store.query(copy)
+    return len(store) - int(next(iter(rows))["n"].value)  # type: ignore[arg-type]
+
+
 def has_own_triples(store: Store) -> bool:
     """True if the default graph holds a triple that no named graph states (one written to
     the default graph itself)."""

@@ -20,7 +20,7 @@ from pyoxigraph import (
 )
 
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store.default_graph import maintained, materialize, stated_quads
+from graph.store.default_graph import maintained, materialize, stated_count, stated_quads
 from graph.store.rdfio import (
     RdfSyntaxError,
     _rebased,
@@ -210,12 +210,11 @@ def bulk_load_file(store: Store, path: Path, graph: str, base: str) -> None:
 
 
 def finish_generation(store: Store) -> int:
-    """Flush and compact a loaded generation; return how many quads its named graphs hold
-    (the default graph's copy of their triples not counted)."""
+    """Flush and compact a loaded generation; return how many quads it states (the default
+    graph's copy of the named graphs' triples not counted: graph.store.default_graph)."""
     store.flush()
     store.optimize()
-    default = sum(1 for _ in store.quads_for_pattern(None, None, None, DefaultGraph()))
-    return len(store) - default
+    return stated_count(store)
 
 
 def apply_change(
