@@ -192,7 +192,9 @@ def test_the_shapes_of_the_project_are_checked_per_change() -> None:
 def test_changing_a_type_rechecks_the_nodes_pointing_to_it(writable: Store) -> None:
     """Removing honduras's type breaks the alliance that has it as a member (sh:class)."""
     honduras = NamedNode(ID + "country/honduras")
-    typed = next(writable.quads_for_pattern(honduras, NamedNode(RDF_TYPE), None, None))
+    # From the named graph that states it (the default graph's copy follows: issue 17).
+    stated = writable.quads_for_pattern(honduras, NamedNode(RDF_TYPE), None, None)
+    typed = next(q for q in stated if isinstance(q.graph_name, NamedNode))
     change = Change(removed={typed})
     focus = focus_nodes(writable, change, {AG + "member"})
     assert NamedNode(ID + "organization/weprotect") in focus

@@ -198,7 +198,6 @@ def _load_and_check(
     try:
         for source in track(loaded, "Loading", len(loaded)):
             bulk_load_file(store, source.path, source.graph(base), base)
-        materialize(store)  # the default graph: every triple once (graph.store.default_graph)
         if not drop_unfiled:
             _refuse_unfiled(store_path, _graphs_of_store(store))
         shapes = shapes_graph(f for f in files if f.role == "shapes")
@@ -206,6 +205,7 @@ def _load_and_check(
         report = validate_store(store, shapes, data, base, track=track)
         if not report.conforms:
             raise ValidationFailed(report)
+        materialize(store)  # the default graph: every triple once (graph.store.default_graph)
         return finish_generation(store)
     finally:
         del store

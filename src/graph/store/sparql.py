@@ -131,7 +131,7 @@ def run_query(
     store: Store | RemoteStore,
     text: str,
     *,
-    union_default_graph: bool = True,
+    union_default_graph: bool | None = None,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
     bindings: Mapping[str, Term] | None = None,
@@ -141,8 +141,10 @@ def run_query(
     """Evaluate a SPARQL query; the default graph is every triple of the graph, once.
 
     On the embedded store that is the store's own default graph, which holds the set
-    (graph.store.default_graph); ``union_default_graph`` matters only to an external store,
-    where True asks for the graph's default graph and False for the store's own.
+    (graph.store.default_graph); an external store is asked for the graph's default graph
+    (graph.store.external). ``union_default_graph`` False asks for the store's own default
+    graph on either; True for Oxigraph's union of every graph, duplicates and all, which
+    validation uses on stores that do not hold the set (its checks count distinct values).
 
     ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
     ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
@@ -162,8 +164,8 @@ def run_query(
     options: dict[str, object] = {}
     if default_graphs:
         options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
-    elif not isinstance(store, Store):
-        options["use_default_graph_as_union"] = union_default_graph
+    elif union_default_graph or (union_default_graph is None and not isinstance(store, Store)):
+        options["use_default_graph_as_union"] = True
     if named_graphs:
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
     elif default_graphs:

@@ -100,7 +100,7 @@ def _values(store: Store, graphs: Iterable[str]) -> set[str]:
 
 def _terms(store: Store, text: str) -> set[str]:
     """The first column of a SELECT: IRIs as they are, literals in N-Triples syntax."""
-    result = run_query(store, text)
+    result = run_query(store, text, union_default_graph=True)
     if not isinstance(result, QuerySolutions):
         raise TypeError("expected a SELECT query")
     found: set[str] = set()
