@@ -26,7 +26,8 @@ REMOVALS = {
     "drop one": f"DROP GRAPH <{NEWS}>",
     "clear one": f"CLEAR GRAPH <{NEWS}>",
     "delete where": f"DELETE WHERE {{ GRAPH <{NEWS}> {{ ?s ?p ?o }} }}",
-    "move the empty default graph over it": f"MOVE DEFAULT TO <{NEWS}>",
+    # The default graph holds every triple now (issue 17): move an empty named graph instead.
+    "move an empty graph over it": f"CREATE GRAPH <urn:x:empty> ; MOVE <urn:x:empty> TO <{NEWS}>",
 }
 
 

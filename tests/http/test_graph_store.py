@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
 
 from graph.answering.writes import validate_result
 from graph.core.namespaces import CANONICAL_BASE
@@ -124,10 +125,20 @@ def test_relative_graph_iri_is_400(client: FlaskClient) -> None:
     assert "not-an-iri" in response.text
 
 
-def test_default_graph_always_exists(client: FlaskClient) -> None:
+def named_triples(client: FlaskClient) -> Graph:
+    """Every triple of the named graphs, as a set (what the default graph must hold)."""
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+    answer = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/turtle"})
+    return triples(answer.data)
+
+
+def test_default_graph_is_the_set_of_every_triple(client: FlaskClient) -> None:
+    """Issue 17: ?default is the default graph queries see, each triple once."""
     response = client.get("/store?default", headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
-    assert response.data == b""
+    lines = response.data.splitlines()
+    assert len(lines) == len(set(lines)) > 0
+    assert isomorphic(triples(response.data, "nt"), named_triples(client))
 
 
 def test_direct_identification_names_the_graph_under_the_base(client: FlaskClient) -> None:
@@ -234,11 +245,16 @@ def test_delete_removes_the_graph(client: FlaskClient, writable: Store) -> None:
 
 
 def test_default_graph_round_trip(client: FlaskClient) -> None:
+    """A PUT of ?default replaces the default graph's own triples; the named graphs' stay in it
+    (graph.store.default_graph): DELETE ?default takes back only what the PUT wrote."""
+    named = named_triples(client)
     assert client.put("/store?default", data=FRANCE, headers=TTL).status_code == 204
-    got = client.get("/store?default")
-    assert (URIRef(COUNTRY + "france"), None, None) in triples(got.data)
+    got = triples(client.get("/store?default").data)
+    assert (URIRef(COUNTRY + "france"), None, None) in got
+    assert len(got) == len(named) + 2
     assert client.delete("/store?default", headers=AUTH).status_code == 204
-    assert client.get("/store?default", headers={"Accept": "application/n-triples"}).data == b""
+    after = client.get("/store?default", headers={"Accept": "application/n-triples"})
+    assert isomorphic(triples(after.data, "nt"), named)
 
 
 def test_direct_put_post_delete(client: FlaskClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph.core.errors import NotAcceptable
-from graph.http.negotiate import choose
+from graph.http.negotiate import choose, jsonld_profile
 
 RESULTS = [
     "application/sparql-results+json",
@@ -49,3 +49,60 @@ def test_format_parameter_wins() -> None:
     )
     with pytest.raises(NotAcceptable, match="'ttl'"):
         choose(None, RESULTS, format_param="ttl")
+
+
+# Issue 17: Werkzeug 3 matches a range's parameters exactly; ours match by type and subtype.
+@pytest.mark.parametrize(
+    ("accept", "offered", "expected"),
+    [
+        ("text/turtle; charset=utf-8", ["application/ld+json", "text/turtle"], "text/turtle"),
+        ("text/turtle;charset=UTF-8", ["application/ld+json", "text/turtle"], "text/turtle"),
+        ("application/sparql-results+json; charset=utf-8", RESULTS[::-1], RESULTS[0]),
+        (
+            'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"',
+            ["text/turtle", "application/ld+json"],
+            "application/ld+json",
+        ),
+        # Another charset cannot be served: that range drops out, the next one wins.
+        (
+            "text/turtle; charset=latin-1, application/ld+json; q=0.1",
+            ["text/turtle", "application/ld+json"],
+            "application/ld+json",
+        ),
+        ("text/csv; q=0.5; charset=utf-8, text/tab-separated-values; q=0.4", RESULTS, "text/csv"),
+    ],
+)
+def test_ranges_with_parameters(accept: str, offered: list[str], expected: str) -> None:
+    assert choose(accept, offered) == expected
+
+
+def test_another_charset_is_refused() -> None:
+    with pytest.raises(NotAcceptable, match="charset=iso-8859-1"):
+        choose("text/turtle; charset=iso-8859-1", ["text/turtle"])
+
+
+@pytest.mark.parametrize(
+    ("accept", "form"),
+    [
+        (None, None),
+        ("application/ld+json", None),
+        ('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"', "expanded"),
+        ('application/ld+json; profile="http://www.w3.org/ns/json-ld#flattened"', "flattened"),
+        ('application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"', "compacted"),
+        # A list of profiles (JSON-LD 1.1, section 9.1): the first form named counts.
+        (
+            'application/ld+json; profile="http://example.org/x '
+            'http://www.w3.org/ns/json-ld#flattened"',
+            "flattened",
+        ),
+        # The most preferred range decides.
+        (
+            'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded";q=0.5, '
+            'application/ld+json;profile="http://www.w3.org/ns/json-ld#flattened"',
+            "flattened",
+        ),
+        ('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded";q=0', None),
+    ],
+)
+def test_jsonld_profile(accept: str | None, form: str | None) -> None:
+    assert jsonld_profile(accept) == form

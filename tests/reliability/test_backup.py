@@ -14,7 +14,7 @@ from tests.reliability.conftest import Figures, make_project, run_kg, write_bulk
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store import dump_nquads, open_store
+from graph.store import DefaultGraph, dump_nquads, open_store
 
 ENTITIES = 2000
 
@@ -37,6 +37,15 @@ def _dump(store: Path) -> list[bytes]:
     lines = dump_nquads(handle).splitlines()
     del handle
     return lines
+
+
+def _counts(store: Path) -> tuple[int, int]:
+    """(quads the named graphs hold, triples of the default graph: each once, issue 17)."""
+    handle = open_store(store, read_only=True)
+    quads = [q for q in handle if not isinstance(q.graph_name, DefaultGraph)]
+    triples = len(handle) - len(quads)
+    del handle
+    return len(quads), triples
 
 
 @pytest.fixture
@@ -96,6 +105,7 @@ def test_backup_while_served_then_restore_gives_back_the_same_data(
 ) -> None:
     project, store = built
     original = _dump(store)
+    quads, triples = _counts(store)
     server = holder(store, "ro")
     destination = tmp_path / name
 
@@ -103,8 +113,8 @@ def test_backup_while_served_then_restore_gives_back_the_same_data(
     result = run_kg("backup", str(destination), "--store", str(store))
     backup_seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    assert f"Backed up {len(original)} quads" in result.stderr
-    assert _ask(server) == len(original)  # the server kept answering
+    assert f"Backed up {quads} quads" in result.stderr
+    assert _ask(server) == triples  # the server kept answering
 
     write_bulk(project, ENTITIES + 10, "B")  # modify: rebuild with other data
     build(project, store, CANONICAL_BASE)
@@ -116,12 +126,12 @@ def test_backup_while_served_then_restore_gives_back_the_same_data(
     assert result.returncode == 0, result.stderr
     assert store.is_symlink()
     assert _dump(store) == original
-    assert _ask(server) == len(original)  # a reader of an earlier generation still works
+    assert _ask(server) == triples  # a reader of an earlier generation still works
     assert holder(store, "ro") is not None  # and the store path opens afresh
     kind = "checkpoint" if "." not in name else name.rsplit(".", 1)[1]
     figures[f"backup_{kind}_seconds"] = round(backup_seconds, 2)
     figures[f"restore_{kind}_seconds"] = round(restore_seconds, 2)
-    figures["backup_quads"] = len(original)
+    figures["backup_quads"] = quads
 
 
 def test_backup_refuses_while_a_process_writes_and_names_it(

@@ -32,12 +32,14 @@ class Node:
 
 @dataclass(frozen=True)
 class Statement:
-    """One value of a property, with the named graph and source document it comes from."""
+    """One value of a property, with the named graph and source document it comes from, and
+    the other sources that state it too (one row per value, not per graph: issue 17)."""
 
     property: Node
     value: Node
     graph: Node
     source: Node | None
+    also: tuple[Node, ...] = ()
 
 
 @dataclass
@@ -131,6 +133,7 @@ class Describer:
             documents.setdefault(row["graph"].value, self.node(row["document"]))
         for row in out:
             self._add_statement(description, row, documents)
+        description.statements = merge_statements(description.statements)
         for row in inverse:
             description.inverse.append(
                 (self.node(row["subject"]), self.node(row["property"], named=False))
@@ -150,17 +153,18 @@ class Describer:
         prop, value, graph = row["property"], row["value"], row["graph"]
         node = self.node(value)
         if prop.value in labels.LABEL_PROPERTIES and isinstance(value, Literal):
-            description.labels.append((value.language or "", value.value))
+            label = (value.language or "", value.value)
+            if label not in description.labels:
+                description.labels.append(label)
         if prop.value == RDF + "type" and node not in description.types:
             description.types.append(node)
+        external = None
         if prop.value == OWL + "sameAs" and value.value.startswith(WIKIDATA):
-            description.external.append(
-                Node(value.value, "Wikidata " + value.value.rsplit("/")[-1], value.value)
-            )
+            external = Node(value.value, "Wikidata " + value.value.rsplit("/")[-1], value.value)
         if prop.value.endswith(ISO_CODE_PROPERTIES) and isinstance(value, Literal):
-            description.external.append(
-                Node(value.value, "ISO 3166-1 " + value.value, ISO_OBP + value.value)
-            )
+            external = Node(value.value, "ISO 3166-1 " + value.value, ISO_OBP + value.value)
+        if external is not None and external not in description.external:
+            description.external.append(external)
         description.statements.append(
             Statement(
                 self.node(prop, named=False),
@@ -169,6 +173,23 @@ class Describer:
                 sources.get(graph.value),
             )
         )
+
+
+def merge_statements(statements: list[Statement]) -> list[Statement]:
+    """One statement per property and value, the sources of the others kept in ``also``."""
+    merged: dict[tuple[Node, Node], Statement] = {}
+    for statement in statements:
+        key = (statement.property, statement.value)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = statement
+            continue
+        source = statement.source or statement.graph
+        if source != (first.source or first.graph) and source not in first.also:
+            merged[key] = Statement(
+                first.property, first.value, first.graph, first.source, (*first.also, source)
+            )
+    return list(merged.values())
 
 
 def group_statements(statements: list[Statement]) -> dict[Node, list[Statement]]:

@@ -31,6 +31,7 @@ from graph.store import (
     RdfFormat,
     Store,
     Triple,
+    dump_dataset,
     run_query,
     serialize_quads,
 )
@@ -248,6 +249,8 @@ def write_rdf(store: Store | RemoteStore, triples: list[Triple] | None, name: st
     fmt = RdfFormat.from_media_type(FORMATS[name].media_type)
     assert fmt is not None
     if triples is None:
+        if isinstance(store, Store):  # what the dataset states, not the default graph's copy
+            return bytes(dump_dataset(store, None, fmt) or b"")
         return bytes(store.dump(format=fmt) or b"")
     return serialize_quads((Quad(t.subject, t.predicate, t.object) for t in triples), fmt)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-COUNT_TRIPLES: Final = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: Triples of the default graph: each once, however many named graphs state it (issue 17).
+COUNT_TRIPLES: Final = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 COUNT_GRAPHS: Final = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -27,18 +28,19 @@ CLEAR_GRAPH: Final = "CLEAR SILENT {graph}"
 DROP_GRAPH: Final = "DROP SILENT {graph}"
 INSERT_DATA: Final = "INSERT DATA {{\n{data}\n}}"
 
-#: Figures VoID asks for (https://www.w3.org/TR/void/#statistics), over the union graph.
+#: Figures VoID asks for (https://www.w3.org/TR/void/#statistics), over the default graph (the
+#: set of every triple: void:triples counts a triple once, however many graphs state it).
 DATASET_FIGURES: Final = """
 SELECT (COUNT(*) AS ?triples)
        (COUNT(DISTINCT ?s) AS ?subjects)
        (COUNT(DISTINCT ?p) AS ?properties)
        (COUNT(DISTINCT ?o) AS ?objects)
-WHERE { GRAPH ?g { ?s ?p ?o } }
+WHERE { ?s ?p ?o }
 """
 
 DATASET_TYPES: Final = """
 SELECT (COUNT(DISTINCT ?class) AS ?classes) (COUNT(DISTINCT ?entity) AS ?entities)
-WHERE { GRAPH ?g { ?entity a ?class } }
+WHERE { ?entity a ?class }
 """
 
 #: Is the store reachable and not empty?
@@ -57,10 +59,10 @@ SELECT ?resource ?graph ?property ?value WHERE {
 } ORDER BY ?property ?value LIMIT 2000
 """
 
-#: What points to a resource.
+#: What points to a resource: each link once, however many graphs state it (issue 17).
 RESOURCE_IN: Final = """
 SELECT DISTINCT ?resource ?subject ?property WHERE {
-  GRAPH ?graph { ?subject ?property ?resource }
+  ?subject ?property ?resource
 } ORDER BY ?property ?subject LIMIT 2000
 """
 
@@ -101,7 +103,7 @@ GRAPH_CONTENT: Final = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o }
 
 # --- Graph pictures and exports (graph.answering.export).
 
-#: The whole graph as triples (the default graph is the union of the named graphs).
+#: The whole graph as triples (the default graph: every triple of the named graphs, once).
 ALL_TRIPLES: Final = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 # --- Dataset description (graph.http.pages.dataset).

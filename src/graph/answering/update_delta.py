@@ -94,14 +94,21 @@ def _group(text: str, op: list[Token], index: int) -> str | None:
     return None
 
 
-def modify_delta(store: Store, modify: Modify) -> tuple[set[Quad], set[Quad]] | None:
+def modify_delta(
+    store: Store, modify: Modify, base_iri: str | None = None
+) -> tuple[set[Quad], set[Quad]] | None:
     """(quads removed, quads added) by ``modify`` on ``store``; None if it cannot be read here.
+
+    ``base_iri`` resolves relative IRIs in the pattern and the templates.
 
     :raises QuerySyntaxError: if the pattern does not parse.
     :raises PayloadTooLarge: past :data:`MAX_SOLUTIONS` solutions.
     """
     solutions = run_query(
-        store, f"{modify.prologue} SELECT * WHERE {modify.where}", union_default_graph=False
+        store,
+        f"{modify.prologue} SELECT * WHERE {modify.where}",
+        union_default_graph=False,
+        base_iri=base_iri,
     )
     if not isinstance(solutions, QuerySolutions):
         return None
@@ -125,8 +132,8 @@ def modify_delta(store: Store, modify: Modify) -> tuple[set[Quad], set[Quad]] | 
     if not rows:
         return set(), set()
     values = f"VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(rows)} }}"
-    deleted = _instantiate(modify.prologue, modify.delete, values, blanks)
-    inserted = _instantiate(modify.prologue, modify.insert, values, blanks)
+    deleted = _instantiate(modify.prologue, modify.delete, values, blanks, base_iri)
+    inserted = _instantiate(modify.prologue, modify.insert, values, blanks, base_iri)
     if deleted is None or inserted is None:
         return None
     removed = {q for q in deleted if q in store and q not in inserted}
@@ -134,14 +141,18 @@ def modify_delta(store: Store, modify: Modify) -> tuple[set[Quad], set[Quad]] | 
 
 
 def _instantiate(
-    prologue: str, template: str, values: str, blanks: dict[str, BlankNode]
+    prologue: str,
+    template: str,
+    values: str,
+    blanks: dict[str, BlankNode],
+    base_iri: str | None = None,
 ) -> set[Quad] | None:
     """The quads ``template`` gives for the solutions in ``values`` (None: does not parse)."""
     if not template:
         return set()
     scratch = Store()
     try:
-        run_update(scratch, f"{prologue} INSERT {template} WHERE {{ {values} }}")
+        run_update(scratch, f"{prologue} INSERT {template} WHERE {{ {values} }}", base_iri=base_iri)
     except (QuerySyntaxError, UpdateFailed):
         return None
     return {

@@ -59,23 +59,25 @@ def drop_change(store: Store, graph: str | None) -> Change:
     return Change(removed=set(graph_content(store, graph)), dropped=dropped)
 
 
-def update_change(store: Store, text: str) -> Change:
+def update_change(store: Store, text: str, *, base_iri: str | None = None) -> Change:
     """The change the SPARQL update ``text`` makes to ``store``, evaluated once.
+
+    ``base_iri`` resolves the update's relative IRIs (issue 17).
 
     :raises BadRequest: for a syntax error (with line:column) or an operation that fails.
     """
-    named = data_quads(text)
+    named = data_quads(text, base_iri)
     if named is None:
-        modified = _modify_change(store, text)
+        modified = _modify_change(store, text, base_iri)
         if modified is not None:
             return modified
         copy = copy_to_memory(store)
-        _run(copy, text)
+        _run(copy, text, base_iri)
         return _diff(store, copy)
     scratch = Store()
     scratch.extend(q for q in named if q in store)
     before = set(scratch)
-    _run(scratch, text)
+    _run(scratch, text, base_iri)
     created = {g.value for g in scratch.named_graphs() if isinstance(g, NamedNode)}
     return Change(
         removed=before - set(scratch),
@@ -84,14 +86,14 @@ def update_change(store: Store, text: str) -> Change:
     )
 
 
-def _modify_change(store: Store, text: str) -> Change | None:
+def _modify_change(store: Store, text: str, base_iri: str | None) -> Change | None:
     """The change of a single DELETE/INSERT ... WHERE, evaluated once
     (graph.answering.update_delta)."""
     modify = parse_modify(text)
     if modify is None:
         return None
     try:
-        delta = modify_delta(store, modify)
+        delta = modify_delta(store, modify, base_iri)
     except QuerySyntaxError:
         return None  # the whole text, run on a copy, gets the engine's own message
     except OSError as error:
@@ -103,7 +105,7 @@ def _modify_change(store: Store, text: str) -> Change | None:
     return Change(removed, added, {g for g in graphs if not graph_exists(store, g)})
 
 
-def data_quads(text: str) -> set[Quad] | None:
+def data_quads(text: str, base_iri: str | None = None) -> set[Quad] | None:
     """Every quad the DATA blocks of ``text`` name, or None unless it has only such operations.
 
     Each operation is read by the engine itself, as an ``INSERT DATA`` on an empty store; the
@@ -118,7 +120,7 @@ def data_quads(text: str) -> set[Quad] | None:
             return None
         probe = Store()
         try:
-            run_update(probe, " ".join(prologue) + " INSERT DATA " + body)
+            run_update(probe, " ".join(prologue) + " INSERT DATA " + body, base_iri=base_iri)
         except (QuerySyntaxError, UpdateFailed):
             return None
         found.update(probe)
@@ -141,9 +143,9 @@ def _data_body(text: str, op: list[Token], words: list[Token], prologue: list[st
     return text[start : op[-1].start + len(op[-1].text)]
 
 
-def _run(store: Store, text: str) -> None:
+def _run(store: Store, text: str, base_iri: str | None) -> None:
     try:
-        run_update(store, text)
+        run_update(store, text, base_iri=base_iri)
     except QuerySyntaxError as error:
         where = (error.line, error.column) if error.line and error.column else None
         raise BadRequest(str(error), position=where) from None

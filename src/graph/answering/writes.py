@@ -43,7 +43,15 @@ from graph.answering.write_change import (
 from graph.core import settings
 from graph.core.errors import NotFound, ShapeViolation, WritesNotSupported
 from graph.sources.files import discover, parse_sources
-from graph.store import Change, NamedNode, Quad, Store, apply_change, graph_exists
+from graph.store import (
+    Change,
+    NamedNode,
+    Quad,
+    Store,
+    apply_change,
+    graph_exists,
+    maintain_change,
+)
 from graph.validation.change import validate_change, whole_store_report
 from graph.validation.report import Report, to_rdflib
 
@@ -94,11 +102,13 @@ def default_shapes() -> Shapes:
 
 @dataclass(frozen=True)
 class Writable:
-    """A store writes go to, the shapes they are checked against and the version they bump."""
+    """A store writes go to, the shapes they are checked against and the version they bump;
+    ``base_iri`` resolves relative IRIs in updates (issue 17)."""
 
     store: Store
     shapes: Shapes
     version: StoreVersion
+    base_iri: str | None = None
 
 
 def checked_update(
@@ -119,7 +129,7 @@ def checked_update(
     """
     _refuse_external(target.store)
     text = with_protocol_dataset(update, using, using_named)
-    _write(target, lambda store: update_change(store, text))
+    _write(target, lambda store: update_change(store, text, base_iri=target.base_iri))
 
 
 def replace_graph(target: Writable, graph: str | None, quads: Sequence[Quad]) -> bool:
@@ -160,7 +170,8 @@ def delete_graph(target: Writable, graph: str | None) -> None:
 def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
     """Compute the change under the lock, validate it, commit it and bump the version."""
     with WRITE_LOCK:
-        change = change_of(target.store)
+        # The default graph's share is part of the change: checked and committed with it.
+        change = maintain_change(target.store, change_of(target.store))
         refuse_unsupported_terms(change.added)
         if not change:
             return change

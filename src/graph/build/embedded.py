@@ -24,6 +24,7 @@ from graph.store import (
     discard_generation,
     finish_generation,
     load_generation,
+    materialize,
     new_generation,
     open_generation,
     publish_generation,
@@ -221,6 +222,7 @@ def _load_and_check(
         report = validate_store(store, shapes, data, base, track=track)
         if not report.conforms:
             raise ValidationFailed(report)
+        materialize(store)  # the default graph: every triple once (graph.store.default_graph)
         return finish_generation(store)
     finally:
         del store

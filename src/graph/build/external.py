@@ -7,7 +7,9 @@
    scope, so queries never see them. A failure here drops the staging graphs and leaves the
    published graphs untouched.
 3. Switch with one SPARQL update: ``MOVE`` each staging graph onto its final name and ``DROP``
-   the graphs the project no longer has (https://www.w3.org/TR/sparql11-update/#move).
+   the graphs the project no longer has (https://www.w3.org/TR/sparql11-update/#move). One
+   more graph holds the default graph as a set, every triple once
+   (graph.store.external.remote_store.default_set_iri, issue 17).
    A store that runs an update request in one transaction (Oxigraph) switches atomically;
    others (Virtuoso) apply the operations one by one, so for the length of that request a
    reader may see some graphs new and some old. That is the residual window.
@@ -66,6 +68,8 @@ def build_remote(
     if not report.conforms:
         raise ValidationFailed(report)
     graphs = graphs_of(parsed, base)
+    named = len(graphs)
+    graphs[store.default_set] = default_set(graphs.values())
     build_id = uuid.uuid4().hex
     staging = {name: f"{STAGING_PREFIX}{build_id}:{n}" for n, name in enumerate(sorted(graphs))}
     try:
@@ -76,7 +80,14 @@ def build_remote(
     except BaseException:
         _drop_quietly(store, list(staging.values()))
         raise
-    return RemoteBuildResult(sum(map(len, graphs.values())), len(graphs), len(files), len(stale))
+    quads = sum(len(q) for g, q in graphs.items() if g != store.default_set)
+    return RemoteBuildResult(quads, named, len(files), len(stale))
+
+
+def default_set(graphs: Iterable[list[Quad]]) -> list[Quad]:
+    """Every triple of ``graphs`` once, in the default graph."""
+    triples = {(q.subject, q.predicate, q.object) for quads in graphs for q in quads}
+    return [Quad(s, p, o) for s, p, o in triples]
 
 
 def switch_update(staging: dict[str, str], stale: Sequence[str]) -> str:

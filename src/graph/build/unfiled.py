@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.core.namespaces import PREFIXES, graph_iri
-from graph.store import DefaultGraph, NamedNode, RdfFormat, Store, serialize_quads
+from graph.store import NamedNode, RdfFormat, Store, has_own_triples, serialize_quads
 from graph.store.backup import open_snapshot
 
 #: How the store's own default graph (``/store?default``) is named in messages.
@@ -65,7 +65,7 @@ def unfiled_graphs(store_path: Path, loaded: Iterable[str]) -> list[str]:
         and name.value not in files
         and _holds_triples(previous, name)
     )
-    if _holds_triples(previous, DefaultGraph()):
+    if has_own_triples(previous):  # not the copy of the named graphs' triples (issue 17)
         found.append(DEFAULT)
     return found
 
@@ -118,5 +118,5 @@ def _published(store_path: Path) -> Store | None:
     return open_snapshot(store_path) if store_path.is_symlink() else None
 
 
-def _holds_triples(store: Store, graph: NamedNode | DefaultGraph) -> bool:
+def _holds_triples(store: Store, graph: NamedNode) -> bool:
     return next(iter(store.quads_for_pattern(None, None, None, graph)), None) is not None

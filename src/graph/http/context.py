@@ -10,7 +10,8 @@ from flask import Flask, current_app, request
 
 from graph.answering.store_version import StoreVersion
 from graph.answering.writes import Shapes, Writable, load_shapes
-from graph.core.errors import StoreUnavailable
+from graph.core.errors import NotAcceptable, StoreUnavailable
+from graph.http.negotiate import choose
 from graph.store import Store, is_remote, open_store
 
 #: Serializes the first opening of the store in a process (see get_store).
@@ -64,7 +65,13 @@ def external_store(app: Flask | None = None) -> bool:
 
 def wants_html() -> bool:
     """True when the client prefers an HTML page to data (a browser)."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/turtle"])
+    accept = request.headers.get("Accept")
+    if not accept:
+        return False
+    try:
+        best = choose(accept, ["text/html", "application/json", "text/turtle"])
+    except NotAcceptable:
+        return False
     return best == "text/html"
 
 
@@ -94,6 +101,6 @@ def writable_of(app: Flask) -> Writable:
         shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
         allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
         shapes = dataclasses.replace(shapes, allow_curated_removal=allowed)
-        target = Writable(store_of(app), shapes, store_version(app))
+        target = Writable(store_of(app), shapes, store_version(app), str(config["BASE_IRI"]))
         app.extensions["kg.writable"] = target
     return target

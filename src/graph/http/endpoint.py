@@ -12,12 +12,13 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, HttpError, ResultTooLarge
 from graph.core.links import prefixes
 from graph.http import service_description
 from graph.http.context import external_store, store_of, store_version, writable_of
-from graph.http.negotiate import choose
+from graph.http.negotiate import JSONLD, choose, jsonld_profile
 from graph.http.protocol import Operation, read_operation
 from graph.store import (
     QueryResult,
@@ -25,6 +26,7 @@ from graph.store import (
     QueryTriples,
     TooManyResults,
     serialize_limited,
+    triples_from_bytes,
 )
 from graph.store import run_query as store_query
 from graph.store.external.transport import GRACE
@@ -132,6 +134,7 @@ def answer_query(
         return hit[0], hit[1], True
     store, limit = store_of(app), int(config["MAX_RESULTS"])
     declared = declared_prefixes(app)
+    base_iri = str(config["BASE_IRI"])
     allowlist = config["SERVICE_ALLOWLIST"]
     budget = int(config["QUERY_MEMORY_MB"]) << 20
     admission: Admission = app.extensions["kg.admission"]
@@ -145,7 +148,7 @@ def answer_query(
         check_remote_targets(operation.text, allowlist, update=False)
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
-        result = _evaluate(store, operation, declared)
+        result = _evaluate(store, operation, declared, base_iri)
         try:
             fmt = format_param
             offered: tuple[str, ...]
@@ -155,7 +158,17 @@ def answer_query(
             else:
                 offered = RESULT_TYPES
             media_type = choose(accept, offered, fmt)
-            body = serialize_limited(result, media_type, limit)
+            form = jsonld_profile(accept) if media_type == JSONLD else None
+            if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
+                triples = serialize_limited(result, "application/n-triples", limit)
+                form = reshape_form(form, triples.count(b"\n"))
+                if form is None:  # too large for pyld: Oxigraph's expanded form
+                    expanded = triples_from_bytes(triples, "application/n-triples")
+                    body = serialize_limited(expanded, media_type, limit)
+                else:
+                    body = compact_nquads(triples, base_iri, None, form)
+            else:
+                body = serialize_limited(result, media_type, limit)
             if budget and len(body) > budget:
                 raise ResultTooLarge(
                     f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
@@ -207,7 +220,9 @@ def declared_prefixes(app: Flask) -> dict[str, str]:
     return found
 
 
-def _evaluate(store: object, operation: Operation, declared: dict[str, str]) -> QueryResult:
+def _evaluate(
+    store: object, operation: Operation, declared: dict[str, str], base_iri: str
+) -> QueryResult:
     try:
         return store_query(
             store,  # type: ignore[arg-type]
@@ -215,6 +230,9 @@ def _evaluate(store: object, operation: Operation, declared: dict[str, str]) -> 
             default_graphs=operation.default_graphs,
             named_graphs=operation.named_graphs,
             prefixes=declared,
+            # Relative IRIs resolve against the published base, not the request's host: see
+            # README "Serving: the SPARQL endpoint" (issue 17).
+            base_iri=base_iri,
         )
     except QuerySyntaxError as error:
         raise syntax_error(error) from None

@@ -27,12 +27,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from graph.answering import deadline, writes
 from graph.answering import stack as stacks
 from graph.answering.auth import require_write_access
+from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.links import local_path
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
 from graph.http.context import get_store, writable_of
 from graph.http.endpoint import time_limit
-from graph.http.negotiate import SYNONYMS, choose
+from graph.http.negotiate import JSONLD, SYNONYMS, choose, jsonld_profile
 from graph.store import (
     Quad,
     RdfFormat,
@@ -156,9 +157,16 @@ def _get(target: Target) -> Response:
     # Not "id": its names have a "/" that Turtle must escape (id:country\/x), full IRIs read better.
     prefixes = {name: rebase(iri, _base()) for name, iri in PREFIXES.items() if name != "id"}
     use_prefixes = fmt in (RdfFormat.TURTLE, RdfFormat.TRIG, RdfFormat.RDF_XML)
-    body = serialize_quads(
-        graph_content(store, target.graph), fmt, prefixes if use_prefixes else None
-    )
+    quads = graph_content(store, target.graph)
+    form = jsonld_profile(request.headers.get("Accept")) if media_type == JSONLD else None
+    form = reshape_form(form, len(quads))  # Oxigraph writes the expanded form
+    if form is not None:
+        triples = serialize_quads(quads, RdfFormat.N_TRIPLES, None)
+        body = compact_nquads(triples, _base(), None, form)
+    else:
+        if fmt == RdfFormat.JSON_LD:  # a graph, not a dataset: no @graph named after it
+            quads = [Quad(q.subject, q.predicate, q.object) for q in quads]
+        body = serialize_quads(quads, fmt, prefixes if use_prefixes else None)
     response = Response(body, 200, mimetype=media_type)
     response.vary.add("Accept")
     return response

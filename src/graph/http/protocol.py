@@ -40,7 +40,8 @@ def read_operation(request: Request) -> Operation:
 
     :raises BadRequest: for missing, repeated or conflicting parameters, or a body not in UTF-8.
     :raises MethodNotAllowed: for an update over GET.
-    :raises UnsupportedMediaType: for a POST body in another media type.
+    :raises UnsupportedMediaType: for a POST body in another media type, or a direct body in
+        a charset other than UTF-8.
     """
     return operation_of(
         request.method,
@@ -111,10 +112,16 @@ def _from_body(
     for name in ("query", "update"):
         if name in args:
             raise BadRequest(f"a {media_type} body cannot be combined with a '{name}' parameter")
+    if charset.lower() not in ("utf-8", "utf8"):
+        # Sections 2.1.3 and 2.2.3: a query or update sent directly is UTF-8, nothing else
+        # (the W3C cases bad_query_non_utf8 and bad_update_non_utf8 send UTF-16).
+        raise UnsupportedMediaType(
+            f"a {media_type} body must be UTF-8 (charset=utf-8), not charset={charset}"
+        )
     try:
-        text = body().decode(charset)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise BadRequest(f"the request body is not valid text in its charset: {error}") from None
+        text = body().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the request body is not valid UTF-8: {error}") from None
     if media_type == QUERY_BODY:
         return _query(text, args)
     return _update(text, args)

@@ -31,12 +31,19 @@ from pyoxigraph import (
 )
 
 from graph.store.change import Change
+from graph.store.default_graph import (
+    has_own_triples,
+    is_materialized,
+    maintain_change,
+    materialize,
+)
 from graph.store.external.remote_store import RemoteStore
 from graph.store.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
     apply_change,
     bulk_load_file,
     copy_to_memory,
+    dump_dataset,
     dump_nquads,
     finish_generation,
     graph_content,
@@ -116,13 +123,18 @@ __all__ = [
     "copy_to_memory",
     "dataset_format",
     "discard_generation",
+    "dump_dataset",
     "dump_nquads",
     "finish_generation",
     "graph_content",
     "graph_exists",
+    "has_own_triples",
+    "is_materialized",
     "is_remote",
     "load_dataset_file",
     "load_generation",
+    "maintain_change",
+    "materialize",
     "memory_store",
     "new_generation",
     "ntriples",
@@ -157,8 +169,9 @@ def open_store(
 
     ``options`` are the resolved settings a remote store reads (kind, endpoints, credentials).
 
-    :raises FileNotFoundError: if nothing has been built at a local ``location`` or it is not
-        a store.
+    :raises FileNotFoundError: if nothing has been built at a local ``location``, it is not
+        a store, or it was built before the default graph held the set of all triples (issue
+        17) and cannot be brought up to date (opened read-only).
     """
     if is_remote(location):
         return RemoteStore.from_settings(str(location), options, read_only=read_only)
@@ -168,4 +181,12 @@ def open_store(
     real = path.resolve()
     if not (real / "CURRENT").is_file():
         raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
-    return Store.read_only(str(real)) if read_only else Store(str(real))
+    store = Store.read_only(str(real)) if read_only else Store(str(real))
+    if not is_materialized(store):
+        if read_only:
+            raise FileNotFoundError(
+                f"the store at {path} was built before its default graph held every triple"
+                f" once (issue 17): run `kg build --store {path}` again"
+            )
+        materialize(store)
+    return store

@@ -19,7 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.store import RdfFormat, Store, load_dataset_file, open_store
+from graph.store import RdfFormat, Store, dump_dataset, load_dataset_file, open_store
+from graph.store.default_graph import stated_count
 from graph.store.generations import (
     StoreBusy,
     discard_generation,
@@ -70,7 +71,8 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
         os.replace(partial, destination)
     finally:
         _remove(partial)
-    return CopyResult(destination, len(store), "checkpoint" if fmt is None else "dump")
+    kind = "checkpoint" if fmt is None else "dump"
+    return CopyResult(destination, stated_count(store), kind)
 
 
 def restore(source: Path, store_path: Path) -> CopyResult:
@@ -108,7 +110,7 @@ def _fill(directory: Path, source: Path, kind: str) -> int:
     directory.rmdir()  # Store.backup makes the directory itself
     store = _open_local(source)
     _checkpoint(store, directory)
-    return len(store)
+    return stated_count(store)
 
 
 def open_snapshot(path: Path) -> Store:
@@ -139,8 +141,9 @@ def _checkpoint(store: Store, target: Path) -> None:
 
 
 def _dump(store: Store, target: Path, fmt: RdfFormat) -> None:
-    """Write every quad of ``store`` to the file ``target`` in the dataset format ``fmt``."""
-    store.dump(str(target), format=fmt)
+    """Write what ``store`` states to the file ``target`` in the dataset format ``fmt`` (the
+    default graph's copy of the named graphs is made again on restore)."""
+    dump_dataset(store, str(target), fmt)
 
 
 def _remove(path: Path) -> None:

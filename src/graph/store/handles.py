@@ -20,6 +20,7 @@ from pyoxigraph import (
 )
 
 from graph.core.namespaces import CANONICAL_BASE
+from graph.store.default_graph import maintained, materialize, stated_count, stated_quads
 from graph.store.rdfio import (
     RdfSyntaxError,
     _rebased,
@@ -33,9 +34,11 @@ if TYPE_CHECKING:
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
-    """Return an in-memory store holding ``quads``."""
+    """Return an in-memory store holding ``quads``, its default graph the set of their triples
+    (graph.store.default_graph)."""
     store = Store()
     store.extend(quads)
+    materialize(store)
     return store
 
 
@@ -60,6 +63,7 @@ def load_generation(directory: Path, quads: Iterable[Quad]) -> int:
             yield quad
 
     store.bulk_extend(counted())
+    materialize(store)
     store.flush()
     store.optimize()
     del store
@@ -87,6 +91,19 @@ def graph_content(store: Store, graph: str | None) -> list[Quad]:
     """The quads of one graph (None: the store's own default graph, not the union)."""
     name = NamedNode(graph) if graph else DefaultGraph()
     return list(store.quads_for_pattern(None, None, None, name))
+
+
+def dump_dataset(
+    store: Store,
+    output: IO[bytes] | str | None,
+    fmt: RdfFormat,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """Write what the dataset states (graph.store.default_graph.stated_quads) in the dataset
+    format ``fmt`` to ``output`` (a file, a path, or None: returned)."""
+    return pyoxigraph.serialize(
+        stated_quads(store), output, format=fmt, prefixes=dict(prefixes or {})
+    )
 
 
 def copy_to_memory(store: Store) -> Store:
@@ -145,7 +162,10 @@ def stream_dump(
     def produce() -> None:
         try:
             writer = cast(IO[bytes], _QueueWriter(chunks, cancelled))
-            store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
+            if isinstance(store, Store):
+                dump_dataset(store, writer, rdf_format, prefixes)
+            else:  # an external store writes its named graphs
+                store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
         except OSError as error:
             failure.append(error)
         finally:
@@ -190,10 +210,11 @@ def bulk_load_file(store: Store, path: Path, graph: str, base: str) -> None:
 
 
 def finish_generation(store: Store) -> int:
-    """Flush and compact a loaded generation; return how many quads it holds."""
+    """Flush and compact a loaded generation; return how many quads it states (the default
+    graph's copy of the named graphs' triples not counted: graph.store.default_graph)."""
     store.flush()
     store.optimize()
-    return len(store)
+    return stated_count(store)
 
 
 def apply_change(
@@ -207,11 +228,15 @@ def apply_change(
     """Remove ``removed``, add ``added``, create and drop named graphs, in one transaction.
 
     The change travels as one SPARQL update (DELETE DATA, INSERT DATA, CREATE, DROP), which
-    Oxigraph applies atomically. Blank nodes cannot be written in DATA blocks with their
-    identity kept (SPARQL 1.1 Update, section 3.1.1), so quads holding one are removed and
-    added through the store's own methods just after: those steps are atomic each, not together.
+    Oxigraph applies atomically; the default graph gains and loses the triples that keep it the
+    set of every triple (graph.store.default_graph). Blank nodes cannot be written in DATA
+    blocks with their identity kept (SPARQL 1.1 Update, section 3.1.1), so quads holding one are
+    removed and added through the store's own methods just after: those steps are atomic each,
+    not together.
     """
-    removed, added = list(removed), list(added)
+    # The default graph follows the named graphs (graph.store.default_graph).
+    removed_set, added_set = maintained(store, removed, added)
+    removed, added = list(removed_set), list(added_set)
     plain_removed = [q for q in removed if not _has_blank_node(q)]
     plain_added = [q for q in added if not _has_blank_node(q)]
     steps = [f"DROP SILENT GRAPH <{g}>" for g in dropped]

@@ -119,18 +119,26 @@ def run_query(
     store: Store | RemoteStore,
     text: str,
     *,
-    union_default_graph: bool = True,
+    union_default_graph: bool | None = None,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
     bindings: Mapping[str, Term] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
-    """Evaluate a SPARQL query; the default graph is the union of the named graphs unless asked.
+    """Evaluate a SPARQL query; the default graph is every triple of the graph, once.
+
+    On the embedded store that is the store's own default graph, which holds the set
+    (graph.store.default_graph); an external store is asked for the graph's default graph
+    (graph.store.external). ``union_default_graph`` False asks for the store's own default
+    graph on either; True for Oxigraph's union of every graph, duplicates and all, which
+    validation uses on stores that do not hold the set (its checks count distinct values).
 
     ``default_graphs``/``named_graphs`` (IRIs) set the dataset as the protocol's
     ``default-graph-uri``/``named-graph-uri`` do; unknown graphs are simply empty.
     ``bindings`` fixes variables before evaluation (SEP-0007 substitution), so that an IRI from
     a request never has to be pasted into query text. ``prefixes`` are declared for the query.
+    ``base_iri`` resolves the query's relative IRIs (its own BASE, if any, wins).
 
     >>> store = memory_store()
     >>> bool(run_query(store, "ASK { }"))
@@ -144,8 +152,8 @@ def run_query(
     options: dict[str, object] = {}
     if default_graphs:
         options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
-    else:
-        options["use_default_graph_as_union"] = union_default_graph
+    elif union_default_graph or (union_default_graph is None and not isinstance(store, Store)):
+        options["use_default_graph_as_union"] = True
     if named_graphs:
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
     elif default_graphs:
@@ -154,6 +162,8 @@ def run_query(
         options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
     if prefixes:
         options["prefixes"] = dict(prefixes)
+    if base_iri:
+        options["base_iri"] = base_iri
     check_query_text(text)
     try:
         return store.query(text, **options)  # type: ignore[arg-type]
@@ -263,15 +273,17 @@ class UpdateFailed(Exception):
     """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
 
 
-def run_update(store: Store, text: str) -> None:
+def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
     """Run a SPARQL update in one transaction: either all of it is applied or nothing is.
+
+    ``base_iri`` resolves the update's relative IRIs (its own BASE, if any, wins).
 
     :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
     :raises UpdateFailed: if an operation fails (nothing was written).
     """
     check_query_text(text)
     try:
-        store.update(text)
+        store.update(text, base_iri=base_iri)
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error, text) from None
     except RuntimeError as error:

@@ -100,7 +100,7 @@ def _values(store: Store, graphs: Iterable[str]) -> set[str]:
 
 def _terms(store: Store, text: str) -> set[str]:
     """The first column of a SELECT: IRIs as they are, literals in N-Triples syntax."""
-    result = run_query(store, text)
+    result = run_query(store, text, union_default_graph=True)
     if not isinstance(result, QuerySolutions):
         raise TypeError("expected a SELECT query")
     found: set[str] = set()
@@ -153,7 +153,9 @@ def _copy_descriptions(
     for node in nodes:
         for quad in published.quads_for_pattern(NamedNode(node), None, None, None):
             graph = quad.graph_name
-            if isinstance(graph, NamedNode) and graph.value in replaced:
+            # The published default graph's copy may hold what the replaced graphs said: the
+            # work store gets its own (graph.store.default_graph), made by validate_store.
+            if not isinstance(graph, NamedNode) or graph.value in replaced:
                 continue
             quads.append(quad)
     work.extend(quads)

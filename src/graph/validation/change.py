@@ -28,6 +28,7 @@ from graph.store import (
     Triple,
     apply_change,
     copy_to_memory,
+    maintain_change,
     ntriples,
 )
 from graph.validation.checks import Check
@@ -67,8 +68,11 @@ def validate_change(
 ) -> tuple[Report, int]:
     """Validate ``store`` as it will be after ``change``: (report, focus nodes checked).
 
-    The report lists the violations of the nodes whose conformance the change can alter.
+    The report lists the violations of the nodes whose conformance the change can alter. The
+    default graph's share of the change is added first (a no-op for the write path, which
+    adds it itself): the checks read every graph, the default graph's copy included.
     """
+    change = maintain_change(store, change)
     if not local_shapes(shapes) or any(
         q.predicate.value == SUBCLASS for q in change.removed | change.added
     ):

@@ -17,7 +17,7 @@ from graph.core.errors import NotFound
 from graph.core.links import local_path, prefixes
 from graph.core.namespaces import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 from graph.http.context import get_store
-from graph.http.negotiate import choose
+from graph.http.negotiate import choose, jsonld_profile
 from graph.store import (
     BlankNode,
     Literal,
@@ -166,7 +166,9 @@ def dataset(suffix: str | None = None) -> Response:
         )
     elif media == "application/ld+json":
         nt = serialize_triples(dcat_triples(base, counts), "application/n-triples")
-        body = compact_nquads(nt, base, url_for("resource.context_document", _external=True))
+        context_url = url_for("resource.context_document", _external=True)
+        form = jsonld_profile(request.headers.get("Accept")) or "compacted"
+        body = compact_nquads(nt, base, context_url, form)
     else:
         body = serialize_triples(dcat_triples(base, counts), media, document_prefixes(base))
     response = Response(body, mimetype=media)

@@ -37,7 +37,7 @@ from graph.core.errors import NotFound
 from graph.core.links import iri_candidates, local_path, prefixes, uri_reference
 from graph.core.namespaces import graph_iri
 from graph.http.context import get_store
-from graph.http.negotiate import choose
+from graph.http.negotiate import choose, jsonld_profile
 from graph.store import (
     NamedNode,
     QueryTriples,
@@ -143,7 +143,9 @@ def represent(iri: str, media: str | None, triples: Any, template: str) -> Respo
         body = render_page(iri, template)
     elif media == "application/ld+json":
         nquads = serialize_triples(triples(), "application/n-triples")
-        body = compact_nquads(nquads, base(), url_for("resource.context_document", _external=True))
+        context_url = url_for("resource.context_document", _external=True)
+        form = jsonld_profile(request.headers.get("Accept")) or "compacted"
+        body = compact_nquads(nquads, base(), context_url, form)
     else:
         body = serialize_triples(triples(), media, document_prefixes(base()))
     response = Response(body, mimetype=media)

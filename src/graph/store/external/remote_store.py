@@ -11,6 +11,12 @@ asked for portably, through the protocol's dataset parameters: ``default-graph-u
 ``named-graph-uri`` list the named graphs under ``{base}graph/``
 (https://www.w3.org/TR/sparql11-protocol/#dataset). That keeps a store's own graphs (Virtuoso's
 system graphs) and a build's staging graphs out of every answer, on every kind of store.
+
+Neither Oxigraph nor Virtuoso merges several default graphs into a set, so a triple stated by
+two graphs would count twice; ``kg build --store URL`` therefore also writes the set of every
+triple into one graph outside the scope (:func:`default_set_iri`), and that graph is the default
+graph when it exists (issue 17, as graph.store.default_graph does on the embedded store). Its
+blank nodes are not those of the named graphs: the store names them afresh for each graph.
 """
 
 from __future__ import annotations
@@ -64,6 +70,15 @@ WRITE_TIMEOUT = 600.0
 EMPTY_GRAPH = "urn:x-alliance-graph:empty"
 
 
+def default_set_iri(graph_scope: str) -> str:
+    """The graph holding the default graph's set of triples for the graph under ``graph_scope``.
+
+    >>> default_set_iri("https://w3id.org/alliance-graph/graph/")
+    'urn:x-alliance-graph:default:https://w3id.org/alliance-graph/graph/'
+    """
+    return f"urn:x-alliance-graph:default:{graph_scope}"
+
+
 class RemoteStore:
     """An external SPARQL 1.1 store with pyoxigraph.Store's names and semantics (a subset)."""
 
@@ -84,6 +99,9 @@ class RemoteStore:
         self.read_only = read_only
         self._graph_ttl = graph_ttl
         self._graphs: tuple[float, list[str]] | None = None
+        self._has_set = False
+        #: The graph holding the default graph as a set (:func:`default_set_iri`).
+        self.default_set = default_set_iri(graph_scope)
         self._http = Transport(credentials)
 
     @classmethod
@@ -175,8 +193,9 @@ class RemoteStore:
         if named_graphs is not None:
             named = [g.value for g in named_graphs]
         if union and default_graph is None:
-            defaults = self.scoped_graphs() or [EMPTY_GRAPH]
-            named = named or defaults
+            scoped = self.scoped_graphs()
+            defaults = [self.default_set] if self._has_set else scoped or [EMPTY_GRAPH]
+            named = named or scoped or [EMPTY_GRAPH]
         return [
             *(("default-graph-uri", g) for g in defaults),
             *(("named-graph-uri", g) for g in named),
@@ -195,11 +214,14 @@ class RemoteStore:
             return self._graphs[1]
         text = (
             "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-            f"FILTER(STRSTARTS(STR(?g), {_string(self.graph_scope)})) }} ORDER BY ?g"
+            f"FILTER(STRSTARTS(STR(?g), {_string(self.graph_scope)}) || ?g = <{self.default_set}>)"
+            " } ORDER BY ?g"
         )
         result = self.query(text)
         assert isinstance(result, QuerySolutions)
-        graphs = [row["g"].value for row in result if row["g"] is not None]
+        found = [row["g"].value for row in result if row["g"] is not None]
+        graphs = [g for g in found if g != self.default_set]
+        self._has_set = len(graphs) < len(found)
         self._graphs = (now, graphs)
         return graphs
 
@@ -229,9 +251,11 @@ class RemoteStore:
         pattern = f"{{ {s} {p} {o} }} {bound_for(s, p, o)}"
         if isinstance(graph_name, DefaultGraph):
             # The store's own default graph is not part of the graph (Virtuoso's is the union
-            # of every graph it holds, its system graphs included): it reads as empty.
+            # of every graph it holds, its system graphs included): the set a build wrote is.
+            self.scoped_graphs()
+            default = self.default_set if self._has_set else EMPTY_GRAPH
             result = self.query(
-                f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", default_graph=NamedNode(EMPTY_GRAPH)
+                f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", default_graph=NamedNode(default)
             )
         elif isinstance(graph_name, NamedNode):
             graph = sparql_term(graph_name)
