@@ -174,9 +174,8 @@ def results_for(graph: rdflib.Graph, focus: URIRef, case: Case):
     """The results of the case's own property shape(s) for ``focus`` and its component."""
     _, report, _ = pyshacl.validate(graph, shacl_graph=SHAPES_G, ont_graph=ONT, inference="none")
     component = COMPONENTS[case.parameter]
-    own = {
-        p for p in SHAPES_G.objects(case.shape, SH.property) if SHAPES_G.value(p, SH.path) == case.path
-    }
+    properties = SHAPES_G.objects(case.shape, SH.property)
+    own = {p for p in properties if SHAPES_G.value(p, SH.path) == case.path}
     return [
         r
         for r in report.subjects(RDF.type, SH.ValidationResult)
