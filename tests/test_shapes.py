@@ -298,3 +298,14 @@ def test_every_ontology_term_has_english_label_and_comment(ontology_graph):
 
 def test_blank_nodes_are_not_used_in_data():
     assert not [s for s in DATA.subjects() if isinstance(s, BNode)]
+
+
+def test_every_derivation_flags_a_value_its_node_states():
+    """A derivation names a property the node pointing to it has, and some node points to it."""
+    derivations = set(instances(AG.Derivation))
+    used = set()
+    for node, derivation in DATA.subject_objects(AG.derivation):
+        used.add(derivation)
+        prop = DATA.value(derivation, AG.derivedProperty)
+        assert (node, prop, None) in DATA, f"{node} has no {prop} for {derivation} to flag"
+    assert derivations and used == derivations
