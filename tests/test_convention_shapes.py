@@ -39,6 +39,7 @@ PREFIXES = """
 @prefix place: <https://w3id.org/alliance-graph/id/place/> .
 @prefix concept: <https://w3id.org/alliance-graph/id/concept/> .
 @prefix source: <https://w3id.org/alliance-graph/id/source/> .
+@prefix derivation: <https://w3id.org/alliance-graph/id/derivation/> .
 """
 EX = "https://w3id.org/alliance-graph/id/test/"
 AG = "https://w3id.org/alliance-graph/ontology#"
@@ -187,6 +188,19 @@ EXAMPLES = [
         EX + "board-bad",
         AG + "ofAlliance",
         "MaxCountConstraintComponent",
+    ),
+    Example(
+        "a-date-without-a-stated-year-is-derived",
+        f"""ex:dated-good a ag:Meeting ; skos:prefLabel "a meeting"@en ;
+            ag:statedMonthDay "--08-23"^^xsd:gMonthDay ; schema:startDate "2019-08-23"^^xsd:date ;
+            ag:derivation derivation:ibcr-honduras-visit-year ;
+            prov:wasDerivedFrom {UK_LINE_15} .""",
+        f"""ex:dated-bad a ag:Meeting ; skos:prefLabel "a meeting"@en ;
+            ag:statedMonthDay "--08-23"^^xsd:gMonthDay ; schema:startDate "2019-08-23"^^xsd:date ;
+            prov:wasDerivedFrom {UK_LINE_15} .""",
+        EX + "dated-bad",
+        AG + "derivation",
+        "MinCountConstraintComponent",
     ),
     Example(
         "an-initiative-is-not-an-organisation",
