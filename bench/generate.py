@@ -5,7 +5,8 @@
 The data follows the project's ontology and conforms to its shapes (ontology/alliance.ttl,
 shapes/alliance-shapes.ttl): alliances, member states, memberships with roles, commitments,
 funders, grants with monetary amounts, events held in a country, statistics with measure and
-unit, source documents with a publisher and passages, every fact node derived from a passage.
+unit, source documents with a publisher and passages, every fact node (and each document, from its
+first line) derived from a passage.
 The SKOS concepts it uses (roles, measures, units, qualifiers) go to a reference graph. A known
 share of fact nodes is made invalid on purpose, one defect per invalid node, each breaking the
 project's shapes on that node; how many of each kind were written goes to
@@ -196,6 +197,7 @@ def write_document(doc: Document) -> None:
     w.emit(g, source, DCTERMS + "publisher", iri(publisher))
     w.emit(g, source, SCHEMA + "datePublished", typed(date, "date"))
     w.emit(g, source, AG + "seedFile", string(f"{n % 1000:03d}_{n:016x}.txt"))
+    w.emit(g, source, DERIVED, iri(f"{ID}passage/{doc.slug}-line-1"))
     for index in range(PASSAGES_PER_DOCUMENT):
         passage = f"{ID}passage/{doc.slug}-line-{1 + 2 * index}"
         w.emit(g, passage, RDF_TYPE, iri(AG + "Passage"))

@@ -63,9 +63,13 @@ class Case:
 
 
 def constraint_cases() -> list[Case]:
+    """The property constraints of the class-targeted shapes (the shapes that target subjects
+    of a predicate, and those they use, have their own examples in test_convention_shapes)."""
     cases = []
     for shape in sorted(SHAPES_G.subjects(RDF.type, SH.NodeShape)):
         target = SHAPES_G.value(shape, SH.targetClass)
+        if target is None:
+            continue
         for prop in SHAPES_G.objects(shape, SH.property):
             path = SHAPES_G.value(prop, SH.path)
             for parameter in COMPONENTS:
@@ -166,26 +170,34 @@ def mutate(graph: rdflib.Graph, focus: URIRef, case: Case) -> None:
     graph.add((focus, case.path, bad))
 
 
-def results_for(graph: rdflib.Graph, focus: URIRef, component: URIRef):
+def results_for(graph: rdflib.Graph, focus: URIRef, case: Case):
+    """The results of the case's own property shape(s) for ``focus`` and its component."""
     _, report, _ = pyshacl.validate(graph, shacl_graph=SHAPES_G, ont_graph=ONT, inference="none")
+    component = COMPONENTS[case.parameter]
+    properties = SHAPES_G.objects(case.shape, SH.property)
+    own = {p for p in properties if SHAPES_G.value(p, SH.path) == case.path}
     return [
         r
         for r in report.subjects(RDF.type, SH.ValidationResult)
         if report.value(r, SH.focusNode) == focus
         and report.value(r, SH.sourceConstraintComponent) == component
+        and report.value(r, SH.sourceShape) in own
     ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_constraint_satisfied_then_violated(case: Case):
     focus = pick_focus(case)
-    component = COMPONENTS[case.parameter]
     graph = minimal_graph(focus)
-    if case.parameter != SH.minCount and (focus, case.path, None) not in graph:
-        graph.add((focus, case.path, satisfying_value(case)))
-    assert not results_for(graph, focus, component), "the minimal satisfying graph must conform"
+    forbidden = case.parameter == SH.maxCount and int(case.value) == 0
+    if case.parameter != SH.minCount and not forbidden and (focus, case.path, None) not in graph:
+        value = satisfying_value(case)
+        graph.add((focus, case.path, value))
+        for t in DATA.objects(value, RDF.type) if isinstance(value, URIRef) else ():
+            graph.add((value, RDF.type, t))
+    assert not results_for(graph, focus, case), "the minimal satisfying graph must conform"
     mutate(graph, focus, case)
-    assert results_for(graph, focus, component), f"expected {component} on {focus}"
+    assert results_for(graph, focus, case), f"expected {COMPONENTS[case.parameter]} on {focus}"
 
 
 def satisfying_value(case: Case):
@@ -286,3 +298,14 @@ def test_every_ontology_term_has_english_label_and_comment(ontology_graph):
 
 def test_blank_nodes_are_not_used_in_data():
     assert not [s for s in DATA.subjects() if isinstance(s, BNode)]
+
+
+def test_every_derivation_flags_a_value_its_node_states():
+    """A derivation names a property the node pointing to it has, and some node points to it."""
+    derivations = set(instances(AG.Derivation))
+    used = set()
+    for node, derivation in DATA.subject_objects(AG.derivation):
+        used.add(derivation)
+        prop = DATA.value(derivation, AG.derivedProperty)
+        assert (node, prop, None) in DATA, f"{node} has no {prop} for {derivation} to flag"
+    assert derivations and used == derivations

@@ -17,26 +17,13 @@ from graph.build.embedded import (
 )
 from graph.core.namespaces import CANONICAL_BASE
 from graph.sources.files import SourceFile, discover, parse_sources
-from graph.store import DefaultGraph, Store, bulk_load_file
+from graph.store import DefaultGraph, Store
 from graph.validation import in_store
 from graph.validation.added import validate_added
 from graph.validation.compile import UnsupportedShape, compile_shapes
-from graph.validation.in_store import shapes_graph, validate_store
+from graph.validation.in_store import shapes_graph
 from tests.paths import FIXTURES, ROOT
-from tests.validation.violation_keys import Key, keys, load_generator, pyshacl_keys
-
-
-def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
-    files = discover(project)
-    by_pyshacl = validate_project(parse_sources(files, CANONICAL_BASE))
-    store = Store()
-    for source in files:
-        if source.role != "shapes":
-            bulk_load_file(store, source.path, source.graph(CANONICAL_BASE), CANONICAL_BASE)
-    shapes = shapes_graph(f for f in files if f.role == "shapes")
-    data = [f for f in files if f.role == "data"]
-    by_sparql = validate_store(store, shapes, data, CANONICAL_BASE)
-    return pyshacl_keys(by_pyshacl), keys(by_sparql)
+from tests.validation.violation_keys import both_engines, keys, load_generator, pyshacl_keys
 
 
 @pytest.mark.parametrize("many", [1, 2000])

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from rdflib import Literal, URIRef
 
-from graph.core.namespaces import SH
+from graph.build.embedded import validate_project
+from graph.core.namespaces import CANONICAL_BASE, SH
+from graph.sources.files import discover, parse_sources
+from graph.store import Store, bulk_load_file
+from graph.validation.in_store import shapes_graph, validate_store
 from graph.validation.report import Report
 from tests.paths import ROOT
 
@@ -57,3 +62,17 @@ def pyshacl_keys(report: Report) -> set[Key]:
 
 def show_literal(node: object) -> str:
     return node.n3() if isinstance(node, Literal) else "_:"
+
+
+def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
+    """The violations of ``project`` by pyshacl and by the SPARQL engine, as keys."""
+    files = discover(project)
+    by_pyshacl = validate_project(parse_sources(files, CANONICAL_BASE))
+    store = Store()
+    for source in files:
+        if source.role != "shapes":
+            bulk_load_file(store, source.path, source.graph(CANONICAL_BASE), CANONICAL_BASE)
+    shapes = shapes_graph(f for f in files if f.role == "shapes")
+    data = [f for f in files if f.role == "data"]
+    by_sparql = validate_store(store, shapes, data, CANONICAL_BASE)
+    return pyshacl_keys(by_pyshacl), keys(by_sparql)
