@@ -57,24 +57,36 @@ def nt(body: str = TRIPLE) -> dict[str, object]:
     return {"data": body, "headers": {**AUTH, "Content-Type": "application/n-triples"}}
 
 
-WRITES = {
-    "update": ("POST", "/sparql",
-               {"data": {"update": f"INSERT DATA {{ {TRIPLE} }}"}, "headers": AUTH}),
-    "put": ("PUT", f"/store?graph={NEW}-put", nt()),
-    "post": ("POST", f"/store?graph={NEW}-post", nt()),
-    "multipart": ("POST", f"/store?graph={NEW}-multipart",
-                  {"files": {"f": ("part.nt", TRIPLE, "application/n-triples")}, "headers": AUTH}),
-    "delete": ("DELETE", f"/store?graph={NEW}-put", {"headers": AUTH}),
-}  # fmt: skip
+def triple(kind: str) -> str:
+    """A triple only this kind of write states: the default graph is a set (issue 17), so a
+    triple another write already added would not change the count."""
+    return f"<urn:served:{kind}> <urn:served:p> <urn:served:o> .\n"
 
 
-@pytest.mark.parametrize("kind", list(WRITES))
+def write(kind: str) -> tuple[str, str, dict[str, object]]:
+    body = triple(kind)
+    return {
+        "update": ("POST", "/sparql",
+                   {"data": {"update": f"INSERT DATA {{ {body} }}"}, "headers": AUTH}),
+        "put": ("PUT", f"/store?graph={NEW}-put", nt(body)),
+        "post": ("POST", f"/store?graph={NEW}-post", nt(body)),
+        "multipart": ("POST", f"/store?graph={NEW}-multipart",
+                      {"files": {"f": ("part.nt", body, "application/n-triples")},
+                       "headers": AUTH}),
+        "delete": ("DELETE", f"/store?graph={NEW}-delete", {"headers": AUTH}),
+    }[kind]  # fmt: skip
+
+
+KINDS = ["update", "put", "post", "multipart", "delete"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_no_stale_answer_after_each_kind_of_write(server: KgServer, kind: str) -> None:
     if kind == "delete":
-        assert send(server, "PUT", f"/store?graph={NEW}-put", **nt()) in (201, 204)
+        assert send(server, "PUT", f"/store?graph={NEW}-delete", **nt(triple(kind))) in (201, 204)
     before, _ = count(server)
     assert count(server) == (before, "hit")
-    method, path, kwargs = WRITES[kind]
+    method, path, kwargs = write(kind)
     assert send(server, method, path, **kwargs) in (201, 204)
     after, cache = count(server)
     assert cache == "miss"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import FileStorage
@@ -141,8 +141,19 @@ def _indirect_target() -> Target:
     if has_default:
         return Target(None)
     if graph is not None:
-        return Target(_valid_iri(graph))
+        return Target(_valid_iri(_served_graph(graph)))
     return Target(None, is_store=True)
+
+
+def _served_graph(graph: str) -> str:
+    """The graph a ``?graph=`` value names: a URL of this server's ``/graph/{name}`` (what a
+    201's ``Location`` gives, see :func:`graph_url`) is the graph that URL serves, so the
+    client can use it either way (the W3C case post_get_new_graph does), as section 4.1 makes
+    a directly identified graph's URL its name."""
+    own = request.url_root + "graph/"
+    if graph.startswith(own) and len(graph) > len(own):
+        return graph_iri(unquote(graph[len(own) :]), _base())
+    return graph
 
 
 def _get(target: Target) -> Response:

@@ -58,7 +58,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property(
         "funder",
         "funder",
-        "ag:fundedBy|schema:funder",
+        "^ag:fundsInitiative/schema:funder|schema:funder",
         ("ag:Initiative", "ag:Grant"),
         "Who funds the initiative or grant.",
     ),

@@ -54,13 +54,23 @@
 
   let rx = 220, ry = 130;
   place(rx, ry);
-  for (let step = 0; step < 40 && overlapping(); step += 1) {
-    rx *= 1.12;
-    ry *= 1.12;
+  for (let step = 0; step < 100 && overlapping(); step += 1) {
+    rx *= 1.05;
+    ry *= 1.05;
     place(rx, ry);
   }
   cy.fit(undefined, 30);
   if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }  // a few nodes: keep them life-size
+  // Many neighbours: a taller picture rather than labels under 9 px (13 px at 0.72).
+  const legible = 0.72;
+  if (cy.zoom() < legible) {
+    const box = cy.elements().boundingBox({ includeLabels: true });
+    const container = cy.container();
+    container.style.height = `${Math.ceil(box.h * legible + 60)}px`;
+    cy.resize();
+    cy.fit(undefined, 30);
+    if (cy.zoom() < legible) { cy.zoom(legible); cy.center(); }
+  }
   window.kgCy = cy;
   style.hoverLabels(cy);
   const legend = document.getElementById("neighbourhood-legend");
