@@ -6,7 +6,11 @@ evaluation hand-off, serialization). Run it for the current tree and an earlier 
 session and read the ratio; e.g. with the tree before the hardening work::
 
     git archive e243f77 | tar -x -C /tmp/before
-    python bench/app_overhead.py --src /tmp/before/src --src src
+    python bench/app_overhead.py --src /tmp/before/src --src src [--served]
+
+``--served`` takes the path a query takes under ``kg serve`` (granian): the environ offers a
+way to answer from another thread, so the query is evaluated in place on a thread with a big
+stack, and the body is read in place; without it the query is handed to a helper thread.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ store = ox.Store()
 graph, p = ox.NamedNode("http://e/g"), ox.NamedNode("http://e/p")
 for i in range(2000):
     store.add(ox.Quad(ox.NamedNode(f"http://e/s{i}"), p, ox.Literal(str(i)), graph))
-app = create_app({"STORE_HANDLE": store, "RESULT_CACHE_MB": 0, "TESTING": True})
+served = sys.argv[3] == "served"
+app = create_app({"STORE_HANDLE": store, "RESULT_CACHE_MB": 0, "TESTING": True,
+                  "BODY_READS_ABORTABLE": not served})
 query = "SELECT ?o WHERE { <http://e/s%d> <http://e/p> ?o }"
 
 def call(i):
@@ -41,17 +47,26 @@ def call(i):
         "QUERY_STRING": urllib.parse.urlencode({"query": query % (i % 2000)}),
         "HTTP_ACCEPT": "application/sparql-results+json", "REMOTE_ADDR": "127.0.0.1",
     }
+    if served:  # granian's way to answer from another thread: evaluation in place
+        environ["kg.respond"] = lambda *answer: None
     status = []
     b"".join(app(environ, lambda s, h, e=None: status.append(s)))
     assert status[0].startswith("200"), status
 
-for i in range(300):
-    call(i)
-n = int(sys.argv[2])
-started = time.perf_counter()
-for i in range(n):
-    call(i)
-print((time.perf_counter() - started) / n * 1e6)
+def run():
+    for i in range(300):
+        call(i)
+    n = int(sys.argv[2])
+    started = time.perf_counter()
+    for i in range(n):
+        call(i)
+    print((time.perf_counter() - started) / n * 1e6)
+
+import threading
+threading.stack_size(1 << 30)  # as big as kg serve gives granian's threads: evaluate in place
+thread = threading.Thread(target=run)
+thread.start()
+thread.join()
 """
 
 
@@ -60,12 +75,18 @@ def main() -> None:
     parser.add_argument("--src", action="append", required=True, help="a tree's src folder")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs per tree")
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="take kg serve's path under granian: evaluation in place, body read in place",
+    )
     args = parser.parse_args()
     results: dict[str, list[float]] = {src: [] for src in args.src}
     for _ in range(args.rounds):
         for src in args.src:
+            path = "served" if args.served else ""
             done = subprocess.run(
-                [sys.executable, "-c", CHILD, src, str(args.requests)],
+                [sys.executable, "-c", CHILD, src, str(args.requests), path],
                 env={"KG_ACCESS_LOG": "0", "PATH": "/usr/bin:/bin"},
                 capture_output=True,
                 text=True,

@@ -57,11 +57,24 @@ LINGER = 5.0
 class _Running:
     client: str
     started: float
-    #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid), and its
-    #: reading when the evaluation started.
+    #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid).
     clock: int
-    cpu_start: float
+    #: The clock's reading when the monitor first looked (None before): read by the monitor,
+    #: not per request, see :meth:`Admission._look`.
+    cpu_start: float | None = None
     demoted: bool = False
+
+
+class _ThreadIds(threading.local):
+    """The calling thread's native id and CPU clock, looked up once per thread: each lookup is
+    a system call, and a point lookup's whole evaluation takes about a millisecond."""
+
+    def __init__(self) -> None:
+        self.native = threading.get_native_id()
+        self.clock = time.pthread_getcpuclockid(threading.get_ident())
+
+
+_ids = _ThreadIds()
 
 
 class Admission:
@@ -101,9 +114,8 @@ class Admission:
         raises, and some of our exceptions are frozen dataclasses
         (graph.answering.export.ExportError).
         """
-        thread = threading.get_native_id()
-        clock = time.pthread_getcpuclockid(threading.get_ident())
-        entry = _Running(client, time.monotonic(), clock, time.clock_gettime(clock))
+        ids = _ids
+        thread, entry = ids.native, _Running(client, time.monotonic(), ids.clock)
         with self._lock:
             self._running[thread] = entry
             if self._monitor is None:
@@ -162,15 +174,28 @@ class Admission:
                 if self._running:
                     quiet_since = now
                 for thread, entry in self._running.items():
-                    # CPU time, not time since the start: a short query that waited for a
-                    # core (a busy machine) must not be demoted and then wait even longer.
-                    used = time.clock_gettime(entry.clock) - entry.cpu_start
-                    if not entry.demoted and used >= DEMOTE_AFTER:
+                    if not entry.demoted and self._look(entry, now):
                         # Under the lock: the thread cannot end its evaluation (and go on to
                         # a short query) between this check and its demotion.
                         entry.demoted = True
                         if self.demote:
                             _set_idle(thread, idle=True)
+
+    @staticmethod
+    def _look(entry: _Running, now: float) -> bool:
+        """Whether ``entry`` has used :data:`DEMOTE_AFTER` of CPU time (monitor only).
+
+        CPU time, not time since the start: a short query that waited for a core (a busy
+        machine) must not be demoted and then wait even longer. The clock is read from the
+        monitor's first look on (at most :data:`POLL` after the start), so a request pays no
+        system call for it; an evaluation is demoted at most :data:`POLL` of CPU late.
+        """
+        if entry.cpu_start is None:
+            entry.cpu_start = time.clock_gettime(entry.clock)
+            return False
+        if now - entry.started < DEMOTE_AFTER:
+            return False  # it cannot have used more CPU time than time
+        return time.clock_gettime(entry.clock) - entry.cpu_start >= DEMOTE_AFTER
 
     def _forget(self) -> None:
         """In a forked child: the parent's evaluations and monitor did not come along."""
@@ -184,6 +209,8 @@ _instances: weakref.WeakSet[Admission] = weakref.WeakSet()
 
 
 def _forget_all() -> None:
+    global _ids
+    _ids = _ThreadIds()  # the forking thread's native id was the parent's
     for instance in list(_instances):
         instance._forget()
 
