@@ -28,8 +28,9 @@ WORKERS = min(4, os.cpu_count() or 1)
 #: From this many focus nodes on, a batch scans its predicate once instead of looking each up.
 MANY_TARGETS = 2000
 #: From this many focus nodes on (all its shapes together), a batch streams them instead: its
-#: hash tables would grow with the data (8.5 GiB at 10M triples, docs/scaling.md, issue 12).
-STREAM_TARGETS = 100_000
+#: hash tables would grow with the data (8.5 GiB at 10M triples), but streaming costs up to
+#: twice the time before the store is compacted; the figures are in docs/scaling.md (issue 12).
+STREAM_TARGETS = 1_000_000
 PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
 
 
