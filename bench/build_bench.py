@@ -1,12 +1,15 @@
 """Build and validation at scale: `oxigraph load` vs `kg build` vs `kg validate` (vs pyshacl).
 
     python bench/build_bench.py --triples 1000000 [--pyshacl] [--work var/bench]
+        [--build-only] [--before OLD/src]
 
 Generates a conforming synthetic project (bench/generate.py with the project's own ontology/
 and shapes/, or the small ones of tests/fixtures/scale with --fixture-shapes), then runs each tool
 as a separate process and reports wall time and peak RSS (of the process and its children, from
 ``wait4``), and the ratios to `oxigraph load` on the same file. Finally it times validating one
 small added source document against the built store (``kg validate --against``).
+``--before`` also builds with another source tree (``git archive``'s ``src``), in the same run,
+and ``--build-only`` stops after the builds.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ BIN = Path(sys.executable).parent
 FIXTURE = ROOT / "tests" / "fixtures" / "scale"
 
 
-def run(name: str, command: list[str], expect: int = 0) -> tuple[float, float]:
+def run(
+    name: str, command: list[str], expect: int = 0, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Run ``command``; return (seconds, peak RSS in MiB) of it (printed at once too)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -104,6 +111,10 @@ def main() -> int:
         action="store_true",
         help="validate with the small shapes of tests/fixtures/scale instead of the project's",
     )
+    parser.add_argument("--build-only", action="store_true", help="stop after the builds")
+    parser.add_argument(
+        "--before", type=Path, help="also build with this source tree (the src of another commit)"
+    )
     args = parser.parse_args()
     shapes, ontology = (
         (FIXTURE / "shapes", FIXTURE / "ontology")
@@ -131,6 +142,21 @@ def main() -> int:
     rows.append(
         ("kg build (sparql)", *run("kg build", [kg, "build", "--store", str(store), *common]))
     )
+    if args.before:
+        before = [sys.executable, "-c", "import sys; from graph.cli import main; sys.exit(main())"]
+        env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+        rows.append(
+            (
+                "kg build (sparql), before",
+                *run(
+                    "kg build before",
+                    [*before, "build", "--store", str(args.work / "store-before"), *common],
+                    env=env,
+                ),
+            )
+        )
+    if args.build_only:
+        return report(rows, args.triples, data)
     rows.append(("kg validate (sparql)", *run("kg validate", [kg, "validate", *common])))
     if args.pyshacl:
         rows.append(
@@ -163,10 +189,15 @@ def main() -> int:
         )
     )
 
+    return report(rows, args.triples, data)
+
+
+def report(rows: list[tuple[str, float, float]], triples: int, data: Path) -> int:
+    """Print ``rows`` with their ratios to the first (``oxigraph load``)."""
     base_seconds, base_rss = rows[0][1], rows[0][2]
     print(
-        f"{args.triples} triples, {data.stat().st_size / 2**20:.0f} MiB N-Quads, "
-        f"{os.cpu_count()} cores"
+        f"{triples} triples, {data.stat().st_size / 2**20:.0f} MiB N-Quads, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'step':32} {'seconds':>8} {'x load':>7} {'peak MiB':>9} {'x load':>7}")
     for name, seconds, rss in rows:

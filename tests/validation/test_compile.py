@@ -26,12 +26,24 @@ from tests.paths import FIXTURES, ROOT
 from tests.validation.violation_keys import both_engines, keys, load_generator, pyshacl_keys
 
 
-@pytest.mark.parametrize("many", [1, 2000])
-def test_every_supported_component_matches_pyshacl(
-    many: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Looking focus nodes up one by one and hashing (``many`` = 1) find the same."""
+#: How a batch meets its focus nodes: looked up one by one (few nodes), joined by hashing
+#: (many) or streamed with every count an EXISTS lookup (very many), as (MANY, STREAM)_TARGETS.
+STRATEGIES = {"lookup": (10**9, 10**9), "hashed": (1, 10**9), "streamed": (1, 1)}
+
+
+def use_strategy(monkeypatch: pytest.MonkeyPatch, strategy: str) -> None:
+    """Plan every batch with ``strategy`` (see :data:`STRATEGIES`), whatever its size."""
+    many, stream = STRATEGIES[strategy]
     monkeypatch.setattr(in_store, "MANY_TARGETS", many)
+    monkeypatch.setattr(in_store, "STREAM_TARGETS", stream)
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_supported_component_matches_pyshacl(
+    strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way of meeting the focus nodes finds the same as pyshacl."""
+    use_strategy(monkeypatch, strategy)
     by_pyshacl, by_sparql = both_engines(FIXTURES / "components")
     assert by_sparql == by_pyshacl
     components = {k[2] for k in by_sparql}
@@ -85,12 +97,14 @@ def test_generated_graphs_give_the_same_violations_as_pyshacl(tmp_path: Path, se
     assert by_sparql, "the generator plants invalid nodes, so there must be violations"
 
 
-@pytest.mark.parametrize(("seed", "many"), [(1, 1), (2, 2000), (3, 1)])
+@pytest.mark.parametrize(
+    ("seed", "strategy"), [(1, "hashed"), (2, "lookup"), (3, "hashed"), (4, "streamed")]
+)
 def test_generated_data_breaks_the_project_shapes_exactly_where_planted(
-    tmp_path: Path, seed: int, many: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, seed: int, strategy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Also with every batch joined by hashing (``many`` = 1), as large graphs are."""
-    monkeypatch.setattr(in_store, "MANY_TARGETS", many)
+    """Also with every batch hashed or streamed, as large graphs are."""
+    use_strategy(monkeypatch, strategy)
     project, planted = generated_project(
         tmp_path, seed, ROOT / "shapes", ROOT / "ontology", triples=4000
     )

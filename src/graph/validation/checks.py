@@ -48,6 +48,8 @@ class Check:
     pattern: str
     condition: str
     counted: str = ""
+    #: For a counted check, its condition as an EXISTS lookup from ``?focus`` (no counts).
+    lookup: str = ""
 
     @property
     def predicate(self) -> str | None:
@@ -84,16 +86,17 @@ class Batch:
     #: Join with the values of a predicate by hashing (for many focus nodes) or look each
     #: focus node up (for a few).
     hashed: bool = False
+    #: Stream the focus nodes, each looked up on its own, holding none of them (for a very
+    #: large focus set, whose hash tables would grow with it: docs/scaling.md, issue 12).
+    streamed: bool = False
 
     @property
     def template(self) -> str:
+        if self.streamed:
+            return self.streamed_template
         first = self.checks[0]
         targets = list(dict.fromkeys(c.targets for c in self.checks))
-        columns = " ".join(f"?c{i}" for i in range(len(self.checks)))
-        binds = " ".join(
-            f"BIND({self.guarded(c, targets)} AS ?c{i})" for i, c in enumerate(self.checks)
-        )
-        broken = " || ".join(f"?c{i}" for i in range(len(self.checks)))
+        columns, binds, broken = self.columns(targets)
         # The DISTINCT subquery visits a focus node once per shape even when several of its
         # types are targets (a member state is a state and a country).
         shape = " ?shape" if len(targets) > 1 else ""
@@ -125,6 +128,36 @@ class Batch:
             f"{focus} {pattern} {binds} FILTER({broken}) }}"
         )
 
+    @property
+    def streamed_template(self) -> str:
+        """The query as a stream: no DISTINCT focus set, no hash join, no grouped counts.
+
+        Each focus node's values are looked up and each count is an EXISTS lookup, so memory
+        does not grow with the focus set; a node bound twice (two of its types are targets)
+        is checked twice and its violations merged by the outer DISTINCT.
+        """
+        targets = list(dict.fromkeys(c.targets for c in self.checks))
+        columns, binds, broken = self.columns(targets, lookups=True)
+        union = " UNION ".join(
+            f"{{ {{ {t} }} BIND({j} AS ?shape) }}" if len(targets) > 1 else t
+            for j, t in enumerate(targets)
+        )
+        return (
+            f"SELECT DISTINCT ?focus ?value {columns} WHERE {{ "
+            f"{{ {FOCUS_MARK} {union} }} {self.checks[0].pattern} {binds} FILTER({broken}) }}"
+        )
+
+    def columns(self, targets: list[str], *, lookups: bool = False) -> tuple[str, str, str]:
+        """The projected columns, their BINDs and the filter that keeps broken rows."""
+        columns = " ".join(f"?c{i}" for i in range(len(self.checks)))
+        binds = " ".join(
+            f"BIND({self.guarded(c, targets, c.lookup if lookups and c.lookup else c.condition)}"
+            f" AS ?c{i})"
+            for i, c in enumerate(self.checks)
+        )
+        broken = " || ".join(f"?c{i}" for i in range(len(self.checks)))
+        return columns, binds, broken
+
     def grouped_counts(self) -> str:
         """A subquery of the counts of :func:`counts` for every subject of the predicate.
 
@@ -141,12 +174,12 @@ class Batch:
         return f"SELECT ?focus {found} WHERE {{ ?focus {path} ?counted }} GROUP BY ?focus"
 
     @staticmethod
-    def guarded(check: Check, targets: list[str]) -> str:
-        """The condition of ``check``, limited to the focus nodes of its own shape."""
+    def guarded(check: Check, targets: list[str], condition: str) -> str:
+        """``condition`` of ``check``, limited to the focus nodes of its own shape."""
         if len(targets) == 1:
-            return check.condition
+            return condition
         # IF evaluates one branch; Oxigraph evaluates both operands of && (for errors).
-        return f"IF(?shape = {targets.index(check.targets)}, {check.condition}, false)"
+        return f"IF(?shape = {targets.index(check.targets)}, {condition}, false)"
 
     @property
     def query(self) -> str:
@@ -177,14 +210,24 @@ def is_predicate(path: str) -> bool:
 TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
 
 
-def batches(checks: Sequence[Check], many: Set[str] = frozenset()) -> list[Batch]:
+def batches(
+    checks: Sequence[Check],
+    many: Set[str] = frozenset(),
+    sizes: Mapping[str, int] | None = None,
+    stream_from: int | None = None,
+) -> list[Batch]:
     """``checks`` grouped by value pattern, in their first order.
 
-    Batches with ``targets`` in ``many`` (they have many focus nodes) join by hashing.
+    Batches with ``targets`` in ``many`` (they have many focus nodes) join by hashing, unless
+    their targets' ``sizes`` add up to ``stream_from`` or more: then they are streamed.
     """
     grouped: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
         grouped.setdefault((check.pattern, check.counted), []).append(check)
-    return [
-        Batch(tuple(group), any(c.targets in many for c in group)) for group in grouped.values()
-    ]
+    planned = []
+    for group in grouped.values():
+        hashed = any(c.targets in many for c in group)
+        total = sum((sizes or {}).get(t, 0) for t in {c.targets for c in group})
+        streamed = hashed and stream_from is not None and total >= stream_from
+        planned.append(Batch(tuple(group), hashed and not streamed, streamed))
+    return planned

@@ -222,8 +222,10 @@ class Compiler:
         for name, parameter in self.parameters(shape):
             pattern, condition = self.violation(shape, name, parameter, path)
             counted = path if name in COUNTED and path is not None else ""
+            lookup = ""
             if counted:
-                pattern, condition = "", count_violation(name, parameter)
+                pattern, lookup = "", condition
+                condition = count_violation(name, parameter)
             yield Check(
                 shape=shape_name(self.g, shape),
                 path=path or "",
@@ -234,6 +236,7 @@ class Compiler:
                 pattern=pattern,
                 condition=condition,
                 counted=counted,
+                lookup=lookup,
             )
         for prop in self.g.objects(shape, sh("property")):
             if self.g.value(prop, sh("deactivated")) != Literal(True):

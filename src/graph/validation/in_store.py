@@ -27,6 +27,10 @@ TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
 WORKERS = min(4, os.cpu_count() or 1)
 #: From this many focus nodes on, a batch scans its predicate once instead of looking each up.
 MANY_TARGETS = 2000
+#: From this many focus nodes on (all its shapes together), a batch streams them instead: its
+#: hash tables would grow with the data (8.5 GiB at 10M triples), but streaming costs up to
+#: twice the time before the store is compacted; the figures are in docs/scaling.md (issue 12).
+STREAM_TARGETS = 1_000_000
 PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
 
 
@@ -54,12 +58,9 @@ def store_classes(store: Store) -> Subclasses:
     return included
 
 
-def target_count(store: Store, targets: str) -> int:
-    """How many focus nodes ``targets`` binds, counted up to :data:`MANY_TARGETS`."""
-    text = (
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?focus WHERE {{ {targets} }} "
-        f"LIMIT {MANY_TARGETS} }}"
-    )
+def target_count(store: Store, targets: str, limit: int) -> int:
+    """How many focus nodes ``targets`` binds, counted up to ``limit``."""
+    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?focus WHERE {{ {targets} }} LIMIT {limit} }}"
     result = run_query(store, text, union_default_graph=True)
     assert isinstance(result, QuerySolutions)
     return sum(int(str(row["n"].value)) for row in result)
@@ -80,14 +81,18 @@ def plan(store: Store, checks: Sequence[Check], *, hashed: bool = True) -> list[
     """The batches that evaluate ``checks`` on ``store``, leaving out what cannot break.
 
     Shapes without focus nodes and checks of absent predicates are dropped; with ``hashed``,
-    batches over many focus nodes join with their predicate by hashing.
+    batches over many focus nodes join with their predicate by hashing, and those over very
+    many (:data:`STREAM_TARGETS`) stream their focus nodes.
     """
     checks = relevant(store, checks)
-    sizes = {t: target_count(store, t) for t in {c.targets for c in checks}}
+    limit = max(MANY_TARGETS, STREAM_TARGETS) if hashed else MANY_TARGETS
+    sizes = {t: target_count(store, t, limit) for t in {c.targets for c in checks}}
     many = {t for t, n in sizes.items() if n >= MANY_TARGETS and hashed}
-    planned = batches([c for c in checks if sizes[c.targets]], many)
-    # The hashed batches are the long ones: started first, they do not finish last alone.
-    return sorted(planned, key=lambda batch: not batch.hashed)
+    stream_from = STREAM_TARGETS if hashed else None
+    planned = batches([c for c in checks if sizes[c.targets]], many, sizes, stream_from)
+    # The hashed and streamed batches are the long ones: started first, they do not finish
+    # last alone.
+    return sorted(planned, key=lambda batch: not (batch.hashed or batch.streamed))
 
 
 def validate_store(
