@@ -25,7 +25,6 @@ from graph.validation.in_store import shapes_graph
 from tests.paths import FIXTURES, ROOT
 from tests.validation.violation_keys import both_engines, keys, load_generator, pyshacl_keys
 
-
 #: How a batch meets its focus nodes: looked up one by one (few nodes), joined by hashing
 #: (many) or streamed with every count an EXISTS lookup (very many), as (MANY, STREAM)_TARGETS.
 STRATEGIES = {"lookup": (10**9, 10**9), "hashed": (1, 10**9), "streamed": (1, 1)}
