@@ -32,7 +32,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serve_bench import LUA, MIX, build_store, free_port, wait_up
+from serve_bench import LUA, MIX, build_store, free_port, grant_count, wait_up
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -122,8 +122,7 @@ def main() -> None:
     servers: list[Server] = []
     try:
         store = build_store(args.data, work, oxigraph).resolve()
-        ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(args.data)],
-                                 capture_output=True, text=True).stdout)  # fmt: skip
+        ids = grant_count(args.data)
         servers = servers_for(args, store, oxigraph)
         for server in servers:
             server.port = free_port()

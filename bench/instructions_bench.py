@@ -29,7 +29,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from serve_bench import MIX, build_store, free_port, wait_up
+from serve_bench import MIX, build_store, free_port, grant_count, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,8 +114,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kg-cg-bench-"))
     try:
         store = build_store(args.data, work, oxigraph).resolve()
-        ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(args.data)],
-                                 capture_output=True, text=True).stdout)  # fmt: skip
+        ids = grant_count(args.data)
         query = MIX[args.query]
         native = measure(
             "native",

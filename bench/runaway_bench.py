@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from serve_bench import build_store  # noqa: E402  (one bulk load for both benchmarks)
+from serve_bench import build_store, grant_count  # noqa: E402  (one bulk load for both benchmarks)
 
 ID = "https://w3id.org/alliance-graph/id/"
 LOOKUP = f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}"
@@ -235,8 +235,7 @@ def main() -> None:
         )  # fmt: skip
         oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
         store = build_store(data, work, oxigraph)
-        ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
-                                 capture_output=True, text=True).stdout)  # fmt: skip
+        ids = grant_count(data)
         print(f"{args.triples} triples, {ids} grants; query_timeout {args.timeout} s;"
               f" {LOOKUP_CLIENTS} lookup clients; {args.seconds} s per phase;"
               f" load average {os.getloadavg()[0]:.1f}")  # fmt: skip

@@ -101,6 +101,13 @@ def build_store(data: Path, work: Path, oxigraph: str) -> Path:
     return store
 
 
+def grant_count(data: Path) -> int:
+    """How many grants ``data`` (bench/generate.py N-Quads) holds: the point lookups' ids."""
+    found = subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
+                           capture_output=True, text=True).stdout  # fmt: skip
+    return int(found)
+
+
 def run_wrk(
     base: str, path: str, name: str, ids: int, duration: int, work: Path
 ) -> tuple[float, str, str]:
@@ -167,8 +174,7 @@ def main() -> None:
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     store = build_store(data, work, oxigraph)
-    ids = int(subprocess.run(["grep", "-c", "ontology#Grant> <", str(data)],
-                             capture_output=True, text=True).stdout)  # fmt: skip
+    ids = grant_count(data)
     native_port, kg_port = free_port(), free_port()
     env = dict(os.environ, KG_RESULT_CACHE_MB="0" if args.no_cache else "64",
                KG_QUERY_TIMEOUT="30", KG_MAX_RESULTS="1000000",
