@@ -102,12 +102,15 @@ def serve_command(access_log: bool | None, **options: Any) -> None:
 
 def _serve(config: dict[str, Any], access_log: bool) -> None:
     from graph.answering.allowlist import check_entries
+    from graph.answering.engine_plan import EngineUnavailable, check_engine
     from graph.serving.server import http_server, port_taken, serve
 
     try:
         http_server(config)
         check_entries(config["SERVICE_ALLOWLIST"])
-    except ValueError as error:  # NotAllowedUrl is one
+        if config["SERVICE_ALLOWLIST"]:
+            check_engine()  # the SERVICE check reads the engine's plan: same version, sandboxed
+    except (ValueError, EngineUnavailable) as error:  # NotAllowedUrl is a ValueError
         fail(str(error))
     taken = port_taken(str(config["HOST"]), int(config["PORT"]))
     if taken:
