@@ -16,7 +16,7 @@ Elsewhere (a non-empty allow-list, ``kg query``, an app built in tests):
 * an update that could hold SERVICE or LOAD is refused: Oxigraph offers no plan of an update,
   and an upload (Graph Store Protocol) does what LOAD would without the server fetching.
 
-A text in which the engine cannot read the keyword is not planned: see :func:`mentions_remote`.
+A query in which the engine cannot read the keyword is not planned: see :func:`may_call_service`.
 docs/security.md ("No outbound connection") has the threat model and the tests.
 """
 
