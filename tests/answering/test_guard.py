@@ -198,7 +198,7 @@ def test_an_engine_of_another_version_is_refused(monkeypatch: pytest.MonkeyPatch
     engine_plan._engine.cache_clear()
     monkeypatch.setattr(engine_plan.metadata, "version", lambda name: "0.0.1")
     try:
-        with pytest.raises(engine_plan.EngineUnavailable, match="pyoxigraph 0.0.1"):
+        with pytest.raises(engine_plan.EngineUnavailable, match=r"pyoxigraph 0\.0\.1"):
             engine_plan.check_engine()
     finally:
         engine_plan._engine.cache_clear()

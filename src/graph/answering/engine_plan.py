@@ -86,7 +86,6 @@ class _Engine:
     store: Path
 
 
-
 def check_engine() -> None:
     """Make sure plans can be read: the CLI present, the same version as pyoxigraph, sandboxed.
 
@@ -108,8 +107,9 @@ def _engine() -> _Engine:
     if found[-1:] != [wanted]:
         raise EngineUnavailable(
             f"{binary} is version {' '.join(found[1:]) or 'unknown'}, pyoxigraph {wanted}: with a"
-            " non-empty service_allowlist the two must be the same version, or the plan read to"
-            f" check SERVICE targets could differ from the evaluation (pip install oxigraph=={wanted})"
+            " non-empty service_allowlist the two must be the same version, or the plan read"
+            " to check SERVICE targets could differ from the evaluation"
+            f" (pip install oxigraph=={wanted})"
         )
     bpf = NetworkFilter().bpf()
     store = Path(tempfile.mkdtemp(prefix="kg-plan-store-"))

@@ -44,7 +44,7 @@ PLAN_SECONDS = 10.0
 def may_call_service(text: str) -> bool:
     """False only when the engine cannot read a SERVICE keyword in ``text``: no backslash (so
     no escape of any kind) and no ``service`` in any ASCII case. The engine matches keywords
-    ASCII-case-insensitively (``ſERVICE``, ``SERVİCE`` are syntax errors to it:
+    ASCII-case-insensitively (with a long s or a dotted capital I it is a syntax error:
     tests/answering/test_guard.py), so without these letters in a row there is no keyword.
 
     >>> may_call_service('SELECT * WHERE { ?s ?p ?o }')
