@@ -219,6 +219,8 @@ def test_updates_that_could_hold_service_or_load_are_refused_with_an_allow_list(
         response = client.post("/sparql", data={"update": update}, headers=auth)
         assert response.status_code == 403, response.data
         assert b"Graph Store Protocol" in response.data
+    applied = 'INSERT DATA { GRAPH <http://e/g> { <http://e/a> <http://e/b> "x" } }'
+    assert client.post("/sparql", data={"update": applied}, headers=auth).status_code == 204
     assert listener.connections == 0
 
 
