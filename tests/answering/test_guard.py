@@ -353,3 +353,19 @@ def test_kg_query_checks_the_allow_list_too(
     result = runner.invoke(cli, ["query", query, "--store", str(project_store)])
     assert result.exit_code != 0 and "the query failed" in result.output
     assert listener.connections == 1  # only the allowed one
+
+
+def test_kg_serve_will_not_start_on_another_engine_version(
+    project_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-empty allow-list with a CLI of another version than pyoxigraph: no server."""
+    engine_plan._engine.cache_clear()
+    monkeypatch.setattr(engine_plan.metadata, "version", lambda name: "0.0.1")
+    monkeypatch.setenv("KG_SERVICE_ALLOWLIST", "http://allowed.example/")
+    monkeypatch.setenv("KG_ALLOCATOR", "system")  # else kg serve re-executes itself
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--store", str(project_store)])
+    finally:
+        engine_plan._engine.cache_clear()
+    assert result.exit_code != 0
+    assert "pyoxigraph 0.0.1" in result.output and "same version" in result.output

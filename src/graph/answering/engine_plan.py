@@ -50,8 +50,15 @@ if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(program), 0, 0):
 os.execv(sys.argv[5], sys.argv[5:])
 """
 
-#: Address space for the CLI beyond its stack: RocksDB and the plan of any accepted query.
+#: Address space for the CLI besides stacks: RocksDB's threads and arenas (about 600 MB of it,
+#: measured as VmPeak) and the plan.
 _MEMORY = 1 << 30
+#: RLIMIT_STACK is also the stack of every thread RocksDB starts: the CLI needed an address
+#: space of 17 to 20 times RLIMIT_STACK beyond _MEMORY to start (measured with 100 and 400 MiB).
+_STACK_MAPPINGS = 20
+#: At most this much stack: a query needing more to parse is refused (graph.answering.guard).
+#: 8 MiB parse a flat 12 kB chain ``1+1+…``, 16 MiB a 24 kB one (measured).
+MAX_STACK = 64 << 20
 #: The CLI's syntax errors: "Error: error at LINE:COLUMN: message".
 _SYNTAX = re.compile(r"Error: error at (\d+):(\d+): ([^\n]*)")
 #: IRIREF's characters (https://www.w3.org/TR/sparql11-query/#rIRIREF), as the plan prints them.
@@ -188,7 +195,8 @@ def service_targets(
 def _run(engine: _Engine, command: list[str], seconds: float, stack: int) -> str:
     """Run the CLI ``command`` sandboxed and limited; its standard error."""
     cpu = max(int(seconds) + 1, 1)
-    memory = _MEMORY + stack
+    stack = min(max(stack, 8 << 20), MAX_STACK)
+    memory = _MEMORY + _STACK_MAPPINGS * stack
     launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, engine.bpf.hex()]
     launcher += [str(cpu), str(memory), str(stack), *command]
     try:
