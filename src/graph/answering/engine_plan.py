@@ -17,6 +17,7 @@ evaluation fails, as every SERVICE call does in there.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -120,6 +121,7 @@ def _engine() -> _Engine:
         )
     bpf = NetworkFilter().bpf()
     store = Path(tempfile.mkdtemp(prefix="kg-plan-store-"))
+    atexit.register(shutil.rmtree, store, ignore_errors=True)
     _create_store(binary, store)
     return _Engine(binary, bpf, store)
 
