@@ -356,10 +356,12 @@ def test_kg_query_checks_the_allow_list_too(
 
 
 def test_kg_serve_will_not_start_on_another_engine_version(
-    project_store: Path, monkeypatch: pytest.MonkeyPatch
+    project_store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A non-empty allow-list with a CLI of another version than pyoxigraph: no server."""
     engine_plan._engine.cache_clear()
+    # kg serve sets this variable (for its workers) unless set: keep it out of later tests.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(engine_plan.metadata, "version", lambda name: "0.0.1")
     monkeypatch.setenv("KG_SERVICE_ALLOWLIST", "http://allowed.example/")
     monkeypatch.setenv("KG_ALLOCATOR", "system")  # else kg serve re-executes itself
