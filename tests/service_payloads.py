@@ -42,7 +42,9 @@ def reported_updates(url: str) -> list[Payload]:
     return [
         Payload(f"LOAD <{url}data.ttl>", update=True),
         Payload(f"# x\r LOAD <{url}data.ttl>", update=True),
-        Payload(f"INSERT {{ ?s ?p ?o }} WHERE {{ # x\r SERVICE <{url}> {{ ?s ?p ?o }} }}", True),
+        Payload(
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ # x\r SERVICE <{url}> {{ ?s ?p ?o }} }}", update=True
+        ),
     ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -12,9 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from graph.answering.guard import check_remote_targets, mentions_remote, remote_targets
+from graph.answering import engine_plan
+from graph.answering.guard import (
+    check_remote_targets,
+    may_call_service,
+    mentions_remote,
+    query_targets,
+)
 from graph.cli import cli
-from graph.core.errors import Forbidden
+from graph.core.errors import BadRequest, Forbidden
+from graph.store import QuerySyntaxError, Store, run_query
 from tests.http.test_endpoint import TOKEN, make_app
 from tests.listener import Listener
 from tests.service_payloads import Payload, reported, reported_updates, variants
@@ -79,23 +88,50 @@ def test_allow_listed_service_is_contacted(listener: Listener) -> None:
     assert response.status_code != 403
 
 
-def test_keywords_inside_strings_iris_and_comments_are_parsed_not_guessed_about() -> None:
-    """The keyword test only decides whether to parse: it reads no SPARQL, so strings and
-    comments count too; the parse then finds no target in them and the query is accepted."""
+def test_keywords_inside_strings_iris_and_comments_are_planned_not_guessed_about() -> None:
+    """The keyword test only decides whether to ask the engine: it reads no SPARQL, so strings
+    and comments count too; the engine's plan then has no SERVICE and the query is accepted."""
     for text in (
         'SELECT ?x { ?x ?p "LOAD SERVICE" } # SERVICE <http://x/>',
-        "SELECT ?x { ?x <http://e/SERVICE> '''load''' }",
+        "SELECT ?x { ?x <http://e/SERVICE> 'load' }",
     ):
-        assert mentions_remote(text)
+        assert mentions_remote(text) and may_call_service(text)
+        assert query_targets(text) == []
         check_remote_targets(text, (), update=False)
     assert mentions_remote("select * { service <http://x/> {} }")
     assert mentions_remote("select * { \\u0073ervice <http://x/> {} }")
+    assert mentions_remote('INSERT DATA { <a> <b> "\\u005Cu004cOAD" }')  # nested escapes
     assert not mentions_remote("SELECT * { ?s ?p ?o }")
+    assert not may_call_service("SELECT * { ?s ?p ?o }")
 
 
-def test_unparseable_text_mentioning_service_is_refused() -> None:
-    with pytest.raises(Forbidden, match="could not be checked"):
-        check_remote_targets("SELECT * { SERVICE <http://x/> { ", (), update=False)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * { \u017fERVICE <http://x/> {} }",
+        "SELECT * { SERV\u0130CE <http://x/> {} }",
+        "SELECT * { \\u0053ERVICE <http://x/> {} }",
+    ],
+)
+def test_the_engine_reads_keywords_in_ascii_only(text: str) -> None:
+    """What makes :func:`may_call_service` conservative: the engine reads SERVICE only from
+    its seven ASCII letters in a row (any ASCII case), never through an escape or a Unicode
+    case mapping (long s, dotted capital I). Should a new engine read these, this fails."""
+    with pytest.raises(QuerySyntaxError):
+        run_query(Store(), text)
+
+
+def test_a_query_the_engine_cannot_parse_gets_its_syntax_error_at_its_own_line() -> None:
+    """No plan, no pass: the engine's syntax error, placed in the client's text (the project
+    prefixes declared in front of it do not shift the line)."""
+    with pytest.raises(BadRequest) as caught:
+        check_remote_targets(
+            "SELECT *\nWHERE { SERVICE <http://x/> { ",
+            (),
+            update=False,
+            prefixes={"a": "http://a/"},
+        )
+    assert caught.value.position is not None and caught.value.position[0] == 2, caught.value
 
 
 def test_allow_list_matches_by_prefix() -> None:
@@ -103,10 +139,89 @@ def test_allow_list_matches_by_prefix() -> None:
     check_remote_targets(query, ("https://query.wikidata.org/",), update=False)
     with pytest.raises(Forbidden):
         check_remote_targets(query, ("https://example.org/",), update=False)
-    assert remote_targets("LOAD <http://a/> ; LOAD <http://b/>", update=True) == [
-        "http://a/",
-        "http://b/",
+
+
+def test_the_plan_finds_service_wherever_the_engine_evaluates_one() -> None:
+    """Inside EXISTS in an aggregate, BIND, HAVING and ORDER BY, a subquery, MINUS, GRAPH and
+    OPTIONAL: every one is a node of the engine's plan."""
+    exists = "EXISTS {{ SERVICE <http://h/{}> {{}} }}"
+    query = (
+        f"SELECT ?s (COUNT({exists.format(1)}) AS ?n) WHERE {{ ?s ?p ?o"
+        f" BIND({exists.format(2)} AS ?b) {{ SELECT * {{ SERVICE <http://h/3> {{}} }} }}"
+        " MINUS { SERVICE <http://h/4> {} } GRAPH ?g { SERVICE <http://h/5> {} }"
+        " OPTIONAL { SERVICE SILENT <http://h/6> {} } }"
+        f" GROUP BY ?s HAVING({exists.format(7)}) ORDER BY ({exists.format(8)})"
+    )
+    assert sorted(query_targets(query)) == [f"http://h/{n}" for n in range(1, 9)]
+
+
+def test_project_prefixes_and_base_are_those_of_the_evaluation(listener: Listener) -> None:
+    """Declared prefixes resolve as pyoxigraph's ``prefixes=`` does (the text's own PREFIX
+    wins), relative IRIs against the given base; the evaluation then calls the same target."""
+    declared = {"t": "http://declared.example/"}
+    assert query_targets("SELECT * { SERVICE t:x {} }", prefixes=declared) == [
+        "http://declared.example/x"
     ]
+    own = f"PREFIX t: <{listener.url}> SELECT * {{ SERVICE t:x {{}} }}"
+    assert query_targets(own, prefixes=declared) == [f"{listener.url}x"]
+    assert query_targets("SELECT * { SERVICE <x> {} }", base_iri=listener.url) == [
+        f"{listener.url}x"
+    ]
+    client = make_app(SERVICE_ALLOWLIST=(listener.url,)).test_client()
+    client.get("/sparql", query_string={"query": own.replace("t:", "ag:")})
+    assert listener.connections == 1  # ag: is a project prefix, the text's own one won
+
+
+def test_the_plan_is_made_where_no_network_socket_can_be_opened(listener: Listener) -> None:
+    """The CLI evaluates to write its plan, and calls the SERVICE of an ASK or a SELECT at
+    once (measured: it connected when run without the filter); sandboxed, nothing is reached."""
+    for query in (
+        f"ASK {{ SERVICE <{listener.url}> {{}} }}",
+        f"SELECT * {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+    ):
+        assert query_targets(query) == [listener.url]
+    assert listener.connections == 0
+
+
+def test_service_nodes_the_check_cannot_read_are_refused() -> None:
+    assert engine_plan._target("Service(<http://a/>, Silent)") == "http://a/"
+    assert engine_plan._target("Service(?v)") == "?v"
+    for name in ("Service(<http://a/> <http://b/>)", "ServiceCall(<http://a/>)", "Service"):
+        with pytest.raises(engine_plan.PlanFailed):
+            engine_plan._target(name)
+    # An expression quoting a SERVICE is not an operator: its Service node is a child.
+    assert engine_plan._kind("Filter(EXISTS { SERVICE <http://a/> { } })") == "Filter"
+
+
+def test_an_engine_of_another_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two versions could read a query differently again: the check will not run then."""
+    engine_plan._engine.cache_clear()
+    monkeypatch.setattr(engine_plan.metadata, "version", lambda name: "0.0.1")
+    try:
+        with pytest.raises(engine_plan.EngineUnavailable, match=r"pyoxigraph 0\.0\.1"):
+            engine_plan.check_engine()
+    finally:
+        engine_plan._engine.cache_clear()
+
+
+def test_updates_that_could_hold_service_or_load_are_refused_with_an_allow_list(
+    listener: Listener,
+) -> None:
+    """No plan of an update exists: with a non-empty allow-list, an update that could hold
+    SERVICE or LOAD (the letters, escaped or not, anywhere) is refused; others are applied."""
+    client = make_app(SERVICE_ALLOWLIST=(listener.url,), WRITE_TOKEN=TOKEN).test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for update in (
+        f"LOAD <{listener.url}data.ttl>",
+        'INSERT DATA { <http://e/a> <http://e/b> "a download" }',
+        f"INSERT {{ ?s ?p ?o }} WHERE {{ S\\u0045RVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+    ):
+        response = client.post("/sparql", data={"update": update}, headers=auth)
+        assert response.status_code == 403, response.data
+        assert b"Graph Store Protocol" in response.data
+    applied = 'INSERT DATA { GRAPH <http://e/g> { <http://e/a> <http://e/b> "x" } }'
+    assert client.post("/sparql", data={"update": applied}, headers=auth).status_code == 204
+    assert listener.connections == 0
 
 
 @pytest.mark.parametrize("route", ["/explore/elements.json", "/export/graphml", "/export/nquads"])
@@ -182,11 +297,18 @@ def test_user_info_cannot_smuggle_another_host_past_the_allow_list(listener: Lis
     assert listener.connections == 0
 
 
-def test_the_check_runs_inside_the_query_time_limit() -> None:
+def test_the_check_runs_inside_the_query_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 11, item 6: a large query with the letters of SERVICE was parsed with rdflib on
     the request thread before the time limit started (2.5 MB: 10 s against a 2 s limit). Now
-    the check is part of the evaluation's work, and the limit answers it."""
-    # rdflib takes seconds over this (3.4 s measured), Oxigraph about 0.01 s.
+    the check is part of the evaluation's work, and the limit answers it (a plan made slow
+    here: the engine's own plan of this query takes milliseconds)."""
+    planned = engine_plan.service_targets
+
+    def slow_plan(text: str, **options: Any) -> list[str]:
+        time.sleep(2)
+        return planned(text, **options)
+
+    monkeypatch.setattr(engine_plan, "service_targets", slow_plan)
     rows = " ".join(f"(ex:service-{i} {i})" for i in range(1000))
     query = f"PREFIX ex: <http://e/> SELECT * {{ VALUES (?s ?n) {{ {rows} }} }} LIMIT 1"
     client = make_app(SERVICE_ALLOWLIST=ALLOWED, QUERY_TIMEOUT=0.5).test_client()
@@ -231,3 +353,21 @@ def test_kg_query_checks_the_allow_list_too(
     result = runner.invoke(cli, ["query", query, "--store", str(project_store)])
     assert result.exit_code != 0 and "the query failed" in result.output
     assert listener.connections == 1  # only the allowed one
+
+
+def test_kg_serve_will_not_start_on_another_engine_version(
+    project_store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A non-empty allow-list with a CLI of another version than pyoxigraph: no server."""
+    engine_plan._engine.cache_clear()
+    # kg serve sets this variable (for its workers) unless set: keep it out of later tests.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(engine_plan.metadata, "version", lambda name: "0.0.1")
+    monkeypatch.setenv("KG_SERVICE_ALLOWLIST", "http://allowed.example/")
+    monkeypatch.setenv("KG_ALLOCATOR", "system")  # else kg serve re-executes itself
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--store", str(project_store)])
+    finally:
+        engine_plan._engine.cache_clear()
+    assert result.exit_code != 0
+    assert "pyoxigraph 0.0.1" in result.output and "same version" in result.output

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import tempfile
 import threading
 
 #: Syscalls refused outright: they could create sockets without ``socket()``.
@@ -61,6 +62,14 @@ class NetworkFilter:
                 self._rules.add_rule(refuse, name)
         except OSError as error:
             raise SandboxUnavailable(f"cannot build the seccomp filter: {error}") from None
+
+    def bpf(self) -> bytes:
+        """The filter as a classic BPF program, for a child to load before ``exec``
+        (graph.answering.engine_plan)."""
+        with tempfile.TemporaryFile() as file:
+            self._rules.export_bpf(file)
+            file.seek(0)
+            return file.read()
 
     def load(self) -> None:
         """Make network sockets impossible in this process from now on (idempotent).

@@ -102,12 +102,16 @@ def serve_command(access_log: bool | None, **options: Any) -> None:
 
 def _serve(config: dict[str, Any], access_log: bool) -> None:
     from graph.answering.allowlist import check_entries
+    from graph.answering.engine_plan import EngineUnavailable, check_engine
+    from graph.answering.sandbox import network_needed
     from graph.serving.server import http_server, port_taken, serve
 
     try:
         http_server(config)
         check_entries(config["SERVICE_ALLOWLIST"])
-    except ValueError as error:  # NotAllowedUrl is one
+        if network_needed(config):  # no sandbox: the engine's plan decides SERVICE targets
+            check_engine()
+    except (ValueError, EngineUnavailable) as error:  # NotAllowedUrl is a ValueError
         fail(str(error))
     taken = port_taken(str(config["HOST"]), int(config["PORT"]))
     if taken:

@@ -56,9 +56,10 @@ def query_command(query: str, fmt: str, store: str, base_iri: str, **options: An
     text = _query_text(query)
     try:
         values = {**setting_values(options), "base_iri": base_iri}
-        check_remote_targets(text, values["service_allowlist"], update=False)
+        declared = prefixes(base_iri)
+        check_remote_targets(text, values["service_allowlist"], update=False, prefixes=declared)
         handle = open_store(store, read_only=True, options=values)
-        result = run_query(handle, text, prefixes=prefixes(base_iri))
+        result = run_query(handle, text, prefixes=declared)
         _print_result(result, fmt, base_iri)
     except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
         fail(str(error))

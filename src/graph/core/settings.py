@@ -308,8 +308,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service_allowlist",
         (),
-        "Comma-separated URLs that SERVICE and LOAD may reach (same scheme, host and port, path"
-        " under the entry's); empty refuses all and takes the network away from the workers.",
+        "Comma-separated URLs that SERVICE may reach (same scheme, host and port, path under"
+        " the entry's; updates with SERVICE or LOAD are then refused); empty refuses all and"
+        " takes the network away from the workers.",
         tuple,
         commands=("query", "serve"),
     ),

@@ -145,7 +145,9 @@ def answer_query(
 
     def _serialized() -> tuple[bytes, str]:
         # The check is part of the work, so it runs under the same time limit (issue 11).
-        check_remote_targets(operation.text, allowlist, update=False)
+        check_remote_targets(
+            operation.text, allowlist, update=False, prefixes=declared, base_iri=base_iri
+        )
         # pyoxigraph results must die on the thread that made them: never let an exception
         # carry this frame (and the result) to the request thread.
         result = _evaluate(store, operation, declared, base_iri)

@@ -19,6 +19,7 @@ from graph.answering import deadline
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.core.links import prefixes
 from graph.http.endpoint import time_limit
 
 T = TypeVar("T")
@@ -38,12 +39,14 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     """
     config = current_app.config
     allowlist = config["SERVICE_ALLOWLIST"]
+    declared = prefixes(str(config["BASE_IRI"]))
     size = stacks.check_query_size(query or "", int(config["MAX_QUERY_BYTES"]))
 
     def checked() -> T:
         # The check is part of the work, so it runs under the same time limit (issue 11).
         if query:
-            check_remote_targets(query, allowlist, update=False)
+            # The prefixes and (no) base the explorer and exports evaluate with.
+            check_remote_targets(query, allowlist, update=False, prefixes=declared)
         return work()
 
     seconds, retire = time_limit(current_app)
