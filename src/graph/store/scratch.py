@@ -9,6 +9,7 @@ in-memory store is copied quad by quad (such stores are small).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import traceback
@@ -18,6 +19,7 @@ from typing import TypeVar
 
 from pyoxigraph import Store
 
+from graph.store.generations import other_live_process
 from graph.store.handles import copy_to_memory
 
 T = TypeVar("T")
@@ -33,7 +35,8 @@ def on_scratch_copy(store: Store, near: Path | None, work: Callable[[Store], T])
     """
     if near is None or not near.is_dir():
         return work(copy_to_memory(store))
-    directory = Path(tempfile.mkdtemp(prefix=".scratch-", dir=near))
+    _remove_stale(near)
+    directory = Path(tempfile.mkdtemp(prefix=f".scratch-{os.getpid()}-", dir=near))
     try:
         try:
             store.backup(str(directory / "store"))
@@ -42,6 +45,14 @@ def on_scratch_copy(store: Store, near: Path | None, work: Callable[[Store], T])
         return _on_checkpoint(directory / "store", work)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_stale(near: Path) -> None:
+    """Remove the checkpoints that killed processes left in ``near`` (``.scratch-PID-*``)."""
+    for folder in near.glob(".scratch-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid != str(os.getpid()) and not other_live_process(pid):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _on_checkpoint(path: Path, work: Callable[[Store], T]) -> T:
