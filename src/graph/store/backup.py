@@ -177,25 +177,15 @@ def _checkpoint(store: Store, path: Path, target: Path) -> None:
     """Copy ``store``, opened read-only from ``path``, into a new store directory ``target``
     (hard links where possible).
 
-    A checkpoint of a read-only handle holds only the flushed files: writes still in the
+    A checkpoint of a read-only handle holds the flushed files only: writes still in the
     write-ahead log (a writable server's last writes, until RocksDB flushes them) would be
-    missing from it, so such a store is copied quad by quad instead (read-only handles do
-    replay the log).
+    missing from it. The log files are copied beside them, as RocksDB's checkpoint of a
+    writable store does; opening the copy replays those the copied MANIFEST has not flushed.
     """
-    if _has_unflushed_writes(path):
-        copy = Store(str(target))
-        copy.bulk_extend(store)
-        for name in store.named_graphs():
-            copy.add_graph(name)
-        copy.flush()
-        del copy
-    else:
-        store.backup(str(target))
-
-
-def _has_unflushed_writes(path: Path) -> bool:
-    """True if the store directory at ``path`` has a non-empty RocksDB write-ahead log."""
-    return any(f.suffix == ".log" and f.stat().st_size > 0 for f in path.resolve().iterdir())
+    store.backup(str(target))
+    for log in path.resolve().glob("*.log"):
+        if not (target / log.name).exists():
+            shutil.copy2(log, target / log.name)
 
 
 def _dump(store: Store, target: Path, fmt: RdfFormat) -> None:
