@@ -1,7 +1,7 @@
 """Write latency against the store's size, side by side for two source trees (issue 12).
 
     flock /tmp/bench.lock python bench/write_bench.py --sizes 10000 100000 1000000 \
-        --main /work/main/src [--main-max 100000] [--work var/bench/writes]
+        --main /work/main/src [--main-max 100000] [--work var/bench/writes] [--project DIR]
 
 For each size, bench/generate.py makes a conforming synthetic graph (cached in --work); each
 source tree (this one, and --main if given) runs in its own process: the graph is bulk-loaded
@@ -9,7 +9,13 @@ into a fresh on-disk store with the ontology, then one-triple writes go through 
 ``graph.answering.writes.checked_update``, as the /sparql update view calls it:
 
 * valid: ``rdfs:comment`` on an existing country (accepted, 204);
-* invalid: a second ``ag:iso3166Alpha2`` on it (refused, 422: sh:maxCount and sh:pattern).
+* invalid: a second ``ag:iso3166Alpha2`` on it (refused, 422: sh:maxCount and sh:pattern);
+* several: an update of two operations, an ``INSERT DATA`` and a ``DELETE``/``INSERT`` ...
+  ``WHERE`` reading what the first wrote (accepted); main evaluated it on an in-memory copy of
+  the whole store, this tree on a RocksDB checkpoint of it (graph.answering.update_plan).
+
+Also the cost of that checkpoint alone (``Store.backup`` into a folder beside the store, opening
+it, removing it), which does not depend on the tree.
 
 The median of --repeat writes of each is printed with the ratio to the smallest size, the
 figure the issue sets a target for (largest / smallest <= 2). Then, at --concurrency-size,
@@ -44,14 +50,20 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "writes")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--main-repeat", type=int, default=3, help="--repeat for --main")
-    parser.add_argument("--concurrency-size", type=int, default=100_000)
+    parser.add_argument("--concurrency-size", type=int, default=100_000, help="0: skip that part")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--project", type=Path, default=ROOT,
+        help="the project whose shapes the writes are checked against (default: this one)",
+    )  # fmt: skip
     parser.add_argument("--child", nargs=2, metavar=("SRC", "DATA"), help=argparse.SUPPRESS)
     parser.add_argument("--concurrent", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         src, data = args.child
-        print(json.dumps(child(Path(src), Path(data), args.repeat, args.concurrent, args.seconds)))
+        figures = child(Path(src), Path(data), args.repeat, args.concurrent, args.seconds,
+                        args.project)  # fmt: skip
+        print(json.dumps(figures))
         return 0
     trees = {"this": ROOT / "src"}
     if args.main:
@@ -66,7 +78,8 @@ def main() -> int:
             results[name][size] = run_child(src, data, args, concurrent=False, repeat=repeat)
             print(f"{name} {size}: {results[name][size]}", flush=True)
     report(results, args.sizes)
-    concurrency(trees, generated(args.work, args.concurrency_size), args)
+    if args.concurrency_size:
+        concurrency(trees, generated(args.work, args.concurrency_size), args)
     return 0
 
 
@@ -85,22 +98,25 @@ def run_child(
     src: Path, data: Path, args: argparse.Namespace, concurrent: bool, repeat: int = 1
 ) -> Any:
     command = [sys.executable, __file__, "--child", str(src), str(data), "--repeat",
-               str(repeat), "--seconds", str(args.seconds)]  # fmt: skip
+               str(repeat), "--seconds", str(args.seconds),
+               "--project", str(args.project)]  # fmt: skip
     if concurrent:
         command.append("--concurrent")
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+KINDS = ("valid", "invalid", "several", "checkpoint")
+
+
 def report(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> None:
-    print("\nmedian latency of a one-triple write (s), and its ratio to the smallest store")
-    print(f"{'tree':6} {'size':>9} {'valid':>8} {'ratio':>6} {'invalid':>8} {'ratio':>6}")
+    print("\nmedian latency of a write (s), and its ratio to the smallest store")
+    print(f"{'tree':6} {'size':>9}" + "".join(f" {k:>10} {'ratio':>6}" for k in KINDS))
     for name, by_size in results.items():
         first = by_size.get(sizes[0])
         for size, figures in by_size.items():
-            ratios = [figures[k] / first[k] if first else 0.0 for k in ("valid", "invalid")]
-            print(f"{name:6} {size:>9} {figures['valid']:8.3f} {ratios[0]:6.2f} "
-                  f"{figures['invalid']:8.3f} {ratios[1]:6.2f}")  # fmt: skip
+            cells = [(figures[k], figures[k] / first[k] if first else 0.0) for k in KINDS]
+            print(f"{name:6} {size:>9}" + "".join(f" {v:10.4f} {r:6.2f}" for v, r in cells))
 
 
 def concurrency(trees: dict[str, Path], data: Path, args: argparse.Namespace) -> None:
@@ -119,23 +135,36 @@ def concurrency(trees: dict[str, Path], data: Path, args: argparse.Namespace) ->
 # --- in the child process: one source tree, one store ---------------------------------------
 
 
-def child(src: Path, data: Path, repeat: int, concurrent: bool, seconds: float) -> Any:
+def materialize(store: Any) -> None:
+    """Make the default graph the set of every triple, as `kg build` does (issue 17), if the
+    tree keeps that set."""
+    try:
+        from graph.store import materialize as make_set
+    except ImportError:
+        return
+    make_set(store)
+
+
+def child(
+    src: Path, data: Path, repeat: int, concurrent: bool, seconds: float, project: Path
+) -> Any:
     sys.path.insert(0, str(src))
     import pyoxigraph
 
     from graph.answering import writes
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
-        store = pyoxigraph.Store(directory)
+        store = pyoxigraph.Store(str(Path(directory) / "store"))
         store.bulk_load(path=str(data), format=pyoxigraph.RdfFormat.N_QUADS)
         ontology = pyoxigraph.NamedNode(BASE + "graph/ontology")
         store.bulk_load(path=str(ROOT / "ontology" / "alliance.ttl"),
                         format=pyoxigraph.RdfFormat.TURTLE, to_graph=ontology)  # fmt: skip
+        materialize(store)
         # As `kg build` does (graph.store.finish_generation): else RocksDB compacts the fresh
         # bulk load in the background while the writes are timed, on the same cores.
         store.optimize()
-        shapes = writes.load_shapes(str(ROOT), BASE)
-        write = writer(writes, store, shapes)
+        shapes = writes.load_shapes(str(project), BASE)
+        write = writer(writes, store, shapes, Path(directory))
         found = store.query(
             f"SELECT ?c {{ ?c a <{AG}Country> }} LIMIT 1", use_default_graph_as_union=True
         )
@@ -144,25 +173,57 @@ def child(src: Path, data: Path, repeat: int, concurrent: bool, seconds: float) 
         timed(write, "valid", country.value, -1)
         if concurrent:
             return busy(store, write, country.value, seconds)
-        # Interleaved, so that both kinds meet the store in the same state.
-        times: dict[str, list[float]] = {"valid": [], "invalid": []}
+        timed(write, "several", country.value, -1)
+        # Interleaved, so that every kind meets the store in the same state.
+        times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         for n in range(repeat):
             for kind, found in times.items():
-                found.append(timed(write, kind, country.value, n))
+                if kind == "checkpoint":
+                    found.append(checkpoint(store, Path(directory)))
+                else:
+                    found.append(timed(write, kind, country.value, n))
         return {kind: statistics.median(found) for kind, found in times.items()}
 
 
-def writer(writes: Any, store: Any, shapes: Any) -> Any:
+def writer(writes: Any, store: Any, shapes: Any, near: Path) -> Any:
     """A function running an update through the tree's checked_update, whatever its API."""
     if hasattr(writes, "Writable"):
+        import dataclasses
+
         from graph.answering.store_version import StoreVersion
 
-        target = writes.Writable(store, shapes, StoreVersion())
+        scratch = {"scratch": near} if "scratch" in {
+            f.name for f in dataclasses.fields(writes.Writable)
+        } else {}  # fmt: skip
+        target = writes.Writable(store, shapes, StoreVersion(), **scratch)
         return lambda text: writes.checked_update(target, text)
     return lambda text: writes.checked_update(store, text, shapes=shapes)
 
 
+def checkpoint(store: Any, near: Path) -> float:
+    """Seconds to take a checkpoint of ``store`` beside it, open it and remove it."""
+    import shutil
+
+    import pyoxigraph
+
+    start = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(dir=near))
+    store.backup(str(folder / "copy"))
+    copy = pyoxigraph.Store(str(folder / "copy"))
+    del copy
+    shutil.rmtree(folder)
+    return time.perf_counter() - start
+
+
 def update_text(kind: str, country: str, n: int) -> str:
+    if kind == "several":
+        comment = "<http://www.w3.org/2000/01/rdf-schema#comment>"
+        return (
+            f'INSERT DATA {{ GRAPH <{BENCH_GRAPH}> {{ <{country}> {comment} "first {n}" }} }} ;\n'
+            f"DELETE {{ GRAPH <{BENCH_GRAPH}> {{ ?c {comment} ?x }} }} "
+            f'INSERT {{ GRAPH <{BENCH_GRAPH}> {{ ?c {comment} "second {n}" }} }} '
+            f"WHERE {{ GRAPH <{BENCH_GRAPH}> {{ ?c {comment} ?x }} }}"
+        )
     if kind == "valid":
         triple = f'<{country}> <http://www.w3.org/2000/01/rdf-schema#comment> "bench {n}"'
     else:
@@ -180,7 +241,7 @@ def timed(write: Any, kind: str, country: str, n: int) -> float:
     except ShapeViolation:
         outcome = "invalid"
     elapsed = time.perf_counter() - start
-    if outcome != kind:
+    if outcome != ("valid" if kind == "several" else kind):
         raise SystemExit(f"a {kind} write came out {outcome}")
     return elapsed
 

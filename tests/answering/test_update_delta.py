@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.answering import write_change
+from graph.answering import update_plan
 from graph.answering.update_delta import parse_modify
 from graph.answering.write_change import update_change
 from graph.core.namespaces import CANONICAL_BASE
@@ -52,10 +52,11 @@ def test_single_operations_are_read_without_copying_the_store(
     assert parse_modify(text) is not None
     expected = engine_change(writable, text)
 
-    def refuse(store: Store) -> Store:
+    def refuse(*_: object) -> Store:
         raise AssertionError("copied the store")
 
-    monkeypatch.setattr(write_change, "copy_to_memory", refuse)
+    monkeypatch.setattr(update_plan, "copy_to_memory", refuse)
+    monkeypatch.setattr(update_plan, "run_on_whole", refuse)
     change = update_change(writable, text)
     assert (change.removed, change.added) == (expected.removed, expected.added)
 

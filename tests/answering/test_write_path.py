@@ -11,7 +11,7 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from graph.answering import write_change
+from graph.answering import update_plan
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store import Store, select_rows
 
@@ -210,7 +210,8 @@ def test_a_long_literal_does_not_make_later_writes_read_the_store(
         raise AssertionError("the write path read or copied the whole store")
 
     monkeypatch.setattr(rdflib.Graph, "parse", refuse)
-    monkeypatch.setattr(write_change, "copy_to_memory", refuse)
+    monkeypatch.setattr(update_plan, "copy_to_memory", refuse)
+    monkeypatch.setattr(update_plan, "run_on_whole", refuse)
     update = PREFIXES + f"INSERT DATA {{ GRAPH <{NEW}> {{ country:honduras a ag:Country }} }}"
     assert client.post("/sparql", data={"update": update}, headers=AUTH).status_code == 204
     assert nt(client, "POST", f"/store?graph={NEW}") == 204

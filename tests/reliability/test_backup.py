@@ -14,9 +14,11 @@ from tests.reliability.conftest import Figures, make_project, run_kg, write_bulk
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store import DefaultGraph, dump_nquads, open_store
+from graph.store import DefaultGraph, Literal, NamedNode, Quad, dump_nquads, open_store
 
 ENTITIES = 2000
+HONDURAS = NamedNode("https://w3id.org/alliance-graph/id/country/honduras")
+ISO = NamedNode("https://w3id.org/alliance-graph/ontology#iso3166Alpha2")
 
 #: A stand-in for a server: holds the store open (read-only unless told) and answers queries.
 HOLDER = """
@@ -121,7 +123,9 @@ def test_backup_while_served_then_restore_gives_back_the_same_data(
     assert _dump(store) != original
 
     started = time.monotonic()
-    result = run_kg("restore", str(destination), "--store", str(store))
+    result = run_kg(
+        "restore", str(destination), "--store", str(store), "--project-dir", str(project)
+    )
     restore_seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert store.is_symlink()
@@ -132,6 +136,23 @@ def test_backup_while_served_then_restore_gives_back_the_same_data(
     figures[f"backup_{kind}_seconds"] = round(backup_seconds, 2)
     figures[f"restore_{kind}_seconds"] = round(restore_seconds, 2)
     figures["backup_quads"] = quads
+
+
+def test_a_checkpoint_keeps_writes_not_yet_flushed(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A writable server's last writes sit in RocksDB's write-ahead log after it stops; a
+    checkpoint of a read-only handle used to leave them out."""
+    _, store = built
+    handle = open_store(store, read_only=False)
+    written = Quad(HONDURAS, ISO, Literal("written"), next(iter(handle.named_graphs())))
+    handle.add(written)
+    del handle
+    destination = tmp_path / "backup"
+    assert run_kg("backup", str(destination), "--store", str(store)).returncode == 0
+    copy = open_store(destination, read_only=True)
+    assert written in copy
+    assert len(copy) == len(_dump(store))
 
 
 def test_backup_refuses_while_a_process_writes_and_names_it(
@@ -164,6 +185,38 @@ def test_restore_of_a_broken_dump_publishes_nothing(
     assert store.resolve() == target
     assert _dump(store) == original
     assert len(list(target.parent.iterdir())) == 1  # the half-loaded generation is gone
+
+
+@pytest.mark.parametrize("name", ["backup-dir", "backup.nq"])
+def test_restore_of_data_breaking_the_shapes_names_the_violation_and_publishes_nothing(
+    built: tuple[Path, Path],
+    holder: Callable[[Path, str], subprocess.Popen[str]],
+    tmp_path: Path,
+    name: str,
+) -> None:
+    project, store = built
+    broken = tmp_path / "broken"
+    build(project, broken, CANONICAL_BASE)
+    handle = open_store(broken, read_only=False)
+    graph = next(iter(handle.named_graphs()))
+    for name_of in (graph, DefaultGraph()):  # the named graph and the default graph's set
+        handle.add(Quad(HONDURAS, ISO, Literal("ZZ"), name_of))
+    del handle
+    backup = tmp_path / name
+    assert run_kg("backup", str(backup), "--store", str(broken)).returncode == 0
+    original, target = _dump(store), store.resolve()
+    server = holder(store, "ro")
+    served = _ask(server)
+
+    result = run_kg("restore", str(backup), "--store", str(store), "--project-dir", str(project))
+    assert result.returncode == 1, result.stderr
+    assert "A country needs one ISO 3166-1 alpha-2 code" in result.stderr
+    assert "country/honduras" in result.stderr
+    assert "nothing was restored" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert store.resolve() == target and _dump(store) == original
+    assert len(list(target.parent.iterdir())) == 1  # the refused generation is gone
+    assert _ask(server) == served
 
 
 #: (arguments, what the error must say); {tmp} is a fresh folder holding a folder "exists".

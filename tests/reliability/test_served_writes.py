@@ -165,3 +165,39 @@ def test_rdf_1_2_terms_are_refused_with_a_400(server: KgServer) -> None:
         update = {"update": f"INSERT DATA {{ {payload} }}"}
         assert send(server, "POST", "/sparql", data=update, headers=AUTH) == 400
         assert send(server, "PUT", f"/store?graph={NEW}-rdf12", **nt(payload + "\n")) == 400
+
+
+def test_an_update_of_several_operations_sees_each_and_leaves_no_checkpoint(
+    server: KgServer,
+) -> None:
+    """The second operation reads what the first wrote (evaluated on a scratch checkpoint of
+    the store, beside it), the net change is checked and committed whole, and the checkpoint
+    is removed; an operation that fails changes nothing."""
+    graph = f"{NEW}-several"
+    update = PREFIXES + (
+        f'INSERT DATA {{ GRAPH <{graph}> {{ country:honduras ag:iso3166Alpha2 "HN" }} }} ;\n'
+        f"WITH <{graph}> DELETE {{ ?c ag:iso3166Alpha2 ?x }} "
+        f"INSERT {{ ?c <urn:served:code> ?x }} WHERE {{ ?c ag:iso3166Alpha2 ?x }}"
+    )
+    assert send(server, "POST", "/sparql", data={"update": update}, headers=AUTH) == 204
+    rows = requests.get(
+        server.url + "/sparql",
+        params={"query": f"SELECT ?p ?o {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"},
+        headers={"Accept": "text/csv"},
+        timeout=30,
+    ).text.split()
+    assert rows == ["p,o", "urn:served:code,HN"]
+    failing = (
+        f"INSERT DATA {{ GRAPH <{graph}-x> {{ <urn:a> <urn:b> 1 }} }} ; CREATE GRAPH <{graph}>"
+    )
+    before, _ = count(server)
+    assert send(server, "POST", "/sparql", data={"update": failing}, headers=AUTH) == 400
+    assert count(server)[0] == before
+    invalid = PREFIXES + (
+        f"CLEAR SILENT GRAPH <{graph}-y> ;\n"
+        f'INSERT {{ GRAPH <{graph}-y> {{ ?c ag:iso3166Alpha2 "ZZZ" }} }} '
+        f"WHERE {{ GRAPH <{graph}> {{ ?c <urn:served:code> ?x }} }}"
+    )
+    assert send(server, "POST", "/sparql", data={"update": invalid}, headers=AUTH) == 422
+    assert count(server)[0] == before
+    assert list(server.log.parent.glob(".scratch-*")) == []  # beside the store's link

@@ -3,7 +3,8 @@
 A property test runs random writes (SPARQL DATA updates and Graph Store replacements and
 merges, valid and invalid) on the mini project's store, with shapes that use sh:class through
 a subclass, sh:or, sh:uniqueLang, sh:datatype, sh:pattern and counts, and compares each
-verdict with pySHACL on the whole resulting data.
+verdict with pySHACL on the whole resulting data; another runs updates of several operations
+(WHERE, WITH, USING, graph operations), each reading what the earlier ones wrote.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from graph.store import (
     sparql_data_block,
 )
 from graph.validation.change import focus_nodes, local_shapes, validate_change
+from tests.answering.update_reference import engine_per_operation
 from tests.paths import MINI
 
 AG = "https://w3id.org/alliance-graph/ontology#"
@@ -218,3 +220,60 @@ def test_blank_nodes_are_validated_and_committed_as_they_are(writable: Store) ->
     add_to_graph(target, None, [*country[:1], Quad(node, country[1].predicate, Literal("QQ"))])
     assert validate_result(writable, shapes).conforms
     assert target.version.value == 1
+
+
+#: Operations a several-operation update combines (graph.answering.update_plan); each one may
+#: make the store valid or invalid, and the later ones read what the earlier ones wrote.
+OPERATIONS = [
+    f"PREFIX ag: <{AG}> DELETE {{ GRAPH ?g {{ ?s ag:iso3166Alpha2 ?c }} }} "
+    f'INSERT {{ GRAPH ?g {{ ?s ag:iso3166Alpha2 "XX" }} }} '
+    "WHERE { GRAPH ?g { ?s ag:iso3166Alpha2 ?c } }",
+    f"PREFIX ag: <{AG}> INSERT {{ GRAPH <{GRAPHS[1]}> {{ ?m a ag:Country }} }} "
+    "WHERE { ?s ag:member ?m }",
+    f"WITH <{GRAPHS[1]}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o FILTER(?p = <{LABEL}>) }}",
+    f"DELETE WHERE {{ GRAPH ?g {{ ?s <{LABEL}> ?l }} }}",
+    f"PREFIX ag: <{AG}> INSERT {{ ?s ag:iso3166Alpha2 ?l }} USING <{GRAPHS[0]}> "
+    f"WHERE {{ ?s <{LABEL}> ?l }}",
+    f"CLEAR SILENT GRAPH <{GRAPHS[1]}>",
+    f"COPY SILENT <{GRAPHS[0]}> TO <{GRAPHS[1]}>",
+    f"MOVE SILENT <{GRAPHS[1]}> TO <{GRAPHS[0]}>",
+    f"DROP SILENT GRAPH <{GRAPHS[0]}>",
+]  # fmt: skip
+
+
+def operation() -> st.SearchStrategy[str]:
+    data = st.builds(
+        lambda kind, added: f"{kind} DATA {{ {sparql_data_block(added)} }}",
+        st.sampled_from(["INSERT", "DELETE"]),
+        st.lists(quads(), min_size=1, max_size=3),
+    )
+    return st.one_of(data, st.sampled_from(OPERATIONS))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(operation(), min_size=2, max_size=4))
+def test_verdicts_on_several_operation_updates_agree_with_full_validation(
+    writable: Store, rich_shapes: Shapes, ops: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each operation sees the earlier ones (the engine running them one after the other is
+    the reference); the net change is accepted exactly when full pySHACL accepts the result,
+    and what is committed is that result."""
+    folder = tmp_path_factory.mktemp("several")
+    store = Store(str(folder / "store"))  # on disk: the update runs on a checkpoint of it
+    store.extend(writable)
+    after = engine_per_operation(store, ops)
+    expected = validate_result(after, rich_shapes).conforms
+    before = dump_nquads(store)
+    target = Writable(store, rich_shapes, StoreVersion(), scratch=folder)
+    try:
+        checked_update(target, " ;\n".join(ops))
+        accepted = True
+    except ShapeViolation:
+        accepted = False
+    event(f"{'accepted' if accepted else 'refused'}")
+    assert accepted is expected, ops
+    assert dump_nquads(store) == (dump_nquads(after) if accepted else before)

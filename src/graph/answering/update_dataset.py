@@ -3,9 +3,10 @@
 The protocol says these parameters act like ``USING`` and ``USING NAMED`` clauses in every
 DELETE/INSERT ... WHERE operation of the request, and that a request carrying both the
 parameters and ``USING``/``USING NAMED``/``WITH`` in its text is an error
-(https://www.w3.org/TR/sparql11-protocol/#update-dataset). Oxigraph takes no update dataset
-from outside the text, so the clauses are written into the text, just before each ``WHERE``
-that ends an operation's templates. A small tokenizer keeps strings, IRIs and comments intact.
+(https://www.w3.org/TR/sparql11-protocol/#update-dataset). The write path gives that dataset
+to the engine as query options when it evaluates each WHERE (graph.answering.update_delta);
+:func:`with_protocol_dataset` writes it into the text instead, which the tests use as an
+independent reference. A small tokenizer keeps strings, IRIs and comments intact.
 """
 
 from __future__ import annotations
@@ -79,6 +80,26 @@ def has_dataset_clause(update: str) -> bool:
     return any(
         t.depth == 0 and t.keyword in ("USING", "WITH") for op in operations(update) for t in op
     )
+
+
+def protocol_dataset(
+    update: str, using: Sequence[str] = (), using_named: Sequence[str] = ()
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The protocol's update dataset as (default graphs, named graphs); None if not given.
+
+    >>> protocol_dataset("DELETE WHERE { ?s ?p 0 }", [], ["http://n"])
+    ((), ('http://n',))
+
+    :raises BadRequest: if the update also has USING or WITH, or an IRI is not absolute.
+    """
+    if not using and not using_named:
+        return None
+    if has_dataset_clause(update):
+        raise BadRequest(
+            "the update names its dataset with USING or WITH and the request also has "
+            "using-graph-uri or using-named-graph-uri: use one or the other"
+        )
+    return tuple(_iri(iri) for iri in using), tuple(_iri(iri) for iri in using_named)
 
 
 def with_protocol_dataset(

@@ -9,20 +9,22 @@ commit: ``RAND()``, ``NOW()``, ``UUID()``, ``BNODE()`` or a SERVICE answer are e
 * An update made only of ``INSERT DATA`` / ``DELETE DATA`` runs, as sent, on a small in-memory
   store holding the quads it names that the store has; what changed there is the delta, in
   time proportional to the request.
-* A single ``DELETE``/``INSERT`` ... ``WHERE`` runs its pattern once as a SELECT and its
-  templates on those solutions (graph.answering.update_delta): the cost of the pattern and the
-  change.
-* Any other update (several operations with WHERE, WITH, USING, CLEAR, DROP, COPY, ...) runs
-  once on an in-memory copy of the store, and the delta is what differs between the copy and
-  the store: costly on a large store, but exact.
+* Any other update is evaluated operation by operation (graph.answering.update_plan): a
+  ``DELETE``/``INSERT`` ... ``WHERE`` runs its pattern once as a SELECT over its dataset (WITH,
+  USING) and its templates on those solutions (graph.answering.update_delta); a graph operation
+  (CLEAR, DROP, COPY, ...) runs on the graphs it names; several operations run in turn on a
+  scratch checkpoint of the store, so each sees the earlier ones: the cost of the change, not
+  of the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from graph.answering.update_dataset import Token, operations
-from graph.answering.update_delta import modify_delta, parse_modify
+from graph.answering.update_delta import Dataset
+from graph.answering.update_plan import plan_change
 from graph.core.errors import BadRequest
 from graph.store import (
     Change,
@@ -33,7 +35,6 @@ from graph.store import (
     Store,
     Triple,
     UpdateFailed,
-    copy_to_memory,
     graph_content,
     graph_exists,
     run_update,
@@ -59,21 +60,25 @@ def drop_change(store: Store, graph: str | None) -> Change:
     return Change(removed=set(graph_content(store, graph)), dropped=dropped)
 
 
-def update_change(store: Store, text: str, *, base_iri: str | None = None) -> Change:
+def update_change(
+    store: Store,
+    text: str,
+    *,
+    base_iri: str | None = None,
+    protocol: Dataset | None = None,
+    near: Path | None = None,
+) -> Change:
     """The change the SPARQL update ``text`` makes to ``store``, evaluated once.
 
-    ``base_iri`` resolves the update's relative IRIs (issue 17).
+    ``base_iri`` resolves the update's relative IRIs (issue 17); ``protocol`` is the request's
+    using-graph-uri and using-named-graph-uri; ``near`` a folder on the store's file system
+    where an update of several operations may take its scratch checkpoint.
 
     :raises BadRequest: for a syntax error (with line:column) or an operation that fails.
     """
     named = data_quads(text, base_iri)
     if named is None:
-        modified = _modify_change(store, text, base_iri)
-        if modified is not None:
-            return modified
-        copy = copy_to_memory(store)
-        _run(copy, text, base_iri)
-        return _diff(store, copy)
+        return plan_change(store, text, base_iri=base_iri, protocol=protocol, near=near)
     scratch = Store()
     scratch.extend(q for q in named if q in store)
     before = set(scratch)
@@ -84,25 +89,6 @@ def update_change(store: Store, text: str, *, base_iri: str | None = None) -> Ch
         added=set(scratch) - before,
         created={g for g in created if not graph_exists(store, g)},
     )
-
-
-def _modify_change(store: Store, text: str, base_iri: str | None) -> Change | None:
-    """The change of a single DELETE/INSERT ... WHERE, evaluated once
-    (graph.answering.update_delta)."""
-    modify = parse_modify(text)
-    if modify is None:
-        return None
-    try:
-        delta = modify_delta(store, modify, base_iri)
-    except QuerySyntaxError:
-        return None  # the whole text, run on a copy, gets the engine's own message
-    except OSError as error:
-        raise BadRequest(f"the update failed: {error}") from None
-    if delta is None:
-        return None
-    removed, added = delta
-    graphs = {q.graph_name.value for q in added if isinstance(q.graph_name, NamedNode)}
-    return Change(removed, added, {g for g in graphs if not graph_exists(store, g)})
 
 
 def data_quads(text: str, base_iri: str | None = None) -> set[Quad] | None:
@@ -153,17 +139,6 @@ def _run(store: Store, text: str, base_iri: str | None) -> None:
         raise BadRequest(f"the update cannot be applied: {error}") from None
     except OSError as error:
         raise BadRequest(f"the update failed: {error}") from None
-
-
-def _diff(before: Store, after: Store) -> Change:
-    before_graphs = {g.value for g in before.named_graphs() if isinstance(g, NamedNode)}
-    after_graphs = {g.value for g in after.named_graphs() if isinstance(g, NamedNode)}
-    return Change(
-        removed={q for q in before if q not in after},
-        added={q for q in after if q not in before},
-        created=after_graphs - before_graphs,
-        dropped=before_graphs - after_graphs,
-    )
 
 
 def refuse_unsupported_terms(quads: Sequence[Quad] | set[Quad]) -> None:

@@ -11,14 +11,16 @@ import click
 from graph.build.embedded import (
     ValidationFailed,
 )
+from graph.build.restored import restore_checked
 from graph.cli.common import cli, err, fail, setting_values, settings_options
 from graph.core.settings import resolve
 from graph.store import (
     RdfSyntaxError,
     is_remote,
 )
-from graph.store.backup import BackupError, backup, restore
+from graph.store.backup import BackupError, backup
 from graph.store.generations import StoreBusy
+from graph.validation.compile import UnsupportedShape
 
 
 @cli.command("backup")
@@ -46,14 +48,19 @@ def backup_command(destination: Path, store: str) -> None:
 @cli.command("restore")
 @click.argument("source", type=click.Path(path_type=Path))
 @settings_options("restore")
-def restore_command(source: Path, store: str) -> None:
-    """Publish the backup at SOURCE as the store's new generation, atomically."""
+def restore_command(source: Path, store: str, project_dir: Path) -> None:
+    """Publish the backup at SOURCE as the store's new generation, atomically, if it conforms
+    to the project's shapes (checked as a build checks; a refused backup changes nothing)."""
     if is_remote(store):
         fail(f"{store} is an external store: restore it with its own tools")
     try:
-        result = restore(source, Path(store))
-    except (BackupError, RdfSyntaxError, FileExistsError, StoreBusy) as error:
+        result = restore_checked(source, Path(store), Path(project_dir))
+    except (BackupError, RdfSyntaxError, FileExistsError, StoreBusy, UnsupportedShape) as error:
         fail(str(error))
+        return
+    except ValidationFailed as failure:
+        err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
+        fail(f"{failure} in {source}; nothing was restored, the store at {store} is unchanged")
         return
     except OSError as error:
         fail(f"cannot restore {source}: {error.strerror or error}")

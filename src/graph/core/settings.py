@@ -154,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
         str(PROJECT_DIR),
         "Folder holding ontology/, shapes/, data/ and queries/ (default: the clone, or the copy "
         "installed with the package).",
-        commands=("build", "save-graphs", "validate", "serve"),
+        commands=("build", "save-graphs", "validate", "serve", "restore"),
     ),
     Setting(
         "base_iri",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from pathlib import Path
 from typing import cast
 
 from flask import Flask, current_app, request
@@ -101,6 +102,12 @@ def writable_of(app: Flask) -> Writable:
         shapes = load_shapes(str(config["PROJECT_DIR"]), str(config["BASE_IRI"]))
         allowed = bool(config.get("ALLOW_CURATED_REMOVAL"))
         shapes = dataclasses.replace(shapes, allow_curated_removal=allowed)
-        target = Writable(store_of(app), shapes, store_version(app), str(config["BASE_IRI"]))
+        store = str(config["STORE"])
+        # Scratch checkpoints go beside the store link: the same file system, for hard links.
+        local = config.get("STORE_HANDLE") is None and not is_remote(store)
+        scratch = Path(store).absolute().parent if local else None
+        target = Writable(
+            store_of(app), shapes, store_version(app), str(config["BASE_IRI"]), scratch
+        )
         app.extensions["kg.writable"] = target
     return target

@@ -73,6 +73,7 @@ from graph.store.rdfio import (
     sparql_data_block,
     sparql_term,
 )
+from graph.store.scratch import on_scratch_copy
 from graph.store.sparql import (
     MAX_QUERY_NESTING,
     QueryResult,
@@ -82,6 +83,7 @@ from graph.store.sparql import (
     check_nesting,
     check_query_text,
     quads_from_solutions,
+    run_over_dataset,
     run_query,
     run_update,
     select_rows,
@@ -138,6 +140,7 @@ __all__ = [
     "memory_store",
     "new_generation",
     "ntriples",
+    "on_scratch_copy",
     "open_generation",
     "open_store",
     "parse_bytes",
@@ -147,6 +150,7 @@ __all__ = [
     "rdf_format_for",
     "rdf_format_of",
     "rdf_format_of_extension",
+    "run_over_dataset",
     "run_query",
     "run_update",
     "select_rows",

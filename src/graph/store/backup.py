@@ -8,18 +8,28 @@ ones). Two kinds of backup, chosen by the destination's name:
   immutable SST files when on the same file system: milliseconds and almost no extra space;
 * ``*.nq`` or ``*.trig``: a dump of every quad, portable to any RDF store, slower and larger.
 
-A restore loads the backup into a new generation and publishes it with the same atomic rename a
-build uses, so a server's store path keeps working throughout.
+A restore loads the backup into a new generation, lets the caller check it (graph.build.restored
+validates it against the shapes, as a build does) and publishes it with the same atomic rename a
+build uses, so a server's store path keeps working throughout and a refused backup leaves the
+current store untouched.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.store import RdfFormat, Store, dump_dataset, load_dataset_file, open_store
+from graph.store import (
+    RdfFormat,
+    Store,
+    dump_dataset,
+    load_dataset_file,
+    open_generation,
+    open_store,
+)
 from graph.store.default_graph import stated_count
 from graph.store.generations import (
     StoreBusy,
@@ -65,7 +75,7 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
     fmt = DUMP_FORMATS.get(destination.suffix.lower())
     try:
         if fmt is None:
-            _checkpoint(store, partial)
+            _checkpoint(store, store_path, partial)
         else:
             _dump(store, partial, fmt)
         os.replace(partial, destination)
@@ -75,14 +85,39 @@ def backup(store_path: Path, destination: Path) -> CopyResult:
     return CopyResult(destination, stated_count(store), kind)
 
 
-def restore(source: Path, store_path: Path) -> CopyResult:
+def restore(
+    source: Path, store_path: Path, check: Callable[[Store], None] | None = None
+) -> CopyResult:
     """Publish the backup at ``source`` as a new generation of the store at ``store_path``.
+
+    ``check`` is called with the loaded generation before it is published; whatever it raises
+    stops the restore (the generation is discarded, the current store untouched).
 
     :raises BackupError: if ``source`` is neither a store directory nor a dump file.
     :raises graph.store.RdfSyntaxError: if a dump does not parse (nothing is published).
     :raises StoreBusy: if a process holds the store open for writing (a writable server).
     """
+    kind = _kind(source)
     refuse_while_written(store_path, "restore")
+    directory = new_generation(store_path)
+    try:
+        quads = _fill(directory, source, kind)
+        if check is not None:
+            _check(directory, check)
+        # A writable server may have opened the store while this one loaded and checked.
+        refuse_while_written(store_path, "restore")
+        publish_generation(store_path, directory)
+    except BaseException:
+        discard_generation(directory)
+        raise
+    return CopyResult(store_path, quads, kind)
+
+
+def _kind(source: Path) -> str:
+    """``checkpoint`` or ``dump``: what kind of backup ``source`` is.
+
+    :raises BackupError: if it is neither.
+    """
     if source.is_dir():
         if not (source / "CURRENT").is_file():
             raise BackupError(f"{source} is not a store backup (no RocksDB CURRENT file)")
@@ -94,14 +129,17 @@ def restore(source: Path, store_path: Path) -> CopyResult:
         raise BackupError(f"{source}: a backup is a store directory or a {known} file")
     else:
         raise BackupError(f"{source} does not exist")
-    directory = new_generation(store_path)
+    return kind
+
+
+def _check(directory: Path, check: Callable[[Store], None]) -> None:
+    """Run ``check`` on the generation at ``directory``, closing it before returning or raising
+    (a handle kept alive by a traceback would let RocksDB write into a discarded folder)."""
+    store = open_generation(directory)
     try:
-        quads = _fill(directory, source, kind)
-        publish_generation(store_path, directory)
-    except BaseException:
-        discard_generation(directory)
-        raise
-    return CopyResult(store_path, quads, kind)
+        check(store)
+    finally:
+        del store
 
 
 def _fill(directory: Path, source: Path, kind: str) -> int:
@@ -109,7 +147,7 @@ def _fill(directory: Path, source: Path, kind: str) -> int:
         return load_dataset_file(directory, source)
     directory.rmdir()  # Store.backup makes the directory itself
     store = _open_local(source)
-    _checkpoint(store, directory)
+    _checkpoint(store, source, directory)
     return stated_count(store)
 
 
@@ -135,9 +173,19 @@ def _open_local(path: Path) -> Store:
     return store
 
 
-def _checkpoint(store: Store, target: Path) -> None:
-    """Copy ``store`` into a new store directory ``target`` (hard links where possible)."""
+def _checkpoint(store: Store, path: Path, target: Path) -> None:
+    """Copy ``store``, opened read-only from ``path``, into a new store directory ``target``
+    (hard links where possible).
+
+    A checkpoint of a read-only handle holds the flushed files only: writes still in the
+    write-ahead log (a writable server's last writes, until RocksDB flushes them) would be
+    missing from it. The log files are copied beside them, as RocksDB's checkpoint of a
+    writable store does; opening the copy replays those the copied MANIFEST has not flushed.
+    """
     store.backup(str(target))
+    for log in path.resolve().glob("*.log"):
+        if not (target / log.name).exists():
+            shutil.copy2(log, target / log.name)
 
 
 def _dump(store: Store, target: Path, fmt: RdfFormat) -> None:

@@ -69,10 +69,10 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _other_live_process(pid_text: str) -> bool:
+def other_live_process(pid_text: str) -> bool:
     """True if ``pid_text`` names a running process other than this one.
 
-    >>> _other_live_process(str(os.getpid())), _other_live_process("not-a-pid")
+    >>> other_live_process(str(os.getpid())), other_live_process("not-a-pid")
     (False, False)
     """
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
@@ -90,7 +90,7 @@ def _remove_stale_links(path: Path) -> None:
     """Remove ``.store.link-PID`` links left by a publish that was killed before its rename."""
     for link in path.parent.glob(f".{path.name}.link-*"):
         pid = link.name.rsplit("-", 1)[-1]
-        if pid != str(os.getpid()) and not _other_live_process(pid):
+        if pid != str(os.getpid()) and not other_live_process(pid):
             link.unlink(missing_ok=True)
 
 
@@ -110,7 +110,7 @@ def _prune(current: Path, previous: Path | None) -> None:
     in_use = _open_in_some_process(candidates)
     for other in candidates:
         writer = other.name.split("-")[1] if other.name.count("-") >= 2 else ""
-        if other in in_use or _other_live_process(writer):
+        if other in in_use or other_live_process(writer):
             continue
         shutil.rmtree(other, ignore_errors=True)
 

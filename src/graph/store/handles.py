@@ -224,8 +224,12 @@ def apply_change(
     *,
     created: Iterable[str] = (),
     dropped: Iterable[str] = (),
+    as_is: bool = False,
 ) -> None:
     """Remove ``removed``, add ``added``, create and drop named graphs, in one transaction.
+
+    ``as_is``: the change already holds the default graph's share (graph.store.Change's
+    ``maintained``), which is then not worked out again.
 
     The change travels as one SPARQL update (DELETE DATA, INSERT DATA, CREATE, DROP), which
     Oxigraph applies atomically; the default graph gains and loses the triples that keep it the
@@ -235,7 +239,9 @@ def apply_change(
     not together.
     """
     # The default graph follows the named graphs (graph.store.default_graph).
-    removed_set, added_set = maintained(store, removed, added)
+    removed_set, added_set = (
+        (set(removed), set(added)) if as_is else maintained(store, removed, added)
+    )
     removed, added = list(removed_set), list(added_set)
     plain_removed = [q for q in removed if not _has_blank_node(q)]
     plain_added = [q for q in added if not _has_blank_node(q)]

@@ -171,6 +171,35 @@ def run_query(
         raise QuerySyntaxError.from_oxigraph(error, text, prefixes or ()) from None
 
 
+def run_over_dataset(
+    store: Store,
+    text: str,
+    *,
+    default_graphs: Sequence[str] | None,
+    named_graphs: Sequence[str] | None,
+    base_iri: str | None = None,
+) -> QueryResult:
+    """Evaluate a query over an update operation's dataset (SPARQL 1.1 Update, section 3.1.3):
+    ``default_graphs`` None is the store's own default graph, a list (possibly empty) the merge
+    of those graphs (USING, or WITH); ``named_graphs`` None is every named graph, a list only
+    those (USING NAMED). Given to the engine as options, never written into the text.
+
+    :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
+    """
+    options: dict[str, object] = {}
+    if default_graphs is not None:
+        options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
+    if named_graphs is not None:
+        options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    if base_iri:
+        options["base_iri"] = base_iri
+    check_query_text(text)
+    try:
+        return store.query(text, **options)  # type: ignore[arg-type]
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_oxigraph(error, text) from None
+
+
 def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
     """The ``prefixes`` that ``text`` may use: those whose ``name:`` occurs in it (all of them
     when it has codepoint escapes, which SPARQL reads before parsing). The engine parses every
