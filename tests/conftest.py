@@ -24,6 +24,18 @@ from tests.remote_servers import oxigraph_binary, oxigraph_server, virtuoso_serv
 HONDURAS = CANONICAL_BASE + "id/country/honduras"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``-n``), the tests that record reliability figures share one worker.
+
+    The figures are sums and maxima over those tests, merged into one file at the end of a
+    session (tests/reliability/conftest.py): split over two workers, each would write its part
+    over the other's. ``--dist loadgroup`` (in addopts) sends a group to a single worker.
+    """
+    for item in items:
+        if "figures" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("reliability-figures"))
+
+
 def require_all() -> bool:
     """In CI (KG_REQUIRE_ALL=1) a test that would skip for a missing tool fails instead."""
     return os.environ.get("KG_REQUIRE_ALL") == "1"
