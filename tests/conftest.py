@@ -13,6 +13,7 @@ import rdflib
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
@@ -22,6 +23,12 @@ from tests.paths import MINI, ROOT, WEB
 from tests.remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 
 HONDURAS = CANONICAL_BASE + "id/country/honduras"
+
+# No time limit per Hypothesis example (its default is 200 ms): on a loaded machine, or with
+# pytest-xdist running two tests per core, a slow example is no failure. What an example
+# asserts and how many run are untouched.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
