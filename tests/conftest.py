@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
+from xdist.scheduler import LoadScopeScheduling
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
@@ -31,16 +32,24 @@ settings.register_profile("no-deadline", deadline=None)
 settings.load_profile("no-deadline")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``-n``), the tests that record reliability figures share one worker.
+class ReliabilityOnOneWorker(LoadScopeScheduling):
+    """pytest-xdist's ``load`` (``-n N``), except that tests/reliability is one unit of work.
 
-    The figures are sums and maxima over those tests, merged into one file at the end of a
-    session (tests/reliability/conftest.py): split over two workers, each would write its part
-    over the other's. ``--dist loadgroup`` (in addopts) sends a group to a single worker.
+    Those tests record figures (sums and maxima) merged into one file at the end of a session
+    (tests/reliability/conftest.py): split over two workers, each would write its part over the
+    other's. xdist's ``--dist loadgroup`` would keep marked tests together, but on pytest 9.2 it
+    silently stops grouping (pytest-dev/pytest-xdist#1386).
     """
-    for item in items:
-        if "figures" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("reliability-figures"))
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "tests/reliability" if nodeid.startswith("tests/reliability/") else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n`` and the default distribution, keep the reliability tests on one worker."""
+    if config.getvalue("dist") != "load":
+        return None
+    return ReliabilityOnOneWorker(config, log)
 
 
 def require_all() -> bool:
