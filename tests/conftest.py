@@ -45,6 +45,7 @@ class ReliabilityOnOneWorker(LoadScopeScheduling):
         return "tests/reliability" if nodeid.startswith("tests/reliability/") else nodeid
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's, unknown under `-p no:xdist`
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With ``-n`` and the default distribution, keep the reliability tests on one worker."""
     if config.getvalue("dist") != "load":
