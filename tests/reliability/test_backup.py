@@ -166,8 +166,7 @@ def test_restore_of_a_broken_dump_publishes_nothing(
     assert len(list(target.parent.iterdir())) == 1  # the half-loaded generation is gone
 
 
-#: (arguments, what the error must say); {tmp} is a fresh folder holding a folder "exists",
-#: {up} climbs from it to / whatever its depth (pytest-xdist nests it one folder deeper).
+#: (arguments, what the error must say); {tmp} is a fresh folder holding a folder "exists".
 BAD_ARGUMENTS: list[tuple[list[str], str]] = [
     (["backup", "{tmp}/exists"], "already exists"),
     (["backup", "{tmp}/no/such/folder/backup"], "is not an existing folder"),
@@ -175,6 +174,7 @@ BAD_ARGUMENTS: list[tuple[list[str], str]] = [
     (["restore", "{tmp}/missing.nq"], "does not exist"),
     (["restore", "{tmp}/exists"], "is not a store backup"),
     (["restore", "/etc/passwd"], "a backup is a store directory or a .nq, .trig file"),
+    # {up} climbs from {tmp} to / whatever its depth (pytest-xdist nests it one folder deeper).
     (["restore", "{tmp}/{up}etc"], "is not a store backup"),
 ]
 
