@@ -13,6 +13,8 @@ import rdflib
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
+from xdist.scheduler import LoadScopeScheduling
 
 from graph.build.embedded import build
 from graph.core.namespaces import CANONICAL_BASE
@@ -22,6 +24,33 @@ from tests.paths import MINI, ROOT, WEB
 from tests.remote_servers import oxigraph_binary, oxigraph_server, virtuoso_server
 
 HONDURAS = CANONICAL_BASE + "id/country/honduras"
+
+# No time limit per Hypothesis example (its default is 200 ms): on a loaded machine, or with
+# pytest-xdist running two tests per core, a slow example is no failure. What an example
+# asserts and how many run are untouched.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
+
+
+class ReliabilityOnOneWorker(LoadScopeScheduling):
+    """pytest-xdist's ``load`` (``-n N``), except that tests/reliability is one unit of work.
+
+    Those tests record figures (sums and maxima) merged into one file at the end of a session
+    (tests/reliability/conftest.py): split over two workers, each would write its part over the
+    other's. xdist's ``--dist loadgroup`` would keep marked tests together, but on pytest 9.2 it
+    silently stops grouping (pytest-dev/pytest-xdist#1386).
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "tests/reliability" if nodeid.startswith("tests/reliability/") else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's, unknown under `-p no:xdist`
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n`` and the default distribution, keep the reliability tests on one worker."""
+    if config.getvalue("dist") != "load":
+        return None
+    return ReliabilityOnOneWorker(config, log)
 
 
 def require_all() -> bool:
