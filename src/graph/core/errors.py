@@ -91,6 +91,13 @@ class CuratedGraphProtected(HttpError):
     title = "Conflict"
 
 
+class RequestTimeout(HttpError):
+    """A request body that did not arrive within the configured time (graph.http.bodylimit)."""
+
+    status = 408
+    title = "Request Timeout"
+
+
 class PayloadTooLarge(HttpError):
     """Request body over the configured limit."""
 

@@ -19,7 +19,7 @@ from graph.answering import deadline
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.guard import check_remote_targets, evaluation_failed
-from graph.http.endpoint import time_limit
+from graph.http.context import time_limit
 
 T = TypeVar("T")
 
