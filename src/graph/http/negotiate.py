@@ -90,14 +90,15 @@ def choose(accept: str | None, offered: Sequence[str], format_param: str | None 
 
 
 def prefers_html(accept: str | None) -> bool:
-    """True when ``accept`` prefers an HTML page to data (a browser's does).
+    """True when ``accept`` names HTML and prefers it to data (a browser's does); ``*/*`` alone
+    (curl, SPARQL libraries) is not a preference for a page.
 
     >>> prefers_html("text/html,application/xhtml+xml,*/*;q=0.8")
     True
-    >>> prefers_html("*/*"), prefers_html(None), prefers_html("application/json")
+    >>> prefers_html("*/*"), prefers_html(None), prefers_html("application/json, text/html;q=0.5")
     (False, False, False)
     """
-    if not accept:
+    if not accept or "html" not in accept:
         return False
     try:
         best = choose(accept, ["text/html", "application/json", "text/turtle"])
