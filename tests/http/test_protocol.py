@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request
 
-from graph.core.errors import HttpError
+from graph.core.errors import GraphError
 from graph.http.protocol import (
     FORM,
     QUERY_BODY,
@@ -59,12 +59,12 @@ REQUESTS = [
 ]
 
 
-def by_rules(env: Any) -> tuple[Operation, str | None] | HttpError:
+def by_rules(env: Any) -> tuple[Operation, str | None] | GraphError:
     """The operation and ``format`` by the protocol's rules alone (no shortcut), or the error."""
     request = Request(env)
     try:
         return read_operation(request), request.values.get("format")
-    except HttpError as error:
+    except GraphError as error:
         return error
 
 
@@ -79,12 +79,12 @@ def test_the_shortcut_reads_a_request_as_the_protocol_rules_do(
     if shortcut is not None:
         assert shortcut == rules
     try:
-        read: tuple[Operation, str | None] | HttpError = read_environ(
+        read: tuple[Operation, str | None] | GraphError = read_environ(
             environ(method, query_string, content_type, body)
         )
-    except HttpError as error:
+    except GraphError as error:
         read = error
-    if isinstance(rules, HttpError):
+    if isinstance(rules, GraphError):
         assert type(read) is type(rules) and str(read) == str(rules)
     else:
         assert read == rules

@@ -17,7 +17,7 @@ from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, HttpError, ResultTooLarge
+from graph.core.errors import BadRequest, GraphError, ResultTooLarge
 from graph.core.links import prefixes
 from graph.http.context import external_store, store_of, store_version, time_limit, writable_of
 from graph.http.negotiate import JSONLD, choose, jsonld_profile
@@ -75,7 +75,7 @@ def answer_query(
     accept: str | None,
     format_param: str | None,
     *,
-    overrun: Callable[[HttpError], None] | None = None,
+    overrun: Callable[[GraphError], None] | None = None,
     client: str = "",
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
@@ -85,7 +85,7 @@ def answer_query(
     (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread. ``client``
     (its address) is what graph.answering.admission counts long queries by.
 
-    :raises HttpError: for a refused, malformed, overrunning or oversized query.
+    :raises GraphError: for a refused, malformed, overrunning or oversized query.
     :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
@@ -209,7 +209,7 @@ def apply_update(app: Flask, operation: Operation, authorization: str | None) ->
     """Check and commit the update ``operation``, sent with the ``Authorization`` header value
     ``authorization``, under the time limit.
 
-    :raises HttpError: writes off, a wrong token, a malformed, refused or overrunning update.
+    :raises GraphError: writes off, a wrong token, a malformed, refused or overrunning update.
     """
     config = app.config
     require_write_access(config["WRITE_TOKEN"], authorization)

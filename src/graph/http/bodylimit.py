@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-from graph.core.errors import BadRequest, HttpError, PayloadTooLarge, RequestTimeout
+from graph.core.errors import BadRequest, GraphError, PayloadTooLarge, RequestTimeout
 from graph.http.errors import wsgi_error_response
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class RequestBodies:
     ) -> Iterable[bytes]:
         try:
             body = self._read(environ)
-        except HttpError as error:
+        except GraphError as error:
             return self._refuse(error, environ, start_response)
         if body is not None:
             environ["wsgi.input"] = io.BytesIO(body)
@@ -92,7 +92,7 @@ class RequestBodies:
     def _read(self, environ: dict[str, Any]) -> bytes | None:
         """The request's whole body; None when it has none.
 
-        :raises HttpError: for a body over the limit, too slow, cut short or of a malformed length.
+        :raises GraphError: for a body over the limit, too slow, cut short or of a malformed length.
         """
         length = _declared_length(environ)
         if length == 0:
@@ -120,7 +120,7 @@ class RequestBodies:
         return body
 
     def _refuse(
-        self, error: HttpError, environ: dict[str, Any], start_response: Callable[..., Any]
+        self, error: GraphError, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         """Answer ``error``; the connection closes (the rest of the body is not read: gunicorn
         would otherwise read it on a worker thread before the connection's next request)."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response
 
 from graph.answering.deadline import RESPONDER, Abandoned
-from graph.core.errors import HttpError, MethodNotAllowed
+from graph.core.errors import GraphError, MethodNotAllowed
 from graph.http import answer, service_description
 from graph.http.answer import answer_query, apply_update, declared_prefixes, with_charset
 from graph.http.errors import wsgi_error_response
@@ -62,7 +62,7 @@ class SparqlEndpoint:
                 response = Response(status=200, headers={"Allow": ALLOW})
             elif method not in METHODS:
                 raise MethodNotAllowed(
-                    f"the SPARQL endpoint takes {ALLOW}, not {method}", headers={"Allow": ALLOW}
+                    f"the SPARQL endpoint takes {ALLOW}, not {method}", allowed=METHODS
                 )
             else:
                 operation, format_param = read_environ(environ)
@@ -73,7 +73,7 @@ class SparqlEndpoint:
                     response = Response(status=204)
                 else:
                     response = self._describe(environ)
-        except HttpError as error:
+        except GraphError as error:
             response = wsgi_error_response(self.app, error, environ)
         except Abandoned:
             # The watchdog answered at the deadline; the server ignores a second answer.
@@ -94,7 +94,7 @@ class SparqlEndpoint:
     ) -> Iterable[bytes]:
         """Answer a query: the usual request, so its 200 is written with the least work."""
         respond = environ.get(RESPONDER)
-        overrun: Callable[[HttpError], None] | None = None
+        overrun: Callable[[GraphError], None] | None = None
         if respond is not None:
             overrun = functools.partial(
                 self._answer_elsewhere, respond, environ, started, operation
@@ -140,7 +140,7 @@ class SparqlEndpoint:
         environ: WSGIEnvironment,
         started: float,
         operation: Operation,
-        error: HttpError,
+        error: GraphError,
     ) -> None:
         """Answer ``error`` through ``respond`` (on the watchdog thread, outside the request)."""
         response = wsgi_error_response(self.app, error, environ)

@@ -5,24 +5,65 @@ handlers (:func:`init_app`), the /sparql endpoint (graph.http.endpoint, its watc
 too) and the body-limit middleware (graph.http.bodylimit), which run in front of Flask's
 routing and call :func:`wsgi_error_response`. A browser gets an HTML page, a client that asks
 for JSON gets JSON, anyone else plain text; a refused write's SHACL report comes in the format
-asked for. The headers an error calls for (``Allow``, ``WWW-Authenticate``, ``Retry-After``)
-are kept whatever the body.
+asked for. Each type of error has its status here (:data:`STATUSES`: graph.core knows nothing
+of HTTP), and the headers it calls for (``Allow``, ``WWW-Authenticate``, ``Retry-After``)
+whatever the body.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, has_request_context, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from graph.core.errors import HttpError, NotAcceptable, ShapeViolation, Unauthorized
+from graph.core.errors import (
+    BadRequest,
+    CuratedGraphProtected,
+    Forbidden,
+    GraphError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    PayloadTooLarge,
+    QueryTimeout,
+    RequestTimeout,
+    ResultTooLarge,
+    ShapeViolation,
+    StoreUnavailable,
+    TooManyQueries,
+    Unauthorized,
+    UnsupportedMediaType,
+    WritesNotSupported,
+)
 from graph.http.negotiate import choose, prefers_html
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+
+#: The HTTP status and title of each type of error (RFC 9110 section 15; a subclass takes its
+#: nearest ancestor's). An error of no type here is the server's fault: 500.
+STATUSES: dict[type[GraphError], tuple[int, str]] = {
+    BadRequest: (400, "Bad Request"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not Found"),
+    MethodNotAllowed: (405, "Method Not Allowed"),
+    NotAcceptable: (406, "Not Acceptable"),
+    RequestTimeout: (408, "Request Timeout"),
+    CuratedGraphProtected: (409, "Conflict"),
+    PayloadTooLarge: (413, "Content Too Large"),
+    ResultTooLarge: (413, "Result Too Large"),
+    UnsupportedMediaType: (415, "Unsupported Media Type"),
+    ShapeViolation: (422, "Unprocessable Content"),
+    TooManyQueries: (429, "Too Many Requests"),
+    WritesNotSupported: (501, "Not Implemented"),
+    QueryTimeout: (503, "Service Unavailable"),
+    StoreUnavailable: (503, "Service Unavailable"),
+}
 
 #: Formats a refused write's SHACL report is offered in, most preferred first.
 REPORT_TYPES = ("text/turtle", "application/json", "text/plain")
@@ -34,38 +75,45 @@ MESSAGE_TYPES = ("text/plain", "application/json")
 
 def init_app(app: Flask) -> None:
     """Answer every typed error, and Werkzeug's own (no such route ...), through this module."""
-    app.register_error_handler(HttpError, error_response)
+    app.register_error_handler(GraphError, error_response)
     app.register_error_handler(HTTPException, routing_error)
 
 
-def error_response(error: HttpError, accept: str | None = None) -> Response:
+def status_of(error: GraphError) -> tuple[int, str]:
+    """The HTTP status and title of ``error``.
+
+    >>> status_of(ResultTooLarge("over max_results"))
+    (413, 'Result Too Large')
+    """
+    for kind in type(error).__mro__:
+        found = STATUSES.get(kind)
+        if found is not None:
+            return found
+    return 500, "Internal Server Error"
+
+
+def error_response(error: GraphError, accept: str | None = None) -> Response:
     """Answer a typed error with its status and headers, and a body for the client: an HTML
-    page for a browser (inside a request context: the page links the site) unless the error
-    carries its own body; else the SHACL report or the body it carries, JSON for a client
-    that asks for ``application/json``, or plain text. ``accept`` is the request's Accept
-    header, read from the request when there is one and it is not given."""
+    page for a browser (inside a request context: the page links the site); else the SHACL
+    report it carries, JSON for a client that asks for ``application/json``, or plain text.
+    ``accept`` is the request's Accept header, read from the request when there is one and it
+    is not given."""
     if accept is None and has_request_context():
         accept = request.headers.get("Accept")
-    if error.body is None and has_request_context() and prefers_html(accept):
-        page = error_page(error.status, error.title, error.detail)
-        page.vary.add("Accept")
-        return _with_error_headers(page, error)
-    report = _report_body(error, accept) if isinstance(error, ShapeViolation) else None
-    if report is not None:
-        response = Response(report[0], error.status, mimetype=report[1])
-    elif error.body is not None:
-        response = Response(error.body, error.status, mimetype=error.media_type or "text/plain")
+    status, title = status_of(error)
+    if has_request_context() and prefers_html(accept):
+        response = error_page(status, title, error.detail)
+    elif isinstance(error, ShapeViolation) and (report := _report_body(error, accept)):
+        response = Response(report[0], status, mimetype=report[1])
     elif _message_type(accept) == "application/json":
-        response = Response(error_json(error), error.status, mimetype="application/json")
+        response = Response(error_json(error), status, mimetype="application/json")
     else:
-        body = f"{error.status} {error.title}: {error.detail}\n"
-        response = Response(body, error.status, mimetype="text/plain")
-    if report is None and error.body is None:
-        response.vary.add("Accept")
+        response = Response(f"{status} {title}: {error.detail}\n", status, mimetype="text/plain")
+    response.vary.add("Accept")
     return _with_error_headers(response, error)
 
 
-def wsgi_error_response(app: Flask | None, error: HttpError, environ: WSGIEnvironment) -> Response:
+def wsgi_error_response(app: Flask | None, error: GraphError, environ: WSGIEnvironment) -> Response:
     """:func:`error_response` for code in front of Flask's routing (no request context): a
     browser's page is rendered in ``app``'s context for this request; without an app, text."""
     accept = environ.get("HTTP_ACCEPT")
@@ -93,14 +141,11 @@ def error_page(status: int, title: str, detail: str) -> Response:
     return Response(body, status, mimetype="text/html")
 
 
-def error_json(error: HttpError) -> str:
+def error_json(error: GraphError) -> str:
     """``{"status", "error", "message"}``, and ``"line"``/``"column"`` when the error is at a
     place in the client's text (a SPARQL syntax error)."""
-    payload: dict[str, object] = {
-        "status": error.status,
-        "error": error.title,
-        "message": error.detail,
-    }
+    status, title = status_of(error)
+    payload: dict[str, object] = {"status": status, "error": title, "message": error.detail}
     if error.position is not None:
         payload["line"], payload["column"] = error.position
     return json.dumps(payload, ensure_ascii=False)
@@ -116,13 +161,16 @@ def _message_type(accept: str | None) -> str:
         return MESSAGE_TYPES[0]
 
 
-def _with_error_headers(response: Response, error: HttpError) -> Response:
-    """``response`` carrying the headers ``error`` needs (``Allow``, ``WWW-Authenticate`` ...)."""
-    for name, value in (error.headers or {}).items():
-        response.headers[name] = value
-    if isinstance(error, Unauthorized):
+def _with_error_headers(response: Response, error: GraphError) -> Response:
+    """``response`` carrying the headers ``error`` calls for."""
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.allowed)
+    elif isinstance(error, Unauthorized):
         # RFC 6750 section 3: a 401 names the scheme the client must use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="alliance-graph"'
+    elif isinstance(error, TooManyQueries):
+        # RFC 9110 section 10.2.3: a whole number of seconds.
+        response.headers["Retry-After"] = str(math.ceil(error.retry_after))
     return response
 
 

@@ -167,7 +167,7 @@ def _from_params(
     if updates and not allow_update:
         raise MethodNotAllowed(
             "a SPARQL update must be sent with POST (form-encoded or application/sparql-update)",
-            headers={"Allow": "POST"},
+            allowed=("POST",),
         )
     if len(queries) > 1 or len(updates) > 1:
         name = "query" if queries else "update"
