@@ -84,3 +84,17 @@ def test_a_browser_gets_a_page_only_inside_a_request_context() -> None:
     site: text instead, never a crash."""
     response = error_response(BadRequest("bad"), BROWSER)
     assert response.status_code == 400 and response.mimetype == "text/plain"
+
+
+def test_werkzeugs_own_errors_go_through_the_same_renderer(app: Flask) -> None:
+    client = app.test_client()
+    text = client.get("/no/such/page", headers={"Accept": "*/*"})
+    assert text.status_code == 404 and text.mimetype == "text/plain"
+    assert text.get_data(as_text=True).startswith("404 Not Found: ")
+    as_json = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert json.loads(as_json.data)["error"] == "Not Found"
+    page = client.get("/no/such/page", headers={"Accept": BROWSER})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    wrong = client.delete("/health", headers={"Accept": "application/json"})
+    assert wrong.status_code == 405 and json.loads(wrong.data)["error"] == "Method Not Allowed"
+    assert set(wrong.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}

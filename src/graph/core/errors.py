@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Protocol
 
 
@@ -47,7 +47,7 @@ class NotFound(GraphError):
 class MethodNotAllowed(GraphError):
     """A method (or a kind of operation) the route does not take; ``allowed``: those it takes."""
 
-    def __init__(self, detail: str, *, allowed: Sequence[str]) -> None:
+    def __init__(self, detail: str, *, allowed: Iterable[str]) -> None:
         super().__init__(detail)
         self.allowed = tuple(allowed)
 

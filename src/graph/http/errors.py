@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, has_request_context, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedError
 
 from graph.core.errors import (
     BadRequest,
@@ -123,16 +124,29 @@ def wsgi_error_response(app: Flask | None, error: GraphError, environ: WSGIEnvir
     return error_response(error, accept)
 
 
+#: Werkzeug's own errors (routing, its form and size limits) as the domain's, by status.
+_WERKZEUG: dict[int, type[GraphError]] = {
+    400: BadRequest,
+    404: NotFound,
+    406: NotAcceptable,
+    408: RequestTimeout,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
 def routing_error(error: HTTPException) -> Response | HTTPException:
-    """Werkzeug's own errors (no such route, wrong method): an HTML page for a browser, which
-    keeps the headers Werkzeug's answer carries (``Allow`` with a 405); else Werkzeug's answer."""
-    if error.code is not None and prefers_html(request.headers.get("Accept")):
-        page = error_page(error.code, error.name, error.description or "")
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                page.headers[name] = value
-        return page
-    return error
+    """Werkzeug's own errors (no such route, wrong method ...) through :func:`error_response`
+    like every other; one with no counterpart here keeps Werkzeug's answer."""
+    detail = error.description or error.name
+    typed: GraphError
+    if isinstance(error, MethodNotAllowedError):
+        typed = MethodNotAllowed(detail, allowed=error.valid_methods or ())
+    elif error.code in _WERKZEUG:
+        typed = _WERKZEUG[error.code](detail)
+    else:
+        return error
+    return error_response(typed)
 
 
 def error_page(status: int, title: str, detail: str) -> Response:
