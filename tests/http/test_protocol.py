@@ -104,9 +104,9 @@ def test_a_head_request_is_read_as_its_get() -> None:
     assert read_environ(environ("HEAD", ""))[0].kind == "description"
 
 
-def test_a_large_form_is_bounded_by_max_body_not_by_werkzeug() -> None:
-    """Werkzeug's own 500 kB form limit would answer a 413 of its own, outside the typed
-    errors; the body's size is bounded before (graph.http.bodylimit)."""
+def test_a_large_form_is_read_whole_by_the_rules() -> None:
+    """Its size is bounded before (max_body, graph.http.bodylimit) and its text after
+    (max_query_bytes); nothing in between cuts it short or answers for the rules."""
     query = "ASK {}" + " " * 600_000
     body = urllib.parse.urlencode({"query": query, "named-graph-uri": "http://e.org/g"}).encode()
     operation, _ = read_environ(environ("POST", "", FORM, body))

@@ -41,13 +41,6 @@ class Operation:
     named_graphs: tuple[str, ...] = ()
 
 
-class _Request(Request):
-    # The body is bounded already (max_body, graph.http.bodylimit) and so is a query's or an
-    # update's text (max_query_bytes); Werkzeug's own 500 kB form limit would answer its own
-    # 413 outside the typed errors.
-    max_form_memory_size = None
-
-
 def read_environ(environ: WSGIEnvironment) -> tuple[Operation, str | None]:
     """The operation a WSGI request to the endpoint asks for, and its ``format`` parameter.
 
@@ -68,7 +61,7 @@ def read_environ(environ: WSGIEnvironment) -> tuple[Operation, str | None]:
     )
     if plain is not None:
         return plain
-    request = _Request(environ)
+    request = Request(environ)
     if method == "HEAD":
         request.method = "GET"
     operation = read_operation(request)
