@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 from typing import Any
 
+from graph.http.app import create_app
 from graph.http.bodylimit import RequestBodies
+from graph.store import memory_store
 
 
 class SlowInput:
@@ -54,7 +57,7 @@ def test_a_slow_body_gets_408_and_frees_the_request_thread() -> None:
         status, body, headers = call(middleware(), environ(slow, CONTENT_LENGTH="50"))
     finally:
         slow.release.set()
-    assert status == "408 Request Timeout"
+    assert status == "408 REQUEST TIMEOUT"
     assert b"body_timeout" in body
     assert headers["Connection"] == "close"
 
@@ -65,7 +68,7 @@ def test_a_slow_chunked_body_gets_408_too() -> None:
         status, _, _ = call(middleware(), environ(slow, HTTP_TRANSFER_ENCODING="chunked"))
     finally:
         slow.release.set()
-    assert status == "408 Request Timeout"
+    assert status == "408 REQUEST TIMEOUT"
 
 
 def test_bodies_within_the_limits_reach_the_application_whole() -> None:
@@ -79,11 +82,24 @@ def test_bodies_over_the_limit_get_413_without_being_read() -> None:
     never = SlowInput()
     never.sent = True
     status, _, _ = call(middleware(), environ(never, CONTENT_LENGTH="101"))
-    assert status == "413 Payload Too Large"
+    assert status == "413 REQUEST ENTITY TOO LARGE"
     chunked = environ(io.BytesIO(b"y" * 101), HTTP_TRANSFER_ENCODING="chunked")
-    assert call(middleware(), chunked)[0] == "413 Payload Too Large"
+    assert call(middleware(), chunked)[0] == "413 REQUEST ENTITY TOO LARGE"
 
 
 def test_a_body_shorter_than_its_length_or_a_bad_length_is_a_400() -> None:
     assert call(middleware(), environ(io.BytesIO(b"ab"), CONTENT_LENGTH="5"))[0].startswith("400")
     assert call(middleware(), environ(io.BytesIO(b"ab"), CONTENT_LENGTH="x1"))[0].startswith("400")
+
+
+def test_a_refusal_is_rendered_like_any_error_of_the_app() -> None:
+    """One renderer (graph.http.errors): JSON when asked for, an HTML page for a browser."""
+    app = create_app({"TESTING": True, "STORE_HANDLE": memory_store([]), "MAX_BODY": 10})
+    client = app.test_client()
+    as_json = client.post("/sparql", data="x" * 11, headers={"Accept": "application/json"})
+    assert as_json.status_code == 413 and as_json.headers["Connection"] == "close"
+    assert json.loads(as_json.data)["message"] == "the request body is over the limit of 10 bytes"
+    page = client.post("/sparql", data="x" * 11, headers={"Accept": "text/html"})
+    assert page.status_code == 413 and page.mimetype == "text/html"
+    assert "over the limit of 10 bytes" in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from graph.answering import deadline, stack
 from graph.http.app import create_app
 from graph.store import RdfFormat, memory_store, parse_bytes
 
@@ -366,3 +371,75 @@ def test_an_update_syntax_error_has_its_place_in_json_too() -> None:
     body = json.loads(response.data)
     assert (body["line"], body["column"]) == (2, 19)
     assert "a triple pattern needs an object after <urn:b>" in body["message"]
+
+
+def _call(app: Flask, extra: dict[str, Any]) -> tuple[list[str], bytes]:
+    """GET the ASK query through the whole WSGI stack, with ``extra`` in the environ."""
+    statuses: list[str] = []
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/sparql",
+        "QUERY_STRING": urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
+        "wsgi.input": io.BytesIO(b""),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "HTTP_ACCEPT": "application/sparql-results+json",
+    }
+    env.update(extra)
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+        statuses.append(status)
+
+    body: Iterable[bytes] = app.wsgi_app(env, start_response)
+    return statuses, b"".join(body)
+
+
+def test_with_a_responder_the_query_runs_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+    seen: list[int] = []
+    original = deadline.run_watched
+
+    def spy(work: Any, seconds: float, overrun: Any, **limits: int) -> Any:
+        seen.append(threading.get_ident())
+        return original(work, seconds, overrun, **limits)
+
+    monkeypatch.setattr(deadline, "run_watched", spy)
+    statuses, body = _call(app, {deadline.RESPONDER: lambda *answer: None})
+    assert statuses == ["200 OK"] and b'"boolean":true' in body
+    assert seen == [threading.get_ident()]
+    seen.clear()
+    statuses, _ = _call(app, {})
+    assert statuses == ["200 OK"] and seen == []  # no responder: helper threads
+
+
+def test_the_responder_answers_a_runaway_with_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(CORS_ORIGINS="https://a.example")
+    monkeypatch.setitem(app.config, "QUERY_TIMEOUT", 0.3)  # the query below runs about 1 s
+    monkeypatch.setattr(deadline, "runaway_hook", lambda: None)
+    runaway = (
+        "SELECT (COUNT(*) AS ?n) WHERE { "
+        + " ".join(f"VALUES ?v{i} {{ {' '.join(map(str, range(60)))} }}" for i in range(4))
+        + " }"
+    )
+    answers: list[tuple[int, list[tuple[str, str]], bytes]] = []
+    environ = {
+        "QUERY_STRING": urllib.parse.urlencode({"query": runaway}),
+        "HTTP_ORIGIN": "https://a.example",
+        deadline.RESPONDER: lambda *answer: answers.append(answer),
+    }
+    # On a thread with stack enough for the query (graph.answering.stack), as granian's are under kg
+    # serve: the main thread's 8 MiB would make it hand the query to a helper thread.
+    calls: list[tuple[list[str], bytes]] = []
+    thread = threading.Thread(target=lambda: calls.append(_call(app, environ)))
+    stack.start_thread(thread, stack.stack_for(len(runaway)))
+    thread.join()
+    [(_, body)] = calls
+    [(status, headers, text)] = answers
+    assert status == 503 and b"time limit of 0.3 s" in text
+    assert ("Content-Type", "text/plain; charset=utf-8") in headers
+    # Rendered like any error of the endpoint: CORS, and the client told to reconnect.
+    assert ("Access-Control-Allow-Origin", "https://a.example") in headers
+    assert ("Connection", "close") in headers
+    # The request thread's own late answer is nothing the server would send.
+    assert body == b""

@@ -27,9 +27,9 @@ from flask.testing import FlaskClient
 from graph.build.external import build_remote
 from graph.cli import cli
 from graph.core.namespaces import CANONICAL_BASE
+from graph.http.answer import GRAPH_TYPES
 from graph.http.app import create_app
 from graph.http.context import get_store
-from graph.http.endpoint import GRAPH_TYPES
 from graph.store import QueryBoolean, RdfFormat, parse_bytes, solutions_from_bytes
 from graph.store.external.remote_store import RemoteStore
 from tests.conftest import ROOT

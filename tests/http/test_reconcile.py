@@ -193,7 +193,8 @@ def test_batches_go_through_admission_like_queries(
     assert ran == ["127.0.0.1"]
 
     def refuse(who: str) -> None:
-        raise TooManyQueries("too many", headers={"Retry-After": "1"})
+        raise TooManyQueries("too many", retry_after=1)
 
     monkeypatch.setattr(admission, "admit", refuse)
-    assert client.post("/reconcile", data={"queries": '{"q": {"query": "IOM"}}'}).status_code == 429
+    refused = client.post("/reconcile", data={"queries": '{"q": {"query": "IOM"}}'})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"

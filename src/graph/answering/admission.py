@@ -93,7 +93,7 @@ class Admission:
     def admit(self, client: str) -> None:
         """Refuse a new query from ``client`` when it has too many long ones running.
 
-        :raises TooManyQueries: (429) naming the limit, with ``Retry-After``.
+        :raises TooManyQueries: naming the limit, with the seconds to wait before a retry.
         """
         if not self.client_limit:
             return
@@ -104,7 +104,7 @@ class Admission:
                 f"{long} of your queries are still running (they run on after a time-limit"
                 f" answer until the server recycles the worker); at most {self.client_limit}"
                 " may at once (setting client_slow_queries): retry later",
-                headers={"Retry-After": str(self.retry_after)},
+                retry_after=self.retry_after,
             )
 
     def run(self, client: str, work: Callable[[], T]) -> T:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from graph.answering import memory
 from graph.answering import stack as stacks
-from graph.core.errors import HttpError, QueryTimeout
+from graph.core.errors import GraphError, QueryTimeout
 
 T = TypeVar("T")
 
@@ -130,7 +130,7 @@ class Abandoned(Exception):
 class _Watched:
     __slots__ = ("deadline", "overrun", "seconds")
 
-    def __init__(self, seconds: float, overrun: Callable[[HttpError], None]) -> None:
+    def __init__(self, seconds: float, overrun: Callable[[GraphError], None]) -> None:
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
         self.overrun = overrun
@@ -154,7 +154,7 @@ WATCH_INTERVAL = 0.05
 def run_watched(
     work: Callable[[], T],
     seconds: float,
-    overrun: Callable[[HttpError], None],
+    overrun: Callable[[GraphError], None],
     *,
     stack: int,
     budget: int = 0,
@@ -213,7 +213,7 @@ def _answered_elsewhere(me: int, turn: threading.Lock) -> bool:
     return answered
 
 
-def _stop_in_place(thread: int, error: HttpError) -> None:
+def _stop_in_place(thread: int, error: GraphError) -> None:
     """Answer the client of the evaluation on ``thread`` (frozen over its memory budget)."""
     entry = _watched.pop(thread, None)
     if entry is not None:
@@ -221,7 +221,7 @@ def _stop_in_place(thread: int, error: HttpError) -> None:
     _retire(force=True)
 
 
-def _answer(overrun: Callable[[HttpError], None], error: HttpError) -> None:
+def _answer(overrun: Callable[[GraphError], None], error: GraphError) -> None:
     try:
         overrun(error)
     except Exception:  # the watchdog must outlive one failed answer
@@ -299,7 +299,7 @@ def with_deadline(
     raise value
 
 
-def _stop_helper(outbox: queue.SimpleQueue[tuple[bool, Any]], error: HttpError) -> None:
+def _stop_helper(outbox: queue.SimpleQueue[tuple[bool, Any]], error: GraphError) -> None:
     """Hand the memory budget's error to the request thread waiting on ``outbox``."""
     outbox.put((False, error))
     _retire(force=True)

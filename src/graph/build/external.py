@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.build.embedded import ValidationFailed, validate_project
-from graph.core.errors import HttpError
+from graph.core.errors import GraphError
 from graph.sources.files import ParsedFile, SourceFile, Track, discover, no_progress, parse_sources
 from graph.store import NamedNode, Quad
 from graph.store.external.remote_store import RemoteStore
@@ -112,5 +112,5 @@ def _drop_quietly(store: RemoteStore, graphs: Iterable[str]) -> None:
     for graph in graphs:
         try:
             store.remove_graph(NamedNode(graph))
-        except (HttpError, SyntaxError):
+        except (GraphError, SyntaxError):
             return

@@ -19,7 +19,7 @@ from graph.build.embedded import (
 )
 from graph.build.unfiled import UnfiledGraphs, save_graphs
 from graph.cli.common import cli, err, fail, progress, setting_values, settings_options
-from graph.core.errors import HttpError
+from graph.core.errors import GraphError
 from graph.sources.files import (
     ParsedFile,
     SourceFile,
@@ -125,7 +125,7 @@ def _build_remote(url: str, options: dict[str, Any], project_dir: Path) -> None:
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; nothing was sent to {url}")
-    except (HttpError, SyntaxError) as error:
+    except (GraphError, SyntaxError) as error:
         fail(f"{error}; the graphs published at {url} were left unchanged")
     else:
         err.print(

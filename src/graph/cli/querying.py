@@ -13,7 +13,7 @@ from graph.answering import queries
 from graph.answering.export import FORMATS as EXPORT_FORMATS
 from graph.answering.export import ExportError, export
 from graph.answering.guard import check_remote_targets
-from graph.core.errors import HttpError
+from graph.core.errors import GraphError
 from graph.core.links import compact, prefixes
 from graph.store import (
     BlankNode,
@@ -61,7 +61,7 @@ def query_command(query: str, fmt: str, store: str, base_iri: str, **options: An
         handle = open_store(store, read_only=True, options=values)
         result = run_query(handle, text, prefixes=declared)
         _print_result(result, fmt, base_iri)
-    except (QuerySyntaxError, FileNotFoundError, HttpError) as error:
+    except (QuerySyntaxError, FileNotFoundError, GraphError) as error:
         fail(str(error))
     except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
         fail(f"the query failed: {error}")
@@ -140,7 +140,7 @@ def stats_command(as_json: bool, store: str, base_iri: str, **options: Any) -> N
         values = {**setting_values(options), "base_iri": base_iri}
         handle = open_store(store, read_only=True, options=values)
         figures = stats(handle)
-    except (FileNotFoundError, HttpError) as error:
+    except (FileNotFoundError, GraphError) as error:
         fail(str(error))
         return
     if as_json:
@@ -209,7 +209,7 @@ def export_command(
         values = {**setting_values(options), "base_iri": base_iri}
         handle = open_store(store, read_only=True, options=values)
         body = export(handle, fmt, base_iri, query)
-    except (QuerySyntaxError, FileNotFoundError, ExportError, HttpError) as error:
+    except (QuerySyntaxError, FileNotFoundError, ExportError, GraphError) as error:
         fail(str(error))
         return
     if out is None:

@@ -1,9 +1,9 @@
-"""Typed errors each with its HTTP status, mapped to responses in one place."""
+"""Typed errors of the domain; graph.http.errors maps each type to an HTTP status."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 
 class Renderable(Protocol):
@@ -14,140 +14,95 @@ class Renderable(Protocol):
     def to_text(self) -> str: ...
 
 
-class HttpError(Exception):
-    """An error a client caused or must know about; ``status`` is the HTTP status it maps to."""
+class GraphError(Exception):
+    """An error a client caused or must know about, typed by what went wrong.
 
-    status: ClassVar[int] = 500
-    title: ClassVar[str] = "Internal Server Error"
+    graph.core knows nothing of HTTP: graph.http.errors maps each type to its status, and the
+    CLI prints the detail.
+    """
 
-    def __init__(
-        self,
-        detail: str,
-        *,
-        body: bytes | None = None,
-        media_type: str = "",
-        headers: Mapping[str, str] | None = None,
-        position: tuple[int, int] | None = None,
-    ) -> None:
+    def __init__(self, detail: str, *, position: tuple[int, int] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         #: Where in the client's text the error is (1-based line and column), when it is in one.
         self.position = position
-        #: Extra response headers the status calls for (e.g. ``Allow`` with a 405).
-        self.headers = dict(headers or {})
-        #: An optional full body (e.g. a SHACL report in Turtle) sent instead of the detail text.
-        self.body = body
-        self.media_type = media_type
 
 
-class BadRequest(HttpError):
+class BadRequest(GraphError):
     """Malformed request: bad parameters, syntax errors in queries or payloads."""
 
-    status = 400
-    title = "Bad Request"
 
-
-class Unauthorized(HttpError):
+class Unauthorized(GraphError):
     """A write without a valid bearer token."""
 
-    status = 401
-    title = "Unauthorized"
 
-
-class Forbidden(HttpError):
+class Forbidden(GraphError):
     """An operation the server's policy refuses (writes off, SERVICE off the allow-list)."""
 
-    status = 403
-    title = "Forbidden"
 
-
-class NotFound(HttpError):
+class NotFound(GraphError):
     """No such resource or graph."""
 
-    status = 404
-    title = "Not Found"
+
+class MethodNotAllowed(GraphError):
+    """A method (or a kind of operation) the route does not take; ``allowed``: those it takes."""
+
+    def __init__(self, detail: str, *, allowed: Iterable[str]) -> None:
+        super().__init__(detail)
+        self.allowed = tuple(allowed)
 
 
-class MethodNotAllowed(HttpError):
-    """HTTP method not allowed on this route."""
-
-    status = 405
-    title = "Method Not Allowed"
-
-
-class NotAcceptable(HttpError):
+class NotAcceptable(GraphError):
     """No offered format matches the Accept header or ``format`` parameter."""
 
-    status = 406
-    title = "Not Acceptable"
 
-
-class CuratedGraphProtected(HttpError):
+class CuratedGraphProtected(GraphError):
     """A write that would remove or empty a graph a file under data/ provides
     (graph.answering.curated).
     """
 
-    status = 409
-    title = "Conflict"
+
+class RequestTimeout(GraphError):
+    """A request body that did not arrive within the configured time (graph.http.bodylimit)."""
 
 
-class PayloadTooLarge(HttpError):
+class PayloadTooLarge(GraphError):
     """Request body over the configured limit."""
 
-    status = 413
-    title = "Content Too Large"
 
-
-class UnsupportedMediaType(HttpError):
+class UnsupportedMediaType(GraphError):
     """Request body in a media type the route does not take."""
 
-    status = 415
-    title = "Unsupported Media Type"
 
-
-class ShapeViolation(HttpError):
+class ShapeViolation(GraphError):
     """A write that would break the SHACL shapes; ``report`` is the validation report, which
     the HTTP layer renders in the format the client asks for (graph.http.errors)."""
-
-    status = 422
-    title = "Unprocessable Content"
 
     def __init__(self, detail: str, *, report: Renderable | None = None) -> None:
         super().__init__(detail)
         self.report = report
 
 
-class WritesNotSupported(HttpError):
+class WritesNotSupported(GraphError):
     """A write the server cannot check and commit safely (writes to an external store)."""
 
-    status = 501
-    title = "Not Implemented"
 
-
-class ResultTooLarge(HttpError):
+class ResultTooLarge(GraphError):
     """A query whose result is over the configured limit."""
 
-    status = 413
-    title = "Result Too Large"
+
+class TooManyQueries(GraphError):
+    """A client with too many long queries running (graph.answering.admission); it may retry
+    after ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
-class TooManyQueries(HttpError):
-    """A client with too many long queries running (graph.answering.admission); comes with
-    Retry-After."""
-
-    status = 429
-    title = "Too Many Requests"
-
-
-class QueryTimeout(HttpError):
+class QueryTimeout(GraphError):
     """A query stopped at the time limit."""
 
-    status = 503
-    title = "Service Unavailable"
 
-
-class StoreUnavailable(HttpError):
+class StoreUnavailable(GraphError):
     """The store cannot be reached or opened."""
-
-    status = 503
-    title = "Service Unavailable"

@@ -9,10 +9,9 @@ from flask import Flask
 
 from graph.answering.store_version import StoreVersion
 from graph.core import settings
-from graph.core.errors import HttpError
 from graph.http import (
     endpoint,
-    fastpath,
+    errors,
     graph_store,
     observe,
     pages,
@@ -20,7 +19,6 @@ from graph.http import (
     service_description,
 )
 from graph.http.bodylimit import RequestBodies
-from graph.http.errors import http_error_response
 from graph.http.secureheaders import SecurityHeaders
 
 
@@ -37,18 +35,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
-    app.register_error_handler(HttpError, http_error_response)
+    errors.init_app(app)
     # What is derived from the store is keyed on its version (graph.answering.store_version).
     app.extensions["kg.version"] = StoreVersion()
     observe.init_app(app)
-    endpoint.init_app(app)
     service_description.init_app(app)
     graph_store.init_app(app)
     pages.init_app(app)
     reconcile.init_app(app)
-    fastpath.install(app)
-    # Outermost, so that no path (the /sparql fast path included) sees an unchecked body, and
-    # every answer (refusals of bodies too) carries the security headers.
+    # In front of Flask's routing: the one implementation of /sparql (graph.http.endpoint).
+    endpoint.init_app(app)
+    # Outermost, so that no path (/sparql included) sees an unchecked body, and every answer
+    # (refusals of bodies too) carries the security headers.
     bodies = RequestBodies(
         app.wsgi_app,
         lambda: int(app.config["MAX_BODY"]),
@@ -56,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # graph.serving.granian_worker turns this off: granian cannot abort a read
         # (graph.http.bodylimit).
         abortable=bool(app.config.get("BODY_READS_ABORTABLE", True)),
+        app=app,
     )
     app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
     return app

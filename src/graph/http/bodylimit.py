@@ -23,6 +23,9 @@ read is still pending stalled the whole worker until that client finished or wen
 it kept the connection). A slow body there holds one thread, as before; docs/security.md says
 so, and ``http_server = gunicorn`` gives a read-only server the time limit too.
 The application then gets the body in memory with its Content-Length, like any request.
+
+A refusal is a typed error (408 :class:`RequestTimeout`, 413 :class:`PayloadTooLarge`, 400
+:class:`BadRequest`) rendered by graph.http.errors like any other, and closes the connection.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from graph.core.errors import BadRequest, GraphError, PayloadTooLarge, RequestTimeout
+from graph.http.errors import wsgi_error_response
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -52,31 +61,47 @@ class RequestBodies:
 
     def __init__(
         self,
-        app: WsgiApp,
+        inner: WsgiApp,
         limit: Callable[[], int],
         seconds: Callable[[], float],
         *,
         abortable: bool = True,
+        app: Flask | None = None,
     ) -> None:
-        self.app = app
+        self.inner = inner
         self.limit = limit
         self.seconds = seconds
         #: False under granian: read in place, without a time limit (see the module's docstring).
         self.abortable = abortable
+        #: The application whose error pages browsers get (text without one).
+        self.flask = app
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        try:
+            body = self._read(environ)
+        except GraphError as error:
+            return self._refuse(error, environ, start_response)
+        if body is not None:
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.inner(environ, start_response)
+
+    def _read(self, environ: dict[str, Any]) -> bytes | None:
+        """The request's whole body; None when it has none.
+
+        :raises GraphError: for a body over the limit, too slow, cut short or of a malformed length.
+        """
         length = _declared_length(environ)
         if length == 0:
-            return self.app(environ, start_response)
+            return None
         if length is not None and length < 0:
-            return _refuse(
-                environ, start_response, "400 Bad Request", "the Content-Length is not a number"
-            )
+            raise BadRequest("the Content-Length is not a number")
         limit = self.limit()
         if length is not None and length > limit:
-            return _too_large(environ, start_response, limit)
+            raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         wanted = limit + 1 if length is None else length
         try:
             if self.abortable:
@@ -84,26 +109,25 @@ class RequestBodies:
             else:
                 body = _read_at_most(environ["wsgi.input"], wanted)
         except TimeoutError:
-            return _refuse(
-                environ,
-                start_response,
-                "408 Request Timeout",
+            raise RequestTimeout(
                 f"the request body did not arrive within {self.seconds():g} seconds"
-                " (setting body_timeout)",
-            )
+                " (setting body_timeout)"
+            ) from None
         if len(body) > limit:
-            return _too_large(environ, start_response, limit)
+            raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         if length is not None and len(body) < length:
-            return _refuse(
-                environ,
-                start_response,
-                "400 Bad Request",
-                f"the request body ended after {len(body)} of its {length} bytes",
-            )
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
-        return self.app(environ, start_response)
+            raise BadRequest(f"the request body ended after {len(body)} of its {length} bytes")
+        return body
+
+    def _refuse(
+        self, error: GraphError, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Answer ``error``; the connection closes (the rest of the body is not read: gunicorn
+        would otherwise read it on a worker thread before the connection's next request)."""
+        _stop_reading(environ)
+        response = wsgi_error_response(self.flask, error, environ)
+        response.headers["Connection"] = "close"
+        return response(environ, start_response)
 
 
 def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
@@ -150,35 +174,6 @@ def _declared_length(environ: dict[str, Any]) -> int | None:
     if raw.strip():
         return int(raw) if raw.strip().isdigit() else -1
     return None if environ.get("HTTP_TRANSFER_ENCODING") else 0
-
-
-def _too_large(
-    environ: dict[str, Any], start_response: Callable[..., Any], limit: int
-) -> list[bytes]:
-    return _refuse(
-        environ,
-        start_response,
-        "413 Payload Too Large",
-        f"the request body is over the limit of {limit} bytes",
-    )
-
-
-def _refuse(
-    environ: dict[str, Any], start_response: Callable[..., Any], status: str, detail: str
-) -> list[bytes]:
-    """Answer ``status`` here; the connection closes (the rest of the body is not read: gunicorn
-    would otherwise read it on a worker thread before the connection's next request)."""
-    _stop_reading(environ)
-    message = f"{status}: {detail}\n".encode()
-    start_response(
-        status,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(message))),
-            ("Connection", "close"),
-        ],
-    )
-    return [message]
 
 
 def _read_at_most(stream: Any, size: int) -> bytes:

@@ -11,9 +11,10 @@ from flask import Flask, current_app, request
 
 from graph.answering.store_version import StoreVersion
 from graph.answering.writes import Shapes, Writable, load_shapes
-from graph.core.errors import NotAcceptable, StoreUnavailable
-from graph.http.negotiate import choose
+from graph.core.errors import StoreUnavailable
+from graph.http.negotiate import prefers_html
 from graph.store import Store, is_remote, open_store
+from graph.store.external.transport import GRACE
 
 #: Serializes the first opening of the store in a process (see get_store).
 _OPEN_LOCK = threading.Lock()
@@ -64,16 +65,22 @@ def external_store(app: Flask | None = None) -> bool:
     return config.get("STORE_HANDLE") is None and is_remote(str(config["STORE"]))
 
 
+def time_limit(app: Flask) -> tuple[float, bool]:
+    """Seconds to wait for an evaluation, and whether to retire the worker when they pass.
+
+    An external store stops a query at its own limit (the limit is sent with the query where
+    the store takes one) and the HTTP client gives up GRACE seconds later; waiting past both
+    lets the store's own clear answer reach the client, and no worker needs retiring.
+    """
+    seconds = float(app.config["QUERY_TIMEOUT"])
+    if external_store(app):
+        return seconds + 2 * GRACE, False
+    return seconds, True
+
+
 def wants_html() -> bool:
     """True when the client prefers an HTML page to data (a browser)."""
-    accept = request.headers.get("Accept")
-    if not accept:
-        return False
-    try:
-        best = choose(accept, ["text/html", "application/json", "text/turtle"])
-    except NotAcceptable:
-        return False
-    return best == "text/html"
+    return prefers_html(request.headers.get("Accept"))
 
 
 def app_shapes() -> Shapes:

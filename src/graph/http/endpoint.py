@@ -1,294 +1,198 @@
-"""The SPARQL 1.1 Protocol endpoint at /sparql (https://www.w3.org/TR/sparql11-protocol/)."""
+"""The SPARQL 1.1 Protocol endpoint at /sparql (https://www.w3.org/TR/sparql11-protocol/): its
+one implementation, a WSGI application in front of Flask's routing.
+
+Queries are most of the traffic and the cheapest requests to answer, so Flask's URL matching,
+request and application contexts and hooks would be a large share of their cost. Every request
+to /sparql is answered here, and only here: a query, an update, the service description (the
+query editor for a browser) on a GET without a query, OPTIONS, and every refusal. The request
+is read by the protocol's rules (:func:`graph.http.protocol.read_environ`), the operation
+answered by graph.http.answer, refusals rendered by graph.http.errors (the one renderer), and
+every answer gets the CORS headers, metrics and access log of graph.http.observe. Flask's URL
+map lists /sparql as a build-only rule (for ``url_for`` and the lists of routes): Flask has no
+view for it.
+
+Under granian the WSGI environ carries :data:`RESPONDER`, a way to answer the request from
+another thread; then a query is evaluated on the request thread itself and the watchdog
+answers a runaway one (graph.answering.deadline.run_watched).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Flask, Response
 
-from graph.answering import deadline, writes
-from graph.answering import stack as stacks
-from graph.answering.admission import Admission
-from graph.answering.auth import require_write_access
-from graph.answering.guard import check_remote_targets, evaluation_failed
-from graph.answering.jsonld import compact_nquads, reshape_form
-from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, HttpError, ResultTooLarge
-from graph.core.links import prefixes
-from graph.http import service_description
-from graph.http.context import external_store, store_of, store_version, writable_of
-from graph.http.negotiate import JSONLD, choose, jsonld_profile
-from graph.http.protocol import Operation, read_operation
-from graph.store import (
-    QueryResult,
-    QuerySyntaxError,
-    QueryTriples,
-    TooManyResults,
-    serialize_limited,
-    triples_from_bytes,
-)
-from graph.store import run_query as store_query
-from graph.store.external.transport import GRACE
+from graph.answering.deadline import RESPONDER, Abandoned
+from graph.core.errors import GraphError, MethodNotAllowed
+from graph.http import answer, service_description
+from graph.http.answer import answer_query, apply_update, declared_prefixes, with_charset
+from graph.http.errors import wsgi_error_response
+from graph.http.observe import access_logged, cors_headers, record
+from graph.http.pages.editor import index as editor_page
+from graph.http.protocol import Operation, read_environ
 
-blueprint = Blueprint("sparql", __name__)
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-#: Formats offered for SELECT and ASK results, most preferred first.
-RESULT_TYPES = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-#: Formats offered for CONSTRUCT and DESCRIBE results, most preferred first.
-GRAPH_TYPES = (
-    "text/turtle",
-    "application/n-triples",
-    "application/n-quads",
-    "application/trig",
-    "application/rdf+xml",
-    "application/ld+json",
-)
+PATH = "/sparql"
+#: The methods the endpoint answers (HEAD as GET, OPTIONS for CORS preflights).
+METHODS = ("GET", "HEAD", "OPTIONS", "POST")
+ALLOW = ", ".join(METHODS)
 
-#: ``format`` values clients (e.g. SPARQLWrapper) send that mean an RDF format for graph results.
-GRAPH_FORMAT_ALIASES = {
-    "xml": "application/rdf+xml",
-    "rdf+xml": "application/rdf+xml",
-    "json": "application/ld+json",
-    "n3": "text/turtle",
-}
+
+class SparqlEndpoint:
+    """WSGI middleware: answers every request to :data:`PATH`, hands the rest to ``inner``."""
+
+    def __init__(self, app: Flask, inner: WSGIApplication) -> None:
+        self.app = app
+        self.inner = inner
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH:
+            return self.inner(environ, start_response)
+        started = time.perf_counter()
+        method = environ["REQUEST_METHOD"]
+        operation: Operation | None = None
+        try:
+            if method == "OPTIONS":
+                response = Response(status=200, headers={"Allow": ALLOW})
+            elif method not in METHODS:
+                raise MethodNotAllowed(
+                    f"the SPARQL endpoint takes {ALLOW}, not {method}", allowed=METHODS
+                )
+            else:
+                operation, format_param = read_environ(environ)
+                if operation.kind == "query":
+                    return self._query(environ, start_response, started, operation, format_param)
+                if operation.kind == "update":
+                    apply_update(self.app, operation, environ.get("HTTP_AUTHORIZATION"))
+                    response = Response(status=204)
+                else:
+                    response = self._describe(environ)
+        except GraphError as error:
+            response = wsgi_error_response(self.app, error, environ)
+        except Abandoned:
+            # The watchdog answered at the deadline; the server ignores a second answer.
+            start_response("503 Service Unavailable", [])
+            return []
+        self._add_cors(response, environ)
+        size = response.calculate_content_length()
+        self._record(response.status_code, environ, started, size, None, operation)
+        return response(environ, start_response)
+
+    def _query(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        started: float,
+        operation: Operation,
+        format_param: str | None,
+    ) -> Iterable[bytes]:
+        """Answer a query: the usual request, so its 200 is written with the least work."""
+        respond = environ.get(RESPONDER)
+        overrun: Callable[[GraphError], None] | None = None
+        if respond is not None:
+            overrun = functools.partial(
+                self._answer_elsewhere, respond, environ, started, operation
+            )
+        body, media_type, cached = answer_query(
+            self.app,
+            operation,
+            environ.get("HTTP_ACCEPT"),
+            format_param,
+            overrun=overrun,
+            client=environ.get("REMOTE_ADDR", ""),
+        )
+        cache = "hit" if cached else "miss"
+        headers = [
+            ("Content-Type", with_charset(media_type)),
+            ("Content-Length", str(len(body))),
+            ("X-Cache", cache),
+        ]
+        vary = ["Accept"]
+        for name, value in self._cors(environ):
+            if name == "Vary":
+                vary.append(value)
+            else:
+                headers.append((name, value))
+        headers.append(("Vary", ", ".join(vary)))
+        self._record(200, environ, started, len(body), cache, operation)
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _describe(self, environ: WSGIEnvironment) -> Response:
+        """A GET without a query: the service description, or the query editor for a browser
+        (issue 14), rendered in the app's request context (templates, ``url_for``)."""
+        with self.app.request_context(environ):
+            if service_description.wants_html():
+                response = Response(editor_page(), 200, mimetype="text/html")
+                response.vary.add("Accept")
+                return response
+            return service_description.service_description_response(declared_prefixes(self.app))
+
+    def _answer_elsewhere(
+        self,
+        respond: Callable[[int, list[tuple[str, str]], bytes], None],
+        environ: WSGIEnvironment,
+        started: float,
+        operation: Operation,
+        error: GraphError,
+    ) -> None:
+        """Answer ``error`` through ``respond`` (on the watchdog thread, outside the request)."""
+        response = wsgi_error_response(self.app, error, environ)
+        self._add_cors(response, environ)
+        size = response.calculate_content_length()
+        self._record(response.status_code, environ, started, size, None, operation)
+        # The worker is about to be replaced: the client should reconnect elsewhere.
+        headers = [*response.headers.items(), ("Connection", "close")]
+        respond(response.status_code, headers, response.get_data())
+
+    def _cors(self, environ: WSGIEnvironment) -> list[tuple[str, str]]:
+        origins: str = self.app.config["CORS_ORIGINS"]
+        return cors_headers(origins, environ.get("HTTP_ORIGIN"), environ["REQUEST_METHOD"])
+
+    def _add_cors(self, response: Response, environ: WSGIEnvironment) -> None:
+        for name, value in self._cors(environ):
+            if name == "Vary":
+                response.vary.add(value)
+            else:
+                response.headers[name] = value
+
+    @staticmethod
+    def _record(
+        status: int,
+        environ: WSGIEnvironment,
+        started: float,
+        size: int | None,
+        cache: str | None,
+        operation: Operation | None,
+    ) -> None:
+        kind = operation.kind if operation is not None else "description"
+        text = operation.text if operation is not None and kind != "description" else None
+        record(
+            status,
+            environ,
+            route=PATH,
+            duration=time.perf_counter() - started,
+            size=size,
+            cache=cache,
+            # Only the access log shows it: not worth hashing every query for nothing.
+            query_hash=(
+                hashlib.sha256(text.encode()).hexdigest()[:16]
+                if text is not None and access_logged()
+                else None
+            ),
+            query_kind=kind if text is not None else None,
+        )
 
 
 def init_app(app: Flask) -> None:
-    """Register the endpoint and its per-process result cache (none over an external store,
-    which can change without this process knowing)."""
-    capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
-    app.extensions["kg.cache"] = ResultCache(capacity)
-    app.extensions["kg.admission"] = Admission(
-        client_limit=int(app.config["CLIENT_SLOW_QUERIES"]),
-        retry_after=float(app.config["QUERY_TIMEOUT"]),
-    )
-    app.register_blueprint(blueprint)
-
-
-@blueprint.route("/sparql", methods=["GET", "POST"])
-def sparql() -> Response:
-    """Answer a query, apply an update, or describe the service (GET without a query)."""
-    operation = read_operation(request)
-    if operation.kind == "description":
-        if service_description.wants_html():
-            return _editor_page()
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        return service_description.service_description_response(declared_prefixes(app))
-    g.query_hash = hashlib.sha256(operation.text.encode()).hexdigest()[:16]
-    g.query_kind = operation.kind
-    if operation.kind == "update":
-        return _update(operation)
-    return _query(operation)
-
-
-def _editor_page() -> Response:
-    """``GET /sparql`` from a browser: the query editor, as on ``/`` (issue 14)."""
-    from graph.http.pages.editor import index
-
-    response = Response(index(), 200, mimetype="text/html")
-    response.vary.add("Accept")
-    return response
-
-
-def _query(operation: Operation) -> Response:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    accept, format_param = request.headers.get("Accept"), request.values.get("format")
-    client = request.remote_addr or ""
-    return query_response(*answer_query(app, operation, accept, format_param, client=client))
-
-
-def answer_query(
-    app: Flask,
-    operation: Operation,
-    accept: str | None,
-    format_param: str | None,
-    *,
-    overrun: Callable[[HttpError], None] | None = None,
-    client: str = "",
-) -> tuple[bytes, str, bool]:
-    """(body, media type, served from the cache) answering the query ``operation``.
-
-    Independent of Flask's request context: graph.http.fastpath calls it too. ``overrun``, when
-    the caller can have the client answered from another thread, makes the evaluation run on
-    this thread under the watchdog, which calls ``overrun`` at the deadline
-    (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread. ``client``
-    (its address) is what graph.answering.admission counts long queries by.
-
-    :raises HttpError: for a refused, malformed, overrunning or oversized query.
-    :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
-    """
-    config = app.config
-    size = stacks.check_query_size(operation.text, int(config["MAX_QUERY_BYTES"]))
-    cache: ResultCache = app.extensions["kg.cache"]
-    # Keyed on the store's version: an answer from before a write is never served after it.
-    version = store_version(app).value
-    key = (operation.text, operation.default_graphs, operation.named_graphs, accept, format_param)
-    hit = cache.get(version, key) if cache.capacity else None
-    if hit is not None:
-        return hit[0], hit[1], True
-    store, limit = store_of(app), int(config["MAX_RESULTS"])
-    declared = declared_prefixes(app)
-    base_iri = str(config["BASE_IRI"])
-    allowlist = config["SERVICE_ALLOWLIST"]
-    budget = int(config["QUERY_MEMORY_MB"]) << 20
-    admission: Admission = app.extensions["kg.admission"]
-    admission.admit(client)
-
-    def work() -> tuple[bytes, str]:
-        return admission.run(client, _serialized)
-
-    def _serialized() -> tuple[bytes, str]:
-        # The check is part of the work, so it runs under the same time limit (issue 11).
-        check_remote_targets(
-            operation.text, allowlist, update=False, prefixes=declared, base_iri=base_iri
-        )
-        # pyoxigraph results must die on the thread that made them: never let an exception
-        # carry this frame (and the result) to the request thread.
-        result = _evaluate(store, operation, declared, base_iri)
-        try:
-            fmt = format_param
-            offered: tuple[str, ...]
-            if isinstance(result, QueryTriples):
-                offered = GRAPH_TYPES
-                fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
-            else:
-                offered = RESULT_TYPES
-            media_type = choose(accept, offered, fmt)
-            form = jsonld_profile(accept) if media_type == JSONLD else None
-            if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
-                triples = serialize_limited(result, "application/n-triples", limit)
-                form = reshape_form(form, triples.count(b"\n"))
-                if form is None:  # too large for pyld: Oxigraph's expanded form
-                    expanded = triples_from_bytes(triples, "application/n-triples")
-                    body = serialize_limited(expanded, media_type, limit)
-                else:
-                    body = compact_nquads(triples, base_iri, None, form)
-            else:
-                body = serialize_limited(result, media_type, limit)
-            if budget and len(body) > budget:
-                raise ResultTooLarge(
-                    f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
-                    " (setting query_memory_mb); add a LIMIT or page with OFFSET"
-                )
-            return body, media_type
-        except TooManyResults as error:
-            raise ResultTooLarge(
-                f"the result has {error}, over the limit of {limit} (setting max_results);"
-                " add a LIMIT or page with OFFSET"
-            ) from None
-        except (OSError, RuntimeError) as error:  # Oxigraph: evaluation errors while serializing
-            raise evaluation_failed(error) from None
-        finally:
-            del result
-
-    seconds, retire = time_limit(app)
-    stack, budget = stacks.stack_for(size), budget if retire else 0
-    if overrun is not None and retire:
-        body, media_type = deadline.run_watched(work, seconds, overrun, stack=stack, budget=budget)
-    else:
-        body, media_type = deadline.with_deadline(
-            work, seconds, stack=stack, retire=retire, budget=budget
-        )
-    if cache.capacity:
-        cache.put(version, key, body, media_type)
-    return body, media_type, False
-
-
-def time_limit(app: Flask) -> tuple[float, bool]:
-    """Seconds to wait for an evaluation, and whether to retire the worker when they pass.
-
-    An external store stops a query at its own limit (the limit is sent with the query where
-    the store takes one) and the HTTP client gives up GRACE seconds later; waiting past both
-    lets the store's own clear answer reach the client, and no worker needs retiring.
-    """
-    seconds = float(app.config["QUERY_TIMEOUT"])
-    if external_store(app):
-        return seconds + 2 * GRACE, False
-    return seconds, True
-
-
-def declared_prefixes(app: Flask) -> dict[str, str]:
-    """The project's prefixes, declared for every query that does not declare them itself (as
-    Wikidata's query service does for wd:, wdt: ...); listed in the service description."""
-    found: dict[str, str] | None = app.extensions.get("kg.prefixes")
-    if found is None:
-        found = app.extensions["kg.prefixes"] = prefixes(str(app.config["BASE_IRI"]))
-    return found
-
-
-def _evaluate(
-    store: object, operation: Operation, declared: dict[str, str], base_iri: str
-) -> QueryResult:
-    try:
-        return store_query(
-            store,  # type: ignore[arg-type]
-            operation.text,
-            default_graphs=operation.default_graphs,
-            named_graphs=operation.named_graphs,
-            prefixes=declared,
-            # Relative IRIs resolve against the published base, not the request's host: see
-            # README "Serving: the SPARQL endpoint" (issue 17).
-            base_iri=base_iri,
-        )
-    except QuerySyntaxError as error:
-        raise syntax_error(error) from None
-    except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
-        raise evaluation_failed(error) from None
-
-
-def syntax_error(error: QuerySyntaxError) -> BadRequest:
-    """A 400 for a query that does not parse, with the place in the client's text."""
-    where = (error.line, error.column) if error.line and error.column else None
-    return BadRequest(str(error), position=where)
-
-
-def query_response(body: bytes, media_type: str, cached: bool) -> Response:
-    """The 200 response carrying a query's answer."""
-    headers = {
-        "Content-Type": with_charset(media_type),
-        "Vary": "Accept",
-        "X-Cache": "hit" if cached else "miss",
-    }
-    return Response(body, 200, headers)
-
-
-def with_charset(media_type: str) -> str:
-    """The Content-Type value for ``media_type``, naming UTF-8 for textual formats."""
-    if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
-        return media_type + "; charset=utf-8"
-    return media_type
-
-
-def _update(operation: Operation) -> Response:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app.config
-    require_write_access(config["WRITE_TOKEN"], request.headers.get("Authorization"))
-    allowlist = config["SERVICE_ALLOWLIST"]
-    stack = stacks.stack_for(stacks.check_query_size(operation.text, config["MAX_QUERY_BYTES"]))
-    # Looked up here: work() runs on a helper thread, outside this app's context.
-    target = writable_of(app)
-
-    def work() -> None:
-        # The check is part of the work, so it runs under the same time limit (issue 11).
-        check_remote_targets(operation.text, allowlist, update=True)
-        try:
-            writes.checked_update(
-                target,
-                operation.text,
-                using=operation.default_graphs,
-                using_named=operation.named_graphs,
-            )
-        except OSError as error:
-            raise evaluation_failed(error, what="update") from None
-
-    seconds, retire = time_limit(app)
-    budget = int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
-    with writes.WRITE_QUEUE:
-        deadline.with_deadline(work, seconds, stack=stack, retire=retire, budget=budget)
-    return Response(status=204)
+    """Put the endpoint in front of ``app``'s routing, with its result cache and admission."""
+    answer.init_app(app)
+    # No view: the rule is there for url_for and the lists of routes (docs, tests).
+    app.add_url_rule(PATH, endpoint="sparql", methods=["GET", "POST"], build_only=True)
+    app.wsgi_app = SparqlEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -31,8 +31,7 @@ from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from graph.core.links import local_path
 from graph.core.namespaces import PREFIXES, graph_iri, rebase
-from graph.http.context import get_store, writable_of
-from graph.http.endpoint import time_limit
+from graph.http.context import get_store, time_limit, writable_of
 from graph.http.negotiate import JSONLD, SYNONYMS, choose, jsonld_profile
 from graph.store import (
     Quad,

@@ -89,6 +89,24 @@ def choose(accept: str | None, offered: Sequence[str], format_param: str | None 
     return _best_match(accept, tuple(offered))
 
 
+def prefers_html(accept: str | None) -> bool:
+    """True when ``accept`` names HTML and prefers it to data (a browser's does); ``*/*`` alone
+    (curl, SPARQL libraries) is not a preference for a page.
+
+    >>> prefers_html("text/html,application/xhtml+xml,*/*;q=0.8")
+    True
+    >>> prefers_html("*/*"), prefers_html(None), prefers_html("application/json, text/html;q=0.5")
+    (False, False, False)
+    """
+    if not accept or "html" not in accept:
+        return False
+    try:
+        best = choose(accept, ["text/html", "application/json", "text/turtle"])
+    except NotAcceptable:
+        return False
+    return best == "text/html"
+
+
 # Clients send the same few Accept headers over and over; parsing one costs more than a lookup.
 @functools.lru_cache(maxsize=512)
 def _best_match(accept: str, offered: tuple[str, ...]) -> str:

@@ -24,8 +24,7 @@ from graph.answering.reconcile import requests
 from graph.answering.reconcile.loading import CatalogueCache, load
 from graph.answering.reconcile.service import Service
 from graph.core.errors import BadRequest, NotFound
-from graph.http.context import external_store, get_store, store_version
-from graph.http.endpoint import time_limit
+from graph.http.context import external_store, get_store, store_version, time_limit
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 

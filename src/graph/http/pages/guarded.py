@@ -20,7 +20,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.core.links import prefixes
-from graph.http.endpoint import time_limit
+from graph.http.context import time_limit
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     :raises graph.core.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.core.errors.QueryTimeout: when the evaluation overruns query_timeout.
     :raises graph.core.errors.TooManyQueries: when the client has too many long queries running.
-    :raises graph.core.errors.HttpError: when the evaluation fails
+    :raises graph.core.errors.GraphError: when the evaluation fails
     (graph.answering.guard.evaluation_failed).
     """
     config = current_app.config

@@ -1,0 +1,113 @@
+"""Reading a SPARQL Protocol request (graph.http.protocol): the shortcut for plain requests
+reads them as the protocol's rules do."""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+from typing import Any
+
+import pytest
+from werkzeug.wrappers import Request
+
+from graph.core.errors import GraphError
+from graph.http.protocol import (
+    FORM,
+    QUERY_BODY,
+    Operation,
+    plain_query,
+    read_environ,
+    read_operation,
+)
+
+ASK = "ASK { ?s ?p ?o }"
+ENCODED = urllib.parse.urlencode({"query": ASK})
+
+
+def environ(method: str, query_string: str = "", content_type: str = "", body: bytes = b"") -> Any:
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/sparql",
+        "QUERY_STRING": query_string,
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+
+
+REQUESTS = [
+    ("GET", ENCODED, "", b""),
+    ("GET", ENCODED + "&format=csv", "", b""),
+    ("GET", "format=tsv&" + ENCODED, "", b""),
+    ("GET", ENCODED + "&" + ENCODED, "", b""),  # repeated: refused by the rules
+    ("GET", ENCODED + "&default-graph-uri=http%3A%2F%2Fe.org%2Fg", "", b""),
+    ("GET", "query=", "", b""),
+    ("GET", "format=csv", "", b""),  # no query: a service description
+    ("GET", ENCODED + "&update=x", "", b""),
+    ("POST", "", FORM, ENCODED.encode()),
+    ("POST", "", FORM, (ENCODED + "&format=json").encode()),
+    ("POST", "", FORM, b"update=INSERT+DATA+%7B%7D"),
+    ("POST", "", FORM + "; charset=utf-8", ENCODED.encode()),
+    ("POST", "format=xml", FORM, ENCODED.encode()),
+    ("POST", "", FORM, ("query=" + urllib.parse.quote("ASK { ?s ?p 'é' }")).encode()),
+    ("POST", "", QUERY_BODY, ASK.encode()),
+    ("POST", "", QUERY_BODY, "ASK { ?s ?p 'é' }".encode()),
+    ("POST", "", QUERY_BODY, b"ASK { ?s ?p '\xff' }"),  # not UTF-8: refused by the rules
+    ("POST", "format=csv", QUERY_BODY, ASK.encode()),
+    ("POST", "", QUERY_BODY + "; charset=latin-1", "ASK { ?s ?p 'é' }".encode("latin-1")),
+    ("POST", "", "text/plain", ASK.encode()),
+]
+
+
+def by_rules(env: Any) -> tuple[Operation, str | None] | GraphError:
+    """The operation and ``format`` by the protocol's rules alone (no shortcut), or the error."""
+    request = Request(env)
+    try:
+        return read_operation(request), request.values.get("format")
+    except GraphError as error:
+        return error
+
+
+@pytest.mark.parametrize(("method", "query_string", "content_type", "body"), REQUESTS)
+def test_the_shortcut_reads_a_request_as_the_protocol_rules_do(
+    method: str, query_string: str, content_type: str, body: bytes
+) -> None:
+    """Where the shortcut gives an answer it is the rules' answer; else the rules decide, and
+    read_environ gives what they give."""
+    shortcut = plain_query(method, query_string, content_type, body)
+    rules = by_rules(environ(method, query_string, content_type, body))
+    if shortcut is not None:
+        assert shortcut == rules
+    try:
+        read: tuple[Operation, str | None] | GraphError = read_environ(
+            environ(method, query_string, content_type, body)
+        )
+    except GraphError as error:
+        read = error
+    if isinstance(rules, GraphError):
+        assert type(read) is type(rules) and str(read) == str(rules)
+    else:
+        assert read == rules
+
+
+def test_the_shortcut_takes_the_usual_requests() -> None:
+    assert plain_query("GET", ENCODED, "", b"") is not None
+    body = ENCODED.encode()
+    assert plain_query("POST", "", FORM, body) is not None
+    assert plain_query("POST", "", QUERY_BODY, ASK.encode()) is not None
+
+
+def test_a_head_request_is_read_as_its_get() -> None:
+    assert read_environ(environ("HEAD", ENCODED)) == read_environ(environ("GET", ENCODED))
+    graphs = ENCODED + "&default-graph-uri=http%3A%2F%2Fe.org%2Fg"
+    assert read_environ(environ("HEAD", graphs)) == read_environ(environ("GET", graphs))
+    assert read_environ(environ("HEAD", ""))[0].kind == "description"
+
+
+def test_a_large_form_is_read_whole_by_the_rules() -> None:
+    """Its size is bounded before (max_body, graph.http.bodylimit) and its text after
+    (max_query_bytes); nothing in between cuts it short or answers for the rules."""
+    query = "ASK {}" + " " * 600_000
+    body = urllib.parse.urlencode({"query": query, "named-graph-uri": "http://e.org/g"}).encode()
+    operation, _ = read_environ(environ("POST", "", FORM, body))
+    assert operation.text == query and operation.named_graphs == ("http://e.org/g",)
