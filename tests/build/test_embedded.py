@@ -9,7 +9,15 @@ import pytest
 
 from graph.build.embedded import ValidationFailed, build
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store import RdfSyntaxError, open_store, select_rows
+from graph.store import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    RdfSyntaxError,
+    open_store,
+    select_rows,
+)
 from tests.conftest import MINI
 
 
@@ -98,3 +106,53 @@ def test_base_iri_is_changed_in_one_place(tmp_path: Path) -> None:
         "SELECT ?s WHERE { ?s a <http://localhost:8000/ontology#Alliance> }",
     )
     assert rows == [{"s": "http://localhost:8000/id/organization/weprotect"}]
+
+
+SET_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:ThingShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:property [ sh:path ex:part ; sh:minCount 1 ;
+                  sh:node [ sh:property [ sh:path ex:weight ; sh:minCount 1 ] ] ] .
+"""
+
+
+def set_project(tmp_path: Path, weight: str) -> Path:
+    """Two documents stating one triple each, a blank node, and a default-graph triple."""
+    project = tmp_path / f"set-{weight}"
+    (project / "shapes").mkdir(parents=True)
+    (project / "shapes" / "s.ttl").write_text(SET_SHAPES)
+    (project / "data").mkdir()
+    prefix = "@prefix ex: <http://example.org/> .\n"
+    (project / "data" / "a.ttl").write_text(
+        prefix + f'ex:x a ex:Thing ; ex:label "X" ; ex:part [ {weight} ] .\n'
+    )
+    (project / "data" / "b.ttl").write_text(prefix + 'ex:x ex:label "X" .\n')
+    (project / "data" / "c.nq").write_text(
+        '<http://example.org/y> <http://example.org/label> "own" .\n'
+    )
+    return project
+
+
+def test_a_build_validates_and_keeps_the_default_graph_as_the_set(tmp_path: Path) -> None:
+    """The default graph is every triple once, blank nodes the same nodes as in their named
+    graph, made before validation, which reads it (issue 12); the count is the stated quads."""
+    store = tmp_path / "store"
+    result = build(set_project(tmp_path, "ex:weight 2"), store, CANONICAL_BASE, engine="sparql")
+    built = open_store(store, read_only=True)
+    named = [q for q in built if not isinstance(q.graph_name, DefaultGraph)]
+    default = {(q.subject, q.predicate, q.object) for q in built if q not in named}
+    assert default == {(q.subject, q.predicate, q.object) for q in named} | {
+        (NamedNode("http://example.org/y"), NamedNode("http://example.org/label"), Literal("own"))
+    }
+    assert any(isinstance(s, BlankNode) for s, _, _ in default)
+    assert result.quads == len(named) + 1  # the default graph's own triple is stated once
+    with pytest.raises(ValidationFailed) as failure:
+        build(
+            set_project(tmp_path, "ex:colour 2"),
+            store,
+            CANONICAL_BASE,
+            engine="sparql",
+            drop_unfiled=True,
+        )
+    assert {v.constraint for v in failure.value.report.violations} == {"NodeConstraintComponent"}
+    assert store.resolve() == result.generation.resolve()

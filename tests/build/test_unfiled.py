@@ -103,3 +103,18 @@ def test_a_graph_outside_the_base_cannot_become_a_file(project: Path, tmp_path: 
     with pytest.raises(ValueError, match="urn:graph:elsewhere"):
         save_graphs(store, project, CANONICAL_BASE, provided_graphs(project, CANONICAL_BASE))
     assert not list((project / "data" / "sources").glob("*elsewhere*"))
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "sparql"])
+def test_a_default_graph_a_file_provides_is_rebuilt(tmp_path: Path, engine: str) -> None:
+    """An N-Quads line without a graph is the file's: building the project again is no
+    loss to refuse (it refused with "the default graph" before)."""
+    project = tmp_path / "own"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "own.nq").write_text(
+        '<urn:note:2> <http://www.w3.org/2000/01/rdf-schema#comment> "own" .\n'
+    )
+    store = tmp_path / "store"
+    build(project, store, CANONICAL_BASE, engine=engine)
+    rebuilt = build(project, store, CANONICAL_BASE, engine=engine)
+    assert rebuilt.quads == 1

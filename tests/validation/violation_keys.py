@@ -13,7 +13,7 @@ from rdflib import Literal, URIRef
 from graph.build.embedded import validate_project
 from graph.core.namespaces import CANONICAL_BASE, SH
 from graph.sources.files import discover, parse_sources
-from graph.store import Store, bulk_load_file
+from graph.store import Store, bulk_load_file, finish_generation
 from graph.validation.in_store import shapes_graph, validate_store
 from graph.validation.report import Report
 from tests.paths import ROOT
@@ -64,8 +64,12 @@ def show_literal(node: object) -> str:
     return node.n3() if isinstance(node, Literal) else "_:"
 
 
-def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
-    """The violations of ``project`` by pyshacl and by the SPARQL engine, as keys."""
+def both_engines(project: Path, *, on_set: bool = False) -> tuple[set[Key], set[Key]]:
+    """The violations of ``project`` by pyshacl and by the SPARQL engine, as keys.
+
+    ``on_set``: the SPARQL engine reads the store as a build does, its default graph made the
+    set of every triple and compacted first; else Oxigraph's union, as ``kg validate`` does.
+    """
     files = discover(project)
     by_pyshacl = validate_project(parse_sources(files, CANONICAL_BASE))
     store = Store()
@@ -74,5 +78,7 @@ def both_engines(project: Path) -> tuple[set[Key], set[Key]]:
             bulk_load_file(store, source.path, source.graph(CANONICAL_BASE), CANONICAL_BASE)
     shapes = shapes_graph(f for f in files if f.role == "shapes")
     data = [f for f in files if f.role == "data"]
-    by_sparql = validate_store(store, shapes, data, CANONICAL_BASE)
+    if on_set:
+        finish_generation(store)
+    by_sparql = validate_store(store, shapes, data, CANONICAL_BASE, union=not on_set)
     return pyshacl_keys(by_pyshacl), keys(by_sparql)

@@ -51,8 +51,10 @@ class SavedGraph:
 def unfiled_graphs(store_path: Path, loaded: Iterable[str]) -> list[str]:
     """The non-empty graphs of the store published at ``store_path`` not among ``loaded``.
 
-    ``loaded`` are the IRIs of the graphs the build loads from files. The store's own default
-    graph counts when it holds triples (:data:`DEFAULT`). Nothing published: no graph.
+    ``loaded`` are the IRIs of the graphs the build loads from files, and :data:`DEFAULT` if
+    a file states triples in the default graph (an N-Quads line without a graph). The store's
+    own default graph counts when it holds triples and no file provides it. Nothing published:
+    no graph.
     """
     previous = _published(store_path)
     if previous is None:
@@ -65,7 +67,8 @@ def unfiled_graphs(store_path: Path, loaded: Iterable[str]) -> list[str]:
         and name.value not in files
         and _holds_triples(previous, name)
     )
-    if has_own_triples(previous):  # not the copy of the named graphs' triples (issue 17)
+    # Its own triples, not the copy of the named graphs' (issue 17).
+    if DEFAULT not in files and has_own_triples(previous):
         found.append(DEFAULT)
     return found
 

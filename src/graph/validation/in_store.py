@@ -43,50 +43,54 @@ def shapes_graph(files: Iterable[SourceFile]) -> Graph:
 
 
 # The checks read Oxigraph's union of every graph, duplicates and all (they count distinct
-# values): a build validates before it makes the default graph's set (graph.store.default_graph),
-# and `kg validate` never makes it.
+# values), unless told (``union=False``) that the store's own default graph already holds the
+# set of every triple (graph.store.default_graph), as a build's generation does before it is
+# validated; `kg validate` and the write path validate stores without the set. On the set the
+# same checks run two to three times faster (docs/scaling.md, issue 12).
 
 
-def store_classes(store: Store) -> Subclasses:
+def store_classes(store: Store, *, union: bool = True) -> Subclasses:
     """The ``rdfs:subClassOf`` closure of ``store`` (ontology and data): class -> subclasses."""
     included: dict[str, set[str]] = {}
     text = f"SELECT ?sub ?super {{ ?sub <{SUBCLASS}>+ ?super FILTER(isIRI(?sub) && isIRI(?super))}}"
-    result = run_query(store, text, union_default_graph=True)
+    result = run_query(store, text, union_default_graph=union)
     assert isinstance(result, QuerySolutions)
     for row in result:
         included.setdefault(_show(row["super"]), set()).add(_show(row["sub"]))
     return included
 
 
-def target_count(store: Store, targets: str, limit: int) -> int:
+def target_count(store: Store, targets: str, limit: int, *, union: bool = True) -> int:
     """How many focus nodes ``targets`` binds, counted up to ``limit``."""
     text = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?focus WHERE {{ {targets} }} LIMIT {limit} }}"
-    result = run_query(store, text, union_default_graph=True)
+    result = run_query(store, text, union_default_graph=union)
     assert isinstance(result, QuerySolutions)
     return sum(int(str(row["n"].value)) for row in result)
 
 
-def relevant(store: Store, checks: Sequence[Check]) -> list[Check]:
+def relevant(store: Store, checks: Sequence[Check], *, union: bool = True) -> list[Check]:
     """``checks`` without those the store cannot break (see :meth:`Check.vacuous`).
 
     Most shapes list optional properties that large parts of the data never use; checking
     them would still look up every focus node.
     """
     predicates = {c.predicate for c in checks if c.predicate is not None}
-    present = {p for p in predicates if _uses(store, p)}
+    present = {p for p in predicates if _uses(store, p, union)}
     return [c for c in checks if not c.vacuous(present)]
 
 
-def plan(store: Store, checks: Sequence[Check], *, hashed: bool = True) -> list[Batch]:
+def plan(
+    store: Store, checks: Sequence[Check], *, hashed: bool = True, union: bool = True
+) -> list[Batch]:
     """The batches that evaluate ``checks`` on ``store``, leaving out what cannot break.
 
     Shapes without focus nodes and checks of absent predicates are dropped; with ``hashed``,
     batches over many focus nodes join with their predicate by hashing, and those over very
     many (:data:`STREAM_TARGETS`) stream their focus nodes.
     """
-    checks = relevant(store, checks)
+    checks = relevant(store, checks, union=union)
     limit = max(MANY_TARGETS, STREAM_TARGETS) if hashed else MANY_TARGETS
-    sizes = {t: target_count(store, t, limit) for t in {c.targets for c in checks}}
+    sizes = {t: target_count(store, t, limit, union=union) for t in {c.targets for c in checks}}
     many = {t for t, n in sizes.items() if n >= MANY_TARGETS and hashed}
     stream_from = STREAM_TARGETS if hashed else None
     planned = batches([c for c in checks if sizes[c.targets]], many, sizes, stream_from)
@@ -105,24 +109,27 @@ def validate_store(
     track: Progress = no_progress,
     checks: Sequence[Check] | None = None,
     workers: int = WORKERS,
+    union: bool = True,
 ) -> Report:
     """Run every check of ``shapes`` on ``store`` (only on ``focus`` nodes when given).
 
     ``checks`` are the shapes already compiled for the store's class tree, if known;
-    ``workers`` queries run at once (1: all on this thread, for a small store).
+    ``workers`` queries run at once (1: all on this thread, for a small store). With
+    ``union`` False the checks read the store's own default graph, which must hold every
+    triple of every graph (graph.store.default_graph.materialize), instead of the union.
 
     :raises graph.validation.compile.UnsupportedShape: if the shapes go beyond the compiled subset.
     """
     if checks is None:
-        checks = compile_shapes(shapes, store_classes(store))
-    groups = plan(store, checks, hashed=focus is None)
+        checks = compile_shapes(shapes, store_classes(store, union=union))
+    groups = plan(store, checks, hashed=focus is None, union=union)
     found: list[tuple[Check, str, str]] = []
     if workers == 1:
         for batch in groups:
-            found.extend(broken_by(store, batch, focus))
+            found.extend(broken_by(store, batch, focus, union=union))
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            running = [pool.submit(broken_by, store, batch, focus) for batch in groups]
+            running = [pool.submit(broken_by, store, b, focus, union=union) for b in groups]
             for done in track(as_completed(running), "Validating", len(running)):
                 found.extend(done.result())
     locations = locate(store, files, base, {f for _, f, _ in found})
@@ -144,17 +151,17 @@ def validate_store(
     return Report(violations, results_graph(violations))
 
 
-def _uses(store: Store, predicate: str) -> bool:
-    return bool(run_query(store, f"ASK {{ ?s <{predicate}> ?o }}", union_default_graph=True))
+def _uses(store: Store, predicate: str, union: bool) -> bool:
+    return bool(run_query(store, f"ASK {{ ?s <{predicate}> ?o }}", union_default_graph=union))
 
 
 def broken_by(
-    store: Store, batch: Batch, focus: Sequence[str] | None
+    store: Store, batch: Batch, focus: Sequence[str] | None, *, union: bool = True
 ) -> list[tuple[Check, str, str]]:
     """(check, focus node, value node) of every violation the checks of ``batch`` find."""
     found: list[tuple[Check, str, str]] = []
     for text in queries_of(batch, focus):
-        result = run_query(store, text, union_default_graph=True)
+        result = run_query(store, text, union_default_graph=union)
         assert isinstance(result, QuerySolutions)
         for row in result:
             cells = {f"c{i}": row[f"c{i}"] for i in range(len(batch.checks))}
