@@ -4,22 +4,22 @@ granian parses HTTP and writes responses in Rust and calls the WSGI application 
 threads, which leaves Python only the application's work per request (gunicorn's HTTP
 handling is pure Python and costs several times a point lookup).
 
-Runaway queries: granian answers each request through a protocol object that any thread may
-use, so the SPARQL fast path evaluates on the request thread and the watchdog thread answers
-503 at the deadline (graph.answering.deadline.run_watched; :func:`_offer_responder` puts the
-object's answering method in the WSGI environ). Other routes use helper threads
-(graph.answering.deadline). Its threads get a stack big enough for the longest query accepted
-(graph.answering.stack). Then the worker that ran it is replaced (once
-graph.answering.admission says enough runaways run in it): it asks granian's main process for
-its own graceful replacement (SIGHUP, once per worker, see :func:`_reloading_only_the_retired`):
-granian starts the replacement before it stops the old worker,
-lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
-after that, killing the evaluation. The other workers answer meanwhile. A worker that merely
-exited would count as a crash, and two within seconds make granian stop altogether, hence the
-reload.
+Runaway queries: queries are evaluated on helper threads while the request thread waits with a
+timeout (graph.answering.deadline.with_deadline), so a runaway's client gets its 503 at the
+deadline through the plain WSGI interface. Helper threads get a stack big enough for the
+longest query accepted (graph.answering.stack). Then the worker that ran it is replaced (once
+graph.answering.admission says enough runaways run in it), through granian's public behaviour
+only (:func:`_retire_once`): the worker stops itself as granian stops a worker (SIGTERM: it
+stops accepting connections and finishes the requests it has), with a backstop exit after
+``RETIRE_GRACE`` seconds, and granian's ``respawn_failed_workers`` starts a fresh one. granian
+takes a worker that exits within ``CRASH_LOOP_WINDOW`` seconds of its own start for a crash
+loop and stops altogether, so a worker never leaves younger than that. The listening socket is
+granian's main process's: connections arriving meanwhile wait in its backlog, and the other
+workers answer.
 
-Writes need a single process holding RocksDB's lock, which a reload (new worker before old)
-cannot give: a writable server runs under gunicorn (graph.serving.server).
+Writes need a single process holding RocksDB's lock; a worker replaced this way lets go of it
+before its successor starts, but a request body cannot be read under a time limit here
+(graph.http.bodylimit), so a writable server runs under gunicorn (graph.serving.server).
 """
 
 from __future__ import annotations
@@ -27,12 +27,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import shutil
 import signal
-import tempfile
 import threading
+import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -40,17 +38,18 @@ from flask import Flask
 from graph.answering import deadline, sandbox
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
-from graph.answering.deadline import RESPONDER
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-#: Seconds an old worker may spend finishing its requests before granian kills it.
+#: Seconds a retiring worker may spend finishing its requests before it exits anyway.
 RETIRE_GRACE = 10
-#: Seconds granian waits after starting a replacement before stopping the old worker.
-RESPAWN_INTERVAL = 1.0
+#: granian (2.8, ``AbstractServer._serve_loop``) stops the whole server when a worker exits
+#: within 5.5 s of being (re)spawned ("Worker crash loop detected"); a retiring worker waits
+#: until it is older than this.
+CRASH_LOOP_WINDOW = 6.5
 
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
@@ -66,11 +65,10 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     _config.clear()
     _config.update(config)
     # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
-    # threads that can evaluate any query max_query_bytes lets in, so the fast path keeps
-    # evaluating in place (graph.answering.stack; unused stack pages take no memory).
+    # threads that can parse any query max_query_bytes lets in (graph.answering.stack; unused
+    # stack pages take no memory). Evaluation runs on helper threads sized per query.
     os.environ["RUST_MIN_STACK"] = str(stacks.stack_for(int(config["MAX_QUERY_BYTES"])))
-    _config["RETIRE_DIR"] = tempfile.mkdtemp(prefix="kg-retire-")
-    server = _reloading_only_the_retired(Granian)(
+    server = Granian(
         f"{__name__}:worker_app",
         factory=True,
         address=config["HOST"],
@@ -79,8 +77,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         workers=workers,
         blocking_threads=threads,
         runtime_threads=int(config["IO_THREADS"]),
+        # A worker that retired (a runaway) exits; granian starts a fresh one.
         respawn_failed_workers=True,
-        respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
         websockets=False,  # a WSGI app has none: granian would say so on every start
@@ -89,10 +87,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
-    try:
-        server.serve()
-    finally:
-        shutil.rmtree(_config["RETIRE_DIR"], ignore_errors=True)
+    server.serve()
 
 
 def _meant_threads(record: logging.LogRecord) -> bool:
@@ -102,51 +97,16 @@ def _meant_threads(record: logging.LogRecord) -> bool:
     return "Python threads" not in record.getMessage()
 
 
-def _reloading_only_the_retired(granian: Any) -> Any:
-    """granian's server class, made to replace on SIGHUP only the workers that asked.
-
-    granian reloads every worker on SIGHUP: the others' kept-alive connections are closed
-    too, and a client sending on one just then gets a reset (seen in
-    tests/reliability/test_runaways.py). A retiring worker writes its pid into ``RETIRE_DIR``
-    before its SIGHUP (:func:`_retire_once`); a SIGHUP with no such request (an operator's)
-    reloads every worker, as granian does. Overrides granian's private ``_reload`` (2.8).
-    """
-
-    class Server(granian):  # type: ignore[misc]
-        def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
-            asking = _retire_requests(Path(_config["RETIRE_DIR"]))
-            workers = [w.idx for w in self.wrks if w._id() in asking]
-            if not workers:
-                return super()._reload(spawn_target, target_loader)
-            self.reload_signal = False
-            self.main_loop_interrupt.clear()
-            return self._respawn_workers(
-                workers, spawn_target, target_loader, delay=self.respawn_interval
-            )
-
-    return Server
-
-
-def _retire_requests(directory: Path) -> set[int]:
-    """The pids of the workers that asked to be replaced (their requests are taken)."""
-    pids = set()
-    for request in directory.iterdir():
-        request.unlink(missing_ok=True)
-        if request.name.isdigit():
-            pids.add(int(request.name))
-    return pids
-
-
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
-    _offer_responder()
+    born = time.monotonic()
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
     app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
-    retire = _retire_once(os.getppid())
+    retire = _retire_once(born)
     admission: Admission = app.extensions["kg.admission"]
     deadline.runaway_hook = admission.retire_when_crowded(
         retire,
@@ -181,9 +141,10 @@ def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplicatio
 def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
     """Once the worker is being replaced (it had a runaway), answer with ``Connection: close``.
 
-    A runaway evaluated in place keeps its thread, so the old worker lingers until granian
-    kills it after ``RETIRE_GRACE``; a connection still open to it then would be cut. Closing
-    each connection after its next answer moves the clients to the fresh workers first.
+    The worker keeps answering until it stops (:func:`_retire_once` waits out granian's
+    crash-loop window first); a kept-alive connection still open to it then would be closed
+    between two requests, and a client sending on it just then gets a reset. Closing each
+    connection after its next answer moves the clients to the other or the fresh workers first.
     """
 
     def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -198,44 +159,33 @@ def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
     return call
 
 
-def _offer_responder() -> None:
-    """Put granian's way of answering a request into each WSGI environ (deadline.RESPONDER).
+def _retire_once(born: float) -> Any:
+    """The worker's way to be replaced, asked for once: stop as granian stops a worker.
 
-    granian's WSGI glue (``granian.wsgi._callback_wrapper``, looked up by the worker right
-    after it loads this app) calls ``runner(protocol, scope)`` for each request and answers
-    through ``protocol.response_bytes``, which takes effect once: a later answer is ignored.
-    Wrapping it here is the one place that knows this; where the glue differs (another granian
-    version), nothing is offered and queries fall back to helper threads, still under the limit.
+    SIGTERM is what granian's main process sends a worker it stops: the worker stops
+    accepting and finishes its requests; the exit then looks like a failed worker to granian,
+    which starts a fresh one (``respawn_failed_workers``) unless the worker is younger than
+    ``CRASH_LOOP_WINDOW``, hence the wait. A runaway's evaluation (a daemon helper thread)
+    ends with the process; a request that keeps the worker past ``RETIRE_GRACE`` (a body still
+    arriving) is cut then.
     """
-    from granian.server import mp
-
-    glue = getattr(mp, "_wsgi_call_wrap", None)  # private: see the docstring
-    if glue is None or getattr(glue, "offers_responder", False):
-        return
-
-    def wrap(callback: Any, *args: Any, **kwargs: Any) -> Any:
-        runner = glue(callback, *args, **kwargs)
-
-        def run(protocol: Any, scope: Any) -> Any:
-            if isinstance(scope, dict):
-                scope[RESPONDER] = protocol.response_bytes
-            return runner(protocol, scope)
-
-        return run
-
-    wrap.offers_responder = True  # type: ignore[attr-defined]
-    setattr(mp, "_wsgi_call_wrap", wrap)  # noqa: B010 (private name: mypy checks exports)
-
-
-def _retire_once(parent: int) -> Any:
     lock, asked = threading.Lock(), [False]
+
+    def stop() -> None:
+        time.sleep(max(0.0, born + CRASH_LOOP_WINDOW - time.monotonic()))
+        logging.getLogger("kg").warning(
+            "worker %d retires (runaway queries): granian starts a fresh one", os.getpid()
+        )
+        backstop = threading.Timer(RETIRE_GRACE, os._exit, (0,))
+        backstop.daemon = True
+        backstop.start()
+        os.kill(os.getpid(), signal.SIGTERM)
 
     def retire() -> None:
         with lock:
             if asked[0]:
                 return
             asked[0] = True
-        (Path(_config["RETIRE_DIR"]) / str(os.getpid())).touch()
-        os.kill(parent, signal.SIGHUP)
+        threading.Thread(target=stop, name="kg-retire", daemon=True).start()
 
     return retire
