@@ -7,19 +7,22 @@ handling is pure Python and costs several times a point lookup).
 Runaway queries: queries are evaluated on helper threads while the request thread waits with a
 timeout (graph.answering.deadline.with_deadline), so a runaway's client gets its 503 at the
 deadline through the plain WSGI interface. Helper threads get a stack big enough for the
-longest query accepted (graph.answering.stack). Then the worker that ran it is replaced (once
-graph.answering.admission says enough runaways run in it), through granian's public behaviour
-only (:func:`_retire_once`): the worker stops itself as granian stops a worker (SIGTERM: it
-stops accepting connections and finishes the requests it has), with a backstop exit after
-``RETIRE_GRACE`` seconds, and granian's ``respawn_failed_workers`` starts a fresh one. granian
-takes a worker that exits within ``CRASH_LOOP_WINDOW`` seconds of its own start for a crash
-loop and stops altogether, so a worker never leaves younger than that. The listening socket is
-granian's main process's: connections arriving meanwhile wait in its backlog, and the other
-workers answer.
+longest query accepted (graph.answering.stack). Then the worker is replaced (once
+graph.answering.admission says enough runaways run in it), through granian's public interface
+only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, which replaces
+every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
+the old (SIGTERM: the old one stops accepting and finishes its requests, up to
+``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
+worker answers with ``Connection: close`` (:func:`_close_when_retiring`), so kept-alive
+clients reconnect instead of being cut when their worker stops. Replacing only the retiring
+worker, or letting it exit and be respawned, is not offered publicly: the first needed
+granian's private ``_reload``, the second leaves no worker listening for as long as the
+successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
+connections were refused meanwhile with one worker).
 
-Writes need a single process holding RocksDB's lock; a worker replaced this way lets go of it
-before its successor starts, but a request body cannot be read under a time limit here
-(graph.http.bodylimit), so a writable server runs under gunicorn (graph.serving.server).
+Writes need a single process holding RocksDB's lock, which granian's replacement (new worker
+before old) cannot give, and a request body cannot be read under a time limit here
+(graph.http.bodylimit): a writable server runs under gunicorn (graph.serving.server).
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ import logging
 import os
 import signal
 import threading
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from ctypes import c_uint64
+from multiprocessing.sharedctypes import RawValue
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -44,15 +48,16 @@ from graph.http.app import create_app
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-#: Seconds a retiring worker may spend finishing its requests before it exits anyway.
+#: Seconds an old worker may spend finishing its requests before granian kills it.
 RETIRE_GRACE = 10
-#: granian (2.8, ``AbstractServer._serve_loop``) stops the whole server when a worker exits
-#: within 5.5 s of being (re)spawned ("Worker crash loop detected"); a retiring worker waits
-#: until it is older than this.
-CRASH_LOOP_WINDOW = 6.5
+#: Seconds granian waits after starting a replacement before stopping the old worker.
+RESPAWN_INTERVAL = 1.0
 
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
+#: How many times a worker asked granian to replace the workers: shared memory, made before
+#: granian forks the workers, so each sees the others' requests (a memory read per request).
+_reloads = RawValue(c_uint64, 0)
 
 
 def serve(config: dict[str, Any], workers: int, threads: int) -> None:
@@ -64,6 +69,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 
     _config.clear()
     _config.update(config)
+    # Before granian forks the workers, so that they share it.
+    _reloads.value = 0
     # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
     # threads that can parse any query max_query_bytes lets in (graph.answering.stack; unused
     # stack pages take no memory). Evaluation runs on helper threads sized per query.
@@ -77,8 +84,8 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         workers=workers,
         blocking_threads=threads,
         runtime_threads=int(config["IO_THREADS"]),
-        # A worker that retired (a runaway) exits; granian starts a fresh one.
         respawn_failed_workers=True,
+        respawn_interval=RESPAWN_INTERVAL,
         workers_kill_timeout=RETIRE_GRACE,
         log_access=False,
         websockets=False,  # a WSGI app has none: granian would say so on every start
@@ -99,14 +106,13 @@ def _meant_threads(record: logging.LogRecord) -> bool:
 
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
-    born = time.monotonic()
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
-    app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
+    app.wsgi_app = _close_when_retiring(app.wsgi_app, _reloads.value)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
-    retire = _retire_once(born)
+    retire = _retire_once(os.getppid())
     admission: Admission = app.extensions["kg.admission"]
     deadline.runaway_hook = admission.retire_when_crowded(
         retire,
@@ -138,17 +144,18 @@ def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplicatio
     return call
 
 
-def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
-    """Once the worker is being replaced (it had a runaway), answer with ``Connection: close``.
+def _close_when_retiring(inner: WSGIApplication, generation: int) -> WSGIApplication:
+    """Once the workers are being replaced (one had runaways), answer with ``Connection: close``.
 
-    The worker keeps answering until it stops (:func:`_retire_once` waits out granian's
-    crash-loop window first); a kept-alive connection still open to it then would be closed
-    between two requests, and a client sending on it just then gets a reset. Closing each
-    connection after its next answer moves the clients to the other or the fresh workers first.
+    granian stops each old worker soon after (:func:`_retire_once`); a kept-alive connection
+    still open to it then is closed between two requests, and a client sending on it just then
+    gets a reset. Closing each connection after its next answer moves the clients to the fresh
+    workers first. ``generation`` is the count of replacements asked for when this worker
+    started (a fresh worker is not being replaced).
     """
 
     def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not deadline.retiring:
+        if not deadline.retiring and _reloads.value == generation:
             return inner(environ, start_response)
 
         def closing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -159,33 +166,18 @@ def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
     return call
 
 
-def _retire_once(born: float) -> Any:
-    """The worker's way to be replaced, asked for once: stop as granian stops a worker.
-
-    SIGTERM is what granian's main process sends a worker it stops: the worker stops
-    accepting and finishes its requests; the exit then looks like a failed worker to granian,
-    which starts a fresh one (``respawn_failed_workers``) unless the worker is younger than
-    ``CRASH_LOOP_WINDOW``, hence the wait. A runaway's evaluation (a daemon helper thread)
-    ends with the process; a request that keeps the worker past ``RETIRE_GRACE`` (a body still
-    arriving) is cut then.
-    """
+def _retire_once(parent: int) -> Callable[[], None]:
+    """The worker's way to be replaced, asked for once: SIGHUP to granian's main process
+    ``parent``, granian's public way to replace its workers gracefully (see the module's
+    docstring); every worker closes its connections after their next answer meanwhile."""
     lock, asked = threading.Lock(), [False]
-
-    def stop() -> None:
-        time.sleep(max(0.0, born + CRASH_LOOP_WINDOW - time.monotonic()))
-        logging.getLogger("kg").warning(
-            "worker %d retires (runaway queries): granian starts a fresh one", os.getpid()
-        )
-        backstop = threading.Timer(RETIRE_GRACE, os._exit, (0,))
-        backstop.daemon = True
-        backstop.start()
-        os.kill(os.getpid(), signal.SIGTERM)
 
     def retire() -> None:
         with lock:
             if asked[0]:
                 return
             asked[0] = True
-        threading.Thread(target=stop, name="kg-retire", daemon=True).start()
+            _reloads.value += 1
+        os.kill(parent, signal.SIGHUP)
 
     return retire
