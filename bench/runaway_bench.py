@@ -8,7 +8,8 @@ interpreter serves each version) and each mode (``read-only``: granian, default 
 ``writable``: gunicorn, one worker), it starts ``kg serve`` on one generated store and runs three
 phases of ``--seconds``: point lookups alone (``LOOKUP_CLIENTS`` clients, one request at a
 time each), then with as many runaway clients as the server has request threads (workers x
-threads), then twice that. Runaway clients send RUNAWAY in a loop, each waiting for its answer.
+threads), then twice that. Runaway clients send the ``--runaway`` query in a loop, each
+waiting for its answer.
 
 It prints, per phase, the lookups' p50 / p99 / max latency, their p99 over the idle p99 of the
 same server, and every status and connection error seen by lookups and runaways: the target is
@@ -46,8 +47,18 @@ from serve_bench import build_store, grant_count  # noqa: E402  (one bulk load f
 
 ID = "https://w3id.org/alliance-graph/id/"
 LOOKUP = f"SELECT ?p ?o WHERE {{ <{ID}grant/synthetic-%07d> ?p ?o }}"
-#: A cross product of the whole store three times: runs for hours unless stopped.
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+#: A cross product of the whole store three times: runs for hours unless stopped, but its
+#: intermediate rows soon pass the per-query memory budget (413, the worker replaced at once).
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+#: 100^6 rows counted as they stream: CPU for hours in constant memory, stopped only by the
+#: time limit (the runaway of tests/serving/test_serve.py).
+_HUNDRED = " ".join(str(n) for n in range(100))
+STREAMING = (
+    "SELECT (COUNT(*) AS ?n) WHERE { "
+    + " ".join(f"VALUES ?v{i} {{ {_HUNDRED} }}" for i in range(6))
+    + " }"
+)
+RUNAWAYS = {"cross-product": CROSS_PRODUCT, "streaming": STREAMING}
 LOOKUP_CLIENTS = 2
 #: Loopback addresses the clients send from: every runaway client has its own (an attacker with
 #: many addresses), so per-client limits do not decide the outcome on their own.
@@ -111,10 +122,10 @@ def lookup_client(port: int, until: float, ids: int, seed: int, phase: Phase) ->
         connection.close()
 
 
-def runaway_client(port: int, until: float, number: int, phase: Phase) -> None:
+def runaway_client(port: int, until: float, number: int, phase: Phase, query: str) -> None:
     connection, source = None, f"127.0.1.{number + 1}"
     while time.monotonic() < until:
-        connection, status = post(connection, port, source, RUNAWAY)
+        connection, status = post(connection, port, source, query)
         phase.runaway_status[status] += 1
         if status not in ("503", "429"):
             time.sleep(0.1)  # an error: do not spin
@@ -124,13 +135,15 @@ def runaway_client(port: int, until: float, number: int, phase: Phase) -> None:
         connection.close()
 
 
-def run_phase(port: int, runaways: int, seconds: float, ids: int) -> Phase:
+def run_phase(
+    port: int, runaways: int, seconds: float, ids: int, query: str = CROSS_PRODUCT
+) -> Phase:
     phase, until = Phase(), time.monotonic() + seconds
     threads = [
         threading.Thread(target=lookup_client, args=(port, until, ids, n, phase))
         for n in range(LOOKUP_CLIENTS)
     ] + [
-        threading.Thread(target=runaway_client, args=(port, until, n, phase))
+        threading.Thread(target=runaway_client, args=(port, until, n, phase, query))
         for n in range(runaways)
     ]
     for thread in threads:
@@ -202,7 +215,7 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
         report(label, mode, "idle", idle, idle_p99)
         for factor in (1, 2):
             settle(base)
-            phase = run_phase(port, factor * threads, args.seconds, ids)
+            phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway])
             report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
     finally:
         os.killpg(process.pid, 15)
@@ -223,6 +236,8 @@ def main() -> None:
     parser.add_argument("--mode", nargs="+", default=["read-only", "writable"],
                         choices=["read-only", "writable"])  # fmt: skip
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per version")
+    parser.add_argument("--runaway", choices=sorted(RUNAWAYS), default="cross-product",
+                        help="the runaway query: see RUNAWAYS")  # fmt: skip
     args = parser.parse_args()
     codes = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code]
     work = Path(tempfile.mkdtemp(prefix="kg-runaway-bench-"))

@@ -36,7 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from graph.store import new_generation, publish_generation  # noqa: E402
+from pyoxigraph import Store  # noqa: E402
+
+from graph.store import materialize, new_generation, publish_generation  # noqa: E402
 
 PREFIXES = (
     "PREFIX ag: <https://w3id.org/alliance-graph/ontology#> "
@@ -97,6 +99,9 @@ def build_store(data: Path, work: Path, oxigraph: str) -> Path:
     generation = new_generation(store)
     subprocess.run([oxigraph, "load", "--location", str(generation), "--file", str(data)],
                    check=True, stderr=subprocess.DEVNULL)  # fmt: skip
+    # kg serve opens stores read-only and refuses one whose default graph is not the set of
+    # the named graphs' triples (issue 17): write it as kg build does.
+    materialize(Store(str(generation)))
     publish_generation(store, generation)
     return store
 

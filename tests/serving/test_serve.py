@@ -136,11 +136,10 @@ def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
 def test_health_names_the_allocator_and_who_stops_runaways(
     server: str, request: pytest.FixtureRequest
 ) -> None:
-    """granian workers evaluate in place under the watchdog; gunicorn's use helper threads.
-    Both run on mimalloc where it is installed (CI installs it)."""
+    """Both servers evaluate on helper threads (no private API answering from another thread,
+    issue 13) and run on mimalloc where it is installed (CI installs it)."""
     health = requests.get(server.replace("/sparql", "/health"), timeout=30).json()
-    http_server = request.node.callspec.params["server"]
-    assert health["time_limit"] == ("watchdog" if http_server == "granian" else "helper threads")
+    assert health["time_limit"] == "helper threads"
     mimalloc = allocator.library_for("auto")
     if mimalloc is None or "mimalloc" not in mimalloc.name:
         skip_or_fail("mimalloc is not installed (Debian: libmimalloc2.0)")

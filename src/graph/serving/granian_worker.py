@@ -4,22 +4,25 @@ granian parses HTTP and writes responses in Rust and calls the WSGI application 
 threads, which leaves Python only the application's work per request (gunicorn's HTTP
 handling is pure Python and costs several times a point lookup).
 
-Runaway queries: granian answers each request through a protocol object that any thread may
-use, so the SPARQL fast path evaluates on the request thread and the watchdog thread answers
-503 at the deadline (graph.answering.deadline.run_watched; :func:`_offer_responder` puts the
-object's answering method in the WSGI environ). Other routes use helper threads
-(graph.answering.deadline). Its threads get a stack big enough for the longest query accepted
-(graph.answering.stack). Then the worker that ran it is replaced (once
-graph.answering.admission says enough runaways run in it): it asks granian's main process for
-its own graceful replacement (SIGHUP, once per worker, see :func:`_reloading_only_the_retired`):
-granian starts the replacement before it stops the old worker,
-lets the old one finish the requests it has (up to ``RETIRE_GRACE`` seconds) and kills it
-after that, killing the evaluation. The other workers answer meanwhile. A worker that merely
-exited would count as a crash, and two within seconds make granian stop altogether, hence the
-reload.
+Runaway queries: queries are evaluated on helper threads while the request thread waits with a
+timeout (graph.answering.deadline.with_deadline), so a runaway's client gets its 503 at the
+deadline through the plain WSGI interface. Helper threads get a stack big enough for the
+longest query accepted (graph.answering.stack). Then the worker is replaced (once
+graph.answering.admission says enough runaways run in it), through granian's public interface
+only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, which replaces
+every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
+the old (SIGTERM: the old one stops accepting and finishes its requests, up to
+``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
+worker answers with ``Connection: close`` (:func:`_close_when_retiring`), so kept-alive
+clients reconnect instead of being cut when their worker stops. Replacing only the retiring
+worker, or letting it exit and be respawned, is not offered publicly: the first needed
+granian's private ``_reload``, the second leaves no worker listening for as long as the
+successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
+connections were refused meanwhile with one worker).
 
-Writes need a single process holding RocksDB's lock, which a reload (new worker before old)
-cannot give: a writable server runs under gunicorn (graph.serving.server).
+Writes need a single process holding RocksDB's lock, which granian's replacement (new worker
+before old) cannot give, and a request body cannot be read under a time limit here
+(graph.http.bodylimit): a writable server runs under gunicorn (graph.serving.server).
 """
 
 from __future__ import annotations
@@ -27,12 +30,11 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import shutil
 import signal
-import tempfile
 import threading
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from ctypes import c_uint64
+from multiprocessing.sharedctypes import RawValue
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -40,7 +42,6 @@ from flask import Flask
 from graph.answering import deadline, sandbox
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
-from graph.answering.deadline import RESPONDER
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
 
@@ -54,6 +55,9 @@ RESPAWN_INTERVAL = 1.0
 
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
+#: How many times a worker asked granian to replace the workers: shared memory, made before
+#: granian forks the workers, so each sees the others' requests (a memory read per request).
+_reloads = RawValue(c_uint64, 0)
 
 
 def serve(config: dict[str, Any], workers: int, threads: int) -> None:
@@ -65,12 +69,13 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
 
     _config.clear()
     _config.update(config)
+    # Before granian forks the workers, so that they share it.
+    _reloads.value = 0
     # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
-    # threads that can evaluate any query max_query_bytes lets in, so the fast path keeps
-    # evaluating in place (graph.answering.stack; unused stack pages take no memory).
+    # threads that can parse any query max_query_bytes lets in (graph.answering.stack; unused
+    # stack pages take no memory). Evaluation runs on helper threads sized per query.
     os.environ["RUST_MIN_STACK"] = str(stacks.stack_for(int(config["MAX_QUERY_BYTES"])))
-    _config["RETIRE_DIR"] = tempfile.mkdtemp(prefix="kg-retire-")
-    server = _reloading_only_the_retired(Granian)(
+    server = Granian(
         f"{__name__}:worker_app",
         factory=True,
         address=config["HOST"],
@@ -89,10 +94,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
-    try:
-        server.serve()
-    finally:
-        shutil.rmtree(_config["RETIRE_DIR"], ignore_errors=True)
+    server.serve()
 
 
 def _meant_threads(record: logging.LogRecord) -> bool:
@@ -102,48 +104,12 @@ def _meant_threads(record: logging.LogRecord) -> bool:
     return "Python threads" not in record.getMessage()
 
 
-def _reloading_only_the_retired(granian: Any) -> Any:
-    """granian's server class, made to replace on SIGHUP only the workers that asked.
-
-    granian reloads every worker on SIGHUP: the others' kept-alive connections are closed
-    too, and a client sending on one just then gets a reset (seen in
-    tests/reliability/test_runaways.py). A retiring worker writes its pid into ``RETIRE_DIR``
-    before its SIGHUP (:func:`_retire_once`); a SIGHUP with no such request (an operator's)
-    reloads every worker, as granian does. Overrides granian's private ``_reload`` (2.8).
-    """
-
-    class Server(granian):  # type: ignore[misc]
-        def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
-            asking = _retire_requests(Path(_config["RETIRE_DIR"]))
-            workers = [w.idx for w in self.wrks if w._id() in asking]
-            if not workers:
-                return super()._reload(spawn_target, target_loader)
-            self.reload_signal = False
-            self.main_loop_interrupt.clear()
-            return self._respawn_workers(
-                workers, spawn_target, target_loader, delay=self.respawn_interval
-            )
-
-    return Server
-
-
-def _retire_requests(directory: Path) -> set[int]:
-    """The pids of the workers that asked to be replaced (their requests are taken)."""
-    pids = set()
-    for request in directory.iterdir():
-        request.unlink(missing_ok=True)
-        if request.name.isdigit():
-            pids.add(int(request.name))
-    return pids
-
-
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
-    _offer_responder()
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
-    app.wsgi_app = _close_when_retiring(app.wsgi_app)  # type: ignore[method-assign,assignment]
+    app.wsgi_app = _close_when_retiring(app.wsgi_app, _reloads.value)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
     retire = _retire_once(os.getppid())
@@ -178,16 +144,18 @@ def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplicatio
     return call
 
 
-def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
-    """Once the worker is being replaced (it had a runaway), answer with ``Connection: close``.
+def _close_when_retiring(inner: WSGIApplication, generation: int) -> WSGIApplication:
+    """Once the workers are being replaced (one had runaways), answer with ``Connection: close``.
 
-    A runaway evaluated in place keeps its thread, so the old worker lingers until granian
-    kills it after ``RETIRE_GRACE``; a connection still open to it then would be cut. Closing
-    each connection after its next answer moves the clients to the fresh workers first.
+    granian stops each old worker soon after (:func:`_retire_once`); a kept-alive connection
+    still open to it then is closed between two requests, and a client sending on it just then
+    gets a reset. Closing each connection after its next answer moves the clients to the fresh
+    workers first. ``generation`` is the count of replacements asked for when this worker
+    started (a fresh worker is not being replaced).
     """
 
     def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not deadline.retiring:
+        if not deadline.retiring and _reloads.value == generation:
             return inner(environ, start_response)
 
         def closing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -198,36 +166,10 @@ def _close_when_retiring(inner: WSGIApplication) -> WSGIApplication:
     return call
 
 
-def _offer_responder() -> None:
-    """Put granian's way of answering a request into each WSGI environ (deadline.RESPONDER).
-
-    granian's WSGI glue (``granian.wsgi._callback_wrapper``, looked up by the worker right
-    after it loads this app) calls ``runner(protocol, scope)`` for each request and answers
-    through ``protocol.response_bytes``, which takes effect once: a later answer is ignored.
-    Wrapping it here is the one place that knows this; where the glue differs (another granian
-    version), nothing is offered and queries fall back to helper threads, still under the limit.
-    """
-    from granian.server import mp
-
-    glue = getattr(mp, "_wsgi_call_wrap", None)  # private: see the docstring
-    if glue is None or getattr(glue, "offers_responder", False):
-        return
-
-    def wrap(callback: Any, *args: Any, **kwargs: Any) -> Any:
-        runner = glue(callback, *args, **kwargs)
-
-        def run(protocol: Any, scope: Any) -> Any:
-            if isinstance(scope, dict):
-                scope[RESPONDER] = protocol.response_bytes
-            return runner(protocol, scope)
-
-        return run
-
-    wrap.offers_responder = True  # type: ignore[attr-defined]
-    setattr(mp, "_wsgi_call_wrap", wrap)  # noqa: B010 (private name: mypy checks exports)
-
-
-def _retire_once(parent: int) -> Any:
+def _retire_once(parent: int) -> Callable[[], None]:
+    """The worker's way to be replaced, asked for once: SIGHUP to granian's main process
+    ``parent``, granian's public way to replace its workers gracefully (see the module's
+    docstring); every worker closes its connections after their next answer meanwhile."""
     lock, asked = threading.Lock(), [False]
 
     def retire() -> None:
@@ -235,7 +177,7 @@ def _retire_once(parent: int) -> Any:
             if asked[0]:
                 return
             asked[0] = True
-        (Path(_config["RETIRE_DIR"]) / str(os.getpid())).touch()
+            _reloads.value += 1
         os.kill(parent, signal.SIGHUP)
 
     return retire

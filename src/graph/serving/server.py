@@ -230,6 +230,7 @@ def http_server(config: dict[str, Any]) -> str:
     if choice not in ("granian", "gunicorn"):
         raise ValueError(f"http_server must be auto, granian or gunicorn, not {choice!r}")
     if choice == "granian" and writable:
-        # A reload starts the new worker before the old one lets go of RocksDB's write lock.
+        # granian replaces a worker by starting the new one before the old one lets go of
+        # RocksDB's write lock, and cannot time a request body's read (graph.http.bodylimit).
         raise ValueError("http_server granian serves read-only stores; use gunicorn for writes")
     return choice
