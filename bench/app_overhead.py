@@ -8,9 +8,10 @@ session and read the ratio; e.g. with the tree before the hardening work::
     git archive e243f77 | tar -x -C /tmp/before
     python bench/app_overhead.py --src /tmp/before/src --src src [--served]
 
-``--served`` takes the path a query takes under ``kg serve`` (granian): the environ offers a
-way to answer from another thread, so the query is evaluated in place on a thread with a big
-stack, and the body is read in place; without it the query is handed to a helper thread.
+``--served`` takes the path a query takes under ``kg serve`` (granian): the body is read in
+place, and the environ offers the way to answer from another thread (``kg.respond``) that
+trees from before issue 13 took to evaluate in place on a thread with a big stack. Trees
+since ignore it: every query is handed to a helper thread, as without ``--served``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def call(i):
         "QUERY_STRING": urllib.parse.urlencode({"query": query % (i % 2000)}),
         "HTTP_ACCEPT": "application/sparql-results+json", "REMOTE_ADDR": "127.0.0.1",
     }
-    if served:  # granian's way to answer from another thread: evaluation in place
+    if served:  # trees before issue 13 evaluate in place given this; later ones ignore it
         environ["kg.respond"] = lambda *answer: None
     status = []
     b"".join(app(environ, lambda s, h, e=None: status.append(s)))
@@ -63,7 +64,7 @@ def run():
     print((time.perf_counter() - started) / n * 1e6)
 
 import threading
-threading.stack_size(1 << 30)  # as big as kg serve gives granian's threads: evaluate in place
+threading.stack_size(1 << 30)  # as kg serve gave granian's threads before issue 13 (in place)
 thread = threading.Thread(target=run)
 thread.start()
 thread.join()
@@ -78,7 +79,8 @@ def main() -> None:
     parser.add_argument(
         "--served",
         action="store_true",
-        help="take kg serve's path under granian: evaluation in place, body read in place",
+        help="take kg serve's path under granian: body read in place (and, for trees before"
+        " issue 13, evaluation in place)",
     )
     args = parser.parse_args()
     results: dict[str, list[float]] = {src: [] for src in args.src}

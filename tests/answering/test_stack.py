@@ -34,32 +34,22 @@ def test_current_stack_size_is_the_threads() -> None:
 
 
 def test_a_long_query_runs_on_a_helper_with_stack_enough() -> None:
-    """On a 1 MiB thread the query would kill the process; run_watched hands it over."""
+    """On a 1 MiB thread the query would kill the process; with_deadline hands it to a helper
+    thread whose stack holds what the query's length may need."""
     needed = stack.stack_for(stack.query_bytes(LONG_NOT))
     assert needed > 100 << 20
 
-    def request() -> tuple[bool, bool]:
+    def request() -> tuple[bool, bool, bool]:
         caller = threading.get_ident()
-        ran_on: list[int] = []
 
-        def work() -> bool:
-            ran_on.append(threading.get_ident())
-            return bool(run_query(memory_store(), LONG_NOT))
+        def work() -> tuple[bool, int, int]:
+            answer = bool(run_query(memory_store(), LONG_NOT))
+            return answer, threading.get_ident(), stack.current_stack_size()
 
-        answer = deadline.run_watched(work, 30, lambda _error: None, stack=needed)
-        return answer, ran_on != [caller]
+        answer, ran_on, size = deadline.with_deadline(work, 30, stack=needed)
+        return answer, ran_on != caller, size >= needed
 
-    assert on_thread(1 << 20, request) == (True, True)
-
-
-def test_a_short_query_runs_in_place_on_a_big_enough_thread() -> None:
-    def request() -> bool:
-        ran_on = deadline.run_watched(
-            threading.get_ident, 5, lambda _error: None, stack=stack.stack_for(100)
-        )
-        return ran_on == threading.get_ident()
-
-    assert on_thread(16 << 20, request)
+    assert on_thread(1 << 20, request) == (True, True, True)
 
 
 @pytest.mark.parametrize(

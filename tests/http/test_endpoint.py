@@ -6,14 +6,13 @@ import io
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from graph.answering import deadline, stack
+from graph.answering import deadline
 from graph.http.app import create_app
 from graph.store import RdfFormat, memory_store, parse_bytes
 
@@ -373,73 +372,38 @@ def test_an_update_syntax_error_has_its_place_in_json_too() -> None:
     assert "a triple pattern needs an object after <urn:b>" in body["message"]
 
 
-def _call(app: Flask, extra: dict[str, Any]) -> tuple[list[str], bytes]:
-    """GET the ASK query through the whole WSGI stack, with ``extra`` in the environ."""
-    statuses: list[str] = []
-    env = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/sparql",
-        "QUERY_STRING": urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
-        "wsgi.input": io.BytesIO(b""),
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "HTTP_ACCEPT": "application/sparql-results+json",
-    }
-    env.update(extra)
-
-    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
-        statuses.append(status)
-
-    body: Iterable[bytes] = app.wsgi_app(env, start_response)
-    return statuses, b"".join(body)
-
-
-def test_with_a_responder_the_query_runs_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app()
-    seen: list[int] = []
-    original = deadline.run_watched
-
-    def spy(work: Any, seconds: float, overrun: Any, **limits: int) -> Any:
-        seen.append(threading.get_ident())
-        return original(work, seconds, overrun, **limits)
-
-    monkeypatch.setattr(deadline, "run_watched", spy)
-    statuses, body = _call(app, {deadline.RESPONDER: lambda *answer: None})
-    assert statuses == ["200 OK"] and b'"boolean":true' in body
-    assert seen == [threading.get_ident()]
-    seen.clear()
-    statuses, _ = _call(app, {})
-    assert statuses == ["200 OK"] and seen == []  # no responder: helper threads
-
-
-def test_the_responder_answers_a_runaway_with_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_runaway_is_answered_with_a_503_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query runs on a helper thread (graph.answering.deadline.with_deadline): at the time
+    limit the request thread answers 503 like any error of the endpoint, and the runaway hook
+    runs (under kg serve it retires the worker)."""
     app = make_app(CORS_ORIGINS="https://a.example")
     monkeypatch.setitem(app.config, "QUERY_TIMEOUT", 0.3)  # the query below runs about 1 s
-    monkeypatch.setattr(deadline, "runaway_hook", lambda: None)
+    retired = threading.Event()
+    monkeypatch.setattr(deadline, "runaway_hook", retired.set)
     runaway = (
         "SELECT (COUNT(*) AS ?n) WHERE { "
         + " ".join(f"VALUES ?v{i} {{ {' '.join(map(str, range(60)))} }}" for i in range(4))
         + " }"
     )
-    answers: list[tuple[int, list[tuple[str, str]], bytes]] = []
-    environ = {
+    statuses: list[str] = []
+    headers: list[tuple[str, str]] = []
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/sparql",
         "QUERY_STRING": urllib.parse.urlencode({"query": runaway}),
+        "wsgi.input": io.BytesIO(b""),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
         "HTTP_ORIGIN": "https://a.example",
-        deadline.RESPONDER: lambda *answer: answers.append(answer),
     }
-    # On a thread with stack enough for the query (graph.answering.stack), as granian's are under kg
-    # serve: the main thread's 8 MiB would make it hand the query to a helper thread.
-    calls: list[tuple[list[str], bytes]] = []
-    thread = threading.Thread(target=lambda: calls.append(_call(app, environ)))
-    stack.start_thread(thread, stack.stack_for(len(runaway)))
-    thread.join()
-    [(_, body)] = calls
-    [(status, headers, text)] = answers
-    assert status == 503 and b"time limit of 0.3 s" in text
+
+    def start_response(status: str, sent: list[tuple[str, str]], *_: Any) -> Any:
+        statuses.append(status)
+        headers.extend(sent)
+
+    body = b"".join(app.wsgi_app(env, start_response))
+    assert statuses == ["503 SERVICE UNAVAILABLE"] and b"time limit of 0.3 s" in body
     assert ("Content-Type", "text/plain; charset=utf-8") in headers
-    # Rendered like any error of the endpoint: CORS, and the client told to reconnect.
     assert ("Access-Control-Allow-Origin", "https://a.example") in headers
-    assert ("Connection", "close") in headers
-    # The request thread's own late answer is nothing the server would send.
-    assert body == b""
+    assert retired.is_set()

@@ -10,9 +10,7 @@ per byte of query, measured by ``bench/stack_probe.py`` (figures in docs/reliabi
 So a visitor's query longer than the ``max_query_bytes`` setting is refused before anything
 parses it (:func:`check_query_size`), and every evaluation of a visitor's query runs on a
 thread whose stack holds :func:`stack_for` its length: a helper thread created with that
-stack (graph.answering.deadline), or the request thread itself when its stack is big enough
-(graph.answering.deadline.run_watched; ``kg serve`` asks granian for such threads,
-graph.serving.granian_worker).
+stack (graph.answering.deadline.with_deadline).
 """
 
 from __future__ import annotations
@@ -70,17 +68,6 @@ def check_query_size(text: str, limit: int) -> int:
             f"the query is {size} bytes long, over the limit of {limit} bytes"
             " (setting max_query_bytes)"
         )
-    return size
-
-
-_local = threading.local()
-
-
-def current_size() -> int:
-    """The calling thread's stack size (:func:`current_stack_size`, looked up once a thread)."""
-    size: int | None = getattr(_local, "size", None)
-    if size is None:
-        size = _local.size = current_stack_size()
     return size
 
 

@@ -6,8 +6,6 @@ Independent of Flask's request context: graph.http.endpoint reads the request an
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Flask
 
 from graph.answering import deadline, writes
@@ -17,7 +15,7 @@ from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets, evaluation_failed
 from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, GraphError, ResultTooLarge
+from graph.core.errors import BadRequest, ResultTooLarge
 from graph.core.links import prefixes
 from graph.http.context import external_store, store_of, store_version, time_limit, writable_of
 from graph.http.negotiate import JSONLD, choose, jsonld_profile
@@ -75,18 +73,15 @@ def answer_query(
     accept: str | None,
     format_param: str | None,
     *,
-    overrun: Callable[[GraphError], None] | None = None,
     client: str = "",
 ) -> tuple[bytes, str, bool]:
     """(body, media type, served from the cache) answering the query ``operation``.
 
-    ``overrun``, when the caller can have the client answered from another thread, makes the
-    evaluation run on this thread under the watchdog, which calls ``overrun`` at the deadline
-    (:func:`graph.answering.deadline.run_watched`); else it runs on a helper thread. ``client``
-    (its address) is what graph.answering.admission counts long queries by.
+    The evaluation runs on a helper thread under the time limit and memory budget
+    (:func:`graph.answering.deadline.with_deadline`). ``client`` (its address) is what
+    graph.answering.admission counts long queries by.
 
     :raises GraphError: for a refused, malformed, overrunning or oversized query.
-    :raises graph.answering.deadline.Abandoned: when ``overrun`` has answered the client already.
     """
     config = app.config
     size = stacks.check_query_size(operation.text, int(config["MAX_QUERY_BYTES"]))
@@ -154,12 +149,9 @@ def answer_query(
 
     seconds, retire = time_limit(app)
     stack, budget = stacks.stack_for(size), budget if retire else 0
-    if overrun is not None and retire:
-        body, media_type = deadline.run_watched(work, seconds, overrun, stack=stack, budget=budget)
-    else:
-        body, media_type = deadline.with_deadline(
-            work, seconds, stack=stack, retire=retire, budget=budget
-        )
+    body, media_type = deadline.with_deadline(
+        work, seconds, stack=stack, retire=retire, budget=budget
+    )
     if cache.capacity:
         cache.put(version, key, body, media_type)
     return body, media_type, False

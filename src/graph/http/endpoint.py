@@ -11,22 +11,19 @@ every answer gets the CORS headers, metrics and access log of graph.http.observe
 map lists /sparql as a build-only rule (for ``url_for`` and the lists of routes): Flask has no
 view for it.
 
-Under granian the WSGI environ carries :data:`RESPONDER`, a way to answer the request from
-another thread; then a query is evaluated on the request thread itself and the watchdog
-answers a runaway one (graph.answering.deadline.run_watched).
+A query is evaluated on a helper thread under the time limit
+(graph.answering.deadline.with_deadline), whichever server runs the app.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
-from graph.answering.deadline import RESPONDER, Abandoned
 from graph.core.errors import GraphError, MethodNotAllowed
 from graph.http import answer, service_description
 from graph.http.answer import answer_query, apply_update, declared_prefixes, with_charset
@@ -75,10 +72,6 @@ class SparqlEndpoint:
                     response = self._describe(environ)
         except GraphError as error:
             response = wsgi_error_response(self.app, error, environ)
-        except Abandoned:
-            # The watchdog answered at the deadline; the server ignores a second answer.
-            start_response("503 Service Unavailable", [])
-            return []
         self._add_cors(response, environ)
         size = response.calculate_content_length()
         self._record(response.status_code, environ, started, size, None, operation)
@@ -93,18 +86,11 @@ class SparqlEndpoint:
         format_param: str | None,
     ) -> Iterable[bytes]:
         """Answer a query: the usual request, so its 200 is written with the least work."""
-        respond = environ.get(RESPONDER)
-        overrun: Callable[[GraphError], None] | None = None
-        if respond is not None:
-            overrun = functools.partial(
-                self._answer_elsewhere, respond, environ, started, operation
-            )
         body, media_type, cached = answer_query(
             self.app,
             operation,
             environ.get("HTTP_ACCEPT"),
             format_param,
-            overrun=overrun,
             client=environ.get("REMOTE_ADDR", ""),
         )
         cache = "hit" if cached else "miss"
@@ -133,23 +119,6 @@ class SparqlEndpoint:
                 response.vary.add("Accept")
                 return response
             return service_description.service_description_response(declared_prefixes(self.app))
-
-    def _answer_elsewhere(
-        self,
-        respond: Callable[[int, list[tuple[str, str]], bytes], None],
-        environ: WSGIEnvironment,
-        started: float,
-        operation: Operation,
-        error: GraphError,
-    ) -> None:
-        """Answer ``error`` through ``respond`` (on the watchdog thread, outside the request)."""
-        response = wsgi_error_response(self.app, error, environ)
-        self._add_cors(response, environ)
-        size = response.calculate_content_length()
-        self._record(response.status_code, environ, started, size, None, operation)
-        # The worker is about to be replaced: the client should reconnect elsewhere.
-        headers = [*response.headers.items(), ("Connection", "close")]
-        respond(response.status_code, headers, response.get_data())
 
     def _cors(self, environ: WSGIEnvironment) -> list[tuple[str, str]]:
         origins: str = self.app.config["CORS_ORIGINS"]

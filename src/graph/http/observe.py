@@ -26,7 +26,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from graph.answering import deadline, queries
+from graph.answering import queries
 from graph.core.errors import StoreUnavailable
 from graph.http.context import get_store
 from graph.store import run_query
@@ -200,14 +200,14 @@ def health() -> Response:
     if not bool(run_query(get_store(), queries.ANY_TRIPLE)):
         raise StoreUnavailable("the store is reachable but holds no triples")
     library = malloc_in_use()
-    watchdog = deadline.RESPONDER in request.environ
     body = json.dumps(
         {
             "status": "ok",
             "pid": os.getpid(),
             "allocator": library.name if library else "system",
-            # Who answers a query at its time limit (graph.answering.deadline).
-            "time_limit": "watchdog" if watchdog else "helper threads",
+            # Who answers a query at its time limit: the request thread, while the query runs
+            # on a helper thread (graph.answering.deadline.with_deadline).
+            "time_limit": "helper threads",
         }
     )
     return Response(body, 200, mimetype="application/json")
