@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -108,3 +109,23 @@ def test_limit_counts_rows_exactly_in_every_format(media_type: str) -> None:
     assert serialize_limited(run_query(store, THREE_ROWS), media_type, 3)
     with pytest.raises(TooManyResults):
         serialize_limited(run_query(store, THREE_ROWS), media_type, 2)
+
+
+def test_a_forked_child_gets_its_own_helper_thread() -> None:
+    """The forking thread's helper does not survive a fork: the child must not hand it work."""
+    # Under a memory budget (as served) this thread keeps its helper for the next query.
+    assert deadline.with_deadline(lambda: 1, 5, stack=SMALL, budget=1 << 40) == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer within the limit, or say it timed out
+        try:
+            answer = deadline.with_deadline(lambda: b"ok", 2, stack=SMALL, retire=False)
+        except Exception as error:  # any failure is reported to the parent
+            answer = type(error).__name__.encode()
+        os.write(write, answer)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        got = pipe.read()
+    os.waitpid(pid, 0)
+    assert got == b"ok"

@@ -109,13 +109,15 @@ def timeout_error(seconds: float) -> QueryTimeout:
     )
 
 
-def _forget_retiring() -> None:
-    """In a forked child: the parent's retirement is not the child's."""
+def _forget_parent_state() -> None:
+    """In a forked child: the parent's retirement is not the child's, and the forking thread's
+    helper did not survive the fork (a query handed to it would wait for the time limit)."""
     global retiring
     retiring = False
+    _local.__dict__.pop("evaluator", None)
 
 
-os.register_at_fork(after_in_child=_forget_retiring)
+os.register_at_fork(after_in_child=_forget_parent_state)
 
 
 def with_deadline(
