@@ -103,6 +103,9 @@ class _Walk:
         self.steps: dict[int, set[str]] = {}
         self.reads: dict[int, set[str]] = {}
         self.everything: set[int] = set()
+        #: How many reads beyond the focus node were recorded (to tell whether a path's values
+        #: are read: a step whose values nothing reads need not be followed).
+        self.marks = 0
 
     def result(self) -> Reach:
         return Reach(
@@ -111,47 +114,55 @@ class _Walk:
             frozenset(k for k in self.everything if k > 0),
         )
 
-    def read(self, depth: int, predicates: set[str]) -> None:
+    def read(self, depth: int, predicates: set[str], everything: bool = False) -> None:
         if depth > MAX_DEPTH:
             raise Outside(f"the shapes read nodes deeper than {MAX_DEPTH} steps")
         self.reads.setdefault(depth, set()).update(predicates)
+        if everything:
+            self.everything.add(depth)
+        self.marks += depth > 0
 
     def shape(self, shape: Node, depth: int, stack: tuple[Node, ...]) -> None:
-        """Record what ``shape`` reads when it applies at a node at ``depth``."""
+        """Record what ``shape`` reads when it applies at a node at ``depth``: a property
+        shape reads its path's steps, its constraints then apply at its values."""
         if shape in stack:
             raise Outside(f"recursive shape {shape}")
         stack = (*stack, shape)
         path = self.g.value(shape, URIRef(SH + "path"))
-        at = depth if path is None else self.path(path, depth)
+        hops = [] if path is None else self.hops(path)
+        marks = self.marks
         for predicate, value in self.g.predicate_objects(shape):
-            if not str(predicate).startswith(SH):
-                continue
-            name = str(predicate)[len(SH) :]
-            if name in TERMS_ONLY:
-                continue
-            if name in PAIRS and isinstance(value, URIRef):
-                self.read(depth, {str(value)})
-            elif name == "class":
-                self.read(at, {RDF_TYPE})
-            elif name == "closed":
-                if value == Literal(True):
-                    self.read(at, set())
-                    self.everything.add(at)
-            elif name in ONE_SHAPE or name == "property":
-                self.shape(value, at, stack)
-            elif name in SHAPE_LISTS:
-                for member in Collection(self.g, value):
-                    self.shape(member, at, stack)
-            else:
-                raise Outside(f"sh:{name} on {shape} is not in the per-change subset")
+            if str(predicate).startswith(SH):
+                name = str(predicate)[len(SH) :]
+                self.constraint(shape, name, value, depth, depth + len(hops), stack)
+        deeper = self.marks > marks
+        for i, predicates in enumerate(hops):
+            self.read(depth + i, predicates)
+            if deeper or i < len(hops) - 1:
+                self.steps.setdefault(depth + i, set()).update(predicates)
 
-    def path(self, path: Node, depth: int) -> int:
-        """Record the steps of ``path`` from a node at ``depth``: the depth of its values."""
-        for predicates in self.hops(path):
-            self.read(depth, predicates)
-            self.steps.setdefault(depth, set()).update(predicates)
-            depth += 1
-        return depth
+    def constraint(
+        self, shape: Node, name: str, value: Node, depth: int, at: int, stack: tuple[Node, ...]
+    ) -> None:
+        """Record what constraint ``sh:name value`` of ``shape`` reads: of the node at
+        ``depth`` (sh:equals and the like), or of the values, at ``at``."""
+        if name in TERMS_ONLY:
+            return
+        if name in PAIRS and isinstance(value, URIRef):
+            self.read(depth, {str(value)})
+        elif name == "class":
+            self.read(at, {RDF_TYPE})
+        elif name == "closed":
+            if value == Literal(True):  # where pySHACL applies it on a property shape: both
+                self.read(depth, set(), everything=True)
+                self.read(at, set(), everything=True)
+        elif name in ONE_SHAPE or name == "property":
+            self.shape(value, at, stack)
+        elif name in SHAPE_LISTS:
+            for member in Collection(self.g, value):
+                self.shape(member, at, stack)
+        else:
+            raise Outside(f"sh:{name} on {shape} is not in the per-change subset")
 
     def hops(self, path: Node) -> list[set[str]]:
         """The predicates of each step of ``path`` (section 2.3.1), forward paths only."""
