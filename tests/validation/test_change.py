@@ -4,13 +4,15 @@ A property test runs random writes (SPARQL DATA updates and Graph Store replacem
 merges, valid and invalid) on the mini project's store, with shapes that use sh:class through
 a subclass, sh:or, sh:uniqueLang, sh:datatype, sh:pattern and counts, and compares each
 verdict with pySHACL on the whole resulting data; another runs updates of several operations
-(WHERE, WITH, USING, graph operations), each reading what the earlier ones wrote.
+(WHERE, WITH, USING, graph operations), each reading what the earlier ones wrote. A third runs
+random writes on the project's own built store with its own shapes (sh:alternativePath, sh:not
+over a value node's dcterms:language and type), which must stay in the per-change subset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 import rdflib
@@ -43,8 +45,9 @@ from graph.store import (
     sparql_data_block,
 )
 from graph.validation.change import focus_nodes, local_shapes, validate_change
+from graph.validation.reach import reach
 from tests.answering.update_reference import engine_per_operation
-from tests.paths import MINI
+from tests.paths import MINI, ROOT
 
 AG = "https://w3id.org/alliance-graph/ontology#"
 ID = CANONICAL_BASE + "id/"
@@ -186,8 +189,7 @@ def test_verdicts_agree_with_full_validation(
 def test_the_shapes_of_the_project_are_checked_per_change() -> None:
     """The project's own shapes stay in the subset validated per change (else every write
     would validate a copy of the whole store)."""
-    root = Path(__file__).parents[1]
-    assert local_shapes(load_shapes(str(root), CANONICAL_BASE).shapes)
+    assert local_shapes(load_shapes(str(ROOT), CANONICAL_BASE).shapes)
     assert local_shapes(load_shapes(str(MINI), CANONICAL_BASE).shapes)
 
 
@@ -198,9 +200,11 @@ def test_changing_a_type_rechecks_the_nodes_pointing_to_it(writable: Store) -> N
     stated = writable.quads_for_pattern(honduras, NamedNode(RDF_TYPE), None, None)
     typed = next(q for q in stated if isinstance(q.graph_name, NamedNode))
     change = Change(removed={typed})
-    focus = focus_nodes(writable, change, {AG + "member"})
-    assert NamedNode(ID + "organization/weprotect") in focus
     shapes = load_shapes(str(MINI), CANONICAL_BASE)
+    read = reach(shapes.shapes)
+    assert read is not None
+    focus = focus_nodes(writable, change, read)
+    assert NamedNode(ID + "organization/weprotect") in focus
     report, checked = validate_change(writable, change, shapes.shapes, shapes.ontology)
     assert not report.conforms
     assert {v.focus for v in report.violations} >= {ID + "organization/weprotect"}
@@ -277,3 +281,159 @@ def test_verdicts_on_several_operation_updates_agree_with_full_validation(
     event(f"{'accepted' if accepted else 'refused'}")
     assert accepted is expected, ops
     assert dump_nquads(store) == (dump_nquads(after) if accepted else before)
+
+
+# --- The project's own shapes, on the project's built store ------------------------------------
+
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+LANGUAGE = "http://purl.org/dc/terms/language"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+ORG = "http://www.w3.org/ns/org#"
+#: Names in Spanish derived from passages in Spanish, and from a reference source
+#: (ags:NameLanguageShape), a passage in Spanish, one in English, the reference source.
+PROJECT_SUBJECTS = [
+    NamedNode(ID + n)
+    for n in (
+        "organization/policia-nacional-de-honduras",
+        "organization/dnep",
+        "country/honduras",
+        "passage/ibcr-honduras-accbp-project-line-22",
+        "passage/end-violence-tri-national-agreement-line-13",
+        "source/wikidata",
+    )
+]
+PROJECT_OBJECTS = {
+    RDF_TYPE: [
+        NamedNode(n)
+        for n in (AG + "Passage", AG + "ReferenceSource", AG + "Initiative", ORG + "Organization")
+    ],
+    LANGUAGE: [Literal("es"), Literal("en"), Literal("fr")],
+    SKOS + "altLabel": [Literal("X", language=t) for t in ("es", "en", "fr")],
+    SKOS + "prefLabel": [Literal("Y", language="es"), Literal("Y")],
+    PROV_DERIVED: PROJECT_SUBJECTS[3:],
+}
+PROJECT_GRAPHS = [CANONICAL_BASE + "graph/ibcr-honduras-accbp-project", GRAPHS[1]]
+
+
+@pytest.fixture(scope="module")
+def project_shapes() -> Shapes:
+    """The project's shapes, with no graph protected from removal (the verdicts are the point)."""
+    return replace(load_shapes(str(ROOT), CANONICAL_BASE), curated=frozenset())
+
+
+def project_quads() -> st.SearchStrategy[Quad]:
+    def quad(predicate: str) -> st.SearchStrategy[Quad]:
+        return st.builds(
+            Quad,
+            st.sampled_from(PROJECT_SUBJECTS),
+            st.just(NamedNode(predicate)),
+            st.sampled_from(PROJECT_OBJECTS[predicate]),
+            st.sampled_from([NamedNode(g) for g in PROJECT_GRAPHS]),
+        )
+
+    return st.sampled_from(sorted(PROJECT_OBJECTS)).flatmap(quad)
+
+
+def test_the_project_store_holds_the_nodes_the_writes_pick(content_store: Store) -> None:
+    """The property test below reads real facts: a Spanish name derived from a Spanish passage."""
+    policia, _, _, spanish, _, wikidata = PROJECT_SUBJECTS
+    facts = {(q.subject, q.predicate.value, q.object) for q in content_store}
+    assert (spanish, LANGUAGE, Literal("es")) in facts
+    assert (wikidata, RDF_TYPE, NamedNode(AG + "ReferenceSource")) in facts
+    assert (policia, PROV_DERIVED, spanish) in facts
+    assert any(
+        s == policia and p == SKOS + "prefLabel" and getattr(o, "language", None) == "es"
+        for s, p, o in facts
+    )
+
+
+def read_by_others(store: Store) -> list[Quad]:
+    """The statements of the passages and the reference source that the shapes read when they
+    check the nodes derived from them (their types and language), in their named graphs."""
+    return sorted(
+        (
+            q
+            for q in store
+            if q.subject in PROJECT_SUBJECTS[3:]
+            and q.predicate.value in (RDF_TYPE, LANGUAGE)
+            and isinstance(q.graph_name, NamedNode)
+        ),
+        key=str,
+    )
+
+
+def test_a_passage_losing_its_language_rechecks_the_names_derived_from_it(
+    content_store: Store, project_shapes: Shapes
+) -> None:
+    """The Spanish names of the nodes derived from a Spanish passage need that passage's
+    dcterms:language (ags:NameLanguageShape, a sh:not over a value's statements): removing it
+    breaks those nodes, found per change, not by validating the whole store."""
+    policia, dnep, _, spanish, _, _ = PROJECT_SUBJECTS
+    stated = content_store.quads_for_pattern(spanish, NamedNode(LANGUAGE), None, None)
+    language = next(q for q in stated if isinstance(q.graph_name, NamedNode))
+    change = Change(removed={language})
+    report, checked = validate_change(
+        content_store, change, project_shapes.shapes, project_shapes.ontology
+    )
+    assert 0 <= checked < 50
+    assert {v.focus for v in report.violations} >= {policia.value, dnep.value}
+    after = copy_to_memory(content_store)
+    after.remove(language)
+    after = with_default_set(content_store, after, [], [language])
+    full = validate_result(after, project_shapes)
+    assert {v.focus for v in full.violations} == {v.focus for v in report.violations}
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    writes=st.lists(
+        st.tuples(
+            st.sampled_from(["update", "add"]),
+            st.lists(project_quads(), max_size=3),
+            st.lists(st.one_of(st.integers(0, 3), st.integers(0, 500)), max_size=2),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_project_verdicts_agree_with_full_validation(
+    content_store: Store, project_shapes: Shapes, writes: list[tuple[str, list[Quad], list[int]]]
+) -> None:
+    """Writes that change a passage's language or a value's type (read through sh:not and
+    sh:class), and names on the alternative path, checked per change (never on the whole store)
+    with the verdict of full pySHACL on the resulting data."""
+    store = copy_to_memory(content_store)
+    target = Writable(store, project_shapes, StoreVersion())
+    for kind, added, picks in writes:
+        present = read_by_others(store) + sorted(
+            (q for q in store if q.subject in PROJECT_SUBJECTS), key=str
+        )
+        removed = [present[i % len(present)] for i in picks] if kind == "update" else []
+        after = expected_state(store, kind, added, removed)
+        expected = validate_result(after, project_shapes).conforms
+        change = Change(removed=set(removed), added=set(added))
+        _, checked = validate_change(
+            store, change, project_shapes.shapes, project_shapes.ontology
+        )
+        assert checked >= 0, "the project's shapes fell back to validating the whole store"
+        before = dump_nquads(store)
+        try:
+            if kind == "update":
+                steps = [f"DELETE DATA {{ {sparql_data_block(removed)} }}"] if removed else []
+                steps += [f"INSERT DATA {{ {sparql_data_block(added)} }}"] if added else []
+                checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
+            else:
+                new = NamedNode(GRAPHS[1])
+                in_graph = [Quad(q.subject, q.predicate, q.object, new) for q in added]
+                add_to_graph(target, GRAPHS[1], in_graph)
+            accepted = True
+        except ShapeViolation:
+            accepted = False
+        event(f"{kind} {'accepted' if accepted else 'refused'}")
+        assert accepted is expected, (kind, added, removed)
+        assert dump_nquads(store) == (dump_nquads(after) if accepted else before)

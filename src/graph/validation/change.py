@@ -1,24 +1,25 @@
 """Validate a write's change in time proportional to the change, with the compiled SHACL checks.
 
-A node's conformance to shapes whose paths are single predicates (no ``sh:node``, no inverse
-paths, no ``sh:targetObjectsOf``) depends only on its own statements and on the statements of
-its value nodes (their ``rdf:type``, for ``sh:class``), with the class hierarchy. So a change can
-alter the conformance of the subjects of the quads it removes or adds, and, when it changes a
-node's types, of the nodes that point to it. Those focus nodes, their values and the
-``rdfs:subClassOf`` statements are copied into a small in-memory store as they will be after the
-change; every check runs there and only the focus nodes' results count. The verdicts are those
-of full validation of the changed store (tests/test_write_validation.py compares them with
-pySHACL). Shapes outside that subset are validated on a full copy instead.
+What a focus node's conformance reads is worked out from the shapes (graph.validation.reach):
+its own statements, and some predicates of the nodes a bounded number of forward path steps
+away (with the project's shapes: the ``rdf:type`` that ``sh:class`` reads and the
+``dcterms:language`` a nested ``sh:not`` reads, one step away). So a change can alter the
+conformance of the subjects of the quads it removes or adds, and, for a changed statement of a
+predicate read at depth k, of the nodes k path steps before its subject. Those focus nodes,
+what they read and the ``rdfs:subClassOf`` statements are copied into a small in-memory store
+as they will be after the change; every check runs there and only the focus nodes' results
+count. The verdicts are those of full validation of the changed store (tests/validation/
+test_change.py compares them with pySHACL). Shapes outside that subset, and changes to the
+class tree, are validated on a full copy instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rdflib import Graph, URIRef
 
-from graph.core.namespaces import SH
 from graph.store import (
     BlankNode,
     Change,
@@ -32,35 +33,18 @@ from graph.store import (
     ntriples,
 )
 from graph.validation.checks import Check
-from graph.validation.compile import (
-    RDF_TYPE,
-    SUBCLASS,
-    Subclasses,
-    UnsupportedShape,
-    compile_shapes,
-)
+from graph.validation.compile import SUBCLASS, Subclasses, UnsupportedShape, compile_shapes
 from graph.validation.in_store import results_graph, store_classes, validate_store
+from graph.validation.reach import Reach, reach
 from graph.validation.report import Locator, Report, validate_graph
 
-#: Shape terms that make a node's conformance depend on more than its values' own statements.
-NONLOCAL = tuple(URIRef(SH + n) for n in ("node", "targetObjectsOf", "qualifiedValueShape"))
 #: A node statements can be about.
 Subject = NamedNode | BlankNode | Triple
 
 
-@lru_cache(maxsize=8)
 def local_shapes(shapes: Graph) -> bool:
-    """True if every path is one predicate and every property shape hangs off a targeted shape."""
-    if any(True for term in NONLOCAL for _ in shapes.triples((None, term, None))):
-        return False
-    if not all(isinstance(path, URIRef) for path in shapes.objects(None, URIRef(SH + "path"))):
-        return False
-    targeted = {
-        s
-        for p in ("targetClass", "targetNode", "targetSubjectsOf")
-        for s in shapes.subjects(URIRef(SH + p), None)
-    }
-    return all(s in targeted for s in shapes.subjects(URIRef(SH + "property"), None))
+    """True if a focus node's conformance reads a bounded forward neighbourhood of it."""
+    return reach(shapes) is not None
 
 
 def validate_change(
@@ -73,12 +57,11 @@ def validate_change(
     adds it itself): the checks read every graph, the default graph's copy included.
     """
     change = maintain_change(store, change)
-    if not local_shapes(shapes) or any(
-        q.predicate.value == SUBCLASS for q in change.removed | change.added
-    ):
+    read = reach(shapes)
+    if read is None or any(q.predicate.value == SUBCLASS for q in change.removed | change.added):
         return _validate_whole(store, change, shapes, ontology), -1
-    focus = focus_nodes(store, change, shape_paths(shapes))
-    work = neighbourhood(store, change, focus)
+    focus = focus_nodes(store, change, read)
+    work = neighbourhood(store, change, focus, read)
     work.extend(class_tree(ontology))
     shown = {_show(node) for node in focus}
     try:
@@ -102,61 +85,71 @@ def _compiled(shapes: Graph, classes: frozenset[tuple[str, frozenset[str]]]) -> 
     return compile_shapes(shapes, dict(classes))
 
 
-def focus_nodes(store: Store, change: Change, paths: Set[str]) -> set[Subject]:
-    """The subjects the change touches, and the nodes pointing to those whose types change
-    through a predicate that is the path of a shape (only sh:class reads a value's types)."""
+def focus_nodes(store: Store, change: Change, read: Reach) -> set[Subject]:
+    """The subjects the change touches, and the nodes k path steps before the subject of a
+    changed statement whose predicate is read at depth k."""
     quads = change.removed | change.added
     focus: set[Subject] = {q.subject for q in quads}
-    retyped = {q.subject for q in quads if q.predicate.value == RDF_TYPE}
-    for node in retyped:
-        pointing = store.quads_for_pattern(None, None, node, None)
-        focus.update(q.subject for q in pointing if q.predicate.value in paths)
-    focus.update(
-        q.subject for q in change.added if q.object in retyped and q.predicate.value in paths
-    )
+    for depth in range(1, read.depth + 1):
+        starts = {q.subject for q in quads if read.read_at(depth, q.predicate.value)}
+        focus |= _before(store, starts, read, depth)
     return focus
 
 
-def neighbourhood(store: Store, change: Change, focus: Iterable[Subject]) -> Store:
-    """After ``change``: the statements of ``focus``, the types of their values, the class tree.
+def _before(store: Store, nodes: set[Subject], read: Reach, depth: int) -> set[Subject]:
+    """The nodes from which ``depth`` path steps lead to one of ``nodes``. The store before the
+    change is enough: a path through a changed statement starts at that statement's subject
+    (a focus node) or passes through it to a node closer to the start."""
+    for step in range(depth - 1, -1, -1):
+        following = read.steps.get(step, frozenset())
+        nodes = {
+            q.subject
+            for node in nodes
+            for q in store.quads_for_pattern(None, None, node, None)
+            if q.predicate.value in following
+        }
+    return nodes
 
-    With local shapes nothing else is read: a focus node's own statements give its targets and
-    values, and sh:class reads the ``rdf:type`` of each value.
-    """
+
+def neighbourhood(store: Store, change: Change, focus: Iterable[Subject], read: Reach) -> Store:
+    """After ``change``: the statements of ``focus``, what the shapes read of the nodes their
+    paths reach (graph.validation.reach), the class tree."""
     work = Store()
     work.extend(store.quads_for_pattern(None, NamedNode(SUBCLASS), None, None))
     work.extend(q for q in change.added if q.predicate.value == SUBCLASS)
-    described = _after(store, change, set(focus), None)
-    values: set[Subject] = {
-        q.object for q in described if isinstance(q.object, NamedNode | BlankNode)
-    }
-    work.extend(described)
-    work.extend(_after(store, change, values, NamedNode(RDF_TYPE)))
+    found = _after(store, change, set(focus), None)
+    work.extend(found)
+    for depth in range(1, read.depth + 1):
+        following = read.steps.get(depth - 1, frozenset())
+        level: set[Subject] = {
+            q.object
+            for q in found
+            if q.predicate.value in following and isinstance(q.object, NamedNode | BlankNode)
+        }
+        wanted = None if depth in read.everything else read.reads.get(depth, frozenset())
+        found = _after(store, change, level, wanted)
+        work.extend(found)
     return work
 
 
 def _after(
-    store: Store, change: Change, nodes: set[Subject], predicate: NamedNode | None
+    store: Store, change: Change, nodes: set[Subject], predicates: frozenset[str] | None
 ) -> list[Quad]:
-    """The statements (of ``predicate``, or all) about ``nodes`` once ``change`` is applied."""
+    """The statements (of ``predicates``, or all) about ``nodes`` once ``change`` is applied."""
+    asked = [None] if predicates is None else [NamedNode(p) for p in sorted(predicates)]
     found = [
         q
         for node in nodes
+        for predicate in asked
         for q in store.quads_for_pattern(node, predicate, None, None)
         if q not in change.removed
     ]
     found += [
         q
         for q in change.added
-        if q.subject in nodes and (predicate is None or q.predicate == predicate)
+        if q.subject in nodes and (predicates is None or q.predicate.value in predicates)
     ]
     return found
-
-
-@lru_cache(maxsize=8)
-def shape_paths(shapes: Graph) -> frozenset[str]:
-    """The predicates that are the path of a property shape."""
-    return frozenset(str(p) for p in shapes.objects(None, URIRef(SH + "path")))
 
 
 def class_tree(ontology: Graph) -> list[Quad]:
