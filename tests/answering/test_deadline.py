@@ -129,3 +129,12 @@ def test_a_forked_child_gets_its_own_helper_thread() -> None:
         got = pipe.read()
     os.waitpid(pid, 0)
     assert got == b"ok"
+
+
+@pytest.mark.parametrize("budget", [0, 1 << 40])
+def test_a_request_thread_keeps_its_helper_from_one_query_to_the_next(budget: int) -> None:
+    """One helper per request thread, with a memory budget or without one (external stores):
+    starting a thread for every query would cost more than a point lookup."""
+    first = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
+    second = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
+    assert first == second != threading.get_ident()

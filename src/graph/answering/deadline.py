@@ -148,7 +148,7 @@ def with_deadline(
         if retire:
             _retire()
         raise timeout_error(seconds) from None
-    if not memory.forget(evaluator.ident):
+    if not memory.forget(evaluator.ident) and budget > 0:
         _local.evaluator = None  # frozen over its memory budget
     if ok:
         return value  # type: ignore[no-any-return]
