@@ -40,8 +40,9 @@ S = ["urn:s1", "urn:s2"]
 P = ["urn:p1", "urn:p2"]
 
 
-def small_store() -> Store:
-    """Two named graphs, a triple stated twice, one the default graph's own; materialized."""
+def small_store(*, own: bool = True) -> Store:
+    """Two named graphs, a triple stated twice, one the default graph's own (unless ``own`` is
+    False); materialized."""
     store = Store()
     stated = [
         ("urn:s1", "urn:p1", 1, "urn:g1"),
@@ -52,7 +53,8 @@ def small_store() -> Store:
     for s, p, o, g in stated:
         for graph in (NamedNode(g), DefaultGraph()):
             store.add(Quad(NamedNode(s), NamedNode(p), Literal(o), graph))
-    store.add(Quad(NamedNode("urn:s2"), NamedNode("urn:p2"), Literal(3), DefaultGraph()))
+    if own:
+        store.add(Quad(NamedNode("urn:s2"), NamedNode("urn:p2"), Literal(3), DefaultGraph()))
     return store
 
 
@@ -201,8 +203,15 @@ def test_updates_on_named_graphs_commit_what_the_engine_makes_of_the_whole_text(
     ops: list[str],
 ) -> None:
     """No operation here reads or writes the default graph, so the engine running the whole
-    text on a copy (keeping no default graph set meanwhile) is the reference."""
-    store = small_store()
+    text on a copy (keeping no default graph set meanwhile) is the reference.
+
+    Not with a triple of the default graph's own: one operation stating it in a named graph and
+    a later one removing it from there removes it from the default graph too (as two requests
+    would: the set cannot tell it was the default graph's own once a named graph states it),
+    while the whole text's net change leaves it. The operation-by-operation property above
+    covers own triples.
+    """
+    store = small_store(own=False)
     text = " ;\n".join(ops)
     expected = outcome(lambda: engine_whole(store, text))
     event("refused" if expected == "refused" else "applied")
