@@ -128,8 +128,6 @@ def plan_change(
         raise _bad_syntax(error) from None
     except UpdateFailed as error:
         raise BadRequest(f"the update cannot be applied: {error}") from None
-    except OSError as error:
-        raise BadRequest(f"the update failed: {error}") from None
 
 
 class _Unreadable(Exception):

@@ -137,8 +137,6 @@ def _run(store: Store, text: str, base_iri: str | None) -> None:
         raise BadRequest(str(error), position=where) from None
     except UpdateFailed as error:
         raise BadRequest(f"the update cannot be applied: {error}") from None
-    except OSError as error:
-        raise BadRequest(f"the update failed: {error}") from None
 
 
 def refuse_unsupported_terms(quads: Sequence[Quad] | set[Quad]) -> None:

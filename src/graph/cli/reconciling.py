@@ -14,6 +14,7 @@ import click
 from graph.answering.reconcile.loading import load
 from graph.answering.reconcile.service import Service
 from graph.cli.common import err, fail, progress, setting_values, settings_options
+from graph.core.errors import StoreUnavailable
 from graph.store import open_store
 
 #: The columns added to each row (``reconciled_`` in front of a name the file already uses).
@@ -89,8 +90,10 @@ def _service(store: str, options: dict[str, Any], base_iri: str) -> Service:
     """The reconciliation service over ``store``, its names read once."""
     try:
         handle = open_store(store, read_only=True, options=options)
-    except (FileNotFoundError, OSError) as error:
+    except FileNotFoundError as error:
         fail(f"the store cannot be opened: {error}")
+    except StoreUnavailable as error:
+        fail(str(error))
         raise  # not reached: fail() exits
     # The names are read once (seconds on a million triples): a spinner meanwhile, on a terminal.
     reading: AbstractContextManager[object] = (

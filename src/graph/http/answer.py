@@ -12,7 +12,7 @@ from graph.answering import deadline, writes
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
-from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.answering.guard import check_remote_targets
 from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
 from graph.core.errors import BadRequest, ResultTooLarge
@@ -142,8 +142,6 @@ def answer_query(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
                 " add a LIMIT or page with OFFSET"
             ) from None
-        except (OSError, RuntimeError) as error:  # Oxigraph: evaluation errors while serializing
-            raise evaluation_failed(error) from None
         finally:
             del result
 
@@ -182,8 +180,6 @@ def _evaluate(
         )
     except QuerySyntaxError as error:
         raise syntax_error(error) from None
-    except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
-        raise evaluation_failed(error) from None
 
 
 def syntax_error(error: QuerySyntaxError) -> BadRequest:
@@ -215,15 +211,12 @@ def apply_update(app: Flask, operation: Operation, authorization: str | None) ->
     def work() -> None:
         # The check is part of the work, so it runs under the same time limit (issue 11).
         check_remote_targets(operation.text, allowlist, update=True)
-        try:
-            writes.checked_update(
-                target,
-                operation.text,
-                using=operation.default_graphs,
-                using_named=operation.named_graphs,
-            )
-        except OSError as error:
-            raise evaluation_failed(error, what="update") from None
+        writes.checked_update(
+            target,
+            operation.text,
+            using=operation.default_graphs,
+            using_named=operation.named_graphs,
+        )
 
     seconds, retire = time_limit(app)
     budget = int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0

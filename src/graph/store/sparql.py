@@ -23,6 +23,7 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.store.evaluation import evaluating, failed
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
 from graph.store.sparql_errors import explain
@@ -148,6 +149,8 @@ def run_query(
     ['http://e.org/a']
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
+    :raises EvaluationFailed: if the engine fails to evaluate it (its answer is lazy: read
+        it inside :func:`graph.store.evaluation.evaluating` for the same translation).
     """
     options: dict[str, object] = {}
     if default_graphs:
@@ -166,7 +169,8 @@ def run_query(
         options["base_iri"] = base_iri
     check_query_text(text)
     try:
-        return store.query(text, **options)  # type: ignore[arg-type]
+        with evaluating():
+            return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error, text, prefixes or ()) from None
 
@@ -195,7 +199,8 @@ def run_over_dataset(
         options["base_iri"] = base_iri
     check_query_text(text)
     try:
-        return store.query(text, **options)  # type: ignore[arg-type]
+        with evaluating():
+            return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error, text) from None
 
@@ -229,6 +234,7 @@ _MIN_ROW_BYTES = {
 }
 
 
+@evaluating()
 def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes:
     """Serialize ``result`` like :func:`serialize_results`, refusing more than ``limit`` rows.
 
@@ -283,6 +289,7 @@ def _rows(body: bytes, results_format: QueryResultsFormat) -> int:
     return body.count(b"\n") - 1
 
 
+@evaluating()
 def serialize_results(result: QueryResult, media_type: str) -> bytes:
     """Serialize query results with Oxigraph's own writers, in the format ``media_type`` names.
 
@@ -299,6 +306,7 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     return result.serialize(format=results_format) or b""
 
 
+@evaluating()
 def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
     """Run a SELECT query and return its rows as plain strings (unbound variables left out).
 
@@ -323,6 +331,7 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
 
     :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
     :raises UpdateFailed: if an operation fails (nothing was written).
+    :raises EvaluationFailed: if the engine fails to evaluate it (a LOAD target, say).
     """
     check_query_text(text)
     try:
@@ -331,6 +340,8 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
         raise QuerySyntaxError.from_oxigraph(error, text) from None
     except RuntimeError as error:
         raise UpdateFailed(str(error)) from None
+    except OSError as error:  # a LOAD or SERVICE target, or the store's files
+        raise failed(error, what="update") from None
 
 
 def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:
