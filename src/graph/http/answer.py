@@ -15,14 +15,13 @@ from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets
 from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, ResultTooLarge
+from graph.core.errors import ResultTooLarge
 from graph.core.links import prefixes
 from graph.http.context import external_store, store_of, store_version, time_limit, writable_of
 from graph.http.negotiate import JSONLD, choose, jsonld_profile
 from graph.http.protocol import Operation
 from graph.store import (
     QueryResult,
-    QuerySyntaxError,
     QueryTriples,
     TooManyResults,
     serialize_limited,
@@ -167,25 +166,16 @@ def declared_prefixes(app: Flask) -> dict[str, str]:
 def _evaluate(
     store: object, operation: Operation, declared: dict[str, str], base_iri: str
 ) -> QueryResult:
-    try:
-        return store_query(
-            store,  # type: ignore[arg-type]
-            operation.text,
-            default_graphs=operation.default_graphs,
-            named_graphs=operation.named_graphs,
-            prefixes=declared,
-            # Relative IRIs resolve against the published base, not the request's host: see
-            # README "Serving: the SPARQL endpoint" (issue 17).
-            base_iri=base_iri,
-        )
-    except QuerySyntaxError as error:
-        raise syntax_error(error) from None
-
-
-def syntax_error(error: QuerySyntaxError) -> BadRequest:
-    """A 400 for a query that does not parse, with the place in the client's text."""
-    where = (error.line, error.column) if error.line and error.column else None
-    return BadRequest(str(error), position=where)
+    return store_query(
+        store,  # type: ignore[arg-type]
+        operation.text,
+        default_graphs=operation.default_graphs,
+        named_graphs=operation.named_graphs,
+        prefixes=declared,
+        # Relative IRIs resolve against the published base, not the request's host: see
+        # README "Serving: the SPARQL endpoint" (issue 17).
+        base_iri=base_iri,
+    )
 
 
 def with_charset(media_type: str) -> str:

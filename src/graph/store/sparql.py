@@ -6,7 +6,6 @@ import csv
 import io
 import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyoxigraph
@@ -23,6 +22,7 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.core.errors import BadRequest, ResultTooLarge
 from graph.store.evaluation import evaluating, failed
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
@@ -32,14 +32,15 @@ if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
 
 
-@dataclass(frozen=True)
-class QuerySyntaxError(Exception):
+class QuerySyntaxError(BadRequest):
     """A SPARQL query or update that does not parse: what is wrong, and the line and column
-    (1-based, in characters of the text as written) where it is."""
+    (1-based, in characters of the text as written) where it is, also its ``position``."""
 
-    message: str
-    line: int | None = None
-    column: int | None = None
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.message, self.line, self.column = message, line, column
+        where = "" if line is None else f" at line {line}, column {column}"
+        position = (line, column) if line and column else None
+        super().__init__(f"SPARQL syntax error{where}: {message}", position=position)
 
     @classmethod
     def from_oxigraph(
@@ -54,11 +55,6 @@ class QuerySyntaxError(Exception):
         """
         found = explain(str(error), text, declared)
         return cls(found.message, found.line, found.column)
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"SPARQL syntax error: {self.message}"
-        return f"SPARQL syntax error at line {self.line}, column {self.column}: {self.message}"
 
 
 #: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
@@ -219,7 +215,7 @@ def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
     return {name: iri for name, iri in prefixes.items() if f"{name}:" in text}
 
 
-class TooManyResults(Exception):
+class TooManyResults(ResultTooLarge):
     """A result with more rows or triples than allowed."""
 
 
@@ -320,8 +316,15 @@ def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
 
 
-class UpdateFailed(Exception):
-    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
+class UpdateFailed(BadRequest):
+    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph.
+
+    >>> str(UpdateFailed("The graph <http://e.org/g> does not exist"))
+    'the update cannot be applied: The graph <http://e.org/g> does not exist'
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the update cannot be applied: {reason}")
 
 
 def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
