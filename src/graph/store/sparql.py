@@ -161,14 +161,7 @@ def run_query(
         options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
     if prefixes and (used := used_prefixes(text, prefixes)):
         options["prefixes"] = used
-    if base_iri:
-        options["base_iri"] = base_iri
-    check_query_text(text)
-    try:
-        with evaluating():
-            return store.query(text, **options)  # type: ignore[arg-type]
-    except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error, text, prefixes or ()) from None
+    return _evaluated(store, text, options, base_iri, prefixes or ())
 
 
 def run_over_dataset(
@@ -191,14 +184,29 @@ def run_over_dataset(
         options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
     if named_graphs is not None:
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    return _evaluated(store, text, options, base_iri, what="update")
+
+
+def _evaluated(
+    store: Store | RemoteStore,
+    text: str,
+    options: dict[str, object],
+    base_iri: str | None,
+    declared: Collection[str] = (),
+    *,
+    what: str = "query",
+) -> QueryResult:
+    """``text`` checked, then evaluated with the engine's ``options``, its errors the domain's
+    (``declared``: the prefixes among ``options``, for the explanation of a syntax error;
+    ``what``: a query, or an update whose pattern this is)."""
     if base_iri:
         options["base_iri"] = base_iri
     check_query_text(text)
     try:
-        with evaluating():
+        with evaluating(what):
             return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error, text) from None
+        raise QuerySyntaxError.from_oxigraph(error, text, declared) from None
 
 
 def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
