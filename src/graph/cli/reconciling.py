@@ -92,9 +92,10 @@ def _service(store: str, options: dict[str, Any], base_iri: str) -> Service:
         handle = open_store(store, read_only=True, options=options)
     except FileNotFoundError as error:
         fail(f"the store cannot be opened: {error}")
-    except StoreUnavailable as error:
-        fail(str(error))
         raise  # not reached: fail() exits
+    except StoreUnavailable as error:  # its text says the store cannot be opened, and why
+        fail(str(error))
+        raise
     # The names are read once (seconds on a million triples): a spinner meanwhile, on a terminal.
     reading: AbstractContextManager[object] = (
         err.status("Reading the graph's names") if err.is_terminal else nullcontext()
