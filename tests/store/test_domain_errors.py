@@ -14,6 +14,7 @@ from graph.store import (
     RdfSyntaxError,
     TooManyResults,
     UpdateFailed,
+    check_iri,
     memory_store,
     parse_bytes,
     run_query,
@@ -71,3 +72,12 @@ def test_a_result_over_the_limit_is_a_413() -> None:
     assert isinstance(caught.value, ResultTooLarge)
     assert status_of(caught.value) == (413, "Result Too Large")
 
+
+
+@pytest.mark.parametrize("value", ["relative/path", "http://x> y", ""])
+def test_a_value_that_is_not_an_absolute_iri_is_a_400(value: str) -> None:
+    """check_iri lets no engine ValueError out: the caller words the domain's error for the
+    parameter the value came in."""
+    with pytest.raises(BadRequest) as caught:
+        check_iri(value)
+    assert status_of(caught.value)[0] == 400 and caught.value.detail

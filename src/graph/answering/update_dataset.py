@@ -105,5 +105,5 @@ def protocol_dataset(
 def _iri(value: str) -> str:
     try:
         return check_iri(value)
-    except ValueError as error:
+    except BadRequest as error:
         raise BadRequest(f"using-graph IRI {value!r} is not valid: {error}") from None

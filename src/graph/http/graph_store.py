@@ -276,7 +276,7 @@ def _body_format(media_type: str, what: str) -> RdfFormat:
 def _valid_iri(value: str) -> str:
     try:
         return check_iri(value)
-    except ValueError as error:
+    except BadRequest as error:
         raise BadRequest(f"{value!r} is not a valid graph IRI: {error}") from None
 
 

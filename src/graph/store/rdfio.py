@@ -180,11 +180,19 @@ def check_iri(value: str) -> str:
     >>> check_iri("https://w3id.org/alliance-graph/graph/x")
     'https://w3id.org/alliance-graph/graph/x'
 
-    :raises ValueError: naming what is wrong with it.
+    >>> check_iri("relative/path")
+    Traceback (most recent call last):
+    graph.core.errors.BadRequest: No scheme found in an absolute IRI
+
+    :raises BadRequest: naming what is wrong with it (the engine's reading of IRIs), which the
+        caller words for the parameter it came in.
     """
-    node = NamedNode(value)
+    try:
+        node = NamedNode(value)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
     if ":" not in node.value:
-        raise ValueError(f"{value!r} is not an absolute IRI")
+        raise BadRequest(f"{value!r} is not an absolute IRI")
     return node.value
 
 

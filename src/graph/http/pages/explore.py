@@ -104,7 +104,7 @@ def neighbourhood_json() -> ResponseReturnValue:
     focus = request.args.get("focus", "")
     try:
         check_iri(focus)
-    except ValueError:
+    except BadRequest:
         raise BadRequest(f"focus must be an absolute IRI, not {focus[:200]!r}") from None
     base, store = str(current_app.config["BASE_IRI"]), get_store()
     languages = reader_languages(request.accept_languages.values())
