@@ -16,6 +16,7 @@ from graph.build.embedded import build
 from graph.cli import cli
 from graph.core.errors import BadRequest, EvaluationFailed, StoreUnavailable
 from graph.core.namespaces import CANONICAL_BASE
+from graph.http.errors import status_of
 from graph.store import (
     QuerySyntaxError,
     evaluating,
@@ -25,6 +26,7 @@ from graph.store import (
     run_update,
     select_rows,
     serialize_limited,
+    serialize_results,
 )
 from graph.store import evaluation as engine_errors
 from tests.conftest import MINI
@@ -67,10 +69,21 @@ def test_a_failing_service_is_an_evaluation_failure_without_the_engines_text(
 
 
 def test_an_unbound_service_variable_is_an_evaluation_failure() -> None:
-    """The engine's RuntimeError, through select_rows, which reads the answer itself."""
+    """The engine's RuntimeError, while serialize_results writes the answer."""
+    result = run_query(memory_store(), "SELECT * { SERVICE ?where { ?s ?p ?o } }")
     with pytest.raises(EvaluationFailed, match="failed during evaluation") as caught:
-        select_rows(memory_store(), "SELECT * { SERVICE ?where { ?s ?p ?o } }")
+        serialize_results(result, "application/sparql-results+json")
     assert "unbound" in caught.value.reason
+
+
+def test_the_engine_failing_one_of_the_projects_own_queries_is_the_stores_fault() -> None:
+    """select_rows runs the project's queries (no SERVICE, no client's text): whatever made
+    the engine fail, it is the server's fault, a 503 with nothing of the engine's text. An
+    unbound SERVICE is only the way to make the engine fail here."""
+    with pytest.raises(StoreUnavailable) as caught:
+        select_rows(memory_store(), "SELECT * { SERVICE ?where { ?s ?p ?o } }")
+    assert status_of(caught.value)[0] == 503
+    assert caught.value.detail == "the store could not be read"
 
 
 def test_an_answer_read_above_the_store_is_translated_by_evaluating(closed_url: str) -> None:
@@ -100,7 +113,7 @@ def test_without_network_the_failure_says_so(
     names the sandbox, as docs/security.md says."""
     monkeypatch.setattr(engine_errors, "_network", False)
     with pytest.raises(EvaluationFailed) as caught:
-        select_rows(memory_store(), f"SELECT * {{ SERVICE <{closed_url}s> {{ ?s ?p ?o }} }}")
+        run_query(memory_store(), f"ASK {{ SERVICE <{closed_url}s> {{ ?s ?p ?o }} }}")
     assert caught.value.detail == (
         "the query failed during evaluation (SERVICE and LOAD cannot reach the network on"
         " this server)"

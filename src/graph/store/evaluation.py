@@ -4,20 +4,22 @@ pyoxigraph ends an evaluation that parsed with ``OSError`` (a SERVICE or LOAD ta
 refused, timed out or answered badly; the store's files could not be read) or
 ``RuntimeError`` (an unbound ``SERVICE ?var``), from ``Store.query``/``update`` or, as its
 answers are lazy, while they are read or written. Every function of graph.store that
-evaluates translates them with :func:`evaluating`; code above that reads an answer itself
-(a page iterating solutions, ``kg query`` printing a table) reads it inside
-:func:`evaluating` too, so that nothing above graph.store ever catches the engine's own
-exceptions. An ``OSError`` of anything else (the disk under a scratch copy, a socket) is not
-the engine's and is not translated.
+evaluates translates them with :func:`evaluating`; code above that reads a client's answer
+itself (the explorer and the exports, ``kg query`` printing a table) reads it inside
+:func:`evaluating` too, so that nothing above graph.store catches the engine's own
+exceptions. The project's own queries (:func:`graph.store.select_rows`) have no SERVICE or
+LOAD, and no client wrote them: the engine failing them is the store failing, a 503
+(:func:`reading_the_store`), not the client's 400. An ``OSError`` of anything else (the
+disk under a scratch copy, a socket) is not the engine's and is not translated.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import ContextDecorator
-from types import TracebackType
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from graph.core.errors import EvaluationFailed
+from graph.core.errors import EvaluationFailed, StoreUnavailable
 
 log = logging.getLogger("kg")
 
@@ -46,7 +48,8 @@ def failed(error: OSError | RuntimeError, *, what: str = "query") -> EvaluationF
     return EvaluationFailed(f"the {what} failed during evaluation ({cause})", reason=str(error))
 
 
-def evaluating(what: str = "query") -> _Evaluating:
+@contextmanager
+def evaluating(what: str = "query") -> Iterator[None]:
     """Run the block (or the decorated function), the engine's evaluation errors raised as
     :class:`EvaluationFailed`.
 
@@ -56,23 +59,21 @@ def evaluating(what: str = "query") -> _Evaluating:
     Traceback (most recent call last):
     graph.core.errors.EvaluationFailed: the query failed during evaluation (...)
     """
-    return _Evaluating(what)
+    try:
+        yield
+    except (OSError, RuntimeError) as error:
+        raise failed(error, what=what) from None
 
 
-class _Evaluating(ContextDecorator):
-    # A class rather than @contextmanager: contextlib sets __traceback__ on what passes
-    # through a generator, which a frozen dataclass exception (QuerySyntaxError) refuses.
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if isinstance(error, (OSError, RuntimeError)):
-            raise failed(error, what=self.what) from None
+@contextmanager
+def reading_the_store() -> Iterator[None]:
+    """Run the block, which evaluates the project's own queries (no SERVICE, no LOAD, no text
+    of a client's): an engine error there is the store's, the server's fault, raised as
+    :class:`StoreUnavailable` (503); the engine's text goes to the log.
+    """
+    try:
+        yield
+    except (OSError, RuntimeError, EvaluationFailed) as error:
+        reason = error.reason if isinstance(error, EvaluationFailed) else str(error)
+        log.warning("the store could not be read: %s", reason)
+        raise StoreUnavailable("the store could not be read") from None

@@ -23,7 +23,7 @@ from pyoxigraph import (
 )
 
 from graph.core.errors import BadRequest, ResultTooLarge
-from graph.store.evaluation import evaluating, failed
+from graph.store.evaluation import evaluating, failed, reading_the_store
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
 from graph.store.sparql_errors import explain
@@ -310,9 +310,10 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     return result.serialize(format=results_format) or b""
 
 
-@evaluating()
+@reading_the_store()
 def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
-    """Run a SELECT query and return its rows as plain strings (unbound variables left out).
+    """Run one of the project's own SELECT queries and return its rows as plain strings
+    (unbound variables left out).
 
     >>> select_rows(memory_store(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
     [{'x': '1'}]
