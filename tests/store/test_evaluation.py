@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from graph.store import (
     serialize_results,
 )
 from graph.store import evaluation as engine_errors
+from graph.store.evaluation import reading_the_store
 from tests.conftest import MINI
 from tests.http.test_endpoint import TOKEN, make_app
 from tests.listener import Listener
@@ -165,3 +167,17 @@ def test_a_disk_failure_while_committing_is_not_a_client_error(
         client.post(
             "/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"}
         )
+
+
+@dataclass(frozen=True)
+class Frozen(ValueError):
+    where: int
+
+
+def test_other_errors_pass_through_unchanged() -> None:
+    """Only the engine's errors are translated; any other comes out as it went in, a frozen
+    dataclass exception too (contextlib's @contextmanager sets its __traceback__ and fails)."""
+    with pytest.raises(Frozen), evaluating():
+        raise Frozen(3)
+    with pytest.raises(QuerySyntaxError), reading_the_store():
+        run_query(memory_store(), "ASK {")

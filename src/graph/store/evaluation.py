@@ -16,10 +16,11 @@ disk under a scratch copy, a socket) is not the engine's and is not translated.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ContextDecorator
+from types import TracebackType
 
-from graph.core.errors import EvaluationFailed, StoreUnavailable
+from graph.core.errors import EvaluationFailed, GraphError, StoreUnavailable
 
 log = logging.getLogger("kg")
 
@@ -36,7 +37,7 @@ def network_denied() -> None:
     _network = False
 
 
-def failed(error: OSError | RuntimeError, *, what: str = "query") -> EvaluationFailed:
+def failed(error: BaseException, *, what: str = "query") -> EvaluationFailed:
     """The domain's error for an evaluation the engine ended with ``error``, which goes to
     the log and to :attr:`EvaluationFailed.reason`, never to its ``detail``.
 
@@ -48,8 +49,7 @@ def failed(error: OSError | RuntimeError, *, what: str = "query") -> EvaluationF
     return EvaluationFailed(f"the {what} failed during evaluation ({cause})", reason=str(error))
 
 
-@contextmanager
-def evaluating(what: str = "query") -> Iterator[None]:
+def evaluating(what: str = "query") -> _Translated:
     """Run the block (or the decorated function), the engine's evaluation errors raised as
     :class:`EvaluationFailed`.
 
@@ -59,21 +59,45 @@ def evaluating(what: str = "query") -> Iterator[None]:
     Traceback (most recent call last):
     graph.core.errors.EvaluationFailed: the query failed during evaluation (...)
     """
-    try:
-        yield
-    except (OSError, RuntimeError) as error:
-        raise failed(error, what=what) from None
+    return _Translated((OSError, RuntimeError), lambda error: failed(error, what=what))
 
 
-@contextmanager
-def reading_the_store() -> Iterator[None]:
-    """Run the block, which evaluates the project's own queries (no SERVICE, no LOAD, no text
-    of a client's): an engine error there is the store's, the server's fault, raised as
-    :class:`StoreUnavailable` (503); the engine's text goes to the log.
+def reading_the_store() -> _Translated:
+    """Run the block (or the decorated function), which evaluates the project's own queries
+    (no SERVICE, no LOAD, no text of a client's): an engine error there is the store's, the
+    server's fault, raised as :class:`StoreUnavailable` (503); the engine's text goes to the
+    log."""
+    return _Translated((OSError, RuntimeError, EvaluationFailed), _unreadable)
+
+
+def _unreadable(error: BaseException) -> StoreUnavailable:
+    reason = error.reason if isinstance(error, EvaluationFailed) else str(error)
+    log.warning("the store could not be read: %s", reason)
+    return StoreUnavailable("the store could not be read")
+
+
+class _Translated(ContextDecorator):
+    """Errors of ``kinds`` raised in the block become ``translate(error)``.
+
+    A class, not ``@contextmanager``: contextlib sets ``__traceback__`` on every exception that
+    passes through a generator, which a frozen dataclass exception refuses.
     """
-    try:
-        yield
-    except (OSError, RuntimeError, EvaluationFailed) as error:
-        reason = error.reason if isinstance(error, EvaluationFailed) else str(error)
-        log.warning("the store could not be read: %s", reason)
-        raise StoreUnavailable("the store could not be read") from None
+
+    def __init__(
+        self,
+        kinds: tuple[type[BaseException], ...],
+        translate: Callable[[BaseException], GraphError],
+    ) -> None:
+        self.kinds, self.translate = kinds, translate
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(error, self.kinds):
+            raise self.translate(error) from None
