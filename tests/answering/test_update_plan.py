@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from graph.answering import update_plan
-from graph.answering.update_dataset import with_protocol_dataset
 from graph.answering.update_plan import split
 from graph.answering.write_change import update_change
 from graph.core.errors import BadRequest
@@ -28,6 +27,7 @@ from graph.store import (
     run_update,
     scratch,
 )
+from tests.answering.dataset_reference import with_protocol_dataset
 from tests.answering.update_reference import (
     commit,
     engine_per_operation,

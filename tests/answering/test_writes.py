@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from graph.answering.store_version import StoreVersion
-from graph.answering.update_dataset import has_dataset_clause, with_protocol_dataset
+from graph.answering.update_dataset import has_dataset_clause, protocol_dataset
 from graph.answering.writes import (
     Shapes,
     Writable,
@@ -24,6 +24,7 @@ from graph.answering.writes import (
 from graph.core.errors import BadRequest, NotFound, ShapeViolation
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store import Store, dump_nquads, select_rows
+from tests.answering.dataset_reference import with_protocol_dataset
 from tests.paths import MINI
 
 COUNTRIES = CANONICAL_BASE + "graph/reference-countries"
@@ -222,7 +223,7 @@ def test_dataset_clause_detection(update: str, expected: bool) -> None:
 
 def test_invalid_using_iri_is_400() -> None:
     with pytest.raises(BadRequest, match="not valid"):
-        with_protocol_dataset("DELETE WHERE { ?s ?p ?o }", ["not an iri"])
+        protocol_dataset("DELETE WHERE { ?s ?p ?o }", ["not an iri"])
 
 
 def test_writes_queued_behind_others_are_not_stopped_as_runaways(

@@ -12,7 +12,6 @@ from graph.store import (
     Store,
     apply_change,
     copy_to_memory,
-    maintain_change,
     run_update,
 )
 
@@ -32,16 +31,15 @@ def engine_diff(before: Store, after: Store) -> Change:
 
 
 def commit(store: Store, change: Change) -> None:
-    """Apply ``change`` with the default graph's share, as the write path commits."""
-    if not change.maintained:
-        change = maintain_change(store, change)
+    """Apply ``change`` with the default graph's share, as the write path commits (the store
+    works the share out itself unless the change holds it already)."""
     apply_change(
         store,
         change.removed,
         change.added,
         created=change.created,
         dropped=change.dropped,
-        as_is=True,
+        as_is=change.maintained,
     )
 
 

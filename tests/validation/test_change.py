@@ -80,12 +80,17 @@ OBJECTS = {
 
 
 @pytest.fixture(scope="module")
-def rich_shapes() -> Shapes:
-    mini = load_shapes(str(MINI), CANONICAL_BASE)
+def mini_shapes() -> Shapes:
+    """The mini project's shapes and ontology."""
+    return load_shapes(str(MINI), CANONICAL_BASE)
+
+
+@pytest.fixture(scope="module")
+def rich_shapes(mini_shapes: Shapes) -> Shapes:
     graph = rdflib.Graph()
-    graph += mini.shapes
+    graph += mini_shapes.shapes
     graph.parse(data=EXTRA_SHAPES, format="turtle")
-    return Shapes(graph, mini.ontology)
+    return Shapes(graph, mini_shapes.ontology)
 
 
 def quads() -> st.SearchStrategy[Quad]:
@@ -150,6 +155,34 @@ def with_default_set(before: Store, after: Store, added: list[Quad], removed: li
     return after
 
 
+def write_agrees_with_full_validation(
+    target: Writable, kind: str, added: list[Quad], removed: list[Quad]
+) -> None:
+    """Make one write of ``kind`` on ``target`` (an update removing ``removed`` and adding
+    ``added``, or a Graph Store replacement or merge of ``added`` into the new graph): it is
+    accepted exactly when full pySHACL accepts the result, and what is committed is the
+    engine's own result (:func:`expected_state`); a refused write changes nothing."""
+    store = target.store
+    after = expected_state(store, kind, added, removed)
+    expected = validate_result(after, target.shapes).conforms
+    before = dump_nquads(store)
+    try:
+        if kind == "update":
+            steps = [f"DELETE DATA {{ {sparql_data_block(removed)} }}"] if removed else []
+            steps += [f"INSERT DATA {{ {sparql_data_block(added)} }}"] if added else []
+            checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
+        else:
+            write = replace_graph if kind == "replace" else add_to_graph
+            new = NamedNode(GRAPHS[1])
+            write(target, GRAPHS[1], [Quad(q.subject, q.predicate, q.object, new) for q in added])
+        accepted = True
+    except ShapeViolation:
+        accepted = False
+    event(f"{kind} {'accepted' if accepted else 'refused'}")
+    assert accepted is expected, (kind, added, removed)
+    assert dump_nquads(store) == (dump_nquads(after) if accepted else before)
+
+
 @settings(
     max_examples=100,
     deadline=None,
@@ -165,55 +198,39 @@ def test_verdicts_agree_with_full_validation(
     for kind, added, picks in writes:
         present = sorted(store, key=str)
         removed = [present[i % len(present)] for i in picks] if kind == "update" else []
-        after = expected_state(store, kind, added, removed)
-        expected = validate_result(after, rich_shapes).conforms
-        before = dump_nquads(store)
-        try:
-            if kind == "update":
-                steps = [f"DELETE DATA {{ {sparql_data_block(removed)} }}"] if removed else []
-                steps += [f"INSERT DATA {{ {sparql_data_block(added)} }}"] if added else []
-                checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
-            else:
-                write = replace_graph if kind == "replace" else add_to_graph
-                new = NamedNode(GRAPHS[1])
-                in_graph = [Quad(q.subject, q.predicate, q.object, new) for q in added]
-                write(target, GRAPHS[1], in_graph)
-            accepted = True
-        except ShapeViolation:
-            accepted = False
-        event(f"{kind} {'accepted' if accepted else 'refused'}")
-        assert accepted is expected, (kind, added, removed)
-        assert dump_nquads(store) == (dump_nquads(after) if accepted else before)
+        write_agrees_with_full_validation(target, kind, added, removed)
 
 
-def test_the_shapes_of_the_project_are_checked_per_change() -> None:
+def test_the_shapes_of_the_project_are_checked_per_change(mini_shapes: Shapes) -> None:
     """The project's own shapes stay in the subset validated per change (else every write
     would validate a copy of the whole store)."""
     assert local_shapes(load_shapes(str(ROOT), CANONICAL_BASE).shapes)
-    assert local_shapes(load_shapes(str(MINI), CANONICAL_BASE).shapes)
+    assert local_shapes(mini_shapes.shapes)
 
 
-def test_changing_a_type_rechecks_the_nodes_pointing_to_it(writable: Store) -> None:
+def test_changing_a_type_rechecks_the_nodes_pointing_to_it(
+    writable: Store, mini_shapes: Shapes
+) -> None:
     """Removing honduras's type breaks the alliance that has it as a member (sh:class)."""
     honduras = NamedNode(ID + "country/honduras")
     # From the named graph that states it (the default graph's copy follows: issue 17).
     stated = writable.quads_for_pattern(honduras, NamedNode(RDF_TYPE), None, None)
     typed = next(q for q in stated if isinstance(q.graph_name, NamedNode))
     change = Change(removed={typed})
-    shapes = load_shapes(str(MINI), CANONICAL_BASE)
-    read = reach(shapes.shapes)
+    read = reach(mini_shapes.shapes)
     assert read is not None
     focus = focus_nodes(writable, change, read)
     assert NamedNode(ID + "organization/weprotect") in focus
-    report, checked = validate_change(writable, change, shapes.shapes, shapes.ontology)
+    report, checked = validate_change(writable, change, mini_shapes.shapes, mini_shapes.ontology)
     assert not report.conforms
     assert {v.focus for v in report.violations} >= {ID + "organization/weprotect"}
     assert checked == 2
 
 
-def test_blank_nodes_are_validated_and_committed_as_they_are(writable: Store) -> None:
-    shapes = load_shapes(str(MINI), CANONICAL_BASE)
-    target = Writable(writable, shapes, StoreVersion())
+def test_blank_nodes_are_validated_and_committed_as_they_are(
+    writable: Store, mini_shapes: Shapes
+) -> None:
+    target = Writable(writable, mini_shapes, StoreVersion())
     node = BlankNode()
     country = [
         Quad(node, NamedNode(RDF_TYPE), NamedNode(AG + "Country"), DefaultGraph()),
@@ -222,7 +239,7 @@ def test_blank_nodes_are_validated_and_committed_as_they_are(writable: Store) ->
     with pytest.raises(ShapeViolation):
         add_to_graph(target, None, country)
     add_to_graph(target, None, [*country[:1], Quad(node, country[1].predicate, Literal("QQ"))])
-    assert validate_result(writable, shapes).conforms
+    assert validate_result(writable, mini_shapes).conforms
     assert target.version.value == 1
 
 
@@ -414,26 +431,7 @@ def test_project_verdicts_agree_with_full_validation(
             (q for q in store if q.subject in PROJECT_SUBJECTS), key=str
         )
         removed = [present[i % len(present)] for i in picks] if kind == "update" else []
-        after = expected_state(store, kind, added, removed)
-        expected = validate_result(after, project_shapes).conforms
         change = Change(removed=set(removed), added=set(added))
-        _, checked = validate_change(
-            store, change, project_shapes.shapes, project_shapes.ontology
-        )
+        _, checked = validate_change(store, change, project_shapes.shapes, project_shapes.ontology)
         assert checked >= 0, "the project's shapes fell back to validating the whole store"
-        before = dump_nquads(store)
-        try:
-            if kind == "update":
-                steps = [f"DELETE DATA {{ {sparql_data_block(removed)} }}"] if removed else []
-                steps += [f"INSERT DATA {{ {sparql_data_block(added)} }}"] if added else []
-                checked_update(target, " ;\n".join(steps) or "CLEAR SILENT GRAPH <urn:none>")
-            else:
-                new = NamedNode(GRAPHS[1])
-                in_graph = [Quad(q.subject, q.predicate, q.object, new) for q in added]
-                add_to_graph(target, GRAPHS[1], in_graph)
-            accepted = True
-        except ShapeViolation:
-            accepted = False
-        event(f"{kind} {'accepted' if accepted else 'refused'}")
-        assert accepted is expected, (kind, added, removed)
-        assert dump_nquads(store) == (dump_nquads(after) if accepted else before)
+        write_agrees_with_full_validation(target, kind, added, removed)

@@ -150,17 +150,3 @@ def query_targets(
             f"the query uses SERVICE and could not be checked against the allow-list: {error}"
         ) from None
 
-
-def evaluation_failed(error: OSError | RuntimeError, *, what: str = "query") -> BadRequest:
-    """The 400 for an evaluation that Oxigraph ended with ``error``; the error goes to the log.
-
-    Oxigraph's text is not sent: for a SERVICE or LOAD it tells whether the target refused the
-    connection, timed out or answered, with what status and body, which turns the endpoint into
-    a port scanner and a proxy to read internal services (issue 11, item 2).
-    """
-    log.warning("a %s failed during evaluation: %s", what, error)
-    if sandbox.active():
-        cause = "SERVICE and LOAD cannot reach the network on this server"
-    else:
-        cause = "a SERVICE or LOAD target did not answer usably, or the store could not be read"
-    return BadRequest(f"the {what} failed during evaluation ({cause})")

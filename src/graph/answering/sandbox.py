@@ -22,6 +22,8 @@ import socket
 import tempfile
 import threading
 
+from graph.store import network_denied
+
 #: Syscalls refused outright: they could create sockets without ``socket()``.
 _REFUSED = ("io_uring_setup", "io_uring_enter", "io_uring_register")
 
@@ -85,6 +87,7 @@ class NetworkFilter:
             except OSError as error:
                 raise SandboxUnavailable(f"cannot install the seccomp filter: {error}") from None
             _active = True
+            network_denied()
         logging.getLogger("kg").info("sandbox: this process can no longer open network sockets")
 
 

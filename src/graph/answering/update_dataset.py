@@ -4,9 +4,9 @@ The protocol says these parameters act like ``USING`` and ``USING NAMED`` clause
 DELETE/INSERT ... WHERE operation of the request, and that a request carrying both the
 parameters and ``USING``/``USING NAMED``/``WITH`` in its text is an error
 (https://www.w3.org/TR/sparql11-protocol/#update-dataset). The write path gives that dataset
-to the engine as query options when it evaluates each WHERE (graph.answering.update_delta);
-:func:`with_protocol_dataset` writes it into the text instead, which the tests use as an
-independent reference. A small tokenizer keeps strings, IRIs and comments intact.
+to the engine as query options when it evaluates each WHERE (graph.answering.update_delta).
+A small tokenizer, which splits an update into its operations for graph.answering.update_plan,
+keeps strings, IRIs and comments intact.
 """
 
 from __future__ import annotations
@@ -102,62 +102,8 @@ def protocol_dataset(
     return tuple(_iri(iri) for iri in using), tuple(_iri(iri) for iri in using_named)
 
 
-def with_protocol_dataset(
-    update: str, using: Sequence[str] = (), using_named: Sequence[str] = ()
-) -> str:
-    """Return ``update`` with the protocol's dataset written in as USING clauses.
-
-    >>> with_protocol_dataset("INSERT { ?s ?p 1 } WHERE { ?s ?p 0 }", ["http://g"])
-    'INSERT { ?s ?p 1 } USING <http://g> WHERE { ?s ?p 0 }'
-    >>> with_protocol_dataset("DELETE WHERE { ?s ?p 0 }", [], ["http://n"])
-    'DELETE { ?s ?p 0 } USING NAMED <http://n> WHERE { ?s ?p 0 }'
-
-    :raises BadRequest: if the update also has USING or WITH, or an IRI is not absolute.
-    """
-    if not using and not using_named:
-        return update
-    if has_dataset_clause(update):
-        raise BadRequest(
-            "the update names its dataset with USING or WITH and the request also has "
-            "using-graph-uri or using-named-graph-uri: use one or the other"
-        )
-    clauses = " ".join(
-        [f"USING <{_iri(iri)}>" for iri in using]
-        + [f"USING NAMED <{_iri(iri)}>" for iri in using_named]
-    )
-    edits: list[tuple[int, int, str]] = []
-    for op in operations(update):
-        edits.extend(_edits_for(update, op, clauses))
-    for start, end, text in sorted(edits, reverse=True):
-        update = update[:start] + text + update[end:]
-    return update
-
-
-def _edits_for(update: str, op: list[Token], clauses: str) -> list[tuple[int, int, str]]:
-    """Where to write ``clauses`` into one operation (none if it has no WHERE)."""
-    top = [i for i, t in enumerate(op) if t.depth == 0]
-    where = next((n for n, i in enumerate(top) if op[i].keyword == "WHERE"), None)
-    if where is None:
-        return []  # INSERT DATA, DELETE DATA, LOAD, CLEAR ...: no pattern to match against
-    token = op[top[where]]
-    if where > 0 and op[top[where - 1]].keyword == "DELETE":
-        # DELETE WHERE has no USING form: write it out as DELETE { P } USING ... WHERE { P }.
-        pattern = _group_text(update, op, top[where] + 1)
-        return [(token.start, token.start + len(token.text), f"{pattern} {clauses} WHERE")]
-    return [(token.start, token.start, f"{clauses} ")]
-
-
-def _group_text(update: str, op: list[Token], open_index: int) -> str:
-    """The text of the ``{ ... }`` group that starts at ``op[open_index]``."""
-    opening = op[open_index]
-    for token in op[open_index + 1 :]:
-        if token.text == "}" and token.depth == opening.depth:
-            return update[opening.start : token.start + 1]
-    raise BadRequest("the update has an unclosed '{'")
-
-
 def _iri(value: str) -> str:
     try:
         return check_iri(value)
-    except ValueError as error:
+    except BadRequest as error:
         raise BadRequest(f"using-graph IRI {value!r} is not valid: {error}") from None

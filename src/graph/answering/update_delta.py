@@ -31,6 +31,7 @@ from graph.store import (
     Store,
     Triple,
     UpdateFailed,
+    evaluating,
     run_over_dataset,
     run_update,
 )
@@ -225,7 +226,8 @@ def modify_delta(
     )
     if not isinstance(solutions, QuerySolutions):
         return None
-    values = _values(solutions)
+    with evaluating("update"):  # the solutions are evaluated as they are read
+        values = _values(solutions)
     if values is None:
         return None
     if not values[0]:

@@ -34,7 +34,6 @@ from graph.answering.update_delta import (
     resolve_iris,
     split_prologue,
 )
-from graph.core.errors import BadRequest
 from graph.store import (
     BlankNode,
     Change,
@@ -124,12 +123,6 @@ def plan_change(
         )
     except _Unreadable as unreadable:
         return _syntax_error_or_whole(store, update, unreadable.op, base_iri)
-    except QuerySyntaxError as error:
-        raise _bad_syntax(error) from None
-    except UpdateFailed as error:
-        raise BadRequest(f"the update cannot be applied: {error}") from None
-    except OSError as error:
-        raise BadRequest(f"the update failed: {error}") from None
 
 
 class _Unreadable(Exception):
@@ -159,25 +152,11 @@ def _syntax_error_or_whole(
     operation, run on an empty store, shows the error and runs nothing.
     """
     last = op.tokens[-1]
-    try:
+    with contextlib.suppress(UpdateFailed):
         run_update(Store(), update[: last.start + len(last.text)], base_iri=base_iri)
-    except QuerySyntaxError as error:
-        raise _bad_syntax(error) from None
-    except UpdateFailed:
-        pass
     copy = copy_to_memory(store)
-    try:
-        run_update(copy, update, base_iri=base_iri)
-    except QuerySyntaxError as error:
-        raise _bad_syntax(error) from None
-    except UpdateFailed as error:
-        raise BadRequest(f"the update cannot be applied: {error}") from None
+    run_update(copy, update, base_iri=base_iri)
     return _diff(store, copy)
-
-
-def _bad_syntax(error: QuerySyntaxError) -> BadRequest:
-    where = (error.line, error.column) if error.line and error.column else None
-    return BadRequest(str(error), position=where)
 
 
 def _diff(before: Store, after: Store) -> Change:

@@ -82,7 +82,7 @@ def update_change(
     scratch = Store()
     scratch.extend(q for q in named if q in store)
     before = set(scratch)
-    _run(scratch, text, base_iri)
+    run_update(scratch, text, base_iri=base_iri)
     created = {g.value for g in scratch.named_graphs() if isinstance(g, NamedNode)}
     return Change(
         removed=before - set(scratch),
@@ -127,18 +127,6 @@ def _data_body(text: str, op: list[Token], words: list[Token], prologue: list[st
         return None
     start = words[index + 1].start + len(words[index + 1].text)
     return text[start : op[-1].start + len(op[-1].text)]
-
-
-def _run(store: Store, text: str, base_iri: str | None) -> None:
-    try:
-        run_update(store, text, base_iri=base_iri)
-    except QuerySyntaxError as error:
-        where = (error.line, error.column) if error.line and error.column else None
-        raise BadRequest(str(error), position=where) from None
-    except UpdateFailed as error:
-        raise BadRequest(f"the update cannot be applied: {error}") from None
-    except OSError as error:
-        raise BadRequest(f"the update failed: {error}") from None
 
 
 def refuse_unsupported_terms(quads: Sequence[Quad] | set[Quad]) -> None:

@@ -13,7 +13,7 @@ from graph.answering import queries
 from graph.answering.export import FORMATS as EXPORT_FORMATS
 from graph.answering.export import ExportError, export
 from graph.answering.guard import check_remote_targets
-from graph.core.errors import GraphError
+from graph.core.errors import EvaluationFailed, GraphError
 from graph.core.links import compact, prefixes
 from graph.store import (
     BlankNode,
@@ -23,6 +23,7 @@ from graph.store import (
     QuerySyntaxError,
     QueryTriples,
     Store,
+    evaluating,
     open_store,
     run_query,
     select_rows,
@@ -60,11 +61,12 @@ def query_command(query: str, fmt: str, store: str, base_iri: str, **options: An
         check_remote_targets(text, values["service_allowlist"], update=False, prefixes=declared)
         handle = open_store(store, read_only=True, options=values)
         result = run_query(handle, text, prefixes=declared)
-        _print_result(result, fmt, base_iri)
+        with evaluating():  # the table is printed as the answer is evaluated
+            _print_result(result, fmt, base_iri)
+    except EvaluationFailed as error:  # e.g. a SERVICE call; the engine's text is ours to read
+        fail(f"the query failed: {error.reason}")
     except (QuerySyntaxError, FileNotFoundError, GraphError) as error:
         fail(str(error))
-    except OSError as error:  # raised while evaluating, e.g. by a SERVICE call
-        fail(f"the query failed: {error}")
 
 
 def _print_result(

@@ -14,6 +14,7 @@ import click
 from graph.answering.reconcile.loading import load
 from graph.answering.reconcile.service import Service
 from graph.cli.common import err, fail, progress, setting_values, settings_options
+from graph.core.errors import StoreUnavailable
 from graph.store import open_store
 
 #: The columns added to each row (``reconciled_`` in front of a name the file already uses).
@@ -89,9 +90,12 @@ def _service(store: str, options: dict[str, Any], base_iri: str) -> Service:
     """The reconciliation service over ``store``, its names read once."""
     try:
         handle = open_store(store, read_only=True, options=options)
-    except (FileNotFoundError, OSError) as error:
+    except FileNotFoundError as error:
         fail(f"the store cannot be opened: {error}")
         raise  # not reached: fail() exits
+    except StoreUnavailable as error:  # its text says the store cannot be opened, and why
+        fail(str(error))
+        raise
     # The names are read once (seconds on a million triples): a spinner meanwhile, on a terminal.
     reading: AbstractContextManager[object] = (
         err.status("Reading the graph's names") if err.is_terminal else nullcontext()

@@ -32,6 +32,22 @@ class BadRequest(GraphError):
     """Malformed request: bad parameters, syntax errors in queries or payloads."""
 
 
+class EvaluationFailed(BadRequest):
+    """A query or update that parsed but that the engine could not evaluate: a SERVICE or LOAD
+    target that did not answer usably, a store that could not be read. graph.store raises it
+    for the engine's own errors (graph.store.evaluation).
+
+    ``detail`` is a fixed text: the engine's would tell whether a SERVICE or LOAD target
+    refused the connection, timed out or answered, with what status and body, which turns the
+    endpoint into a port scanner (issue 11, item 2). ``reason`` keeps it for the log and the
+    command line.
+    """
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 class Unauthorized(GraphError):
     """A write without a valid bearer token."""
 

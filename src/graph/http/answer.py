@@ -12,17 +12,16 @@ from graph.answering import deadline, writes
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.auth import require_write_access
-from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.answering.guard import check_remote_targets
 from graph.answering.jsonld import compact_nquads, reshape_form
 from graph.answering.result_cache import ResultCache
-from graph.core.errors import BadRequest, ResultTooLarge
+from graph.core.errors import ResultTooLarge
 from graph.core.links import prefixes
 from graph.http.context import external_store, store_of, store_version, time_limit, writable_of
 from graph.http.negotiate import JSONLD, choose, jsonld_profile
 from graph.http.protocol import Operation
 from graph.store import (
     QueryResult,
-    QuerySyntaxError,
     QueryTriples,
     TooManyResults,
     serialize_limited,
@@ -142,8 +141,6 @@ def answer_query(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"
                 " add a LIMIT or page with OFFSET"
             ) from None
-        except (OSError, RuntimeError) as error:  # Oxigraph: evaluation errors while serializing
-            raise evaluation_failed(error) from None
         finally:
             del result
 
@@ -169,27 +166,16 @@ def declared_prefixes(app: Flask) -> dict[str, str]:
 def _evaluate(
     store: object, operation: Operation, declared: dict[str, str], base_iri: str
 ) -> QueryResult:
-    try:
-        return store_query(
-            store,  # type: ignore[arg-type]
-            operation.text,
-            default_graphs=operation.default_graphs,
-            named_graphs=operation.named_graphs,
-            prefixes=declared,
-            # Relative IRIs resolve against the published base, not the request's host: see
-            # README "Serving: the SPARQL endpoint" (issue 17).
-            base_iri=base_iri,
-        )
-    except QuerySyntaxError as error:
-        raise syntax_error(error) from None
-    except (OSError, RuntimeError) as error:  # e.g. an unbound SERVICE variable
-        raise evaluation_failed(error) from None
-
-
-def syntax_error(error: QuerySyntaxError) -> BadRequest:
-    """A 400 for a query that does not parse, with the place in the client's text."""
-    where = (error.line, error.column) if error.line and error.column else None
-    return BadRequest(str(error), position=where)
+    return store_query(
+        store,  # type: ignore[arg-type]
+        operation.text,
+        default_graphs=operation.default_graphs,
+        named_graphs=operation.named_graphs,
+        prefixes=declared,
+        # Relative IRIs resolve against the published base, not the request's host: see
+        # README "Serving: the SPARQL endpoint" (issue 17).
+        base_iri=base_iri,
+    )
 
 
 def with_charset(media_type: str) -> str:
@@ -215,15 +201,12 @@ def apply_update(app: Flask, operation: Operation, authorization: str | None) ->
     def work() -> None:
         # The check is part of the work, so it runs under the same time limit (issue 11).
         check_remote_targets(operation.text, allowlist, update=True)
-        try:
-            writes.checked_update(
-                target,
-                operation.text,
-                using=operation.default_graphs,
-                using_named=operation.named_graphs,
-            )
-        except OSError as error:
-            raise evaluation_failed(error, what="update") from None
+        writes.checked_update(
+            target,
+            operation.text,
+            using=operation.default_graphs,
+            using_named=operation.named_graphs,
+        )
 
     seconds, retire = time_limit(app)
     budget = int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0

@@ -49,7 +49,7 @@ def store_of(app: Flask) -> Store:
                 options = {name.lower(): value for name, value in app.config.items()}
                 opened = open_store(app.config["STORE"], read_only=read_only, options=options)
                 handle = cast(Store, opened)
-            except (FileNotFoundError, OSError) as error:
+            except FileNotFoundError as error:
                 raise StoreUnavailable(f"the store cannot be opened: {error}") from None
         app.extensions["kg.store"] = handle
     return handle

@@ -24,6 +24,7 @@ from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedError
 from graph.core.errors import (
     BadRequest,
     CuratedGraphProtected,
+    EvaluationFailed,
     Forbidden,
     GraphError,
     MethodNotAllowed,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 #: nearest ancestor's). An error of no type here is the server's fault: 500.
 STATUSES: dict[type[GraphError], tuple[int, str]] = {
     BadRequest: (400, "Bad Request"),
+    EvaluationFailed: (400, "Bad Request"),
     Unauthorized: (401, "Unauthorized"),
     Forbidden: (403, "Forbidden"),
     NotFound: (404, "Not Found"),

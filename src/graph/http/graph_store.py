@@ -36,7 +36,6 @@ from graph.http.negotiate import JSONLD, SYNONYMS, choose, jsonld_profile
 from graph.store import (
     Quad,
     RdfFormat,
-    RdfSyntaxError,
     check_iri,
     graph_content,
     graph_exists,
@@ -212,13 +211,13 @@ class Payload:
     source: str = "request body"
 
     def parse(self, base: str) -> list[Quad]:
-        """The document's quads, in :attr:`graph`, IRIs moved to ``base``."""
-        try:
-            return parse_bytes(
-                self.data, self.fmt, self.graph, base, base_iri=self.base_iri, source=self.source
-            )
-        except RdfSyntaxError as error:
-            raise BadRequest(str(error)) from None
+        """The document's quads, in :attr:`graph`, IRIs moved to ``base``.
+
+        :raises graph.store.RdfSyntaxError: a 400 naming the line and column.
+        """
+        return parse_bytes(
+            self.data, self.fmt, self.graph, base, base_iri=self.base_iri, source=self.source
+        )
 
 
 def _body_payloads(graph: str | None) -> list[Payload]:
@@ -277,7 +276,7 @@ def _body_format(media_type: str, what: str) -> RdfFormat:
 def _valid_iri(value: str) -> str:
     try:
         return check_iri(value)
-    except ValueError as error:
+    except BadRequest as error:
         raise BadRequest(f"{value!r} is not a valid graph IRI: {error}") from None
 
 

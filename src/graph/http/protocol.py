@@ -229,7 +229,7 @@ def _graph_iris(graphs: MultiDict[str, str], name: str) -> tuple[str, ...]:
     for value in values:
         try:
             check_iri(value)
-        except ValueError as error:
+        except BadRequest as error:
             raise BadRequest(f"'{name}' must be an absolute IRI, not {value!r}: {error}") from None
     return values
 

@@ -30,6 +30,7 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.core.errors import StoreUnavailable
 from graph.store.change import Change
 from graph.store.default_graph import (
     has_own_triples,
@@ -37,6 +38,7 @@ from graph.store.default_graph import (
     maintain_change,
     materialize,
 )
+from graph.store.evaluation import evaluating, network_denied
 from graph.store.external.remote_store import RemoteStore
 from graph.store.generations import discard_generation, new_generation, publish_generation
 from graph.store.handles import (
@@ -127,6 +129,7 @@ __all__ = [
     "discard_generation",
     "dump_dataset",
     "dump_nquads",
+    "evaluating",
     "finish_generation",
     "graph_content",
     "graph_exists",
@@ -138,6 +141,7 @@ __all__ = [
     "maintain_change",
     "materialize",
     "memory_store",
+    "network_denied",
     "new_generation",
     "ntriples",
     "on_scratch_copy",
@@ -176,6 +180,7 @@ def open_store(
     :raises FileNotFoundError: if nothing has been built at a local ``location``, it is not
         a store, or it was built before the default graph held the set of all triples (issue
         17) and cannot be brought up to date (opened read-only).
+    :raises StoreUnavailable: if the engine cannot open it (another process writes it, say).
     """
     if is_remote(location):
         return RemoteStore.from_settings(str(location), options, read_only=read_only)
@@ -185,7 +190,10 @@ def open_store(
     real = path.resolve()
     if not (real / "CURRENT").is_file():
         raise FileNotFoundError(f"{path} is not an Oxigraph store (it has no CURRENT file)")
-    store = Store.read_only(str(real)) if read_only else Store(str(real))
+    try:
+        store = Store.read_only(str(real)) if read_only else Store(str(real))
+    except OSError as error:  # RocksDB's: locked by another writer, unreadable files ...
+        raise StoreUnavailable(f"the store cannot be opened: {error}") from None
     if not is_materialized(store):
         if read_only:
             raise FileNotFoundError(

@@ -14,6 +14,14 @@ The invariant, kept by every build (:func:`materialize`) and every write (:func:
 so a triple a named graph states cannot be removed from the default graph alone: it leaves
 when its last named graph lets go of it. A triple written only to the default graph is the
 store's own, and ``DELETE``/``CLEAR DEFAULT``/Graph Store ``DELETE ?default`` remove those.
+
+Being the default graph's own is not remembered: the store holds the set, not where each of
+its triples came from. A triple the default graph holds of its own loses that status once a
+named graph states it; when the last named graph stating it lets go of it, it leaves the
+default graph like any other (issue 17's design: two writes, or two operations of one update,
+cannot tell it was ever the default graph's own; see
+``test_updates_on_named_graphs_commit_what_the_engine_makes_of_the_whole_text`` in
+tests/answering/test_update_plan.py, and :func:`maintained`).
 """
 
 from __future__ import annotations
@@ -113,6 +121,16 @@ def maintained(
     last named graph leaves the default graph (unless the change adds it to the default graph
     itself); a triple still stated by a named graph stays in the default graph even if the
     change removes it from there.
+
+    A triple of the default graph's own, stated by a named graph and then let go of by it,
+    leaves the default graph (the module's docstring says why):
+
+    >>> s = Store()
+    >>> a, p, g = NamedNode("http://e.org/a"), NamedNode("http://e.org/p"), NamedNode("http://e.org/g")
+    >>> s.add(Quad(a, p, a, DEFAULT))  # the default graph's own
+    >>> s.extend(maintained(s, [], [Quad(a, p, a, g)])[1])  # a named graph states it too
+    >>> sorted(str(q.graph_name) for q in maintained(s, [Quad(a, p, a, g)], [])[0])
+    ['<http://e.org/g>', 'DEFAULT']
     """
     removed, added = set(removed), set(added)
     named_added = {_in_default(q) for q in added if isinstance(q.graph_name, NamedNode)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from pyoxigraph import (
     Triple,
 )
 
+from graph.core.errors import BadRequest
 from graph.core.namespaces import rebase
 from graph.store.xmlcheck import check_xml
 
@@ -30,22 +30,22 @@ if TYPE_CHECKING:
 Term = NamedNode | BlankNode | Literal
 
 
-@dataclass(frozen=True)
-class RdfSyntaxError(Exception):
-    """An RDF file that does not parse, with where it breaks."""
+class RdfSyntaxError(BadRequest):
+    """An RDF file or payload that does not parse, with where it breaks (the engine's
+    SyntaxError, as the domain's error: a 400 for an upload).
 
-    file: str
-    line: int | None
-    column: int | None
-    message: str
+    >>> str(RdfSyntaxError("data/x.ttl", 3, 7, "expected '.'"))
+    "data/x.ttl:3:7: syntax error: expected '.'"
+    """
 
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: syntax error: {self.message}"
+    def __init__(self, file: str, line: int | None, column: int | None, message: str) -> None:
+        self.file, self.line, self.column, self.message = file, line, column, message
+        where = file
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: syntax error: {message}")
 
 
 def rdf_format_for(path: Path) -> RdfFormat:
@@ -180,11 +180,19 @@ def check_iri(value: str) -> str:
     >>> check_iri("https://w3id.org/alliance-graph/graph/x")
     'https://w3id.org/alliance-graph/graph/x'
 
-    :raises ValueError: naming what is wrong with it.
+    >>> check_iri("relative/path")
+    Traceback (most recent call last):
+    graph.core.errors.BadRequest: No scheme found in an absolute IRI
+
+    :raises BadRequest: naming what is wrong with it (the engine's reading of IRIs), which the
+        caller words for the parameter it came in.
     """
-    node = NamedNode(value)
+    try:
+        node = NamedNode(value)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
     if ":" not in node.value:
-        raise ValueError(f"{value!r} is not an absolute IRI")
+        raise BadRequest(f"{value!r} is not an absolute IRI")
     return node.value
 
 

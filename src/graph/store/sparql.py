@@ -6,7 +6,6 @@ import csv
 import io
 import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyoxigraph
@@ -23,6 +22,8 @@ from pyoxigraph import (
     Variable,
 )
 
+from graph.core.errors import BadRequest, ResultTooLarge
+from graph.store.evaluation import evaluating, failed, reading_the_store
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
 from graph.store.sparql_errors import explain
@@ -31,14 +32,15 @@ if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
 
 
-@dataclass(frozen=True)
-class QuerySyntaxError(Exception):
+class QuerySyntaxError(BadRequest):
     """A SPARQL query or update that does not parse: what is wrong, and the line and column
-    (1-based, in characters of the text as written) where it is."""
+    (1-based, in characters of the text as written) where it is, also its ``position``."""
 
-    message: str
-    line: int | None = None
-    column: int | None = None
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.message, self.line, self.column = message, line, column
+        where = "" if line is None else f" at line {line}, column {column}"
+        position = (line, column) if line and column else None
+        super().__init__(f"SPARQL syntax error{where}: {message}", position=position)
 
     @classmethod
     def from_oxigraph(
@@ -53,11 +55,6 @@ class QuerySyntaxError(Exception):
         """
         found = explain(str(error), text, declared)
         return cls(found.message, found.line, found.column)
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"SPARQL syntax error: {self.message}"
-        return f"SPARQL syntax error at line {self.line}, column {self.column}: {self.message}"
 
 
 #: Deepest nesting of (, { and [ a query may use. Oxigraph's SPARQL parser recurses, and a few
@@ -148,6 +145,8 @@ def run_query(
     ['http://e.org/a']
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
+    :raises EvaluationFailed: if the engine fails to evaluate it (its answer is lazy: read
+        it inside :func:`graph.store.evaluation.evaluating` for the same translation).
     """
     options: dict[str, object] = {}
     if default_graphs:
@@ -162,13 +161,7 @@ def run_query(
         options["substitutions"] = {Variable(name): term for name, term in bindings.items()}
     if prefixes and (used := used_prefixes(text, prefixes)):
         options["prefixes"] = used
-    if base_iri:
-        options["base_iri"] = base_iri
-    check_query_text(text)
-    try:
-        return store.query(text, **options)  # type: ignore[arg-type]
-    except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error, text, prefixes or ()) from None
+    return _evaluated(store, text, options, base_iri, prefixes or ())
 
 
 def run_over_dataset(
@@ -191,13 +184,29 @@ def run_over_dataset(
         options["default_graph"] = [NamedNode(iri) for iri in default_graphs]
     if named_graphs is not None:
         options["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
+    return _evaluated(store, text, options, base_iri, what="update")
+
+
+def _evaluated(
+    store: Store | RemoteStore,
+    text: str,
+    options: dict[str, object],
+    base_iri: str | None,
+    declared: Collection[str] = (),
+    *,
+    what: str = "query",
+) -> QueryResult:
+    """``text`` checked, then evaluated with the engine's ``options``, its errors the domain's
+    (``declared``: the prefixes among ``options``, for the explanation of a syntax error;
+    ``what``: a query, or an update whose pattern this is)."""
     if base_iri:
         options["base_iri"] = base_iri
     check_query_text(text)
     try:
-        return store.query(text, **options)  # type: ignore[arg-type]
+        with evaluating(what):
+            return store.query(text, **options)  # type: ignore[arg-type]
     except SyntaxError as error:
-        raise QuerySyntaxError.from_oxigraph(error, text) from None
+        raise QuerySyntaxError.from_oxigraph(error, text, declared) from None
 
 
 def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
@@ -214,7 +223,7 @@ def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
     return {name: iri for name, iri in prefixes.items() if f"{name}:" in text}
 
 
-class TooManyResults(Exception):
+class TooManyResults(ResultTooLarge):
     """A result with more rows or triples than allowed."""
 
 
@@ -229,6 +238,7 @@ _MIN_ROW_BYTES = {
 }
 
 
+@evaluating()
 def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes:
     """Serialize ``result`` like :func:`serialize_results`, refusing more than ``limit`` rows.
 
@@ -283,6 +293,7 @@ def _rows(body: bytes, results_format: QueryResultsFormat) -> int:
     return body.count(b"\n") - 1
 
 
+@evaluating()
 def serialize_results(result: QueryResult, media_type: str) -> bytes:
     """Serialize query results with Oxigraph's own writers, in the format ``media_type`` names.
 
@@ -299,8 +310,10 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     return result.serialize(format=results_format) or b""
 
 
+@reading_the_store()
 def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
-    """Run a SELECT query and return its rows as plain strings (unbound variables left out).
+    """Run one of the project's own SELECT queries and return its rows as plain strings
+    (unbound variables left out).
 
     >>> select_rows(memory_store(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
     [{'x': '1'}]
@@ -312,8 +325,15 @@ def select_rows(store: Store | RemoteStore, text: str) -> list[dict[str, str]]:
     return [{name: row[name].value for name in names if row[name] is not None} for row in result]
 
 
-class UpdateFailed(Exception):
-    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph."""
+class UpdateFailed(BadRequest):
+    """A SPARQL update that parses but cannot run, e.g. ``DROP GRAPH`` of a missing graph.
+
+    >>> str(UpdateFailed("The graph <http://e.org/g> does not exist"))
+    'the update cannot be applied: The graph <http://e.org/g> does not exist'
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the update cannot be applied: {reason}")
 
 
 def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
@@ -323,6 +343,7 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
 
     :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
     :raises UpdateFailed: if an operation fails (nothing was written).
+    :raises EvaluationFailed: if the engine fails to evaluate it (a LOAD target, say).
     """
     check_query_text(text)
     try:
@@ -331,6 +352,8 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
         raise QuerySyntaxError.from_oxigraph(error, text) from None
     except RuntimeError as error:
         raise UpdateFailed(str(error)) from None
+    except OSError as error:  # a LOAD or SERVICE target, or the store's files
+        raise failed(error, what="update") from None
 
 
 def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:

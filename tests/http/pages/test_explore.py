@@ -83,3 +83,19 @@ def test_drawn_nodes_are_named_like_everywhere_else(web_client: FlaskClient) -> 
     named = {e["data"]["id"]: e["data"]["label"] for e in elements if "source" not in e["data"]}
     # its own foaf:name for the first; the store's label for Honduras, absent from the triples
     assert named == {"http://example.org/p": "Ann Lee", HONDURAS: "Honduras"}
+
+
+@pytest.mark.parametrize("route", ["/explore/elements.json", "/export/graphml"])
+def test_a_query_that_does_not_parse_is_a_400_at_its_place(
+    web_client: FlaskClient, route: str
+) -> None:
+    """The explorer and the exports passed the syntax error on without its place (issue 13:
+    the store's QuerySyntaxError is the domain's, rendered as every other)."""
+    query = "CONSTRUCT { ?s ?p ?o }\nWHERE { ?s ?p }"
+    answer = web_client.get(
+        route, query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 400
+    error = answer.get_json()
+    assert (error["line"], error["column"]) == (2, 15)
+    assert error["message"].startswith("SPARQL syntax error at line 2, column 15: ")

@@ -15,6 +15,7 @@ from typing import Any
 
 from graph.answering import queries
 from graph.answering.reconcile.loading import Catalogue
+from graph.core.errors import BadRequest
 from graph.core.links import prefixes
 from graph.core.namespaces import WIKIDATA, XSD
 from graph.store import Literal, NamedNode, QuerySolutions, Store, check_iri, run_query
@@ -106,7 +107,7 @@ def expand(name: str, base: str) -> str | None:
         return None
     try:
         check_iri(iri)
-    except ValueError:
+    except BadRequest:
         return None
     return iri
 

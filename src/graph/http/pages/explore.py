@@ -24,7 +24,7 @@ from graph.core.links import link_target, prefixes
 from graph.http.context import get_store
 from graph.http.pages.exports import too_large
 from graph.http.pages.guarded import run_visitor_query
-from graph.store import QuerySyntaxError, check_iri
+from graph.store import check_iri
 
 bp = Blueprint("explore", __name__)
 
@@ -52,7 +52,7 @@ def elements(query: str | None) -> list[dict[str, Any]]:
         )
     except ExportTooLarge as error:
         raise ResultTooLarge(too_large(error, "max_graph_export")) from None
-    except (ExportError, QuerySyntaxError) as error:
+    except ExportError as error:
         raise BadRequest(str(error)) from None
     if graph.number_of_nodes() > MAX_NODES:
         raise ResultTooLarge(
@@ -104,7 +104,7 @@ def neighbourhood_json() -> ResponseReturnValue:
     focus = request.args.get("focus", "")
     try:
         check_iri(focus)
-    except ValueError:
+    except BadRequest:
         raise BadRequest(f"focus must be an absolute IRI, not {focus[:200]!r}") from None
     base, store = str(current_app.config["BASE_IRI"]), get_store()
     languages = reader_languages(request.accept_languages.values())

@@ -10,7 +10,7 @@ from graph.answering.export import FORMATS, ExportError, ExportTooLarge, export
 from graph.core.errors import BadRequest, NotFound, ResultTooLarge
 from graph.http.context import get_store
 from graph.http.pages.guarded import run_visitor_query
-from graph.store import QuerySyntaxError, stream_dump
+from graph.store import stream_dump
 
 bp = Blueprint("exports", __name__)
 
@@ -34,7 +34,7 @@ def export_view(name: str) -> Response:
             body = run_visitor_query(query, lambda: export(store, name, base, query, limit=limit))
         except ExportTooLarge as error:
             raise ResultTooLarge(too_large(error, setting)) from None
-        except (ExportError, QuerySyntaxError) as error:
+        except ExportError as error:
             raise BadRequest(str(error)) from None
     response = Response(body, mimetype=FORMATS[name].media_type)
     filename = f"alliance-graph.{FORMATS[name].suffix}"

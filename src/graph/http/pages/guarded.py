@@ -18,9 +18,10 @@ from flask import current_app, request
 from graph.answering import deadline
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
-from graph.answering.guard import check_remote_targets, evaluation_failed
+from graph.answering.guard import check_remote_targets
 from graph.core.links import prefixes
 from graph.http.context import time_limit
+from graph.store import evaluating
 
 T = TypeVar("T")
 
@@ -34,8 +35,8 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     :raises graph.core.errors.Forbidden: for a SERVICE target off the allow-list.
     :raises graph.core.errors.QueryTimeout: when the evaluation overruns query_timeout.
     :raises graph.core.errors.TooManyQueries: when the client has too many long queries running.
-    :raises graph.core.errors.GraphError: when the evaluation fails
-    (graph.answering.guard.evaluation_failed).
+    :raises graph.core.errors.EvaluationFailed: when the engine fails to evaluate the query
+        (graph.store.evaluation).
     """
     config = current_app.config
     allowlist = config["SERVICE_ALLOWLIST"]
@@ -47,7 +48,8 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
         if query:
             # The prefixes and (no) base the explorer and exports evaluate with.
             check_remote_targets(query, allowlist, update=False, prefixes=declared)
-        return work()
+        with evaluating():  # the work reads the engine's lazy answers itself
+            return work()
 
     seconds, retire = time_limit(current_app)
     # Long evaluations at idle priority, counted per client, as on /sparql
@@ -56,13 +58,10 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     client = request.remote_addr or ""
     admission.admit(client)
     stack, budget = stacks.stack_for(size), int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
-    try:
-        return deadline.with_deadline(
-            lambda: admission.run(client, checked),
-            seconds,
-            stack=stack,
-            retire=retire,
-            budget=budget,
-        )
-    except (OSError, RuntimeError) as error:  # Oxigraph: evaluation failures (SERVICE, I/O)
-        raise evaluation_failed(error) from None
+    return deadline.with_deadline(
+        lambda: admission.run(client, checked),
+        seconds,
+        stack=stack,
+        retire=retire,
+        budget=budget,
+    )
