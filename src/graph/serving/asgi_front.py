@@ -96,18 +96,28 @@ class AsgiFront:
     def _start_threads(self) -> None:
         # On the first request, in the worker: threads do not survive granian's fork.
         self._started = True
-        for number in range(self.threads):
-            thread = threading.Thread(target=self._serve, name=f"kg-request-{number}", daemon=True)
-            stacks.start_thread(thread, self.stack)
+        for _ in range(self.threads):
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        thread = threading.Thread(target=self._serve, name="kg-request", daemon=True)
+        stacks.start_thread(thread, self.stack)
 
     def _serve(self) -> None:
-        while True:
-            environ, send, loop, done = self._jobs.get()
-            try:
-                _answer(self.inner, environ, send, loop)
-            finally:
-                loop.call_soon_threadsafe(_settle, done)
-            del environ, send, loop, done
+        try:
+            while True:
+                environ, send, loop, done = self._jobs.get()
+                try:
+                    _answer(self.inner, environ, send, loop)
+                finally:
+                    # Unanswered (the application failed outside Flask's handling): granian
+                    # answers 500 once the request's coroutine ends.
+                    loop.call_soon_threadsafe(_settle, done)
+                del environ, send, loop, done
+        finally:
+            # An error escaped the application (threading's hook prints it): keep the pool full.
+            if not sys.is_finalizing():
+                self._start_thread()
 
 
 def _settle(done: asyncio.Future[None]) -> None:

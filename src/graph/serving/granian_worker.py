@@ -64,7 +64,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     """Run granian in the foreground with ``workers`` processes of ``threads`` Python threads
     (and ``io_threads`` Rust threads for the connections)."""
     from granian import Granian
-    from granian.constants import Interfaces, Loops, TaskImpl
+    from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
     _config.clear()
@@ -75,18 +75,14 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     # threads that can parse any query max_query_bytes lets in (graph.answering.stack; unused
     # stack pages take no memory). Evaluation runs on helper threads sized per query.
     os.environ["RUST_MIN_STACK"] = str(stacks.stack_for(int(config["MAX_QUERY_BYTES"])))
-    front = os.environ.get("KG_ASGI_FRONT") == "1"  # prototype (graph.serving.asgi_front)
-    _config["ASGI_THREADS"] = threads
     server = Granian(
-        f"{__name__}:{'worker_asgi_app' if front else 'worker_app'}",
+        f"{__name__}:worker_app",
         factory=True,
         address=config["HOST"],
         port=int(config["PORT"]),
-        interface=Interfaces.ASGINL if front else Interfaces.WSGI,
+        interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=1 if front else threads,
-        loop=Loops(os.environ.get("KG_ASGI_LOOP", "auto")),
-        task_impl=TaskImpl(os.environ.get("KG_ASGI_TASK", "asyncio")),
+        blocking_threads=threads,
         runtime_threads=int(config["IO_THREADS"]),
         respawn_failed_workers=True,
         respawn_interval=RESPAWN_INTERVAL,
@@ -130,20 +126,6 @@ def worker_app() -> Flask:
     gc.collect()
     gc.freeze()
     return app
-
-
-def worker_asgi_app() -> Any:
-    """The application of one granian worker behind the ASGI front (prototype)."""
-    from graph.serving.asgi_front import AsgiFront
-
-    app = worker_app()
-    return AsgiFront(
-        app.wsgi_app,
-        threads=int(_config["ASGI_THREADS"]),
-        stack=stacks.stack_for(int(_config["MAX_QUERY_BYTES"])),
-        limit=lambda: int(app.config["MAX_BODY"]),
-        seconds=lambda: float(app.config["BODY_TIMEOUT"]),
-    )
 
 
 def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplication:
