@@ -1,0 +1,113 @@
+"""Reproduce granian's WSGI stall on a pending body read, for an upstream report (issue 11, item 3).
+
+    python bench/granian_body_stall.py [--interface wsgi|asgi]
+
+A ten-line WSGI application reads each request body on a helper thread and answers 408 when it
+has not arrived within 2 s (what graph.http.bodylimit does under gunicorn). One client sends a
+POST's head and one byte of its 1,000-byte body, then nothing; another POSTs a small body every
+0.1 s. Under granian's WSGI interface (2.8.9) the 408 arrives at 2 s, but then every other
+request waits until the slow client leaves (the worst lookup takes about as long as the slow
+client stays, 5 s here): gdb shows the GIL held by the granian thread that answered the 408,
+parked on a futex in granian's code with no Python frame (``p ((PyThreadState*)
+_PyRuntime.ceval.gil.last_holder._value)->native_thread_id``); the same with ``read()`` of the
+whole body, with ``--runtime-mode mt``, and with the request's environ kept alive. With
+``--interface asgi`` the same client is abandoned on the event loop the way the ASGI front
+prototype (branch h11b) does it (``asyncio.timeout`` around ``receive()``) and lookups are
+not held up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+APP = '''
+import asyncio
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as Late
+pool = ThreadPoolExecutor(8)
+
+def wsgi(environ, start_response):
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    try:
+        pool.submit(environ["wsgi.input"].read, size).result(timeout=2)
+    except Late:
+        start_response("408 Request Timeout", [("Content-Length", "0"), ("Connection", "close")])
+        return [b""]
+    start_response("200 OK", [("Content-Length", "2")])
+    return [b"ok"]
+
+async def asgi(scope, receive, send):
+    try:
+        async with asyncio.timeout(2):
+            while (await receive()).get("more_body"):
+                pass
+        status = 200
+    except TimeoutError:
+        status = 408
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", b"0"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": b""})
+'''
+
+
+def slow_client(port: int, stay: float, out: list[str]) -> None:
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n ")
+        sock.settimeout(stay)
+        try:
+            answer = sock.recv(100).split(b"\r\n")[0].decode()
+            out.append(f"slow client: {answer!r} after {time.monotonic() - started:.1f} s")
+        except TimeoutError:
+            out.append("slow client: no answer")
+        time.sleep(max(stay - (time.monotonic() - started), 0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interface", choices=["wsgi", "asgi"], default="wsgi")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="granian-stall-"))
+    (work / "stall_app.py").write_text(APP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    interface = ["--interface", "wsgi", "--blocking-threads", "4"]
+    if args.interface == "asgi":
+        interface = ["--interface", "asginl"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "granian", *interface, "--workers", "1", "--no-ws",
+         "--port", str(port), f"stall_app:{args.interface}"],
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        said: list[str] = []
+        client = threading.Thread(target=slow_client, args=(port, 7.0, said))
+        client.start()
+        time.sleep(0.5)
+        worst, until = 0.0, time.monotonic() + 5
+        while time.monotonic() < until:
+            began = time.monotonic()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            connection.request("POST", "/", body=b"abc")
+            connection.getresponse().read()
+            connection.close()
+            worst = max(worst, time.monotonic() - began)
+            time.sleep(0.1)
+        client.join()
+        print(*said, f"worst lookup while it stayed: {worst:.2f} s", sep="\n")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
