@@ -125,7 +125,7 @@ def _build_remote(url: str, options: dict[str, Any], project_dir: Path) -> None:
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; nothing was sent to {url}")
-    except (GraphError, SyntaxError) as error:
+    except GraphError as error:
         fail(f"{error}; the graphs published at {url} were left unchanged")
     else:
         err.print(

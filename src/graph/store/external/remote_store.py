@@ -41,7 +41,7 @@ from pyoxigraph import (
 )
 
 from graph.core import settings
-from graph.core.errors import Forbidden, QueryTimeout
+from graph.core.errors import BadRequest, Forbidden, QueryTimeout
 from graph.core.namespaces import graph_iri
 from graph.store.external.endpoints import Endpoints, endpoints_from_settings
 from graph.store.external.query_text import (
@@ -144,7 +144,8 @@ class RemoteStore:
         ``substitutions`` become a VALUES block, ``prefixes`` PREFIX declarations
         (graph.store.external.query_text).
 
-        :raises SyntaxError: if the store rejects the query (or a substitution cannot be placed).
+        :raises graph.store.QuerySyntaxError: if the store rejects the query (400).
+        :raises ValueError: if a substitution cannot be placed (``CONSTRUCT WHERE``).
         :raises graph.core.errors.QueryTimeout: at the time limit.
         :raises graph.core.errors.StoreUnavailable: if the store cannot be reached.
         """
@@ -326,7 +327,7 @@ class RemoteStore:
         """Run a SPARQL update on the store.
 
         :raises graph.core.errors.Forbidden: if the store was opened read-only.
-        :raises SyntaxError: if the store rejects the update.
+        :raises graph.store.QuerySyntaxError: if the store rejects the update (400).
         """
         self._writable()
         text = f"BASE <{base_iri}>\n{update}" if base_iri else update
@@ -386,6 +387,7 @@ class RemoteStore:
                 params=[(self.endpoints.gsp_graph_param, graph_name.value)],
                 data=ntriples(quads),
                 headers={"Content-Type": "text/turtle; charset=utf-8"},
+                rejected=BadRequest,  # the store refused triples, not SPARQL text
             )
             self._graphs = None
             return
