@@ -76,24 +76,26 @@ from graph.store.rdfio import (
     sparql_data_block,
     sparql_term,
 )
+from graph.store.results import (
+    TooManyResults,
+    quads_from_solutions,
+    serialize_limited,
+    serialize_results,
+    solutions_from_bytes,
+    triples_from_bytes,
+)
 from graph.store.scratch import on_scratch_copy
 from graph.store.sparql import (
     MAX_QUERY_NESTING,
     QueryResult,
     QuerySyntaxError,
-    TooManyResults,
     UpdateFailed,
     check_nesting,
     check_query_text,
-    quads_from_solutions,
     run_over_dataset,
     run_query,
     run_update,
     select_rows,
-    serialize_limited,
-    serialize_results,
-    solutions_from_bytes,
-    triples_from_bytes,
 )
 
 __all__ = [

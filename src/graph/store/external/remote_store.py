@@ -55,7 +55,7 @@ from graph.store.external.query_text import (
 )
 from graph.store.external.transport import Credentials, Params, Transport
 from graph.store.rdfio import ntriples, serialize_quads, sparql_data_block, sparql_term
-from graph.store.sparql import quads_from_solutions, solutions_from_bytes, triples_from_bytes
+from graph.store.results import quads_from_solutions, solutions_from_bytes, triples_from_bytes
 
 Term = NamedNode | BlankNode | Literal
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
