@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,19 +199,43 @@ def test_invalid_project_leaves_previous_graphs(remote: dict[str, Any], tmp_path
     assert len(store) == 18
 
 
+Update = Callable[..., None]
+
+
+def _connection_lost(update: Update, text: str, **kwargs: Any) -> None:
+    raise StoreUnavailable("connection lost")
+
+
+def _malformed(update: Update, text: str, **kwargs: Any) -> None:
+    update(text + " GARBAGE {", **kwargs)  # the store itself refuses it: a real 400
+
+
+@pytest.mark.parametrize(
+    ("switch", "error", "message"),
+    [
+        (_connection_lost, StoreUnavailable, "connection lost"),
+        (_malformed, QuerySyntaxError, "rejected by the external store"),
+    ],
+    ids=["connection-lost", "rejected-by-the-store"],
+)
 def test_failed_switch_drops_staging_and_keeps_graphs(
-    remote: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    remote: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    switch: Callable[..., None],
+    error: type[Exception],
+    message: str,
 ) -> None:
     store = built(remote)
     update = store.update
 
     def failing(text: str, **kwargs: Any) -> None:
         if "MOVE" in text:
-            raise StoreUnavailable("connection lost")
-        update(text, **kwargs)
+            switch(update, text, **kwargs)
+        else:
+            update(text, **kwargs)
 
     monkeypatch.setattr(store, "update", failing)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(error, match=message):
         build_remote(MINI, store, remote["base_iri"])
     monkeypatch.undo()
     assert len(store) == 18
@@ -236,27 +261,6 @@ def test_rejected_update_is_a_query_syntax_error(remote: dict[str, Any]) -> None
     with the store's own words (issue 13: no Python SyntaxError above graph.store)."""
     with pytest.raises(QuerySyntaxError, match=r"rejected by the external store: \S"):
         connect(remote).update("INSERT DATA { <urn:x:a> <urn:x:b> ")
-
-
-def test_rejected_switch_drops_staging_and_keeps_graphs(
-    remote: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A switch the store itself refuses (a real 400) leaves the published graphs as they were."""
-    store = built(remote)
-    update = store.update
-
-    def malformed(text: str, **kwargs: Any) -> None:
-        update(text + (" GARBAGE {" if "MOVE" in text else ""), **kwargs)
-
-    monkeypatch.setattr(store, "update", malformed)
-    with pytest.raises(QuerySyntaxError, match="rejected by the external store"):
-        build_remote(MINI, store, remote["base_iri"])
-    monkeypatch.undo()
-    assert len(store) == 18
-    leftover = store.query(
-        f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
-    )
-    assert not bool(leftover)
 
 
 def test_rejected_graph_store_body_is_a_bad_request_not_sparql(oxigraph_url: str) -> None:

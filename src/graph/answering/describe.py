@@ -11,15 +11,7 @@ from typing import Any
 from graph.answering import labels, queries
 from graph.core.links import compact, link_target, prefixes
 from graph.core.namespaces import OWL, RDF, WIKIDATA
-from graph.store import (
-    BlankNode,
-    Literal,
-    NamedNode,
-    QuerySolutions,
-    Store,
-    named_node,
-    run_query,
-)
+from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, named_node, run_query
 
 ISO_CODE_PROPERTIES = ("iso3166Alpha2", "iso3166Alpha3")
 #: The ISO Online Browsing Platform page of a country code.

@@ -13,13 +13,11 @@ import pyoxigraph
 from pyoxigraph import (
     DefaultGraph,
     NamedNode,
-    Quad,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
     QueryTriples,
     RdfFormat,
-    Store,
 )
 
 from graph.core.errors import ResultTooLarge
@@ -142,7 +140,7 @@ def triples_from_bytes(data: bytes, media_type: str) -> QueryTriples:
     fmt = RdfFormat.from_media_type(media_type)
     if fmt is None:
         raise ValueError(f"{media_type!r} is not an RDF format")
-    store = Store()
+    store = pyoxigraph.Store()
     store.extend(pyoxigraph.parse(data, format=fmt))
     result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     assert isinstance(result, QueryTriples)
@@ -151,8 +149,10 @@ def triples_from_bytes(data: bytes, media_type: str) -> QueryTriples:
 
 def quads_from_solutions(
     solutions: QuerySolutions, graph: NamedNode | DefaultGraph | None
-) -> Iterator[Quad]:
+) -> Iterator[pyoxigraph.Quad]:
     """Turn ``?s ?p ?o ?g`` solutions into quads (``graph`` when ``?g`` is not selected)."""
     for row in solutions:
         name = row["g"] if graph is None else graph
-        yield Quad(row["s"], row["p"], row["o"], name if name is not None else DefaultGraph())
+        yield pyoxigraph.Quad(
+            row["s"], row["p"], row["o"], name if name is not None else DefaultGraph()
+        )
