@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request
 
-from graph.core.errors import GraphError
+from graph.core.errors import BadRequest, GraphError
 from graph.http.protocol import (
     FORM,
     QUERY_BODY,
+    UPDATE_BODY,
     Operation,
     plain_query,
     read_environ,
@@ -111,3 +112,64 @@ def test_a_large_form_is_read_whole_by_the_rules() -> None:
     body = urllib.parse.urlencode({"query": query, "named-graph-uri": "http://e.org/g"}).encode()
     operation, _ = read_environ(environ("POST", "", FORM, body))
     assert operation.text == query and operation.named_graphs == ("http://e.org/g",)
+
+
+G = urllib.parse.quote("http://e.org/g", safe="")
+UPDATE = urllib.parse.urlencode({"update": "INSERT DATA {}"})
+
+
+@pytest.mark.parametrize(
+    ("query_string", "content_type", "body", "expected"),
+    [
+        ("", FORM, f"{ENCODED}&default-graph-uri={G}&named-graph-uri={G}".encode(), "query"),
+        (f"default-graph-uri={G}", QUERY_BODY, ASK.encode(), "query"),
+        ("", FORM, f"{UPDATE}&using-graph-uri={G}&using-named-graph-uri={G}".encode(), "update"),
+        (f"using-named-graph-uri={G}", UPDATE_BODY, b"INSERT DATA {}", "update"),
+    ],
+)
+def test_each_operation_reads_its_own_dataset_parameters(
+    query_string: str, content_type: str, body: bytes, expected: str
+) -> None:
+    operation = read_operation(Request(environ("POST", query_string, content_type, body)))
+    assert operation.kind == expected
+    given = urllib.parse.parse_qs(query_string + "&" + body.decode(errors="replace"))
+    own = ("default", "named") if expected == "query" else ("using", "using-named")
+    assert operation.default_graphs == tuple(given.get(f"{own[0]}-graph-uri", ()))
+    assert operation.named_graphs == tuple(given.get(f"{own[1]}-graph-uri", ()))
+
+
+@pytest.mark.parametrize(
+    ("query_string", "content_type", "body", "message"),
+    [
+        (
+            f"using-graph-uri={G}",
+            QUERY_BODY,
+            ASK.encode(),
+            "'using-graph-uri' belongs to updates; a query takes default-graph-uri",
+        ),
+        (
+            "",
+            FORM,
+            f"{ENCODED}&using-named-graph-uri={G}".encode(),
+            "'using-named-graph-uri' belongs to updates; a query takes default-graph-uri",
+        ),
+        (
+            f"named-graph-uri={G}",
+            UPDATE_BODY,
+            b"INSERT DATA {}",
+            "'named-graph-uri' belongs to queries; an update takes using-graph-uri",
+        ),
+        (
+            "",
+            FORM,
+            f"{UPDATE}&default-graph-uri={G}".encode(),
+            "'default-graph-uri' belongs to queries; an update takes using-graph-uri",
+        ),
+    ],
+)
+def test_the_other_operations_dataset_parameters_are_refused(
+    query_string: str, content_type: str, body: bytes, message: str
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        read_operation(Request(environ("POST", query_string, content_type, body)))
+    assert str(refused.value) == message

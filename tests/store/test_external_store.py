@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from graph.build.embedded import ValidationFailed, build
 from graph.build.external import STAGING_PREFIX, build_remote
 from graph.cli import cli
-from graph.core.errors import Forbidden, QueryTimeout, StoreUnavailable
+from graph.core.errors import BadRequest, Forbidden, QueryTimeout, StoreUnavailable
 from graph.core.namespaces import CANONICAL_BASE
 from graph.http.app import create_app
 from graph.http.context import get_store
@@ -198,19 +199,43 @@ def test_invalid_project_leaves_previous_graphs(remote: dict[str, Any], tmp_path
     assert len(store) == 18
 
 
+Update = Callable[..., None]
+
+
+def _connection_lost(update: Update, text: str, **kwargs: Any) -> None:
+    raise StoreUnavailable("connection lost")
+
+
+def _malformed(update: Update, text: str, **kwargs: Any) -> None:
+    update(text + " GARBAGE {", **kwargs)  # the store itself refuses it: a real 400
+
+
+@pytest.mark.parametrize(
+    ("switch", "error", "message"),
+    [
+        (_connection_lost, StoreUnavailable, "connection lost"),
+        (_malformed, QuerySyntaxError, "rejected by the external store"),
+    ],
+    ids=["connection-lost", "rejected-by-the-store"],
+)
 def test_failed_switch_drops_staging_and_keeps_graphs(
-    remote: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    remote: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    switch: Callable[..., None],
+    error: type[Exception],
+    message: str,
 ) -> None:
     store = built(remote)
     update = store.update
 
     def failing(text: str, **kwargs: Any) -> None:
         if "MOVE" in text:
-            raise StoreUnavailable("connection lost")
-        update(text, **kwargs)
+            switch(update, text, **kwargs)
+        else:
+            update(text, **kwargs)
 
     monkeypatch.setattr(store, "update", failing)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(error, match=message):
         build_remote(MINI, store, remote["base_iri"])
     monkeypatch.undo()
     assert len(store) == 18
@@ -229,6 +254,30 @@ def test_read_only_store_refuses_writes(remote: dict[str, Any]) -> None:
 def test_syntax_error_is_a_query_syntax_error(remote: dict[str, Any]) -> None:
     with pytest.raises(QuerySyntaxError):
         run_query(connect(remote), "SELECT ?s WHERE { ?s ")
+
+
+def test_rejected_update_is_a_query_syntax_error(remote: dict[str, Any]) -> None:
+    """The external store raises the embedded store's domain error for a malformed update,
+    with the store's own words (issue 13: no Python SyntaxError above graph.store)."""
+    with pytest.raises(QuerySyntaxError, match=r"rejected by the external store: \S"):
+        connect(remote).update("INSERT DATA { <urn:x:a> <urn:x:b> ")
+
+
+def test_rejected_graph_store_body_is_a_bad_request_not_sparql(oxigraph_url: str) -> None:
+    """A Graph Store PUT the store refuses is the domain's BadRequest, not a SPARQL syntax error."""
+    store = connect({"store": oxigraph_url, "store_kind": "oxigraph", "base_iri": "http://e.org/"})
+    assert store.endpoints.gsp is not None
+    with pytest.raises(BadRequest, match="rejected by the external store") as raised:
+        store._http.send(
+            "PUT",
+            store.endpoints.gsp,
+            timeout=5.0,
+            params=[(store.endpoints.gsp_graph_param, "http://e.org/graph/g")],
+            data=b"<urn:x:a> <urn:x:b> .",
+            headers={"Content-Type": "text/turtle"},
+            rejected=BadRequest,
+        )
+    assert not isinstance(raised.value, QuerySyntaxError)
 
 
 def test_unreachable_store_is_unavailable() -> None:

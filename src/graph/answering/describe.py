@@ -11,7 +11,7 @@ from typing import Any
 from graph.answering import labels, queries
 from graph.core.links import compact, link_target, prefixes
 from graph.core.namespaces import OWL, RDF, WIKIDATA
-from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, run_query
+from graph.store import BlankNode, Literal, NamedNode, QuerySolutions, Store, named_node, run_query
 
 ISO_CODE_PROPERTIES = ("iso3166Alpha2", "iso3166Alpha3")
 #: The ISO Online Browsing Platform page of a country code.
@@ -84,9 +84,8 @@ class Describer:
 
     def exists(self, iri: str) -> bool:
         """True when ``iri`` (a valid IRI) is the subject or object of any statement."""
-        try:
-            resource = NamedNode(iri)
-        except ValueError:  # a space, a quote...: no statement can mention it
+        resource = named_node(iri)
+        if resource is None:  # a space, a quote...: no statement can mention it
             return False
         return bool(run_query(self.store, queries.RESOURCE_EXISTS, bindings={"resource": resource}))
 

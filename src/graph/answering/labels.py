@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Final
 from graph.answering import queries
 from graph.core.links import compact, prefixes
 from graph.core.namespaces import DCTERMS, FOAF, RDFS, SCHEMA, SKOS
-from graph.store import Literal, NamedNode, QuerySolutions, Store, run_query, sparql_term
+from graph.store import (
+    Literal,
+    NamedNode,
+    QuerySolutions,
+    Store,
+    named_node,
+    run_query,
+    sparql_term,
+)
 
 if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
@@ -155,12 +163,9 @@ def _chunked(
     store: Store | RemoteStore, template: str, iris: Iterable[str], base: str
 ) -> Iterable[QuerySolutions]:
     """Run ``template`` over the IRIs :data:`CHUNK` at a time (IRIs that are not valid skipped)."""
-    terms: list[str] = []
-    for iri in dict.fromkeys(iris):
-        try:
-            terms.append(sparql_term(NamedNode(iri)))
-        except ValueError:  # not an IRI (a blank node's id, a broken IRI): it has no label here
-            continue
+    # An id that is not an IRI (a blank node's, a broken IRI) has no label here.
+    nodes = (named_node(iri) for iri in dict.fromkeys(iris))
+    terms = [sparql_term(node) for node in nodes if node is not None]
     names = prefixes(base)
     properties = " ".join(sparql_term(NamedNode(p)) for p in LABEL_PROPERTIES)
     for start in range(0, len(terms), CHUNK):

@@ -112,5 +112,5 @@ def _drop_quietly(store: RemoteStore, graphs: Iterable[str]) -> None:
     for graph in graphs:
         try:
             store.remove_graph(NamedNode(graph))
-        except (GraphError, SyntaxError):
+        except GraphError:
             return

@@ -105,7 +105,6 @@ def save_graphs_command(store: str, project_dir: Path, base_iri: str) -> None:
         saved = save_graphs(Path(store), project_dir, base_iri, provided)
     except (ValueError, FileNotFoundError, RdfSyntaxError, StoreBusy) as error:
         fail(str(error))
-        return
     for one in saved:
         err.print(f"Saved <{one.graph}> ({one.triples} triples) to {one.path}", highlight=False)
     if not saved:
@@ -125,7 +124,7 @@ def _build_remote(url: str, options: dict[str, Any], project_dir: Path) -> None:
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure}; nothing was sent to {url}")
-    except (GraphError, SyntaxError) as error:
+    except GraphError as error:
         fail(f"{error}; the graphs published at {url} were left unchanged")
     else:
         err.print(
@@ -175,7 +174,6 @@ def validate_command(
             report = validate_project(parsed, only)
     except (RdfSyntaxError, UnsupportedShape, FileNotFoundError) as error:
         fail(str(error))
-        return
     if fmt == "json":
         click.echo(report.to_json())
     elif fmt == "turtle":

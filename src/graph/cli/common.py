@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -130,7 +130,7 @@ def _bar(items: Iterable[T], description: str, total: int) -> Iterator[T]:
         yield from bar.track(items, total=total, description=description)
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error without a traceback and exit."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     sys.exit(code)

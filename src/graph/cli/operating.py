@@ -38,10 +38,8 @@ def backup_command(destination: Path, store: str) -> None:
         result = backup(Path(store), destination)
     except (BackupError, StoreBusy, FileNotFoundError) as error:
         fail(str(error))
-        return
     except OSError as error:
         fail(f"cannot write the backup to {destination}: {error.strerror or error}")
-        return
     err.print(f"Backed up {result.quads} quads to {result.path} ({result.kind})", highlight=False)
 
 
@@ -57,14 +55,11 @@ def restore_command(source: Path, store: str, project_dir: Path) -> None:
         result = restore_checked(source, Path(store), Path(project_dir))
     except (BackupError, RdfSyntaxError, FileExistsError, StoreBusy, UnsupportedShape) as error:
         fail(str(error))
-        return
     except ValidationFailed as failure:
         err.print(failure.report.to_text(), highlight=False, markup=False, soft_wrap=True)
         fail(f"{failure} in {source}; nothing was restored, the store at {store} is unchanged")
-        return
     except OSError as error:
         fail(f"cannot restore {source}: {error.strerror or error}")
-        return
     err.print(f"Restored {result.quads} quads from {source} into {store}", highlight=False)
 
 

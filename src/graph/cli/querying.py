@@ -144,7 +144,6 @@ def stats_command(as_json: bool, store: str, base_iri: str, **options: Any) -> N
         figures = stats(handle)
     except (FileNotFoundError, GraphError) as error:
         fail(str(error))
-        return
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -213,7 +212,6 @@ def export_command(
         body = export(handle, fmt, base_iri, query)
     except (QuerySyntaxError, FileNotFoundError, ExportError, GraphError) as error:
         fail(str(error))
-        return
     if out is None:
         click.echo(body, nl=False)
         return

@@ -166,9 +166,9 @@ def _from_params(
         name = "query" if queries else "update"
         raise BadRequest(f"the '{name}' parameter is given more than once")
     if queries:
-        return _query(queries[0], graphs)
+        return _operation("query", queries[0], graphs)
     if updates:
-        return _update(updates[0], graphs)
+        return _operation("update", updates[0], graphs)
     if allow_update:
         raise BadRequest("the request has neither a 'query' nor an 'update' parameter")
     _refuse_dataset_without_query(graphs)
@@ -191,33 +191,31 @@ def _from_body(
         text = body().decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"the request body is not valid UTF-8: {error}") from None
-    if media_type == QUERY_BODY:
-        return _query(text, args)
-    return _update(text, args)
+    return _operation("query" if media_type == QUERY_BODY else "update", text, args)
 
 
-def _query(text: str, graphs: MultiDict[str, str]) -> Operation:
-    for name in ("using-graph-uri", "using-named-graph-uri"):
+#: Each operation's dataset parameters (default graphs, named graphs) in the protocol, and what
+#: is said to a request that gives one of them to the other operation.
+_DATASET: dict[str, tuple[str, str]] = {
+    "query": ("default-graph-uri", "named-graph-uri"),
+    "update": ("using-graph-uri", "using-named-graph-uri"),
+}
+_MISPLACED = {
+    "query": "belongs to updates; a query takes default-graph-uri",
+    "update": "belongs to queries; an update takes using-graph-uri",
+}
+
+
+def _operation(
+    kind: Literal["query", "update"], text: str, graphs: MultiDict[str, str]
+) -> Operation:
+    """A ``kind`` over the dataset its own parameters name; the other kind's are refused."""
+    other = "update" if kind == "query" else "query"
+    for name in _DATASET[other]:
         if name in graphs:
-            raise BadRequest(f"'{name}' belongs to updates; a query takes default-graph-uri")
-    return Operation(
-        "query",
-        text,
-        _graph_iris(graphs, "default-graph-uri"),
-        _graph_iris(graphs, "named-graph-uri"),
-    )
-
-
-def _update(text: str, graphs: MultiDict[str, str]) -> Operation:
-    for name in ("default-graph-uri", "named-graph-uri"):
-        if name in graphs:
-            raise BadRequest(f"'{name}' belongs to queries; an update takes using-graph-uri")
-    return Operation(
-        "update",
-        text,
-        _graph_iris(graphs, "using-graph-uri"),
-        _graph_iris(graphs, "using-named-graph-uri"),
-    )
+            raise BadRequest(f"'{name}' {_MISPLACED[kind]}")
+    default, named = _DATASET[kind]
+    return Operation(kind, text, _graph_iris(graphs, default), _graph_iris(graphs, named))
 
 
 def _graph_iris(graphs: MultiDict[str, str], name: str) -> tuple[str, ...]:
@@ -235,6 +233,6 @@ def _graph_iris(graphs: MultiDict[str, str], name: str) -> tuple[str, ...]:
 
 
 def _refuse_dataset_without_query(graphs: MultiDict[str, str]) -> None:
-    for name in ("default-graph-uri", "named-graph-uri"):
+    for name in _DATASET["query"]:
         if name in graphs:
             raise BadRequest(f"'{name}' was given without a 'query' parameter")

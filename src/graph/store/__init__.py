@@ -64,6 +64,7 @@ from graph.store.rdfio import (
     check_iri,
     check_json_nesting,
     dataset_format,
+    named_node,
     ntriples,
     parse_bytes,
     parse_file,
@@ -75,24 +76,26 @@ from graph.store.rdfio import (
     sparql_data_block,
     sparql_term,
 )
+from graph.store.results import (
+    TooManyResults,
+    quads_from_solutions,
+    serialize_limited,
+    serialize_results,
+    solutions_from_bytes,
+    triples_from_bytes,
+)
 from graph.store.scratch import on_scratch_copy
 from graph.store.sparql import (
     MAX_QUERY_NESTING,
     QueryResult,
     QuerySyntaxError,
-    TooManyResults,
     UpdateFailed,
     check_nesting,
     check_query_text,
-    quads_from_solutions,
     run_over_dataset,
     run_query,
     run_update,
     select_rows,
-    serialize_limited,
-    serialize_results,
-    solutions_from_bytes,
-    triples_from_bytes,
 )
 
 __all__ = [
@@ -141,6 +144,7 @@ __all__ = [
     "maintain_change",
     "materialize",
     "memory_store",
+    "named_node",
     "network_denied",
     "new_generation",
     "ntriples",

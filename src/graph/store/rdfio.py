@@ -196,6 +196,22 @@ def check_iri(value: str) -> str:
     return node.value
 
 
+def named_node(value: str) -> NamedNode | None:
+    """The engine's node for the IRI ``value``, or None if the engine does not take it as one
+    (a space, a quote, a blank node's id): no statement can mention it. For values that are
+    looked up, not refused (:func:`check_iri` words the refusal of a client's parameter).
+
+    >>> named_node("http://e.org/a b") is None
+    True
+    >>> named_node("http://e.org/a")
+    <NamedNode value=http://e.org/a>
+    """
+    try:
+        return NamedNode(value)
+    except ValueError:
+        return None
+
+
 def rdf_format_of(media_type: str) -> RdfFormat | None:
     """The RDF format a media type names, or None."""
     return RdfFormat.from_media_type(media_type)

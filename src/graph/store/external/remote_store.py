@@ -41,7 +41,7 @@ from pyoxigraph import (
 )
 
 from graph.core import settings
-from graph.core.errors import Forbidden, QueryTimeout
+from graph.core.errors import BadRequest, Forbidden, QueryTimeout, StoreUnavailable
 from graph.core.namespaces import graph_iri
 from graph.store.external.endpoints import Endpoints, endpoints_from_settings
 from graph.store.external.query_text import (
@@ -55,7 +55,7 @@ from graph.store.external.query_text import (
 )
 from graph.store.external.transport import Credentials, Params, Transport
 from graph.store.rdfio import ntriples, serialize_quads, sparql_data_block, sparql_term
-from graph.store.sparql import quads_from_solutions, solutions_from_bytes, triples_from_bytes
+from graph.store.results import quads_from_solutions, solutions_from_bytes, triples_from_bytes
 
 Term = NamedNode | BlankNode | Literal
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -144,9 +144,11 @@ class RemoteStore:
         ``substitutions`` become a VALUES block, ``prefixes`` PREFIX declarations
         (graph.store.external.query_text).
 
-        :raises SyntaxError: if the store rejects the query (or a substitution cannot be placed).
+        :raises graph.store.QuerySyntaxError: if the store rejects the query (400).
+        :raises ValueError: if a substitution cannot be placed (``CONSTRUCT WHERE``).
         :raises graph.core.errors.QueryTimeout: at the time limit.
-        :raises graph.core.errors.StoreUnavailable: if the store cannot be reached.
+        :raises graph.core.errors.StoreUnavailable: if the store cannot be reached or answers
+            what cannot be read.
         """
         text = with_values(query, {v.value: t for v, t in (substitutions or {}).items()})
         text = with_prefixes(text, prefixes or {})
@@ -174,10 +176,10 @@ class RemoteStore:
         content = response.content
         if self.endpoints.kind == "virtuoso":
             content = canonical_booleans(content, media_type)
-        if RdfFormat.from_media_type(media_type) is not None:
-            return triples_from_bytes(content, media_type)
-        result = solutions_from_bytes(content, media_type)
-        return _ask_answer(result) if form == "ASK" else result
+        result = _answer(content, media_type)
+        if form == "ASK" and not isinstance(result, QueryTriples):
+            return _ask_answer(result)
+        return result
 
     def _dataset(
         self,
@@ -326,7 +328,7 @@ class RemoteStore:
         """Run a SPARQL update on the store.
 
         :raises graph.core.errors.Forbidden: if the store was opened read-only.
-        :raises SyntaxError: if the store rejects the update.
+        :raises graph.store.QuerySyntaxError: if the store rejects the update (400).
         """
         self._writable()
         text = f"BASE <{base_iri}>\n{update}" if base_iri else update
@@ -386,6 +388,7 @@ class RemoteStore:
                 params=[(self.endpoints.gsp_graph_param, graph_name.value)],
                 data=ntriples(quads),
                 headers={"Content-Type": "text/turtle; charset=utf-8"},
+                rejected=BadRequest,  # the store refused triples, not SPARQL text
             )
             self._graphs = None
             return
@@ -397,6 +400,24 @@ class RemoteStore:
     def _writable(self) -> None:
         if self.read_only:
             raise Forbidden("the external store is opened read-only")
+
+
+def _answer(content: bytes, media_type: str) -> QueryResult:
+    """The store's answer as pyoxigraph's objects; one that cannot be read is the store's fault
+    (503), never the client's syntax error. The rows of a SELECT answer are read lazily, as the
+    client's answer is written, so only its start is checked here.
+
+    :raises graph.core.errors.StoreUnavailable: if the answer is no results or RDF that parse.
+    """
+    try:
+        if RdfFormat.from_media_type(media_type) is not None:
+            return triples_from_bytes(content, media_type)
+        return solutions_from_bytes(content, media_type)
+    except (SyntaxError, ValueError) as error:
+        given = media_type or "a body without Content-Type"
+        raise StoreUnavailable(
+            f"the external store answered {given} that cannot be read: {error}"
+        ) from None
 
 
 def _ask_answer(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean:

@@ -1,21 +1,23 @@
 """HTTP to an external SPARQL store: one pooled session per thread, timeouts, typed errors.
 
-Failures map to the application's errors: an unreachable store or refused credentials to 503
-(StoreUnavailable), a store-side or client-side time limit to QueryTimeout, a request the store
-rejects as malformed to SyntaxError (as pyoxigraph raises), so the same handlers serve both paths.
+Failures map to the domain's errors (graph.core.errors), the ones the embedded store raises, so
+that nothing above graph.store tells the two apart: an unreachable store or refused credentials
+to 503 (StoreUnavailable), a store-side or client-side time limit to QueryTimeout, a query or
+update the store rejects as malformed (400) to QuerySyntaxError.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from graph.core.errors import QueryTimeout, StoreUnavailable
+from graph.core.errors import BadRequest, GraphError, QueryTimeout, StoreUnavailable
+from graph.store.sparql import QuerySyntaxError
 
 #: Seconds to wait for a TCP connection to the store.
 CONNECT_TIMEOUT = 5.0
@@ -25,6 +27,8 @@ GRACE = 2.0
 MAX_ERROR_TEXT = 2000
 
 Params = Sequence[tuple[str, str]]
+#: The domain's error for a request the store rejects as malformed, given the store's words.
+Rejected = Callable[[str], BadRequest]
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,14 @@ class Transport:
         params: Params = (),
         data: bytes | list[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        rejected: Rejected = QuerySyntaxError,
     ) -> requests.Response:
         """Send one request and return the response if its status is a success.
 
         :raises QueryTimeout: if the store does not answer within ``timeout`` seconds.
         :raises StoreUnavailable: if the store cannot be reached or refuses the credentials.
-        :raises SyntaxError: if the store rejects the request as malformed (400).
+        :raises QuerySyntaxError: if the store rejects the request as malformed (400), or the
+            error ``rejected`` makes of the store's words (a request that is no SPARQL text).
         """
         try:
             response = self._session().request(
@@ -102,14 +108,14 @@ class Transport:
             ) from None
         if response.ok:
             return response
-        raise _error_for(response, url)
+        raise _error_for(response, url, rejected)
 
 
-def _error_for(response: requests.Response, url: str) -> Exception:
+def _error_for(response: requests.Response, url: str, rejected: Rejected) -> GraphError:
     text = response.text.strip()[:MAX_ERROR_TEXT]
     status = response.status_code
     if status == 400:
-        return SyntaxError(f"rejected by the external store: {text}")
+        return rejected(f"rejected by the external store: {text}")
     if status in (401, 403):
         return StoreUnavailable(
             f"the external store at {url} refused the request ({status}); check KG_STORE_USER, "
