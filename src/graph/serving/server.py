@@ -39,6 +39,12 @@ from graph.store import is_remote
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
 RETIRE_GRACE = 10
+#: Seconds a thread running Python keeps the GIL once another thread asks for it
+#: (sys.setswitchinterval; Python's default is 0.005). A request thread waits up to this long
+#: each time it takes the GIL back, e.g. after each evaluation, while a write's validation
+#: (Python, 10-30 ms a write) holds it: with four writers a point lookup's p99 grew 5-10x at
+#: 5 ms, about 2x at 1 ms (bench/served_write_bench.py, docs/scaling.md "Writes (issue 12)").
+SWITCH_INTERVAL = 0.001
 
 
 def worker_count(configured: int, writable: bool) -> int:
@@ -156,6 +162,8 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
     """
     store = Path(config["STORE"])
     say = logging.getLogger("kg")
+    # Before either server forks its workers, which inherit it.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if not is_remote(str(config["STORE"])) and not store.exists():
         from graph.build.embedded import build
 
