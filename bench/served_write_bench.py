@@ -119,6 +119,10 @@ def measure(label: str, src: Path, data: Path, args: argparse.Namespace, work: P
         report(label, "idle", idle, Counter(), idle, args.seconds)
         busy, written = run_phase(port, args.writers, args.seconds, ids)
         report(label, "busy", busy, written, idle, args.seconds)
+        unanswered = set(idle.lookup_status) | set(busy.lookup_status) | set(written)
+        if unanswered - {"200", "204"} or not busy.latencies:
+            for log in folder.glob("serve-*.log"):  # what the server said about it
+                print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
     finally:
         os.killpg(process.pid, 15)
         try:
