@@ -41,9 +41,9 @@ from graph.store import is_remote
 RETIRE_GRACE = 10
 #: Seconds a thread running Python keeps the GIL once another thread asks for it
 #: (sys.setswitchinterval; Python's default is 0.005). A request thread waits up to this long
-#: each time it takes the GIL back, e.g. after each evaluation, while a write's validation
-#: (Python, 10-30 ms a write) holds it: with four writers a point lookup's p99 grew 5-10x at
-#: 5 ms, about 2x at 1 ms (bench/served_write_bench.py, docs/scaling.md "Writes (issue 12)").
+#: each time it takes the GIL back (after an evaluation, between results) from a thread running
+#: Python, such as a write's validation: beside one such thread a point lookup's p99 was 16 ms
+#: at 5 ms, 5 ms at 1 ms (docs/scaling.md, "Reads while four writers write"; issue 12).
 SWITCH_INTERVAL = 0.001
 
 
