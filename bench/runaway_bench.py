@@ -63,6 +63,8 @@ LOOKUP_CLIENTS = 2
 #: Loopback addresses the clients send from: every runaway client has its own (an attacker with
 #: many addresses), so per-client limits do not decide the outcome on their own.
 LOOKUPS_FROM = "127.0.0.2"
+#: The writable server's token (serve(..., "writable")).
+WRITE_TOKEN = "bench-t0ken"
 #: Seconds a client waits for an answer before it counts the request as unanswered.
 CLIENT_TIMEOUT = 60.0
 
@@ -83,19 +85,26 @@ def free_port() -> int:
 
 
 def post(
-    connection: http.client.HTTPConnection | None, port: int, source: str, query: str
+    connection: http.client.HTTPConnection | None,
+    port: int,
+    source: str,
+    query: str,
+    *,
+    token: str = "",
 ) -> tuple[http.client.HTTPConnection | None, str]:
-    """POST ``query`` from address ``source``; (the connection to reuse or None, the status or
-    the error's name)."""
+    """POST ``query`` from address ``source`` (with ``token``: as an update, with that bearer
+    token); (the connection to reuse or None, the status or the error's name)."""
     if connection is None:
         connection = http.client.HTTPConnection(
             "127.0.0.1", port, timeout=CLIENT_TIMEOUT, source_address=(source, 0)
         )
-    body = urllib.parse.urlencode({"query": query})
+    body = urllib.parse.urlencode({"update" if token else "query": query})
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/sparql-results+json",
     }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     try:
         connection.request("POST", "/sparql", body, headers)
         response = connection.getresponse()
@@ -181,7 +190,7 @@ def serve(
                KG_QUERY_TIMEOUT=str(timeout), KG_PROJECT_DIR=str(ROOT))  # fmt: skip
     workers = os.cpu_count() or 1
     if mode == "writable":
-        env["KG_WRITE_TOKEN"] = "bench-t0ken"
+        env["KG_WRITE_TOKEN"] = WRITE_TOKEN
         workers = 1
     threads = int(env.get("KG_THREADS", "2")) * workers
     log = (work / f"serve-{port}.log").open("wb")

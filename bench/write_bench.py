@@ -20,7 +20,9 @@ it, removing it), which does not depend on the tree.
 The median of --repeat writes of each is printed with the ratio to the smallest size, the
 figure the issue sets a target for (largest / smallest <= 2). Then, at --concurrency-size,
 four writer threads write for --seconds: writes per second, and the latency of point lookups
-running meanwhile against their idle latency. Ratios only mean something within one run.
+running meanwhile against their idle latency, in a process with the switch interval the
+tree's `kg serve` workers have (graph.serving.server.SWITCH_INTERVAL, if it sets one); over HTTP:
+bench/served_write_bench.py. Ratios only mean something within one run.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def child(
     src: Path, data: Path, repeat: int, concurrent: bool, seconds: float, project: Path
 ) -> Any:
     sys.path.insert(0, str(src))
+    as_a_worker()
     import pyoxigraph
 
     from graph.answering import writes
@@ -183,6 +186,16 @@ def child(
                 else:
                     found.append(timed(write, kind, country.value, n))
         return {kind: statistics.median(found) for kind, found in times.items()}
+
+
+def as_a_worker() -> None:
+    """Run as the tree's `kg serve` workers do: with the switch interval it sets, if any (the
+    writers and lookups here are threads of one process, as in a writable server's worker)."""
+    try:
+        from graph.serving.server import SWITCH_INTERVAL
+    except ImportError:
+        return
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def writer(writes: Any, store: Any, shapes: Any, near: Path) -> Any:

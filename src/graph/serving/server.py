@@ -39,6 +39,12 @@ from graph.store import is_remote
 
 #: Seconds a retiring worker may spend finishing its other requests before it exits anyway.
 RETIRE_GRACE = 10
+#: Seconds a thread running Python keeps the GIL once another thread asks for it
+#: (sys.setswitchinterval; Python's default is 0.005). A request thread waits up to this long
+#: each time it takes the GIL back (after an evaluation, between results) from a thread running
+#: Python, such as a write's validation: beside one such thread a point lookup's p99 was 16 ms
+#: at 5 ms, 5 ms at 1 ms (docs/scaling.md, "Reads while four writers write"; issue 12).
+SWITCH_INTERVAL = 0.001
 
 
 def worker_count(configured: int, writable: bool) -> int:
@@ -156,6 +162,8 @@ def serve(config: dict[str, Any], *, access_log: bool = True) -> None:
     """
     store = Path(config["STORE"])
     say = logging.getLogger("kg")
+    # Before either server forks its workers, which inherit it.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if not is_remote(str(config["STORE"])) and not store.exists():
         from graph.build.embedded import build
 

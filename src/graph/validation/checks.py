@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
+from functools import cached_property
 
 #: Focus nodes per VALUES block when a check is restricted to some nodes.
 CHUNK_SIZE = 500
@@ -51,9 +52,10 @@ class Check:
     #: For a counted check, its condition as an EXISTS lookup from ``?focus`` (no counts).
     lookup: str = ""
 
-    @property
+    @cached_property
     def predicate(self) -> str | None:
-        """The IRI of the path when it is a single predicate, else None."""
+        """The IRI of the path when it is a single predicate, else None (asked thousands of
+        times a write: worked out once)."""
         return self.path[1:-1] if is_predicate(self.path) else None
 
     def vacuous(self, present: Set[str]) -> bool:
