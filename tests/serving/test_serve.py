@@ -49,10 +49,10 @@ def server(
         os.environ,
         KG_QUERY_TIMEOUT="1",
         KG_WORKERS="2",
-        # A worker is replaced once RUNAWAYS_PER_SLOW_THREAD x this many runaways run in it, and
-        # at the first without slow query threads (graph.answering.admission): so the first
-        # runaway retires its worker and test_worker_that_ran_away_is_replaced sees it.
-        KG_SLOW_QUERY_THREADS="0",
+        # A worker is replaced once this many runaways run in it (graph.answering.admission): 1, so
+        # the
+        # first runaway retires its worker and test_worker_that_ran_away_is_replaced sees it.
+        KG_SLOW_QUERY_THREADS="1",
         KG_RESULT_CACHE_MB="0",
         KG_HTTP_SERVER=request.param,
     )

@@ -147,8 +147,7 @@ class Admission:
     ) -> Callable[[], None]:
         """A runaway hook (graph.answering.deadline) that calls ``retire`` only once
         :data:`RUNAWAYS_PER_SLOW_THREAD` x ``slow_threads`` runaways (evaluations past
-        ``timeout``) run in this process (at the first with no ``slow_threads``), or at once
-        without demotion.
+        ``timeout``) run in this process, or at once without demotion.
 
         Replacing a worker stalls its clients (a writable server has one worker); a demoted
         runaway costs a thread and idle CPU time only, so a few may run on until then.
