@@ -128,44 +128,20 @@ def test_no_client_limit_when_it_is_zero() -> None:
 def test_a_runaway_retires_the_worker_only_once_enough_run(
     lane: Admission, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With one slow query thread, the worker keeps RUNAWAYS_PER_SLOW_THREAD runaways running
-    before it retires: more than the slow threads (a demoted runaway costs only idle CPU, a
-    replacement makes every client reconnect)."""
-    monkeypatch.setattr(admission, "RUNAWAYS_PER_SLOW_THREAD", 3)
     retired = threading.Event()
-    hook = lane.retire_when_crowded(retired.set, timeout=0.2, slow_threads=1)
-    runaways = []
-    for client in ("a", "b"):
-        runaways.append(running(lane, client, lambda s: s.wait(10)))
-        time.sleep(0.25)
-        # As graph.answering.deadline sets it before the hook:
-        monkeypatch.setattr(deadline, "retiring", True)
-        hook()
-        assert not retired.is_set(), f"retired with {len(runaways)} runaways of 3"
-        assert deadline.retiring is False  # this worker stays: its connections need not close
-    runaways.append(running(lane, "c", lambda s: s.wait(10)))
+    hook = lane.retire_when_crowded(retired.set, timeout=0.2, limit=2)
+    first = running(lane, "a", lambda s: s.wait(10))
     time.sleep(0.25)
-    hook()
-    assert retired.is_set()
-    for thread, stop, _ in runaways:
-        stop.set()
-        thread.join(5)
-
-
-@needs_priority
-def test_a_worker_keeps_more_runaways_than_slow_query_threads(
-    lane: Admission, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As many runaways as slow query threads do not retire the worker (issue 11: each
-    replacement made the clients of every worker reconnect, and dropped some)."""
-    retired = threading.Event()
-    hook = lane.retire_when_crowded(retired.set, timeout=0.2, slow_threads=2)
-    runaways = [running(lane, client, lambda s: s.wait(10)) for client in ("a", "b")]
-    time.sleep(0.25)
+    # As graph.answering.deadline sets it before the hook:
     monkeypatch.setattr(deadline, "retiring", True)
     hook()
     assert not retired.is_set()
-    for thread, stop, _ in runaways:
+    assert deadline.retiring is False  # this worker stays: its connections need not close
+    second = running(lane, "b", lambda s: s.wait(10))
+    time.sleep(0.25)
+    hook()
+    assert retired.is_set()
+    for thread, stop, _ in (first, second):
         stop.set()
         thread.join(5)
 
@@ -173,7 +149,7 @@ def test_a_worker_keeps_more_runaways_than_slow_query_threads(
 def test_without_demotion_every_runaway_retires_the_worker() -> None:
     lane = Admission(client_limit=2, retry_after=1, demote=False)
     retired = threading.Event()
-    lane.retire_when_crowded(retired.set, timeout=0.2, slow_threads=8)()
+    lane.retire_when_crowded(retired.set, timeout=0.2, limit=8)()
     assert retired.is_set()
 
 

@@ -16,9 +16,8 @@ lookups at their usual latency while runaways run:
   graph.serving.server): a
   thread waiting for a demoted evaluation holds no GIL and costs no CPU.
 - **A runaway does not recycle its worker at once.** Replacing a worker stalls its clients (a
-  writable server has one worker; granian replaces every worker, and their kept-alive clients
-  reconnect), and a demoted runaway costs only a thread and idle CPU time: the worker retires
-  once :data:`RUNAWAYS_PER_SLOW_THREAD` times ``slow_query_threads`` runaways run in it
+  writable server has one worker), and a demoted runaway costs only a thread and idle CPU time:
+  the worker retires once ``slow_query_threads`` runaways run in it
   (:meth:`Admission.retire_when_crowded`).
 - **One client cannot fill them** (when ``client_slow_queries`` is set; off by default). A
   client address that already has that many long evaluations running in a worker (runaways go
@@ -52,11 +51,6 @@ DEMOTE_AFTER = 0.05
 POLL = 0.01
 #: Seconds the monitor thread lingers with nothing to watch before it ends.
 LINGER = 5.0
-#: Runaways a worker lets run on (at idle priority, after their 503) per ``slow_query_threads``
-#: before it retires. Each replacement makes clients reconnect and costs the new worker's
-#: start-up; with 1 per thread, 8 runaway clients had the workers replaced every few seconds,
-#: most lookups on fresh connections and some dropped (issue 11, bench/README.md).
-RUNAWAYS_PER_SLOW_THREAD = 4
 
 
 @dataclass
@@ -143,16 +137,15 @@ class Admission:
             return sum(1 for r in self._running.values() if r.demoted)
 
     def retire_when_crowded(
-        self, retire: Callable[[], None], *, timeout: float, slow_threads: int
+        self, retire: Callable[[], None], *, timeout: float, limit: int
     ) -> Callable[[], None]:
-        """A runaway hook (graph.answering.deadline) that calls ``retire`` only once
-        :data:`RUNAWAYS_PER_SLOW_THREAD` x ``slow_threads`` runaways (evaluations past
-        ``timeout``) run in this process, or at once without demotion.
+        """A runaway hook (graph.answering.deadline) that calls ``retire`` only once ``limit``
+        runaways
+        (evaluations past ``timeout``) run in this process, or at once without demotion.
 
         Replacing a worker stalls its clients (a writable server has one worker); a demoted
         runaway costs a thread and idle CPU time only, so a few may run on until then.
         """
-        limit = max(1, RUNAWAYS_PER_SLOW_THREAD * slow_threads)
 
         def hook() -> None:
             if self.demote:

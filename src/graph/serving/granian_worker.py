@@ -117,7 +117,7 @@ def worker_app() -> Flask:
     deadline.runaway_hook = admission.retire_when_crowded(
         retire,
         timeout=float(_config["QUERY_TIMEOUT"]),
-        slow_threads=int(_config["SLOW_QUERY_THREADS"]),
+        limit=int(_config["SLOW_QUERY_THREADS"]),
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire

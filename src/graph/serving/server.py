@@ -127,7 +127,7 @@ def _post_fork(_server: Any, worker: Any) -> None:
     deadline.runaway_hook = admission.retire_when_crowded(
         retire,
         timeout=float(app.config["QUERY_TIMEOUT"]),
-        slow_threads=int(app.config["SLOW_QUERY_THREADS"]),
+        limit=int(app.config["SLOW_QUERY_THREADS"]),
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
