@@ -13,7 +13,9 @@ waiting for its answer.
 
 It prints, per phase, the lookups' p50 / p99 / max latency, their p99 over the idle p99 of the
 same server, and every status and connection error seen by lookups and runaways: the target is
-p99 within 3x of idle at 2x threads, and no request without an answer. Not a test: run it by hand
+p99 within 3x of idle at 2x threads, and no request without an answer. ``--trace`` also prints,
+per runaway phase, the lookups slower than 3x the idle p99 by likely cause (:func:`causes`:
+reconnect, worker replacement, a runaway's first CPU, none of these). Not a test: run it by hand
 under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in one run
 are what to compare, never absolute times).
 """
@@ -21,6 +23,7 @@ are what to compare, never absolute times).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -76,6 +79,10 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     lookup_status: Counter[str] = field(default_factory=Counter)
     runaway_status: Counter[str] = field(default_factory=Counter)
+    #: (start, seconds, on a fresh connection) of each answered lookup (``--trace``).
+    lookups: list[tuple[float, float, bool]] = field(default_factory=list)
+    #: When each runaway query was sent (``--trace``).
+    runaway_starts: list[float] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -121,10 +128,11 @@ def post(
 def lookup_client(port: int, until: float, ids: int, seed: int, phase: Phase) -> None:
     rng, connection = random.Random(seed), None
     while time.monotonic() < until:
-        start = time.perf_counter()
+        fresh, sent, start = connection is None, time.monotonic(), time.perf_counter()
         connection, status = post(connection, port, LOOKUPS_FROM, LOOKUP % rng.randrange(ids))
         if status == "200":
             phase.latencies.append(time.perf_counter() - start)
+            phase.lookups.append((sent, phase.latencies[-1], fresh))
         phase.lookup_status[status] += 1
         time.sleep(0.01)
     if connection is not None:
@@ -134,6 +142,7 @@ def lookup_client(port: int, until: float, ids: int, seed: int, phase: Phase) ->
 def runaway_client(port: int, until: float, number: int, phase: Phase, query: str) -> None:
     connection, source = None, f"127.0.1.{number + 1}"
     while time.monotonic() < until:
+        phase.runaway_starts.append(time.monotonic())
         connection, status = post(connection, port, source, query)
         phase.runaway_status[status] += 1
         if status not in ("503", "429"):
@@ -160,6 +169,67 @@ def run_phase(
     for thread in threads:
         thread.join()
     return phase
+
+
+class WorkerWatch:
+    """When the server's worker processes start and end (``--trace``): polls the children of
+    the server's main process every :data:`WATCH_POLL` seconds."""
+
+    def __init__(self, root: int) -> None:
+        self.root, self.events, self.stopped = root, [], threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _children(self) -> set[int]:
+        found: set[int] = set()
+        for task in Path(f"/proc/{self.root}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the task ended
+                found.update(int(pid) for pid in task.read_text().split())
+        return found
+
+    def _poll(self) -> None:
+        known = self._children()
+        while not self.stopped.wait(WATCH_POLL):
+            now, seen = time.monotonic(), self._children()
+            self.events += [(now, "spawn", pid) for pid in seen - known]
+            self.events += [(now, "exit", pid) for pid in known - seen]
+            known = seen
+
+
+WATCH_POLL = 0.005
+#: A lookup counts as slowed by a worker's replacement when it overlaps the first this many
+#: seconds of a new worker (its start-up) or the moment an old one ended.
+STARTUP_WINDOW = 1.5
+
+
+def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> str:
+    """The lookups slower than ``slow`` seconds per likely cause, against all lookups per cause.
+
+    In this order: on a fresh connection (the previous answer closed it: a worker retiring),
+    overlapping a worker's start-up or end, overlapping a runaway's first 100 ms (its CPU at
+    normal priority before its demotion), none of these.
+    """
+    spawns = [t for t, kind, _ in events if kind == "spawn"]
+    exits = [t for t, kind, _ in events if kind == "exit"]
+    slow_by, all_by = Counter[str](), Counter[str]()
+    for start, seconds, fresh in phase.lookups:
+        end = start + seconds
+        if fresh:
+            cause = "reconnect"
+        elif any(start - STARTUP_WINDOW <= t <= end for t in spawns) or any(
+            start - 0.2 <= t <= end for t in exits
+        ):
+            cause = "replacement"
+        elif any(start - 0.1 <= t <= end for t in phase.runaway_starts):
+            cause = "runaway-start"
+        else:
+            cause = "other"
+        all_by[cause] += 1
+        slow_by[cause] += seconds > slow
+    reloads = len(spawns)
+    parts = [f"{c} {slow_by[c]}/{all_by[c]}" for c in
+             ("reconnect", "replacement", "runaway-start", "other")]  # fmt: skip
+    return f"  slow (> {slow * 1000:.1f} ms) / all: {', '.join(parts)}; workers started {reloads}"
 
 
 def settle(base: str) -> None:
@@ -216,6 +286,7 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
             work: Path, ids: int) -> None:  # fmt: skip
     process, port, threads = serve(src, store, mode, args.timeout, work)
     base = f"http://127.0.0.1:{port}"
+    watch = WorkerWatch(process.pid) if args.trace else None
     try:
         settle(base)
         run_phase(port, 0, 3, ids)  # warm-up, not counted
@@ -226,7 +297,11 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
             settle(base)
             phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway])
             report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
+            if watch is not None:
+                print(causes(phase, watch.events, 3 * idle_p99 / 1000), flush=True)
     finally:
+        if watch is not None:
+            watch.stopped.set()
         os.killpg(process.pid, 15)
         try:
             process.wait(timeout=30)
@@ -247,6 +322,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per version")
     parser.add_argument("--runaway", choices=sorted(RUNAWAYS), default="cross-product",
                         help="the runaway query: see RUNAWAYS")  # fmt: skip
+    parser.add_argument("--trace", action="store_true",
+                        help="print the slow lookups per likely cause (see causes())")  # fmt: skip
     args = parser.parse_args()
     codes = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code]
     work = Path(tempfile.mkdtemp(prefix="kg-runaway-bench-"))
