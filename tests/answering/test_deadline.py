@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 
@@ -37,24 +36,37 @@ def test_overrun_raises_timeout_and_calls_the_runaway_hook(
     release.set()
 
 
-def test_helper_threads_end_with_their_request_threads() -> None:
+def test_request_threads_share_idle_helpers() -> None:
+    """Helpers are pooled, not owned: request threads one after another (granian spreads
+    requests over its threads) get the helper used last, not one thread each."""
+    helpers: list[int] = []
+
     def request() -> None:
-        deadline.with_deadline(lambda: None, 5, stack=SMALL)
+        helpers.append(deadline.with_deadline(threading.get_ident, 5, stack=SMALL))
 
-    # Only the helpers this test starts: other tests' helpers (a runaway still sleeping, say)
-    # may start or end meanwhile.
-    def helpers() -> set[threading.Thread]:
-        return {t for t in threading.enumerate() if t.name == "kg-eval"}
-
-    before = helpers()
     for _ in range(10):
         thread = threading.Thread(target=request)
         thread.start()
         thread.join()
-    until = time.monotonic() + 5
-    while helpers() - before and time.monotonic() < until:
-        time.sleep(0.05)
-    assert not helpers() - before
+    assert len(helpers) == 10 and len(set(helpers)) == 1
+
+
+def test_idle_helpers_are_bounded() -> None:
+    """After a burst, at most MAX_IDLE helpers per stack size wait for work; the others end."""
+    stack = SMALL * 3  # a size of its own: other tests' helpers are not counted
+    started, release = threading.Barrier(deadline.MAX_IDLE + 5), threading.Event()
+
+    def request() -> None:
+        deadline.with_deadline(lambda: started.wait(5) and release.wait(5), 10, stack=stack)
+
+    threads = [threading.Thread(target=request) for _ in range(deadline.MAX_IDLE + 5)]
+    for thread in threads:
+        thread.start()
+    release.set()
+    for thread in threads:
+        thread.join()
+    size = 1 << max(stack - 1, 0).bit_length()
+    assert len(deadline._idle[size]) == deadline.MAX_IDLE
 
 
 def test_while_one_request_thread_is_stuck_the_others_still_answer(
@@ -62,7 +74,7 @@ def test_while_one_request_thread_is_stuck_the_others_still_answer(
 ) -> None:
     """A runaway keeps its helper thread; other requests must not wait for it, nor get stuck.
 
-    Each request thread hands its work to a helper of its own, so another thread's query is
+    A helper stuck in a runaway never goes back to the idle pool, so another thread's query is
     answered while the runaway's helper is still busy, and a runaway of its own is answered at
     the limit too.
     """
@@ -112,8 +124,8 @@ def test_limit_counts_rows_exactly_in_every_format(media_type: str) -> None:
 
 
 def test_a_forked_child_gets_its_own_helper_thread() -> None:
-    """The forking thread's helper does not survive a fork: the child must not hand it work."""
-    # Under a memory budget (as served) this thread keeps its helper for the next query.
+    """The parent's helpers do not survive a fork: the child must not hand them work."""
+    # Under a memory budget (as served) the helper goes back to the pool for the next query.
     assert deadline.with_deadline(lambda: 1, 5, stack=SMALL, budget=1 << 40) == 1
     read, write = os.pipe()
     pid = os.fork()
@@ -133,8 +145,8 @@ def test_a_forked_child_gets_its_own_helper_thread() -> None:
 
 @pytest.mark.parametrize("budget", [0, 1 << 40])
 def test_a_request_thread_keeps_its_helper_from_one_query_to_the_next(budget: int) -> None:
-    """One helper per request thread, with a memory budget or without one (external stores):
-    starting a thread for every query would cost more than a point lookup."""
+    """A helper goes back to the pool after each query, with a memory budget or without one
+    (external stores): starting a thread for every query would cost more than a point lookup."""
     first = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
     second = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
     assert first == second != threading.get_ident()

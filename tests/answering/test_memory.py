@@ -63,7 +63,8 @@ def test_a_helper_over_budget_is_frozen_and_its_client_told() -> None:
         # Frozen: it grows no more (a doubling still being made would add 64 MiB or more).
         grown = (memory.resident_bytes() - start) >> 20
         print("grown within:", grown < (BUDGET >> 20) + 48, grown)
-        print("next:", deadline.with_deadline(lambda: "ok", 5, stack=1 << 20))
+        # The frozen helper is not handed the next query of its stack size.
+        print("next:", deadline.with_deadline(lambda: "ok", 5, stack=64 << 20))
         """
     )
     assert "error: the query was stopped when it had used more than 32 MiB" in out

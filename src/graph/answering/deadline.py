@@ -1,4 +1,4 @@
-"""Evaluate queries under a deadline (the answer's size is limited in graph.store.sparql).
+"""Evaluate queries under a deadline (the answer's size is limited in graph.store.results).
 
 pyoxigraph cannot cancel a running query, so whoever answers the client at the deadline must
 not be the thread stuck in the evaluation: :func:`with_deadline` evaluates on a helper thread
@@ -50,13 +50,12 @@ def _retire(*, force: bool = False) -> None:
 
 
 class _Evaluator:
-    """A daemon thread that runs the work of one request thread at a time.
+    """A daemon thread that runs the work handed to it, one piece at a time.
 
-    Each request thread owns one (thread-local), so handing work over costs two
-    ``SimpleQueue`` operations instead of a shared pool's queue, future and condition. A
-    daemon thread, so a process whose evaluation overran can still exit. When the owner
-    drops it (the request thread ended, e.g. granian retiring an idle thread, or its work
-    overran) the helper thread ends too, once it is free.
+    Handing work over costs two ``SimpleQueue`` operations instead of an executor's queue,
+    future and condition. A daemon thread, so a process whose evaluation overran can still
+    exit. When the evaluator is dropped (its work overran, or the idle pool is full) the
+    helper thread ends too, once it is free.
     """
 
     def __init__(self, stack: int) -> None:
@@ -68,7 +67,9 @@ class _Evaluator:
         )
         stacks.start_thread(thread, stack)
         self.ident = thread.ident or 0
-        # The thread holds only the queues, so this object dies with its owner's locals.
+        #: What the memory watcher calls to stop this helper's evaluation (made once).
+        self.stop = functools.partial(_stop_helper, self.outbox)
+        # The thread holds only the queues, so this object dies once no one holds it.
         weakref.finalize(self, self.inbox.put, None)
 
 
@@ -98,7 +99,14 @@ def _drop_locals(error: BaseException | None) -> None:
         error = error.__context__
 
 
-_local = threading.local()
+#: Idle evaluators by stack size, the one used last at the end of each list. Shared by every
+#: request thread and taken last-in first-out, so a handful of helpers, their caches warm, serve
+#: a worker whatever the number of its request threads: a helper per request thread cost about
+#: 10% more CPU per point lookup under granian (bench/README.md, "Point lookups as cheap as
+#: before", issue 13). ``list.pop`` and ``list.append`` are atomic, so no lock.
+_idle: dict[int, list[_Evaluator]] = {}
+#: Most idle evaluators kept per stack size; more (after a burst) end.
+MAX_IDLE = 32
 
 
 def timeout_error(seconds: float) -> QueryTimeout:
@@ -110,11 +118,11 @@ def timeout_error(seconds: float) -> QueryTimeout:
 
 
 def _forget_parent_state() -> None:
-    """In a forked child: the parent's retirement is not the child's, and the forking thread's
-    helper did not survive the fork (a query handed to it would wait for the time limit)."""
+    """In a forked child: the parent's retirement is not the child's, and the parent's helper
+    threads did not survive the fork (a query handed to one would wait for the time limit)."""
     global retiring
     retiring = False
-    _local.__dict__.pop("evaluator", None)
+    _idle.clear()
 
 
 os.register_at_fork(after_in_child=_forget_parent_state)
@@ -132,24 +140,28 @@ def with_deadline(
     When the process grows by more than ``budget`` bytes meanwhile, the helper thread is
     frozen and the memory budget's error raised (graph.answering.memory).
     """
-    evaluator: _Evaluator | None = getattr(_local, "evaluator", None)
-    if evaluator is None or evaluator.stack < stack:
-        # A power of two, so that growing queries replace the thread a few times at most (the
-        # one dropped ends once free); untouched stack pages take no memory.
-        evaluator = _local.evaluator = _Evaluator(1 << max(stack - 1, 0).bit_length())
-    memory.watch(evaluator.ident, budget, functools.partial(_stop_helper, evaluator.outbox))
+    # A power of two, so that queries of similar lengths share helpers; untouched stack pages
+    # take no memory.
+    size = 1 << max(stack - 1, 0).bit_length()
+    idle = _idle.setdefault(size, [])
+    try:
+        evaluator = idle.pop()
+    except IndexError:
+        evaluator = _Evaluator(size)
+    memory.watch(evaluator.ident, budget, evaluator.stop)
     evaluator.inbox.put(work)
     try:
         ok, value = evaluator.outbox.get(timeout=seconds if seconds > 0 else None)
     except queue.Empty:
+        # The evaluator is stuck in the runaway work: it does not go back to the pool.
         memory.forget(evaluator.ident)
-        # The evaluator is stuck in the runaway work: this thread gets a fresh one next time.
-        _local.evaluator = None
         if retire:
             _retire()
         raise timeout_error(seconds) from None
-    if not memory.forget(evaluator.ident) and budget > 0:
-        _local.evaluator = None  # frozen over its memory budget
+    # Not back to the pool when frozen over its memory budget.
+    if (memory.forget(evaluator.ident) or budget <= 0) and len(idle) < MAX_IDLE:
+        idle.append(evaluator)
+    del evaluator
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
