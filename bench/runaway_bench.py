@@ -302,12 +302,33 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
     finally:
         if watch is not None:
             watch.stopped.set()
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by :func:`serve` and its workers (killed after 30 s)."""
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait()
+
+
+def labelled_codes(values: list[str]) -> list[tuple[str, Path]]:
+    """``--code LABEL=SRC`` values as (label, source folder) pairs."""
+    return [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in values]
+
+
+def generated(work: Path, triples: int, seed: int) -> Path:
+    """N-Quads of ``triples`` valid generated triples (bench/generate.py), written in ``work``."""
+    data = work / "data.nq"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(triples),
+         "--seed", str(seed), "--invalid-share", "0", "--out", str(data)],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return data
 
 
 def main() -> None:
@@ -325,15 +346,10 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true",
                         help="print the slow lookups per likely cause (see causes())")  # fmt: skip
     args = parser.parse_args()
-    codes = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code]
+    codes = labelled_codes(args.code)
     work = Path(tempfile.mkdtemp(prefix="kg-runaway-bench-"))
     try:
-        data = work / "data.nq"
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(args.triples),
-             "--seed", str(args.seed), "--invalid-share", "0", "--out", str(data)],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        data = generated(work, args.triples, args.seed)
         oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
         store = build_store(data, work, oxigraph)
         ids = grant_count(data)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,12 +37,15 @@ from runaway_bench import (  # the same server, clients and figures
     WRITE_TOKEN,
     Phase,
     build_store,
+    generated,
     grant_count,
+    labelled_codes,
     lookup_client,
     percentile,
     post,
     serve,
     settle,
+    stop,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,12 +126,7 @@ def measure(label: str, src: Path, data: Path, args: argparse.Namespace, work: P
             for log in folder.glob("serve-*.log"):  # what the server said about it
                 print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+        stop(process)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -143,15 +140,10 @@ def main() -> None:
     parser.add_argument("--code", action="append", required=True, help="LABEL=SRC, repeatable")
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per version")
     args = parser.parse_args()
-    codes = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code]
+    codes = labelled_codes(args.code)
     work = Path(tempfile.mkdtemp(prefix="kg-served-write-bench-"))
     try:
-        data = work / "data.nq"
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(args.triples),
-             "--seed", str(args.seed), "--invalid-share", "0", "--out", str(data)],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        data = generated(work, args.triples, args.seed)
         ids = grant_count(data)
         print(f"{args.triples} triples, {ids} grants; {LOOKUP_CLIENTS} lookup clients,"
               f" {args.writers} writers; {args.seconds} s per phase;"
