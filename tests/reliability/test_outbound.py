@@ -12,11 +12,13 @@ listens at the target (no port-scanner oracle).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -59,6 +61,26 @@ MODES = {
 }
 
 
+@contextlib.contextmanager
+def _serving(store: Path, port: int, env: dict[str, str], logs: Path) -> Iterator[str]:
+    """``kg serve`` of ``store`` on ``port`` with ``env``, its output in ``logs``; its URL."""
+    log = logs / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=sink,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log=log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module", params=list(MODES))
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -79,19 +101,8 @@ def server(
         "KG_RESULT_CACHE_MB": "0",
         **MODES[request.param],
     }
-    log = tmp_path_factory.mktemp("outbound-log") / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=sink,
-        )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process, log=log)
-    yield Served(url, request.param)
-    process.terminate()
-    process.wait(timeout=30)
+    with _serving(store, port, env, tmp_path_factory.mktemp("outbound-log")) as url:
+        yield Served(url, request.param)
 
 
 def _expected(server: Served) -> int:
@@ -195,20 +206,9 @@ def allowing(
         "KG_SERVICE_ALLOWLIST": allowed.url,
         **mode,
     }
-    log = tmp_path_factory.mktemp("allowing-log") / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=sink,
-        )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process, log=log)
     writable = request.param == "gunicorn"
-    yield Allowing(Served(url, "allow-list"), allowed, forbidden, str(store), writable)
-    process.terminate()
-    process.wait(timeout=30)
+    with _serving(store, port, env, tmp_path_factory.mktemp("allowing-log")) as url:
+        yield Allowing(Served(url, "allow-list"), allowed, forbidden, str(store), writable)
     allowed.sock.close()
     forbidden.sock.close()
 
