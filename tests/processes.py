@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,21 @@ def wait_until_healthy(
             output = log.read_text(errors="replace")[-3000:] if log else ""
             pytest.fail(f"kg serve did not come up:\n{output}")
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def kg_serve(
+    arguments: list[str], port: int, env: dict[str, str], log: Path, *, cwd: Path | None = None
+) -> Iterator[str]:
+    """A real ``kg serve ARGUMENTS --port PORT`` with ``env``, its output in ``log``: its URL
+    once healthy; stopped on the way out."""
+    command = [sys.executable, "-m", "graph", "serve", *arguments, "--port", str(port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=sink)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log=log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -12,8 +12,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from graph.http.context import get_store
 from graph.store import QueryBoolean, RdfFormat, parse_bytes, solutions_from_bytes
 from graph.store.external.remote_store import RemoteStore
 from tests.conftest import ROOT
-from tests.processes import free_port, wait_until_healthy
+from tests.processes import free_port, kg_serve
 
 pytestmark = pytest.mark.server
 
@@ -340,20 +338,10 @@ def served(project_server: dict[str, Any], tmp_path: Path) -> Iterator[str]:
     for name in ("STORE_USER", "STORE_PASSWORD"):
         if name in project_server:
             env[f"KG_{name}"] = project_server[name]
-    command = [
-        sys.executable, "-m", "graph", "serve", "--no-access-log", "--port", str(port),
-        "--store", project_server["STORE"], "--store-kind", project_server["STORE_KIND"],
-    ]  # fmt: skip
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process, log=log)
+    arguments = ["--no-access-log", "--store", project_server["STORE"],
+                 "--store-kind", project_server["STORE_KIND"]]  # fmt: skip
+    with kg_serve(arguments, port, env, tmp_path / "serve.log", cwd=tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_kg_serve_with_a_store_url(served: str, tmp_path: Path, client: FlaskClient) -> None:

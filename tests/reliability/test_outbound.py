@@ -12,20 +12,18 @@ listens at the target (no port-scanner oracle).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.listener import ANSWERED, Listener, SparqlListener
-from tests.processes import free_port, wait_until_healthy
+from tests.processes import free_port, kg_serve
 from tests.service_payloads import Payload, reported, reported_updates, variants
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -61,26 +59,6 @@ MODES = {
 }
 
 
-@contextlib.contextmanager
-def _serving(store: Path, port: int, env: dict[str, str], logs: Path) -> Iterator[str]:
-    """``kg serve`` of ``store`` on ``port`` with ``env``, its output in ``logs``; its URL."""
-    log = logs / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph", "serve", "--store", str(store), "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=sink,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process, log=log)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module", params=list(MODES))
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -101,7 +79,8 @@ def server(
         "KG_RESULT_CACHE_MB": "0",
         **MODES[request.param],
     }
-    with _serving(store, port, env, tmp_path_factory.mktemp("outbound-log")) as url:
+    log = tmp_path_factory.mktemp("outbound-log") / "serve.log"
+    with kg_serve(["--store", str(store)], port, env, log) as url:
         yield Served(url, request.param)
 
 
@@ -207,7 +186,8 @@ def allowing(
         **mode,
     }
     writable = request.param == "gunicorn"
-    with _serving(store, port, env, tmp_path_factory.mktemp("allowing-log")) as url:
+    log = tmp_path_factory.mktemp("allowing-log") / "serve.log"
+    with kg_serve(["--store", str(store)], port, env, log) as url:
         yield Allowing(Served(url, "allow-list"), allowed, forbidden, str(store), writable)
     allowed.sock.close()
     forbidden.sock.close()
