@@ -240,7 +240,7 @@ def test_the_store_failing_a_query_that_cannot_call_out_is_unavailable(error: Ex
     text = f"SELECT * {{ <{UNREADABLE}> ?p ?o }}"
     result = run_query(failing, text)  # type: ignore[arg-type]
     with pytest.raises(StoreUnavailable) as caught, evaluating(text=text):
-        serialize_limited(result, "text/csv", 10)  # type: ignore[arg-type]
+        serialize_limited(result, "text/csv", 10)
     assert status_of(caught.value)[0] == 503
     assert caught.value.detail == "the store could not be read"
     eager = _FailingStore(memory_store(), error, lazily=False)
@@ -256,7 +256,7 @@ def test_a_failure_in_a_query_that_could_call_out_stays_the_fixed_400(error: Exc
     text = f"SELECT * {{ SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }} }}"
     result = run_query(failing, text)  # type: ignore[arg-type]
     with pytest.raises(EvaluationFailed) as caught, evaluating(text=text):
-        serialize_limited(result, "text/csv", 10)  # type: ignore[arg-type]
+        serialize_limited(result, "text/csv", 10)
     assert status_of(caught.value)[0] == 400
     assert "127.0.0.1" not in caught.value.detail
     eager = _FailingStore(memory_store(), error, lazily=False)
