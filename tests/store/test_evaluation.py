@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from graph.answering import writes
 from graph.build.embedded import build
 from graph.cli import cli
-from graph.core.errors import BadRequest, EvaluationFailed, StoreUnavailable
+from graph.core.errors import BadRequest, EvaluationFailed, GraphError, StoreUnavailable
 from graph.core.namespaces import CANONICAL_BASE
 from graph.http.errors import status_of
 from graph.store import (
@@ -232,36 +232,29 @@ class _FailingStore:
         return getattr(self.store, name)
 
 
-@pytest.mark.parametrize("error", STORE_ERRORS, ids=["io", "corruption"])
-def test_the_store_failing_a_query_that_cannot_call_out_is_unavailable(error: Exception) -> None:
-    """No SERVICE in the text: nothing but the store can have failed, a 503 whose detail has
-    nothing of the engine's text (brief h13r, item 2)."""
-    failing = _FailingStore(memory_store(), error)
-    text = f"SELECT * {{ <{UNREADABLE}> ?p ?o }}"
-    result = run_query(failing, text)  # type: ignore[arg-type]
-    with pytest.raises(StoreUnavailable) as caught, evaluating(text=text):
-        serialize_limited(result, "text/csv", 10)
-    assert status_of(caught.value)[0] == 503
-    assert caught.value.detail == "the store could not be read"
-    eager = _FailingStore(memory_store(), error, lazily=False)
-    with pytest.raises(StoreUnavailable):
-        run_query(eager, f"ASK {{ <{UNREADABLE}> ?p ?o }}")  # type: ignore[arg-type]
+#: A pattern the failing store cannot read, alone and behind SERVICE: what the client gets.
+WHOSE_FAULT: dict[str, tuple[str, type[Exception], int]] = {
+    "store": (f"<{UNREADABLE}> ?p ?o", StoreUnavailable, 503),
+    "service": (f"SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }}", EvaluationFailed, 400),
+}
 
 
 @pytest.mark.parametrize("error", STORE_ERRORS, ids=["io", "corruption"])
-def test_a_failure_in_a_query_that_could_call_out_stays_the_fixed_400(error: Exception) -> None:
-    """With SERVICE in the text, the engine's error may be the target's: it stays the
-    client-visible EvaluationFailed, whose text says nothing about the target."""
-    failing = _FailingStore(memory_store(), error)
-    text = f"SELECT * {{ SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }} }}"
-    result = run_query(failing, text)  # type: ignore[arg-type]
-    with pytest.raises(EvaluationFailed) as caught, evaluating(text=text):
+@pytest.mark.parametrize("whose", WHOSE_FAULT)
+def test_whose_fault_a_failed_evaluation_is_follows_the_text(error: Exception, whose: str) -> None:
+    """No SERVICE in the text: nothing but the store can have failed, a 503 (brief h13r, item
+    2). With SERVICE in it, the engine's error may be the target's: the fixed 400
+    (EvaluationFailed). Neither detail has anything of the engine's text."""
+    pattern, expected, status = WHOSE_FAULT[whose]
+    text = f"SELECT * {{ {pattern} }}"
+    result = run_query(_FailingStore(memory_store(), error), text)  # type: ignore[arg-type]
+    with pytest.raises(expected) as caught, evaluating(text=text):
         serialize_limited(result, "text/csv", 10)
-    assert status_of(caught.value)[0] == 400
-    assert "127.0.0.1" not in caught.value.detail
-    eager = _FailingStore(memory_store(), error, lazily=False)
-    with pytest.raises(EvaluationFailed):
-        run_query(eager, f"ASK {{ SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }} }}")  # type: ignore[arg-type]
+    assert isinstance(caught.value, GraphError) and status_of(caught.value)[0] == status
+    assert "127.0.0.1" not in caught.value.detail and "000015" not in caught.value.detail
+    eager = _FailingStore(memory_store(), error, lazily=False)  # an ASK is evaluated at once
+    with pytest.raises(expected):
+        run_query(eager, f"ASK {{ {pattern} }}")  # type: ignore[arg-type]
 
 
 def test_a_query_the_engine_cannot_prepare_stays_the_clients_fault() -> None:
