@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from graph.answering import writes
 from graph.build.embedded import build
 from graph.cli import cli
-from graph.core.errors import BadRequest, EvaluationFailed, StoreUnavailable
+from graph.core.errors import BadRequest, EvaluationFailed, GraphError, StoreUnavailable
 from graph.core.namespaces import CANONICAL_BASE
 from graph.http.errors import status_of
 from graph.store import (
@@ -181,3 +181,112 @@ def test_other_errors_pass_through_unchanged() -> None:
         raise Frozen(3)
     with pytest.raises(QuerySyntaxError), reading_the_store():
         run_query(memory_store(), "ASK {")
+
+
+#: The engine's own errors for a store it cannot read: RocksDB's words as pyoxigraph raises
+#: them, an I/O error as ``OSError``, a corrupt file as ``RuntimeError`` (the second seen on a
+#: store whose table file was truncated under a read-only handle; such a store can also hang
+#: or abort the process, so the tests below fail the engine call instead).
+STORE_ERRORS = [
+    OSError("IO error: No such file or directory: While open a file for random read: 000015.sst"),
+    RuntimeError("Corruption: truncated block read from 000015.sst offset 410292, expected 2708"),
+]
+#: What a query the failing store cannot answer mentions.
+UNREADABLE = "urn:x:unreadable"
+
+
+@dataclass
+class _FailingAnswer:
+    """A lazy SELECT answer whose rows the engine fails to read, as on a store whose files
+    fail under it: the failure comes as the answer is read or written."""
+
+    error: Exception
+
+    def __iter__(self) -> Iterator[object]:
+        raise self.error
+
+    def serialize(self, *args: object, **kwargs: object) -> bytes:
+        raise self.error
+
+
+@dataclass
+class _FailingStore:
+    """A real store, except that the engine fails every query mentioning :data:`UNREADABLE`
+    (lazily, or when it is prepared: an ASK is evaluated then) and every update."""
+
+    store: object
+    error: Exception
+    lazily: bool = True
+
+    def query(self, text: str, **options: object) -> object:
+        if UNREADABLE not in text:
+            return self.store.query(text, **options)  # type: ignore[attr-defined]
+        if self.lazily:
+            return _FailingAnswer(self.error)
+        raise self.error
+
+    def update(self, text: str, **options: object) -> None:
+        raise self.error
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+#: A pattern the failing store cannot read, alone and behind SERVICE: what the client gets.
+WHOSE_FAULT: dict[str, tuple[str, type[Exception], int]] = {
+    "store": (f"<{UNREADABLE}> ?p ?o", StoreUnavailable, 503),
+    "service": (f"SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }}", EvaluationFailed, 400),
+}
+
+
+@pytest.mark.parametrize("error", STORE_ERRORS, ids=["io", "corruption"])
+@pytest.mark.parametrize("whose", WHOSE_FAULT)
+def test_whose_fault_a_failed_evaluation_is_follows_the_text(error: Exception, whose: str) -> None:
+    """No SERVICE in the text: nothing but the store can have failed, a 503 (brief h13r, item
+    2). With SERVICE in it, the engine's error may be the target's: the fixed 400
+    (EvaluationFailed). Neither detail has anything of the engine's text."""
+    pattern, expected, status = WHOSE_FAULT[whose]
+    text = f"SELECT * {{ {pattern} }}"
+    result = run_query(_FailingStore(memory_store(), error), text)  # type: ignore[arg-type]
+    with pytest.raises(expected) as caught, evaluating(text=text):
+        serialize_limited(result, "text/csv", 10)
+    assert isinstance(caught.value, GraphError) and status_of(caught.value)[0] == status
+    assert "127.0.0.1" not in caught.value.detail and "000015" not in caught.value.detail
+    eager = _FailingStore(memory_store(), error, lazily=False)  # an ASK is evaluated at once
+    with pytest.raises(expected):
+        run_query(eager, f"ASK {{ {pattern} }}")  # type: ignore[arg-type]
+
+
+def test_a_query_the_engine_cannot_prepare_stays_the_clients_fault() -> None:
+    """The engine's RuntimeError for a function it does not know comes when the query is
+    prepared, whatever the store holds: the client's 400, not the store's 503."""
+    with pytest.raises(EvaluationFailed) as caught:
+        run_query(memory_store(), "ASK { BIND(<urn:x:no-such-function>(1) AS ?x) }")
+    assert status_of(caught.value)[0] == 400
+    assert "not supported" in caught.value.reason
+
+
+def test_the_store_failing_an_update_without_load_or_service_is_unavailable() -> None:
+    failing = _FailingStore(memory_store(), STORE_ERRORS[0])
+    with pytest.raises(StoreUnavailable):
+        run_update(failing, "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")  # type: ignore[arg-type]
+    with pytest.raises(EvaluationFailed):
+        run_update(failing, "LOAD <http://127.0.0.1:1/data.ttl>")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("error", STORE_ERRORS, ids=["io", "corruption"])
+def test_the_endpoint_answers_503_for_a_store_read_failure_and_400_for_service(
+    error: Exception,
+) -> None:
+    """Through /sparql: the answer is serialized under the client's text, which decides (the
+    SERVICE target on the allow-list, so that the query is evaluated)."""
+    failing = _FailingStore(memory_store(), error)
+    app = make_app(STORE_HANDLE=failing, SERVICE_ALLOWLIST=("http://127.0.0.1:1/",))
+    client = app.test_client()
+    plain = client.get("/sparql", query_string={"query": f"SELECT * {{ <{UNREADABLE}> ?p ?o }}"})
+    assert plain.status_code == 503, plain.data
+    assert b"the store could not be read" in plain.data
+    service = f"SELECT * {{ SERVICE <http://127.0.0.1:1/> {{ <{UNREADABLE}> ?p ?o }} }}"
+    remote = client.get("/sparql", query_string={"query": service})
+    assert remote.status_code == 400, remote.data
+    assert b"failed during evaluation" in remote.data

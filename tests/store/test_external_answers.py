@@ -1,17 +1,24 @@
 """An external store's answer that cannot be read is the store's fault (503), never the client's
-SPARQL syntax error (graph.store.external.remote_store), against a fake store on 127.0.0.1."""
+SPARQL syntax error, nor a parser's error half-way through reading it
+(graph.store.external.answers, .transport), against a fake store on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from graph.core.errors import StoreUnavailable
-from graph.store import QuerySyntaxError, run_query
+from graph.store import QuerySyntaxError, run_query, stream_dump
 from graph.store.external.remote_store import RemoteStore
+from tests.fake_sparql_store import (
+    BROKEN_LATER,
+    CUTS,
+    FakeStore,
+    graphs_then_broken,
+    rows,
+    running_fake_store,
+)
 
 #: What the fake store answers every query with: (Content-Type, body).
 ANSWERS = {
@@ -23,62 +30,77 @@ ANSWERS = {
 }
 
 
-class _Store(BaseHTTPRequestHandler):
-    answer: tuple[str, bytes] = ("", b"")
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        media_type, body = self.answer
-        self.send_response(200)
-        if media_type:
-            self.send_header("Content-Type", media_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def fake_store() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Store)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def fake() -> Iterator[FakeStore]:
+    """One fake store for the module: every test sets its answers first."""
+    with running_fake_store() as store:
+        yield store
 
 
 @pytest.mark.parametrize("name", ANSWERS)
 @pytest.mark.parametrize("query", ["SELECT * { ?s ?p ?o }", "ASK { }", "CONSTRUCT WHERE { }"])
 def test_an_unreadable_answer_is_the_store_unavailable(
-    fake_store: str, monkeypatch: pytest.MonkeyPatch, name: str, query: str
+    fake: FakeStore, name: str, query: str
 ) -> None:
-    monkeypatch.setattr(_Store, "answer", ANSWERS[name])
-    store = RemoteStore.from_settings(fake_store, {"store_kind": "oxigraph"})
+    fake.answer_all(*ANSWERS[name])
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
     with pytest.raises(StoreUnavailable, match=r"the external store answered .* cannot be read"):
         # default_graphs: no query for the scope's graphs before this one
         run_query(store, query, default_graphs=["urn:x:g"])
 
 
-def test_a_readable_answer_is_read(fake_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_readable_answer_is_read(fake: FakeStore) -> None:
     """The fake store is a store: a well-formed answer comes back as the engine's objects."""
     answer = (
         b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"urn:x:a"}}]}}'
     )
-    monkeypatch.setattr(_Store, "answer", ("application/sparql-results+json", answer))
-    store = RemoteStore.from_settings(fake_store, {"store_kind": "oxigraph"})
-    rows = run_query(store, "SELECT ?x { ?x ?p ?o }", default_graphs=["urn:x:g"])
-    assert [row["x"].value for row in rows] == ["urn:x:a"]  # type: ignore[union-attr]
+    fake.answer_all("application/sparql-results+json", answer)
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
+    found = run_query(store, "SELECT ?x { ?x ?p ?o }", default_graphs=["urn:x:g"])
+    assert [row["x"].value for row in found] == ["urn:x:a"]  # type: ignore[union-attr]
 
 
-def test_an_unreadable_answer_is_not_a_syntax_error(
-    fake_store: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_Store, "answer", ANSWERS["results-json"])
-    store = RemoteStore.from_settings(fake_store, {"store_kind": "oxigraph"})
+def test_an_unreadable_answer_is_not_a_syntax_error(fake: FakeStore) -> None:
+    fake.answer_all(*ANSWERS["results-json"])
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
     with pytest.raises(StoreUnavailable) as raised:
         run_query(store, "ASK { }", default_graphs=["urn:x:g"])
     assert not isinstance(raised.value, QuerySyntaxError)
+
+
+@pytest.mark.parametrize("name", BROKEN_LATER)
+def test_a_row_that_does_not_parse_after_good_ones_is_the_store_unavailable(
+    fake: FakeStore, name: str
+) -> None:
+    """pyoxigraph reads rows lazily: the bad row must not surface as a bare SyntaxError
+    wherever the answer is read (a response being written, a page, a dump)."""
+    fake.answer_all(*BROKEN_LATER[name])
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
+    with pytest.raises(StoreUnavailable, match=r"the external store answered .* cannot be read"):
+        list(run_query(store, "SELECT * { ?s ?p ?o }", default_graphs=["urn:x:g"]))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_an_answer_whose_connection_drops_mid_body_is_the_store_unavailable(
+    fake: FakeStore, cut: str
+) -> None:
+    fake.answer_all(
+        "application/sparql-results+json", rows(*(f"urn:x:{n}" for n in range(50))), cut
+    )
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
+    with pytest.raises(StoreUnavailable, match="its answer cannot be read"):
+        run_query(store, "SELECT * { ?s ?p ?o }", default_graphs=["urn:x:g"])
+
+
+@pytest.mark.parametrize("cut", ["", *CUTS])
+def test_a_dump_that_breaks_off_raises_after_what_it_wrote(fake: FakeStore, cut: str) -> None:
+    """A dump streamed to a client never ends as if it were whole: the first graph is
+    written, then the domain's error is raised (the WSGI server drops the connection)."""
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
+    fake.route = graphs_then_broken(store.graph_scope, cut)
+    chunks = stream_dump(store, "application/n-quads")
+    written = b""
+    with pytest.raises(StoreUnavailable):
+        for chunk in chunks:
+            written += chunk
+    assert b"<urn:x:first>" in written

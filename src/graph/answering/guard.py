@@ -16,7 +16,8 @@ Elsewhere (a non-empty allow-list, ``kg query``, an app built in tests):
 * an update that could hold SERVICE or LOAD is refused: Oxigraph offers no plan of an update,
   and an upload (Graph Store Protocol) does what LOAD would without the server fetching.
 
-A query in which the engine cannot read the keyword is not planned: see :func:`may_call_service`.
+A query in which the engine cannot read the keyword is not planned: see
+:func:`graph.core.sparql_text.may_call_service`.
 docs/security.md ("No outbound connection") has the threat model and the tests.
 """
 
@@ -30,6 +31,7 @@ from graph.answering import engine_plan, sandbox
 from graph.answering import stack as stacks
 from graph.answering.allowlist import NotAllowedUrl, allowed
 from graph.core.errors import BadRequest, Forbidden
+from graph.core.sparql_text import may_call_service
 
 log = logging.getLogger("kg")
 
@@ -39,20 +41,6 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 #: Seconds a plan may take when the caller gives no limit of its own; the callers run the check
 #: under the query's time limit anyway (graph.answering.deadline).
 PLAN_SECONDS = 10.0
-
-
-def may_call_service(text: str) -> bool:
-    """False only when the engine cannot read a SERVICE keyword in ``text``: no backslash (so
-    no escape of any kind) and no ``service`` in any ASCII case. The engine matches keywords
-    ASCII-case-insensitively (with a long s or a dotted capital I it is a syntax error:
-    tests/answering/test_guard.py), so without these letters in a row there is no keyword.
-
-    >>> may_call_service('SELECT * WHERE { ?s ?p ?o }')
-    False
-    >>> may_call_service('SELECT * WHERE { ?s ?p "a\\\\b" }')
-    True
-    """
-    return "\\" in text or "service" in text.lower()
 
 
 def mentions_remote(text: str) -> bool:

@@ -61,7 +61,7 @@ def query_command(query: str, fmt: str, store: str, base_iri: str, **options: An
         check_remote_targets(text, values["service_allowlist"], update=False, prefixes=declared)
         handle = open_store(store, read_only=True, options=values)
         result = run_query(handle, text, prefixes=declared)
-        with evaluating():  # the table is printed as the answer is evaluated
+        with evaluating(text=text):  # the table is printed as the answer is evaluated
             _print_result(result, fmt, base_iri)
     except EvaluationFailed as error:  # e.g. a SERVICE call; the engine's text is ours to read
         fail(f"the query failed: {error.reason}")

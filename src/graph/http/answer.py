@@ -24,6 +24,7 @@ from graph.store import (
     QueryResult,
     QueryTriples,
     TooManyResults,
+    evaluating,
     serialize_limited,
     triples_from_bytes,
 )
@@ -111,31 +112,34 @@ def answer_query(
         # carry this frame (and the result) to the request thread.
         result = _evaluate(store, operation, declared, base_iri)
         try:
-            fmt = format_param
-            offered: tuple[str, ...]
-            if isinstance(result, QueryTriples):
-                offered = GRAPH_TYPES
-                fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
-            else:
-                offered = RESULT_TYPES
-            media_type = choose(accept, offered, fmt)
-            form = jsonld_profile(accept) if media_type == JSONLD else None
-            if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
-                triples = serialize_limited(result, "application/n-triples", limit)
-                form = reshape_form(form, triples.count(b"\n"))
-                if form is None:  # too large for pyld: Oxigraph's expanded form
-                    expanded = triples_from_bytes(triples, "application/n-triples")
-                    body = serialize_limited(expanded, media_type, limit)
+            # The answer is evaluated as it is written: the client's text decides whose fault
+            # an engine error is (graph.store.evaluation).
+            with evaluating(text=operation.text):
+                fmt = format_param
+                offered: tuple[str, ...]
+                if isinstance(result, QueryTriples):
+                    offered = GRAPH_TYPES
+                    fmt = GRAPH_FORMAT_ALIASES.get((fmt or "").lower(), fmt)
                 else:
-                    body = compact_nquads(triples, base_iri, None, form)
-            else:
-                body = serialize_limited(result, media_type, limit)
-            if budget and len(body) > budget:
-                raise ResultTooLarge(
-                    f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
-                    " (setting query_memory_mb); add a LIMIT or page with OFFSET"
-                )
-            return body, media_type
+                    offered = RESULT_TYPES
+                media_type = choose(accept, offered, fmt)
+                form = jsonld_profile(accept) if media_type == JSONLD else None
+                if form in ("compacted", "flattened"):  # Oxigraph writes the expanded form
+                    triples = serialize_limited(result, "application/n-triples", limit)
+                    form = reshape_form(form, triples.count(b"\n"))
+                    if form is None:  # too large for pyld: Oxigraph's expanded form
+                        expanded = triples_from_bytes(triples, "application/n-triples")
+                        body = serialize_limited(expanded, media_type, limit)
+                    else:
+                        body = compact_nquads(triples, base_iri, None, form)
+                else:
+                    body = serialize_limited(result, media_type, limit)
+                if budget and len(body) > budget:
+                    raise ResultTooLarge(
+                        f"the result is {len(body)} bytes, over the limit of {budget >> 20} MiB"
+                        " (setting query_memory_mb); add a LIMIT or page with OFFSET"
+                    )
+                return body, media_type
         except TooManyResults as error:
             raise ResultTooLarge(
                 f"the result has {error}, over the limit of {limit} (setting max_results);"

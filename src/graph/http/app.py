@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
+from flask.typing import RouteCallable
 
 from graph.answering.store_version import StoreVersion
 from graph.core import settings
@@ -20,6 +21,7 @@ from graph.http import (
 )
 from graph.http.bodylimit import RequestBodies
 from graph.http.secureheaders import SecurityHeaders
+from graph.store import evaluating
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -45,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     reconcile.init_app(app)
     # In front of Flask's routing: the one implementation of /sparql (graph.http.endpoint).
     endpoint.init_app(app)
+    _own_queries_read_the_store(app)
     # Outermost, so that no path (/sparql included) sees an unchecked body, and every answer
     # (refusals of bodies too) carries the security headers.
     bodies = RequestBodies(
@@ -58,3 +61,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
     return app
+
+
+def _own_queries_read_the_store(app: Flask) -> None:
+    """Run every view inside :func:`graph.store.evaluating` with no client's text: a view
+    evaluates the project's own queries (a visitor's text is evaluated inside
+    graph.http.pages.guarded.run_visitor_query, which decides for it), so the engine failing
+    one of them is the store failing, a 503, not an unhandled error (brief h13r)."""
+    for name, view in list(app.view_functions.items()):
+        app.view_functions[name] = cast(RouteCallable, evaluating(text="")(view))

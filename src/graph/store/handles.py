@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,8 +20,10 @@ from pyoxigraph import (
     Store,
 )
 
+from graph.core.errors import GraphError
 from graph.core.namespaces import CANONICAL_BASE
 from graph.store.default_graph import maintained, materialize, stated_count, stated_quads
+from graph.store.evaluation import store_failed
 from graph.store.rdfio import (
     RdfSyntaxError,
     _rebased,
@@ -30,7 +33,9 @@ from graph.store.rdfio import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from graph.store.external.remote_store import RemoteStore
+
+log = logging.getLogger("kg")
 
 
 def memory_store(quads: Iterable[Quad] = ()) -> Store:
@@ -142,22 +147,28 @@ class _QueueWriter:
 
 
 def stream_dump(
-    store: Store, media_type: str, prefixes: Mapping[str, str] | None = None
+    store: Store | RemoteStore, media_type: str, prefixes: Mapping[str, str] | None = None
 ) -> Iterator[bytes]:
     r"""Yield the whole dataset serialized by Oxigraph, chunk by chunk, in bounded memory.
 
     Oxigraph writes into a queue from a thread while the caller reads; closing the iterator
-    early (a client that disconnects) stops the writer.
+    early (a client that disconnects) stops the writer. A dump that fails part-way (the store
+    cannot be read, an external store stops answering) raises the domain's error after the
+    chunks written so far, never ends as if it were whole: a WSGI server that already sent the
+    head then drops the connection, so the client sees the answer cut off (PEP 3333).
 
     >>> s = memory_store([Quad(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"),
     ...                        Literal("1"), NamedNode("http://e.org/g"))])
     >>> b"".join(stream_dump(s, "application/n-quads")).decode()
     '<http://e.org/a> <http://e.org/p> "1" <http://e.org/g> .\n'
+
+    :raises graph.core.errors.StoreUnavailable: if the store fails the dump part-way (logged).
+    :raises graph.core.errors.QueryTimeout: if an external store stops answering in time.
     """
     rdf_format = dataset_format(media_type)
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
     cancelled = threading.Event()
-    failure: list[OSError] = []
+    failure: list[GraphError] = []
 
     def produce() -> None:
         try:
@@ -166,8 +177,14 @@ def stream_dump(
                 dump_dataset(store, writer, rdf_format, prefixes)
             else:  # an external store writes its named graphs
                 store.dump(writer, rdf_format, prefixes=dict(prefixes or {}))
-        except OSError as error:
-            failure.append(error)
+        except (OSError, RuntimeError) as error:  # the engine's, or the reader went away
+            if not cancelled.is_set():  # a dump reads no client's text: the store failed it
+                failure.append(store_failed(error))
+        except GraphError as error:  # an external store's (graph.store.external.transport)
+            # Raised again on the reader's thread: without the frames that hold this thread's
+            # pyoxigraph answers, which must die where they were made.
+            error.__context__ = None
+            failure.append(error.with_traceback(None))
         finally:
             if not cancelled.is_set():
                 chunks.put(None)
@@ -181,6 +198,7 @@ def stream_dump(
         cancelled.set()
         writer.join()
     if failure:
+        log.warning("a dump stopped part-way, its reader gets it cut off: %s", failure[0])
         raise failure[0]
 
 

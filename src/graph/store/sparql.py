@@ -16,7 +16,8 @@ from pyoxigraph import (
 )
 
 from graph.core.errors import BadRequest
-from graph.store.evaluation import evaluating, failed, reading_the_store
+from graph.core.sparql_text import may_call_out
+from graph.store.evaluation import evaluating, failed, reading_the_store, store_failed
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import Term
 from graph.store.sparql_errors import explain
@@ -139,7 +140,9 @@ def run_query(
 
     :raises QuerySyntaxError: if the query does not parse (the message gives line:column).
     :raises EvaluationFailed: if the engine fails to evaluate it (its answer is lazy: read
-        it inside :func:`graph.store.evaluation.evaluating` for the same translation).
+        it inside :func:`graph.store.evaluation.evaluating`, given ``text``, for the same
+        translation).
+    :raises StoreUnavailable: if the store fails it, and ``text`` cannot call out.
     """
     options: dict[str, object] = {}
     if default_graphs:
@@ -196,10 +199,39 @@ def _evaluated(
         options["base_iri"] = base_iri
     check_query_text(text)
     try:
-        with evaluating(what):
-            return store.query(text, **options)  # type: ignore[arg-type]
+        with evaluating(what, text):
+            return _prepared(store, text, options, what)
     except SyntaxError as error:
         raise QuerySyntaxError.from_oxigraph(error, text, declared) from None
+
+
+def _prepared(
+    store: Store | RemoteStore, text: str, options: dict[str, object], what: str
+) -> QueryResult:
+    """``store.query``, a ``RuntimeError`` raised while the engine prepares a text that cannot
+    call out judged by the engine itself: when the same text with the same options fails on an
+    empty store too, the text is at fault (a function the engine does not know, a
+    substitution of a variable the query does not select), whatever the store holds: the
+    client's :class:`EvaluationFailed`. Otherwise it is re-raised, the store's
+    (graph.store.evaluation). A text that could call out is never evaluated twice."""
+    try:
+        return store.query(text, **options)  # type: ignore[arg-type]
+    except RuntimeError as error:
+        if (
+            isinstance(store, Store)
+            and not may_call_out(text)
+            and _fails_without_data(text, options)
+        ):
+            raise failed(error, what=what) from None
+        raise
+
+
+def _fails_without_data(text: str, options: dict[str, object]) -> bool:
+    try:
+        Store().query(text, **options)  # type: ignore[arg-type]
+    except RuntimeError:
+        return True
+    return False
 
 
 def used_prefixes(text: str, prefixes: Mapping[str, str]) -> dict[str, str]:
@@ -250,6 +282,7 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
     :raises QuerySyntaxError: if the update does not parse (the message gives line:column).
     :raises UpdateFailed: if an operation fails (nothing was written).
     :raises EvaluationFailed: if the engine fails to evaluate it (a LOAD target, say).
+    :raises StoreUnavailable: if the store's files fail it, and ``text`` cannot call out.
     """
     check_query_text(text)
     try:
@@ -259,4 +292,6 @@ def run_update(store: Store, text: str, *, base_iri: str | None = None) -> None:
     except RuntimeError as error:
         raise UpdateFailed(str(error)) from None
     except OSError as error:  # a LOAD or SERVICE target, or the store's files
-        raise failed(error, what="update") from None
+        if may_call_out(text):
+            raise failed(error, what="update") from None
+        raise store_failed(error) from None

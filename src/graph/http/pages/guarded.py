@@ -37,6 +37,7 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     :raises graph.core.errors.TooManyQueries: when the client has too many long queries running.
     :raises graph.core.errors.EvaluationFailed: when the engine fails to evaluate the query
         (graph.store.evaluation).
+    :raises graph.core.errors.StoreUnavailable: when the store fails it (graph.store.evaluation).
     """
     config = current_app.config
     allowlist = config["SERVICE_ALLOWLIST"]
@@ -48,7 +49,9 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
         if query:
             # The prefixes and (no) base the explorer and exports evaluate with.
             check_remote_targets(query, allowlist, update=False, prefixes=declared)
-        with evaluating():  # the work reads the engine's lazy answers itself
+        # The work reads the engine's lazy answers itself; the visitor's query decides whose
+        # fault an engine error is (graph.store.evaluation).
+        with evaluating(text=query or ""):
             return work()
 
     seconds, retire = time_limit(current_app)

@@ -4,7 +4,8 @@
 QueryTriples (parsed from the store's SPARQL results or RDF), so views, exports and the
 command line work unchanged whichever store ``get_store()`` returns. Nothing is kept between
 requests except a short-lived list of the graph's named graphs, so several application
-instances can serve one store.
+instances can serve one store. The store's answers are read by graph.store.external.answers,
+the writes are graph.store.external.writing's and the dumps graph.store.external.dumping's.
 
 The default graph as the union of the named graphs (``use_default_graph_as_union=True``) is
 asked for portably, through the protocol's dataset parameters: ``default-graph-uri`` and
@@ -21,9 +22,8 @@ blank nodes are not those of the named graphs: the store names them afresh for e
 
 from __future__ import annotations
 
-import io
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,39 +33,36 @@ from pyoxigraph import (
     Literal,
     NamedNode,
     Quad,
-    QueryBoolean,
     QuerySolutions,
-    QueryTriples,
     RdfFormat,
     Variable,
 )
 
 from graph.core import settings
-from graph.core.errors import BadRequest, Forbidden, QueryTimeout, StoreUnavailable
+from graph.core.errors import QueryTimeout
 from graph.core.namespaces import graph_iri
+from graph.store.external import dumping
+from graph.store.external.answers import (
+    GRAPH_ACCEPT,
+    SOLUTIONS_ACCEPT,
+    QueryResult,
+    read_answer,
+)
 from graph.store.external.endpoints import Endpoints, endpoints_from_settings
 from graph.store.external.query_text import (
     bound_for,
     canonical_booleans,
-    has_blank_node,
-    insert_data,
     query_form,
     with_prefixes,
     with_values,
 )
 from graph.store.external.transport import Credentials, Params, Transport
-from graph.store.rdfio import ntriples, serialize_quads, sparql_data_block, sparql_term
-from graph.store.results import quads_from_solutions, solutions_from_bytes, triples_from_bytes
+from graph.store.external.writing import RemoteWrites
+from graph.store.rdfio import sparql_term
+from graph.store.results import quads_from_solutions
 
 Term = NamedNode | BlankNode | Literal
-QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
-SOLUTIONS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
-GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-#: Triples per INSERT DATA request when a store has no Graph Store endpoint.
-INSERT_CHUNK = 5000
-#: Seconds a write (update, Graph Store PUT) may take.
-WRITE_TIMEOUT = 600.0
 #: An IRI no graph has, sent as the default graph while the graph has no named graph yet.
 EMPTY_GRAPH = "urn:x-alliance-graph:empty"
 
@@ -79,8 +76,9 @@ def default_set_iri(graph_scope: str) -> str:
     return f"urn:x-alliance-graph:default:{graph_scope}"
 
 
-class RemoteStore:
-    """An external SPARQL 1.1 store with pyoxigraph.Store's names and semantics (a subset)."""
+class RemoteStore(RemoteWrites):
+    """An external SPARQL 1.1 store with pyoxigraph.Store's names and semantics (a subset);
+    its writes are :class:`graph.store.external.writing.RemoteWrites`'s."""
 
     def __init__(
         self,
@@ -125,8 +123,6 @@ class RemoteStore:
             graph_ttl=float(merged["store_graph_ttl"]),
             read_only=read_only,
         )
-
-    # Reading -------------------------------------------------------------------------------
 
     def query(
         self,
@@ -176,10 +172,7 @@ class RemoteStore:
         content = response.content
         if self.endpoints.kind == "virtuoso":
             content = canonical_booleans(content, media_type)
-        result = _answer(content, media_type)
-        if form == "ASK" and not isinstance(result, QueryTriples):
-            return _ask_answer(result)
-        return result
+        return read_answer(content, media_type, ask=form == "ASK")
 
     def _dataset(
         self,
@@ -287,159 +280,10 @@ class RemoteStore:
         from_graph: NamedNode | DefaultGraph | None = None,
         prefixes: Mapping[str, str] | None = None,
     ) -> bytes | None:
-        """Serialize the graph (or one named graph) as ``pyoxigraph.Store.dump`` does.
-
-        Line-based formats (N-Quads, N-Triples) are fetched and written one named graph at a
-        time, so a dump of the whole graph holds one graph in memory, not all of them.
-        """
-        if format is None:
-            raise ValueError("dump needs a format")
-        if from_graph is None and not format.supports_datasets:
-            raise ValueError(f"{format.name} holds one graph: give from_graph")
-        if output is None:
-            buffer = io.BytesIO()
-            self._write_dump(buffer, format, from_graph, prefixes)
-            return buffer.getvalue()
-        if isinstance(output, str | Path):
-            with Path(output).open("wb") as file:
-                self._write_dump(file, format, from_graph, prefixes)
-        else:
-            self._write_dump(output, format, from_graph, prefixes)
-        return None
-
-    def _write_dump(
-        self,
-        output: IO[bytes],
-        format: RdfFormat,
-        from_graph: NamedNode | DefaultGraph | None,
-        prefixes: Mapping[str, str] | None,
-    ) -> None:
-        if from_graph is None and format in (RdfFormat.N_QUADS, RdfFormat.N_TRIPLES):
-            for graph in self.named_graphs():
-                quads = self.quads_for_pattern(None, None, None, graph)
-                output.write(serialize_quads(quads, format))
-            return
-        everything = self.quads_for_pattern(None, None, None, from_graph)
-        output.write(serialize_quads(everything, format, dict(prefixes) if prefixes else None))
-
-    # Writing -------------------------------------------------------------------------------
-
-    def update(self, update: str, *, base_iri: str | None = None) -> None:
-        """Run a SPARQL update on the store.
-
-        :raises graph.core.errors.Forbidden: if the store was opened read-only.
-        :raises graph.store.QuerySyntaxError: if the store rejects the update (400).
-        """
-        self._writable()
-        text = f"BASE <{base_iri}>\n{update}" if base_iri else update
-        self._http.send(
-            "POST",
-            self.endpoints.update,
-            timeout=WRITE_TIMEOUT,
-            data=text.encode(),
-            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
-        )
-        self._graphs = None
-
-    def extend(self, quads: Iterable[Quad]) -> None:
-        """Add quads with INSERT DATA, in chunks (blank nodes are joined within a chunk only)."""
-        for chunk in _chunks(quads, INSERT_CHUNK):
-            self.update(insert_data(chunk))
-
-    def add(self, quad: Quad) -> None:
-        """Add one quad."""
-        self.extend([quad])
-
-    def remove(self, quad: Quad) -> None:
-        """Remove one quad."""
-        self.update(f"DELETE DATA {{\n{sparql_data_block([quad])}\n}}")
-
-    def add_graph(self, graph_name: NamedNode) -> None:
-        """Create a named graph (stores that drop empty graphs forget it until it holds data)."""
-        self.update(f"CREATE SILENT GRAPH {sparql_term(graph_name)}")
-
-    def clear_graph(self, graph_name: NamedNode | DefaultGraph) -> None:
-        """Remove every triple of a graph."""
-        target = (
-            "DEFAULT"
-            if isinstance(graph_name, DefaultGraph)
-            else (f"GRAPH {sparql_term(graph_name)}")
-        )
-        self.update(f"CLEAR SILENT {target}")
-
-    def remove_graph(self, graph_name: NamedNode | DefaultGraph) -> None:
-        """Remove a named graph and its triples (the default graph is cleared)."""
-        if isinstance(graph_name, DefaultGraph):
-            self.clear_graph(graph_name)
-        else:
-            self.update(f"DROP SILENT GRAPH {sparql_term(graph_name)}")
-
-    def put_graph(self, graph_name: NamedNode, quads: Sequence[Quad]) -> None:
-        """Replace a named graph's triples: Graph Store PUT, or DROP then INSERT DATA chunks.
-
-        A graph holding blank nodes goes in one request, so its blank nodes stay joined.
-        """
-        self._writable()
-        if self.endpoints.gsp is not None:
-            self._http.send(
-                "PUT",
-                self.endpoints.gsp,
-                timeout=WRITE_TIMEOUT,
-                params=[(self.endpoints.gsp_graph_param, graph_name.value)],
-                data=ntriples(quads),
-                headers={"Content-Type": "text/turtle; charset=utf-8"},
-                rejected=BadRequest,  # the store refused triples, not SPARQL text
-            )
-            self._graphs = None
-            return
-        size = len(quads) if has_blank_node(quads) else INSERT_CHUNK
-        self.remove_graph(graph_name)
-        for chunk in _chunks(quads, max(size, 1)):
-            self.update(insert_data(chunk))
-
-    def _writable(self) -> None:
-        if self.read_only:
-            raise Forbidden("the external store is opened read-only")
-
-
-def _answer(content: bytes, media_type: str) -> QueryResult:
-    """The store's answer as pyoxigraph's objects; one that cannot be read is the store's fault
-    (503), never the client's syntax error. The rows of a SELECT answer are read lazily, as the
-    client's answer is written, so only its start is checked here.
-
-    :raises graph.core.errors.StoreUnavailable: if the answer is no results or RDF that parse.
-    """
-    try:
-        if RdfFormat.from_media_type(media_type) is not None:
-            return triples_from_bytes(content, media_type)
-        return solutions_from_bytes(content, media_type)
-    except (SyntaxError, ValueError) as error:
-        given = media_type or "a body without Content-Type"
-        raise StoreUnavailable(
-            f"the external store answered {given} that cannot be read: {error}"
-        ) from None
-
-
-def _ask_answer(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean:
-    """Virtuoso 7.2 answers ASK with one row binding ``__ASK_RETVAL`` to 1 (or no row)."""
-    if isinstance(result, QueryBoolean):
-        return result
-    rows = [row["__ASK_RETVAL"] for row in result]
-    found = any(value is not None and value.value == "1" for value in rows)
-    payload = b'{"head":{},"boolean":%s}' % (b"true" if found else b"false")
-    return solutions_from_bytes(payload, "application/sparql-results+json")
+        """Serialize the graph (or one named graph) as ``pyoxigraph.Store.dump`` does, one
+        named graph at a time for line-based formats (graph.store.external.dumping)."""
+        return dumping.dump(self, output, format, from_graph=from_graph, prefixes=prefixes)
 
 
 def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _chunks(quads: Iterable[Quad], size: int) -> Iterator[list[Quad]]:
-    chunk: list[Quad] = []
-    for quad in quads:
-        chunk.append(quad)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -86,7 +86,8 @@ class Transport:
         """Send one request and return the response if its status is a success.
 
         :raises QueryTimeout: if the store does not answer within ``timeout`` seconds.
-        :raises StoreUnavailable: if the store cannot be reached or refuses the credentials.
+        :raises StoreUnavailable: if the store cannot be reached, refuses the credentials, or
+            its answer breaks off.
         :raises QuerySyntaxError: if the store rejects the request as malformed (400), or the
             error ``rejected`` makes of the store's words (a request that is no SPARQL text).
         """
@@ -105,6 +106,12 @@ class Transport:
         except requests.ConnectionError as error:
             raise StoreUnavailable(
                 f"the external store at {url} cannot be reached: {error}"
+            ) from None
+        except requests.RequestException as error:
+            # The body broke off (the connection dropped, a chunk or the encoding is bad):
+            # requests reads it whole before returning, so nothing of it was handed out.
+            raise StoreUnavailable(
+                f"the external store at {url} answered, but its answer cannot be read: {error}"
             ) from None
         if response.ok:
             return response
