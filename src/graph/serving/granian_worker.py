@@ -13,9 +13,11 @@ only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, 
 every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
 the old (SIGTERM: the old one stops accepting and finishes its requests, up to
 ``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
-worker answers with ``Connection: close`` (:func:`_close_when_retiring`), so kept-alive
-clients reconnect instead of being cut when their worker stops. Replacing only the retiring
-worker, or letting it exit and be respawned, is not offered publicly: the first needed
+worker answers with ``Connection: close`` (:func:`_close_when_retiring`, also when an operator
+sends the SIGHUP: :func:`_count_reload`), so kept-alive clients reconnect instead of being cut
+when their worker stops; graph.serving.listener keeps the connections arriving meanwhile
+(``TCP_DEFER_ACCEPT``, and the ``net.ipv4.tcp_migrate_req`` warning). Replacing only the
+retiring worker, or letting it exit and be respawned, is not offered publicly: the first needed
 granian's private ``_reload``, the second leaves no worker listening for as long as the
 successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
 connections were refused meanwhile with one worker).
@@ -44,6 +46,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
+from graph.serving import listener
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -94,7 +97,16 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
+    if warning := listener.migration_warning():
+        logging.getLogger("kg").warning("%s", warning)
+    server.on_reload(_count_reload)
     server.serve()
+
+
+def _count_reload() -> None:
+    """In granian's main process, on every SIGHUP (a worker's or an operator's): tell the
+    workers being replaced to close their connections after their next answer."""
+    _reloads.value += 1
 
 
 def _meant_threads(record: logging.LogRecord) -> bool:
@@ -121,6 +133,7 @@ def worker_app() -> Flask:
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
+    listener.defer_accept_once_listening(int(_config["PORT"]))
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
