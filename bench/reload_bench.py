@@ -6,7 +6,8 @@
 For each ``--code LABEL=SRC`` and each value of ``net.ipv4.tcp_migrate_req`` in ``--migrate``
 (set for the run as root, restored after), it starts a read-only ``kg serve`` (granian, 2
 workers) on one generated store and sends point lookups from ``FRESH_CLIENTS`` clients opening
-a new connection per request and ``KEPT_CLIENTS`` clients keeping theirs alive (10 ms apart),
+a new connection per request, ``KEPT_CLIENTS`` clients keeping theirs alive (10 ms apart) and
+``PRECONNECT_CLIENTS`` clients sending on a connection opened ``PRECONNECT_WAIT`` s before,
 while granian's main process gets ``--reloads`` SIGHUPs, each once the previous reload has
 replaced both workers. It prints what every request got, by kind of connection and by where
 the error came: ``RemoteDisconnected`` (closed with no answer: the keep-alive race or a
@@ -37,6 +38,8 @@ from serve_bench import build_store, grant_count
 
 MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 FRESH_CLIENTS, KEPT_CLIENTS, WORKERS = 4, 2, 2
+#: Clients that connect ahead and send ``PRECONNECT_WAIT`` s later (a browser's preconnect).
+PRECONNECT_CLIENTS, PRECONNECT_WAIT = 2, 0.3
 
 
 def lookup(connection: http.client.HTTPConnection, n: int, ids: int) -> str:
@@ -76,9 +79,26 @@ def clients(
                 seen[f"{kind} {outcome}"] += 1
             time.sleep(0.01)
 
-    return [threading.Thread(target=fresh) for _ in range(FRESH_CLIENTS)] + [
-        threading.Thread(target=kept) for _ in range(KEPT_CLIENTS)
-    ]
+    def preconnected() -> None:
+        n = 0
+        while not stop_event.is_set():
+            n += 1
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.connect()
+            except OSError as error:
+                outcome = type(error).__name__
+            else:
+                time.sleep(PRECONNECT_WAIT)
+                outcome = lookup(connection, n, ids)
+            with lock:
+                seen[f"preconnected {outcome}"] += 1
+
+    return (
+        [threading.Thread(target=fresh) for _ in range(FRESH_CLIENTS)]
+        + [threading.Thread(target=kept) for _ in range(KEPT_CLIENTS)]
+        + [threading.Thread(target=preconnected) for _ in range(PRECONNECT_CLIENTS)]
+    )
 
 
 def workers(main: int) -> set[int]:
@@ -146,7 +166,8 @@ def main() -> None:
         oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
         store, ids = build_store(data, work, oxigraph), grant_count(data)
         print(f"{args.reloads} reloads of {WORKERS} workers per run; {FRESH_CLIENTS} clients"
-              f" on fresh connections, {KEPT_CLIENTS} kept-alive;"
+              f" on fresh connections, {KEPT_CLIENTS} kept-alive, {PRECONNECT_CLIENTS}"
+              f" preconnected;"
               f" load {os.getloadavg()[0]:.1f}")  # fmt: skip
         for _ in range(args.rounds):
             for migrate in args.migrate:

@@ -2,8 +2,9 @@
 
 A real read-only ``kg serve`` (granian, 2 workers) gets SIGHUP, granian's graceful reload (the
 same one a worker asks for when runaways crowd it), again and again, while clients send point
-lookups: some on a new connection per request, some on one kept-alive connection. Every
-request must be answered 200: no reset, no connection closed without an answer.
+lookups: some on a new connection per request, some on one kept-alive connection, some on a
+connection opened ahead (a browser's preconnect). Every request must be answered 200: no
+reset, no connection closed without an answer.
 
 It needs ``net.ipv4.tcp_migrate_req`` = 1 (graph.serving.listener): the test sets it for its
 duration when it runs as root, and skips otherwise (a failure under KG_REQUIRE_ALL=1; CI sets
@@ -41,8 +42,11 @@ LOOKUP = (
 )
 #: Clients opening a new connection for every request, and clients keeping theirs alive.
 FRESH_CLIENTS, KEPT_CLIENTS = 4, 2
+#: Clients that open a connection ahead and send on it ``PRECONNECT_WAIT`` seconds later, as a
+#: browser's preconnect does: the connection waits on one worker's socket meanwhile.
+PRECONNECT_CLIENTS, PRECONNECT_WAIT = 2, 0.3
 #: Graceful reloads asked for; each replaces both workers, one after the other.
-RELOADS = 8
+RELOADS = 12
 WORKERS = 2
 
 
@@ -83,6 +87,9 @@ class Clients:
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._fresh) for _ in range(FRESH_CLIENTS)]
         self.threads += [threading.Thread(target=self._kept) for _ in range(KEPT_CLIENTS)]
+        self.threads += [
+            threading.Thread(target=self._preconnected) for _ in range(PRECONNECT_CLIENTS)
+        ]
 
     def __enter__(self) -> Clients:
         for thread in self.threads:
@@ -118,6 +125,20 @@ class Clients:
             n += 1
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             self._count("fresh connection", self._get(connection, n))
+            connection.close()
+
+    def _preconnected(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                connection.connect()
+            except OSError as error:
+                self._count("preconnected", type(error).__name__)
+                continue
+            time.sleep(PRECONNECT_WAIT)
+            self._count("preconnected", self._get(connection, n))
             connection.close()
 
     def _kept(self) -> None:
@@ -180,5 +201,6 @@ def test_every_request_is_answered_while_granian_replaces_its_workers(
     # Enough traffic for the test to mean something: requests on both kinds of connection.
     assert seen["fresh connection", "200"] > 100 * RELOADS, seen
     assert seen["kept-alive connection", "200"] > 10 * RELOADS, seen
+    assert seen["preconnected", "200"] > RELOADS, seen
     assert not unanswered, f"requests without an answer: {unanswered} (all: {dict(seen)})"
     assert {outcome for _, outcome in seen} == {"200"}, seen
