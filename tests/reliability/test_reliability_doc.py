@@ -22,6 +22,7 @@ from tests.reliability import (
     test_load,
     test_query_limits,
     test_query_memory,
+    test_reloads,
     test_server_crash,
     test_slow_clients,
     test_write_crash,
@@ -60,6 +61,7 @@ def planned_tries() -> dict[str, int]:
         "campaign_writable_runaways": test_campaign.runaways_for(writable=True),
         "stack_payloads_tried": test_query_limits.planned_payloads(),
         "memory_bombs_sent": test_query_memory.BOMBS_SENT,
+        "reloads_asked": test_reloads.RELOADS,
     }
 
 
@@ -92,6 +94,7 @@ def test_the_doc_states_no_data_lost_and_no_traceback() -> None:
         "flood_small_queries_failed",
         "runaways_read_only_unanswered",
         "runaways_writable_unanswered",
+        "reloads_unanswered",
         "attacks_let_through",
         "campaign_readonly_outbound_connections",
         "campaign_writable_outbound_connections",

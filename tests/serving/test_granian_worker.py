@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graph.answering import deadline
+from graph.http.app import create_app
 from graph.serving import granian_worker
 
 #: A process that counts the SIGHUPs it gets for two seconds, then prints the count.
@@ -78,3 +82,29 @@ def test_a_worker_asks_granian_once_with_sighup(fresh: None) -> None:
     out, _ = parent.communicate(timeout=30)
     assert out.strip() == "1"
     assert granian_worker._reloads.value == 1
+
+
+def test_a_worker_answers_a_lookup_before_it_accepts_connections(
+    mini_store: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warm-up opens the store and goes the whole query path, out of the access log."""
+    app = create_app({"STORE": str(mini_store), "WRITE_TOKEN": ""})
+    assert "kg.store" not in app.extensions
+    caplog.set_level(logging.INFO, logger="kg.access")
+    granian_worker._warm_up(app)
+    assert "kg.store" in app.extensions
+    assert not [r for r in caplog.records if r.name == "kg.access"]
+    assert not logging.getLogger("kg.access").disabled
+
+
+def test_a_worker_of_an_external_store_does_not_warm_up() -> None:
+    """An external store may be down at start: no request to it from the warm-up."""
+    with socket.socket() as store:
+        store.bind(("127.0.0.1", 0))
+        store.listen()
+        store.settimeout(0.5)
+        url = f"http://127.0.0.1:{store.getsockname()[1]}/sparql"
+        app = create_app({"STORE": url, "WRITE_TOKEN": ""})
+        granian_worker._warm_up(app)
+        with pytest.raises(TimeoutError):
+            store.accept()

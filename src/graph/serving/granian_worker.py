@@ -13,9 +13,11 @@ only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, 
 every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
 the old (SIGTERM: the old one stops accepting and finishes its requests, up to
 ``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
-worker answers with ``Connection: close`` (:func:`_close_when_retiring`), so kept-alive
-clients reconnect instead of being cut when their worker stops. Replacing only the retiring
-worker, or letting it exit and be respawned, is not offered publicly: the first needed
+worker answers with ``Connection: close`` (:func:`_close_when_retiring`, also when an operator
+sends the SIGHUP: :func:`_count_reload`), so kept-alive clients reconnect instead of being cut
+when their worker stops; graph.serving.listener keeps the connections arriving meanwhile
+(``TCP_DEFER_ACCEPT``, and the ``net.ipv4.tcp_migrate_req`` warning). Replacing only the
+retiring worker, or letting it exit and be respawned, is not offered publicly: the first needed
 granian's private ``_reload``, the second leaves no worker listening for as long as the
 successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
 connections were refused meanwhile with one worker).
@@ -44,6 +46,8 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
+from graph.serving import listener
+from graph.store import is_remote
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -53,6 +57,8 @@ RETIRE_GRACE = 10
 #: Seconds granian waits after starting a replacement before stopping the old worker.
 RESPAWN_INTERVAL = 1.0
 
+#: The point lookup a worker answers itself before it accepts connections (:func:`_warm_up`).
+WARM_UP = "SELECT ?p ?o WHERE { <urn:kg:warm-up> ?p ?o }"
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
 #: How many times a worker asked granian to replace the workers: shared memory, made before
@@ -94,7 +100,16 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
+    if warning := listener.migration_warning():
+        logging.getLogger("kg").warning("%s", warning)
+    server.on_reload(_count_reload)
     server.serve()
+
+
+def _count_reload() -> None:
+    """In granian's main process, on every SIGHUP (a worker's or an operator's): tell the
+    workers being replaced to close their connections after their next answer."""
+    _reloads.value += 1
 
 
 def _meant_threads(record: logging.LogRecord) -> bool:
@@ -109,6 +124,7 @@ def worker_app() -> Flask:
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
+    _warm_up(app)
     app.wsgi_app = _close_when_retiring(app.wsgi_app, _reloads.value)  # type: ignore[method-assign,assignment]
     if network is not None:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
@@ -121,11 +137,37 @@ def worker_app() -> Flask:
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
+    listener.defer_accept_once_listening(int(_config["PORT"]))
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
     gc.freeze()
     return app
+
+
+def _warm_up(app: Flask) -> None:
+    """Answer :data:`WARM_UP` through the whole application before granian lets this worker
+    accept connections (it listens once the factory returns): a fresh worker's first lookup
+    otherwise opens the store and takes the query path's first steps while its client waits,
+    34-212 ms against 1-3 ms (docs/reliability.md, section 9), and a successor's first
+    requests come in while runaways have the machine busy. Not for an external store, which
+    may be slow or down (its workers keep nothing to warm). Left out of the access log;
+    counted in the metrics (one 200 on ``/sparql`` per worker start).
+    """
+    if is_remote(str(app.config["STORE"])):
+        return
+    access = logging.getLogger("kg.access")
+    shown, access.disabled = access.disabled, True
+    try:
+        answer = app.test_client().get(
+            "/sparql",
+            query_string={"query": WARM_UP},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+    finally:
+        access.disabled = shown
+    if answer.status_code != 200:
+        logging.getLogger("kg").warning("worker warm-up lookup answered %s", answer.status)
 
 
 def _sandboxed(inner: WSGIApplication, network: NetworkFilter) -> WSGIApplication:
