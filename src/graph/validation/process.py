@@ -58,6 +58,8 @@ class ValidationProcess:
         #: The shapes (by digest) the current child has been given.
         self._sent: set[str] = set()
         self._failures = 0
+        #: Verdicts the child reached (the others were reached in this process).
+        self.answered = 0
         os.register_at_fork(after_in_child=self._forget)
 
     def __call__(
@@ -72,7 +74,8 @@ class ValidationProcess:
                     self._sent.add(digest)
                     found = _ask(child, (digest, given, nquads(quads), shown))
                     if found is not None:
-                        return list(found)
+                        self.answered += 1
+                        return found
                     self._ended(child)
         return judge_here(quads, shapes, ontology, shown)
 
@@ -80,6 +83,12 @@ class ValidationProcess:
     def ready(self) -> bool:
         """True once a child is ready to validate."""
         return self._ready.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, if one was started."""
+        child = self._child
+        return None if child is None else child.pid
 
     def _running(self, digest: str, texts: tuple[str, str]) -> subprocess.Popen[bytes] | None:
         """The child, if ready; else start one in the background (unless given up): None."""
