@@ -32,7 +32,7 @@ from graph.store import (
     sparql_data_block,
 )
 from graph.validation.change import judge_here, validate_change
-from graph.validation.process import ValidationProcess
+from graph.validation.process import NICENESS, ValidationProcess
 from tests.validation.test_change import AG, RDF_TYPE, WRITES, expected_state
 
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -173,3 +173,10 @@ def accepted_as_pyshacl_says(target: Writable, added: list[Quad]) -> bool:
         accepted = False
     assert accepted is expected.conforms
     return accepted
+
+
+def test_the_child_yields_the_cores_to_the_readers(child: ValidationProcess) -> None:
+    """The child runs at a lower CPU priority than the server (docs/scaling.md)."""
+    assert child.pid is not None
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, mine + NICENESS)

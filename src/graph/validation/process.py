@@ -11,7 +11,8 @@ back, while the writer's thread waits on a pipe without the GIL.
 
 The child is ``python -m graph.validation.process`` (a new interpreter, never a fork of a
 process with threads), started in the background on first use; it gets the shapes and the
-ontology once, as N-Triples. Until it is ready, and for a neighbourhood of more than
+ontology once, as N-Triples, and runs at a lower CPU priority (:data:`NICENESS`). Until it is
+ready, and for a neighbourhood of more than
 :data:`MAX_QUADS` statements (where this process's memory budget should watch the work), a
 write is validated here. If the child ends (killed, out of memory, an error: its traceback goes
 to the server's log), that write is validated here and the next one starts a new child; after
@@ -44,6 +45,9 @@ log = logging.getLogger("kg")
 MAX_QUADS = 20_000
 #: Children that may end before this process validates every write itself.
 MAX_FAILURES = 3
+#: The child's nice value (setpriority(2)): when the cores are contended, the readers of the
+#: server get them first and a write waits (docs/scaling.md, "Reads while four writers write").
+NICENESS = 10
 _LENGTH = struct.Struct("!Q")
 
 
@@ -192,6 +196,7 @@ def main() -> None:
     # server's log, never into the answers.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    os.nice(NICENESS)
     given: dict[str, tuple[Graph, Graph]] = {}
     while (request := _receive(sys.stdin.buffer)) is not None:
         digest, texts, data, shown = request
