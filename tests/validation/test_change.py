@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
-import rdflib
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -47,24 +46,13 @@ from graph.store import (
 from graph.validation.change import focus_nodes, local_shapes, validate_change
 from graph.validation.reach import reach
 from tests.answering.update_reference import engine_per_operation
-from tests.paths import MINI, ROOT
+from tests.paths import ROOT
 
 AG = "https://w3id.org/alliance-graph/ontology#"
 ID = CANONICAL_BASE + "id/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 GRAPHS = [CANONICAL_BASE + "graph/reference-countries", CANONICAL_BASE + "graph/new"]
-EXTRA_SHAPES = """
-@prefix ag: <https://w3id.org/alliance-graph/ontology#> .
-@prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ag:OrganizationShape a sh:NodeShape ;
-    sh:targetClass ag:Organization ;
-    sh:property [ sh:path rdfs:label ; sh:uniqueLang true ; sh:datatype rdf:langString ] ;
-    sh:property [ sh:path ag:member ; sh:nodeKind sh:IRI ;
-        sh:or ( [ sh:class ag:Country ] [ sh:class ag:Organization ] ) ] .
-"""
 
 SUBJECTS = [
     NamedNode(ID + n)
@@ -77,20 +65,6 @@ OBJECTS = {
     AG + "member": [*SUBJECTS, Literal("x")],
     AG + "iso3166Alpha2": [Literal("HN"), Literal("XX"), Literal("abc")],
 }
-
-
-@pytest.fixture(scope="module")
-def mini_shapes() -> Shapes:
-    """The mini project's shapes and ontology."""
-    return load_shapes(str(MINI), CANONICAL_BASE)
-
-
-@pytest.fixture(scope="module")
-def rich_shapes(mini_shapes: Shapes) -> Shapes:
-    graph = rdflib.Graph()
-    graph += mini_shapes.shapes
-    graph.parse(data=EXTRA_SHAPES, format="turtle")
-    return Shapes(graph, mini_shapes.ontology)
 
 
 def quads() -> st.SearchStrategy[Quad]:

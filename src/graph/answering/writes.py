@@ -53,10 +53,15 @@ from graph.store import (
     maintain_change,
 )
 from graph.validation.change import validate_change, whole_store_report
+from graph.validation.process import ValidationProcess
 from graph.validation.report import Report, to_rdflib
 
 #: Serializes the writers of this process (see the module docstring).
 WRITE_LOCK = threading.RLock()
+
+#: Where this process's writes are validated: a child process, so that the readers of a
+#: writable server do not wait for the GIL while a write's checks run (graph.validation.process).
+VALIDATION = ValidationProcess()
 
 #: Where HTTP writes wait for their turn, in the request thread, before their time limit
 #: starts (graph.http.endpoint, graph.http.graph_store): a write queued behind others is not a
@@ -205,7 +210,7 @@ def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
 
 def check(store: Store, change: Change, shapes: Shapes) -> Report:
     """Validate ``store`` as it will be after ``change`` (the nodes the change can affect)."""
-    report, _ = validate_change(store, change, shapes.shapes, shapes.ontology)
+    report, _ = validate_change(store, change, shapes.shapes, shapes.ontology, judge=VALIDATION)
     return report
 
 

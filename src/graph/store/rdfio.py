@@ -264,3 +264,20 @@ def sparql_term(term: NamedNode | BlankNode | Literal | DefaultGraph) -> str:
 def ntriples(quads: Iterable[Quad]) -> bytes:
     """The triples of ``quads`` as N-Triples (also valid Turtle), for Graph Store PUT."""
     return serialize_quads(quads, RdfFormat.N_TRIPLES)
+
+
+def nquads(quads: Iterable[Quad]) -> bytes:
+    """``quads`` as N-Quads, blank nodes by their own labels (see :func:`read_nquads`)."""
+    return serialize_quads(quads, RdfFormat.N_QUADS)
+
+
+def read_nquads(data: bytes) -> list[Quad]:
+    """The quads of N-Quads ``data`` as written by :func:`nquads`, blank nodes keeping their
+    labels: a copy made in another process names the same nodes (``Store.load`` would rename
+    them).
+
+    >>> quad = Quad(BlankNode("b1"), NamedNode("http://e.org/p"), Literal("x"))
+    >>> read_nquads(nquads([quad])) == [quad]
+    True
+    """
+    return list(pyoxigraph.parse(data, format=RdfFormat.N_QUADS))

@@ -15,7 +15,7 @@ class tree, are validated on a full copy instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from rdflib import Graph, URIRef
@@ -36,7 +36,7 @@ from graph.validation.checks import Check
 from graph.validation.compile import SUBCLASS, Subclasses, UnsupportedShape, compile_shapes
 from graph.validation.in_store import results_graph, store_classes, validate_store
 from graph.validation.reach import Reach, reach
-from graph.validation.report import Locator, Report, validate_graph
+from graph.validation.report import Locator, Report, Violation, validate_graph
 
 #: A node statements can be about.
 Subject = NamedNode | BlankNode | Triple
@@ -47,31 +47,49 @@ def local_shapes(shapes: Graph) -> bool:
     return reach(shapes) is not None
 
 
+#: Validates the statements gathered around a change (a list of quads, the class tree not
+#: included) against ``shapes`` and ``ontology``, and returns the violations whose focus node
+#: is one of those shown (``_:label`` for a blank node): :func:`judge_here` in this process,
+#: graph.validation.process in another.
+Judge = Callable[[list[Quad], Graph, Graph, frozenset[str]], list[Violation]]
+
+
 def validate_change(
-    store: Store, change: Change, shapes: Graph, ontology: Graph
+    store: Store, change: Change, shapes: Graph, ontology: Graph, *, judge: Judge | None = None
 ) -> tuple[Report, int]:
     """Validate ``store`` as it will be after ``change``: (report, focus nodes checked).
 
     The report lists the violations of the nodes whose conformance the change can alter. The
     default graph's share of the change is added first (a no-op for the write path, which
-    adds it itself): the checks read every graph, the default graph's copy included.
+    adds it itself): the checks read every graph, the default graph's copy included. What is
+    gathered is validated by ``judge`` (default: :func:`judge_here`).
     """
     change = maintain_change(store, change)
     read = reach(shapes)
     if read is None or any(q.predicate.value == SUBCLASS for q in change.removed | change.added):
         return _validate_whole(store, change, shapes, ontology), -1
     focus = focus_nodes(store, change, read)
-    work = neighbourhood(store, change, focus, read)
+    quads = neighbourhood(store, change, focus, read)
+    shown = frozenset(_show(node) for node in focus)
+    kept = (judge or judge_here)(quads, shapes, ontology, shown)
+    return Report(kept, results_graph(kept)), len(focus)
+
+
+def judge_here(
+    quads: list[Quad], shapes: Graph, ontology: Graph, shown: frozenset[str]
+) -> list[Violation]:
+    """The violations of the ``shown`` focus nodes in ``quads`` and the ontology's class tree,
+    found in this process (see :data:`Judge`)."""
+    work = Store()
+    work.extend(quads)
     work.extend(class_tree(ontology))
-    shown = {_show(node) for node in focus}
     try:
         report = validate_store(
             work, shapes, [], "", checks=compiled(shapes, store_classes(work)), workers=1
         )
     except UnsupportedShape:
         report = whole_store_report(work, shapes, ontology)
-    kept = [v for v in report.violations if v.focus in shown]
-    return Report(kept, results_graph(kept)), len(focus)
+    return [v for v in report.violations if v.focus in shown]
 
 
 def compiled(shapes: Graph, classes: Subclasses) -> list[Check]:
@@ -111,14 +129,15 @@ def _before(store: Store, nodes: set[Subject], read: Reach, depth: int) -> set[S
     return nodes
 
 
-def neighbourhood(store: Store, change: Change, focus: Iterable[Subject], read: Reach) -> Store:
+def neighbourhood(
+    store: Store, change: Change, focus: Iterable[Subject], read: Reach
+) -> list[Quad]:
     """After ``change``: the statements of ``focus``, what the shapes read of the nodes their
-    paths reach (graph.validation.reach), the class tree."""
-    work = Store()
-    work.extend(store.quads_for_pattern(None, NamedNode(SUBCLASS), None, None))
-    work.extend(q for q in change.added if q.predicate.value == SUBCLASS)
+    paths reach (graph.validation.reach), the store's ``rdfs:subClassOf`` statements."""
+    quads = list(store.quads_for_pattern(None, NamedNode(SUBCLASS), None, None))
+    quads += [q for q in change.added if q.predicate.value == SUBCLASS]
     found = _after(store, change, set(focus), None)
-    work.extend(found)
+    quads += found
     for depth in range(1, read.depth + 1):
         following = read.steps.get(depth - 1, frozenset())
         level: set[Subject] = {
@@ -128,8 +147,8 @@ def neighbourhood(store: Store, change: Change, focus: Iterable[Subject], read: 
         }
         wanted = None if depth in read.everything else read.reads.get(depth, frozenset())
         found = _after(store, change, level, wanted)
-        work.extend(found)
-    return work
+        quads += found
+    return quads
 
 
 def _after(
@@ -152,15 +171,16 @@ def _after(
     return found
 
 
-def class_tree(ontology: Graph) -> list[Quad]:
+@lru_cache(maxsize=8)
+def class_tree(ontology: Graph) -> tuple[Quad, ...]:
     """The ontology files' ``rdfs:subClassOf`` statements, which validation mixes into the data
     as pySHACL's ``ont_graph`` does (graph.validation.report.validate_graph), whatever the store
-    holds."""
-    return [
+    holds. Worked out once per ontology graph (the project's files, parsed once a process)."""
+    return tuple(
         Quad(NamedNode(str(sub)), NamedNode(SUBCLASS), NamedNode(str(sup)))
         for sub, sup in ontology.subject_objects(URIRef(SUBCLASS))
         if isinstance(sub, URIRef) and isinstance(sup, URIRef)
-    ]
+    )
 
 
 def _validate_whole(store: Store, change: Change, shapes: Graph, ontology: Graph) -> Report:
