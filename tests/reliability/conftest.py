@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from graph.build.embedded import build
+from graph.core.namespaces import CANONICAL_BASE
 from graph.store import dump_nquads, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +130,14 @@ def make_project(directory: Path, entities: int = 0, variant: str = "A") -> Path
     if entities:
         write_bulk(directory, entities, variant)
     return directory
+
+
+def built_project(root: Path, entities: int) -> tuple[Path, Path]:
+    """``make_project`` under ``root`` with ``entities`` generated ones, built into
+    ``root/store``: (the store, the project)."""
+    project = make_project(root / "project", entities=entities)
+    build(project, root / "store", CANONICAL_BASE)
+    return root / "store", project
 
 
 def store_digest(store: Path) -> str:

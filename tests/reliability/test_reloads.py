@@ -26,11 +26,9 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import skip_or_fail
-from tests.reliability.conftest import Figures, make_project
+from tests.reliability.conftest import Figures, built_project
 from tests.reliability.serving import KgServer, running_server
 
-from graph.build.embedded import build
-from graph.core.namespaces import CANONICAL_BASE
 from graph.serving.listener import MIGRATE_SYSCTL
 
 pytestmark = pytest.mark.slow
@@ -52,10 +50,7 @@ WORKERS = 2
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("reloads")
-    project = make_project(root / "project", entities=ENTITIES)
-    build(project, root / "store", CANONICAL_BASE)
-    return root / "store", project
+    return built_project(tmp_path_factory.mktemp("reloads"), ENTITIES)
 
 
 @pytest.fixture

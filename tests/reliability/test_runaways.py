@@ -23,11 +23,8 @@ from pathlib import Path
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
-from tests.reliability.conftest import Figures, make_project
+from tests.reliability.conftest import Figures, built_project
 from tests.reliability.serving import KgServer, running_server
-
-from graph.build.embedded import build
-from graph.core.namespaces import CANONICAL_BASE
 
 pytestmark = pytest.mark.slow
 
@@ -136,10 +133,7 @@ def attack(server: KgServer, runaways: int) -> Seen:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("runaways")
-    project = make_project(root / "project", entities=ENTITIES)
-    build(project, root / "store", CANONICAL_BASE)
-    return root / "store", project
+    return built_project(tmp_path_factory.mktemp("runaways"), ENTITIES)
 
 
 @pytest.mark.parametrize(
