@@ -27,14 +27,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runaway_bench import LOOKUP, ROOT, free_port, generated, labelled_codes, settle, stop
 from serve_bench import build_store, grant_count
+from tests.reliability.serving import query_outcome
 
 MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 FRESH_CLIENTS, KEPT_CLIENTS, WORKERS = 4, 2, 2
@@ -43,17 +44,7 @@ PRECONNECT_CLIENTS, PRECONNECT_WAIT = 2, 0.3
 
 
 def lookup(connection: http.client.HTTPConnection, n: int, ids: int) -> str:
-    path = "/sparql?" + urllib.parse.urlencode({"query": LOOKUP % (n % ids)})
-    try:
-        connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
-        response = connection.getresponse()
-        response.read()
-    except (OSError, http.client.HTTPException) as error:
-        connection.close()
-        return type(error).__name__
-    if response.will_close:
-        connection.close()
-    return str(response.status)
+    return query_outcome(connection, LOOKUP % (n % ids))
 
 
 def clients(

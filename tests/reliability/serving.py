@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,3 +168,19 @@ def raw_request(
         return RawResponse(response.status, response.getheaders(), response.read())
     finally:
         connection.close()
+
+
+def query_outcome(connection: http.client.HTTPConnection, query: str) -> str:
+    """GET ``query`` from /sparql on ``connection``: the status, or the name of the error
+    (the connection is closed after an error, or when the server said it would close it)."""
+    path = "/sparql?" + urllib.parse.urlencode({"query": query})
+    try:
+        connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+        response = connection.getresponse()
+        response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return type(error).__name__
+    if response.will_close:
+        connection.close()
+    return str(response.status)

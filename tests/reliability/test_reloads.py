@@ -19,7 +19,6 @@ import os
 import signal
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import skip_or_fail
 from tests.reliability.conftest import Figures, built_project
-from tests.reliability.serving import KgServer, running_server
+from tests.reliability.serving import KgServer, query_outcome, running_server
 
 from graph.serving.listener import MIGRATE_SYSCTL
 
@@ -102,17 +101,7 @@ class Clients:
 
     def _get(self, connection: http.client.HTTPConnection, n: int) -> str:
         """One lookup on ``connection``: the status, or the name of the error."""
-        path = "/sparql?" + urllib.parse.urlencode({"query": LOOKUP % (n % ENTITIES)})
-        try:
-            connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
-            response = connection.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            return type(error).__name__
-        if response.will_close:
-            connection.close()
-        return str(response.status)
+        return query_outcome(connection, LOOKUP % (n % ENTITIES))
 
     def _fresh(self) -> None:
         n = 0
