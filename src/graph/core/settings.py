@@ -181,7 +181,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the server binds to.", commands=SERVE),
     Setting("port", 5000, "Port the server listens on.", int, commands=SERVE),
     Setting(
-        "workers", 0, "Server worker processes; 0 means one per CPU core.", int, commands=SERVE
+        "workers",
+        0,
+        "Server worker processes; 0 means one per CPU core this process may use.",
+        int,
+        commands=SERVE,
     ),
     Setting(
         "threads",

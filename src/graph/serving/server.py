@@ -34,6 +34,7 @@ from gunicorn.app.base import BaseApplication
 from graph.answering import deadline
 from graph.answering.admission import Admission, may_restore_priority
 from graph.answering.sandbox import worker_filter
+from graph.core.machine import usable_cores
 from graph.http.app import create_app
 from graph.store import is_remote
 
@@ -57,7 +58,7 @@ def worker_count(configured: int, writable: bool) -> int:
     """
     if writable:
         return 1
-    return configured if configured > 0 else (os.cpu_count() or 1)
+    return configured if configured > 0 else usable_cores()
 
 
 def request_threads(config: dict[str, Any]) -> int:

@@ -7,7 +7,6 @@ report has the same :class:`graph.validation.report.Violation` entries as the py
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -16,6 +15,7 @@ from pathlib import Path
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from graph.core.machine import usable_cores
 from graph.sources.files import DATASET_SUFFIXES, Progress, SourceFile, no_progress
 from graph.store import BlankNode, NamedNode, QuerySolutions, Store, run_query
 from graph.validation.checks import CHUNK_SIZE, Batch, Check, batches
@@ -24,7 +24,7 @@ from graph.validation.report import SH, Report, Violation
 
 TOKEN = re.compile(r"<([^>\s]*)>|([A-Za-z][\w.-]*)?:([^\s;,()\[\]\"]*)")
 #: Queries evaluated at once: Oxigraph releases the GIL while it evaluates, so each core works.
-WORKERS = min(4, os.cpu_count() or 1)
+WORKERS = min(4, usable_cores())
 #: From this many focus nodes on, a batch scans its predicate once instead of looking each up.
 MANY_TARGETS = 2000
 #: From this many focus nodes on (all its shapes together), a batch streams them instead: its
