@@ -172,11 +172,13 @@ def run_phase(
 
 
 class WorkerWatch:
-    """When the server's worker processes start and end (``--trace``): polls the children of
-    the server's main process every :data:`WATCH_POLL` seconds."""
+    """When the server's worker processes start, listen and end (``--trace``): polls the
+    children of the server's main process every :data:`WATCH_POLL` seconds."""
 
-    def __init__(self, root: int) -> None:
-        self.root, self.events, self.stopped = root, [], threading.Event()
+    def __init__(self, root: int, port: int) -> None:
+        self.root, self.port, self.events, self.stopped = root, port, [], threading.Event()
+        #: Seconds from each worker's first sighting to its listening socket on ``port``.
+        self.ready: list[float] = []
         self.thread = threading.Thread(target=self._poll, daemon=True)
         self.thread.start()
 
@@ -187,13 +189,46 @@ class WorkerWatch:
                 found.update(int(pid) for pid in task.read_text().split())
         return found
 
+    def _listening(self, pids: list[int]) -> set[int]:
+        """Which of ``pids`` hold a listening TCP socket on the port."""
+        inodes: set[str] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        found = set()
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                for fd in os.scandir(f"/proc/{pid}/fd"):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd.path) in inodes:
+                            found.add(pid)
+                            break
+        return found
+
     def _poll(self) -> None:
-        known = self._children()
+        known, pending = self._children(), dict[int, float]()
         while not self.stopped.wait(WATCH_POLL):
             now, seen = time.monotonic(), self._children()
             self.events += [(now, "spawn", pid) for pid in seen - known]
             self.events += [(now, "exit", pid) for pid in known - seen]
+            pending.update((pid, now) for pid in seen - known)
+            for pid in [p for p in pending if p not in seen]:
+                del pending[pid]  # ended before it listened
+            if pending:
+                for pid in self._listening(list(pending)):
+                    self.ready.append(time.monotonic() - pending.pop(pid))
             known = seen
+
+    def readiness(self, first: int) -> str:
+        """The start-to-listening times from ``self.ready[first]`` on."""
+        times = sorted(self.ready[first:])
+        if not times:
+            return "no worker ready"
+        median, worst = statistics.median(times) * 1000, times[-1] * 1000
+        return f"ready after median {median:.0f} ms, max {worst:.0f} ms"
 
 
 WATCH_POLL = 0.005
@@ -286,7 +321,7 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
             work: Path, ids: int) -> None:  # fmt: skip
     process, port, threads = serve(src, store, mode, args.timeout, work)
     base = f"http://127.0.0.1:{port}"
-    watch = WorkerWatch(process.pid) if args.trace else None
+    watch = WorkerWatch(process.pid, port) if args.trace else None
     try:
         settle(base)
         run_phase(port, 0, 3, ids)  # warm-up, not counted
@@ -295,10 +330,12 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
         report(label, mode, "idle", idle, idle_p99)
         for factor in (1, 2):
             settle(base)
+            mark = len(watch.ready) if watch is not None else 0
             phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway])
             report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
             if watch is not None:
-                print(causes(phase, watch.events, 3 * idle_p99 / 1000), flush=True)
+                print(causes(phase, watch.events, 3 * idle_p99 / 1000)
+                      + f"; {watch.readiness(mark)}", flush=True)  # fmt: skip
     finally:
         if watch is not None:
             watch.stopped.set()

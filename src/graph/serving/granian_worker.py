@@ -46,7 +46,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
-from graph.serving import listener, priority
+from graph.serving import listener, priority, stop_alone
 from graph.store import is_remote
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ RESPAWN_INTERVAL = 1.0
 WARM_UP = "SELECT ?p ?o WHERE { <urn:kg:warm-up> ?p ?o }"
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
+#: How many workers granian runs; set by :func:`serve` before granian forks them.
+_workers = 1
 #: How many times a worker asked granian to replace the workers: shared memory, made before
 #: granian forks the workers, so each sees the others' requests (a memory read per request).
 _reloads = RawValue(c_uint64, 0)
@@ -73,8 +75,10 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
+    global _workers
     _config.clear()
     _config.update(config)
+    _workers = workers
     # Before granian forks the workers, so that they share it.
     _reloads.value = 0
     # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
@@ -122,6 +126,7 @@ def _meant_threads(record: logging.LogRecord) -> bool:
 
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
+    stop_alone.started()
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
@@ -131,8 +136,11 @@ def worker_app() -> Flask:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
     retire = _retire_once(os.getppid())
     admission: Admission = app.extensions["kg.admission"]
+    crowded = retire
+    if _workers > 1:
+        crowded = stop_alone.retire_alone(query_timeout=float(_config["QUERY_TIMEOUT"]))
     deadline.runaway_hook = admission.retire_when_crowded(
-        retire,
+        crowded,
         timeout=float(_config["QUERY_TIMEOUT"]),
         limit=int(_config["SLOW_QUERY_THREADS"]),
     )

@@ -1,0 +1,93 @@
+"""Replace only the crowded granian worker: it stops itself and granian respawns it alone.
+
+granian's graceful reload (SIGHUP) replaces every worker, each successor started a second
+before its old worker stops; a worker that ends on its own is respawned alone
+(``respawn_failed_workers``), while the other workers go on serving: on Linux each has its own
+``SO_REUSEPORT`` socket, and with ``net.ipv4.tcp_migrate_req`` at 1 the connections queued on
+the closed socket move to theirs (graph.serving.listener). So a worker crowded with runaways
+(graph.answering.admission) answers with ``Connection: close`` for :data:`DRAIN` seconds
+(its kept-alive clients reconnect to a worker that stays), then sends itself SIGTERM: granian's
+graceful stop answers what is in flight and the process exits, its runaways with it.
+
+granian exits altogether when a worker ends within 5.5 s of that worker's last respawn (its
+crash-loop rule, ``_serve_loop`` in granian/server/common.py, the respawn time taken before the
+fork). A worker therefore never stops itself earlier than :data:`CRASH_LOOP_GUARD` after its
+own start, measured on the same monotonic clock, later than that respawn time: the rule
+cannot trip. Only one worker stops at a time (:data:`STAGGER`), so another always listens;
+with a single worker granian's reload (successor first) is used instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from ctypes import c_double
+from multiprocessing import Lock
+from multiprocessing.sharedctypes import RawValue
+
+from graph.answering import deadline
+
+#: granian's crash-loop window (seconds) plus a margin: no worker stops itself sooner after
+#: its own start.
+CRASH_LOOP_GUARD = 5.5 + 1.5
+#: Seconds a stopping worker answers with ``Connection: close`` before it stops accepting.
+DRAIN = 1.0
+#: Seconds after one worker stopped itself before another may (its successor's start).
+STAGGER = 3.0
+#: Seconds a stopping worker may take to answer what is in flight before it exits anyway.
+EXIT_GRACE = 10.0
+
+#: When a worker last stopped itself (time.monotonic(), system-wide): shared memory made before
+#: granian forks the workers, and its lock.
+_last_stop = RawValue(c_double, 0.0)
+_last_stop_lock = Lock()
+#: When this worker started (set in the worker by :func:`started`).
+_born = time.monotonic()
+
+
+def started() -> None:
+    """In a worker, first thing after the fork: the time the guard counts from."""
+    global _born
+    _born = time.monotonic()
+
+
+def retire_alone(*, query_timeout: float) -> Callable[[], None]:
+    """The worker's way to be replaced alone, asked for once (the runaway hook): stop once
+    allowed (see the module's docstring), from a daemon thread. Until the drain starts this
+    worker keeps its connections open (graph.answering.deadline sets ``retiring`` at every
+    runaway)."""
+    lock, asked, draining = threading.Lock(), [False], threading.Event()
+
+    def retire() -> None:
+        with lock:
+            if not draining.is_set():
+                deadline.retiring = False
+            if asked[0]:
+                return
+            asked[0] = True
+        threading.Thread(
+            target=_stop, args=(query_timeout, draining), name="kg-stop-alone", daemon=True
+        ).start()
+
+    return retire
+
+
+def _stop(query_timeout: float, draining: threading.Event) -> None:
+    time.sleep(max(0.0, _born + CRASH_LOOP_GUARD - DRAIN - time.monotonic()))
+    while True:
+        with _last_stop_lock:
+            now = time.monotonic()
+            wait = _last_stop.value + STAGGER + query_timeout - now
+            if wait <= 0:
+                _last_stop.value = now
+                draining.set()
+                deadline.retiring = True
+                break
+        time.sleep(wait)
+    time.sleep(DRAIN)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(EXIT_GRACE + query_timeout)
+    os._exit(1)  # a graceful stop that never ended: nothing else will end this process
