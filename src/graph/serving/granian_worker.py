@@ -104,6 +104,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
+    logging.getLogger("_granian").addFilter(stop_alone.explain_exit)
     if warning := listener.migration_warning():
         logging.getLogger("kg").warning("%s", warning)
     server.on_reload(_count_reload)

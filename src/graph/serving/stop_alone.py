@@ -19,12 +19,13 @@ with a single worker granian's reload (successor first) is used instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
-from ctypes import c_double
+from ctypes import c_double, c_uint64
 from multiprocessing import Lock
 from multiprocessing.sharedctypes import RawValue
 
@@ -44,6 +45,10 @@ EXIT_GRACE = 10.0
 #: granian forks the workers, and its lock.
 _last_stop = RawValue(c_double, 0.0)
 _last_stop_lock = Lock()
+#: How many workers stopped themselves, and how many of granian's "Unexpected exit" errors
+#: :func:`explain_exit` has relabelled (in granian's main process).
+_stopped = RawValue(c_uint64, 0)
+_explained = 0
 #: When this worker started (set in the worker by :func:`started`).
 _born = time.monotonic()
 
@@ -77,17 +82,40 @@ def retire_alone(*, query_timeout: float) -> Callable[[], None]:
 
 def _stop(query_timeout: float, draining: threading.Event) -> None:
     time.sleep(max(0.0, _born + CRASH_LOOP_GUARD - DRAIN - time.monotonic()))
-    while True:
-        with _last_stop_lock:
-            now = time.monotonic()
-            wait = _last_stop.value + STAGGER + query_timeout - now
-            if wait <= 0:
-                _last_stop.value = now
-                draining.set()
-                deadline.retiring = True
-                break
+    while (wait := _take_turn(query_timeout)) > 0:
         time.sleep(wait)
+    draining.set()
+    deadline.retiring = True
     time.sleep(DRAIN)
+    _stopped.value += 1
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(EXIT_GRACE + query_timeout)
     os._exit(1)  # a graceful stop that never ended: nothing else will end this process
+
+
+def _take_turn(query_timeout: float) -> float:
+    """0 when this worker may stop now (and it is noted), else the seconds to wait: another
+    worker stopped less than :data:`STAGGER` plus its in-flight queries' time ago."""
+    # With a timeout: a worker killed while holding the lock must not keep the others forever.
+    locked = _last_stop_lock.acquire(timeout=1.0)
+    try:
+        now = time.monotonic()
+        wait = _last_stop.value + STAGGER + query_timeout - now
+        if wait <= 0:
+            _last_stop.value = now
+        return max(wait, 0.0)
+    finally:
+        if locked:
+            _last_stop_lock.release()
+
+
+def explain_exit(record: logging.LogRecord) -> bool:
+    """A filter for granian's log in its main process: its "Unexpected exit from worker-N"
+    error, once per worker that stopped itself, becomes an INFO line saying why."""
+    global _explained
+    if _explained < _stopped.value and record.getMessage().startswith("Unexpected exit"):
+        _explained += 1
+        worker = record.getMessage().removeprefix("Unexpected exit from ")
+        record.msg, record.args = f"{worker} stopped itself (runaways); respawning it alone", ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
