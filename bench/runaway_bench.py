@@ -235,6 +235,9 @@ WATCH_POLL = 0.005
 #: A lookup counts as slowed by a worker's replacement when it overlaps the first this many
 #: seconds of a new worker (its start-up) or the moment an old one ended.
 STARTUP_WINDOW = 1.5
+#: Seconds after a runaway's start that a burst of runaways may keep the cores busy at normal
+#: priority (see :func:`causes`).
+BURST_WINDOW = 0.5
 
 
 def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> str:
@@ -242,11 +245,14 @@ def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> s
 
     In this order: on a fresh connection (the previous answer closed it: a worker retiring),
     overlapping a worker's start-up or end, overlapping a runaway's first 100 ms (its CPU at
-    normal priority before its demotion), none of these.
+    normal priority before its demotion), none of these. Of the last, how many started within
+    :data:`BURST_WINDOW` of a runaway's start ("of which after a burst"): runaways answered
+    503 at the same deadline are sent again together, and 8 of them take 8 x 50 ms of CPU at
+    normal priority on the machine's 2 cores, longer than the first 100 ms.
     """
     spawns = [t for t, kind, _ in events if kind == "spawn"]
     exits = [t for t, kind, _ in events if kind == "exit"]
-    slow_by, all_by = Counter[str](), Counter[str]()
+    slow_by, all_by, bursts = Counter[str](), Counter[str](), [0, 0]
     for start, seconds, fresh in phase.lookups:
         end = start + seconds
         if fresh:
@@ -259,11 +265,15 @@ def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> s
             cause = "runaway-start"
         else:
             cause = "other"
+            if any(start - BURST_WINDOW <= t <= end for t in phase.runaway_starts):
+                bursts[0] += 1
+                bursts[1] += seconds > slow
         all_by[cause] += 1
         slow_by[cause] += seconds > slow
     reloads = len(spawns)
     parts = [f"{c} {slow_by[c]}/{all_by[c]}" for c in
              ("reconnect", "replacement", "runaway-start", "other")]  # fmt: skip
+    parts[-1] += f" (of which after a burst {bursts[1]}/{bursts[0]})"
     return f"  slow (> {slow * 1000:.1f} ms) / all: {', '.join(parts)}; workers started {reloads}"
 
 

@@ -1,17 +1,14 @@
 """How a real granian ``kg serve`` replaces its workers (issue 11: lookups during runaways).
 
-- after a reload (SIGHUP) each successor starts at nice 19 and serves at normal priority
-  (graph.serving.priority);
-- a worker crowded with runaways stops itself and is respawned alone, never so soon after its
-  own start that granian's crash-loop rule (a worker ending within 5.5 s of its respawn: granian
-  exits) could trip (graph.serving.stop_alone), while every lookup is answered.
+A worker crowded with runaways stops itself and is respawned alone, never so soon after its own
+start that granian's crash-loop rule (a worker ending within 5.5 s of its respawn: granian exits)
+could trip (graph.serving.stop_alone), while every lookup is answered.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -24,8 +21,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from graph.answering.admission import may_restore_priority
-from graph.serving import priority
 from tests.processes import free_port, wait_until_healthy
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -89,40 +84,6 @@ def workers(main: int) -> set[int]:
         except OSError:  # the task ended
             continue
     return found
-
-
-def nice_values(pid: int) -> set[int]:
-    """The nice value of every thread of ``pid`` (empty once it has ended)."""
-    values = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            values.add(os.getpriority(os.PRIO_PROCESS, int(task.name)))
-        except (OSError, ValueError):
-            continue
-    return values
-
-
-def test_successors_start_at_low_priority_and_serve_at_normal(served: Served) -> None:
-    if not may_restore_priority():
-        pytest.skip("this process may not raise a thread's priority again: nothing is lowered")
-    main, normal = served.process.pid, os.getpriority(os.PRIO_PROCESS, served.process.pid)
-    old = workers(main)
-    assert len(old) == 2 and all(nice_values(pid) == {normal} for pid in old)
-    os.kill(main, signal.SIGHUP)
-    seen: dict[int, set[int]] = {}
-    until = time.monotonic() + 60
-    while time.monotonic() < until and not (seen.keys() >= workers(main) - old and
-                                            not workers(main) & old):  # fmt: skip
-        for pid in workers(main) - old:
-            seen.setdefault(pid, set()).update(nice_values(pid))
-        time.sleep(0.002)
-    new = workers(main)
-    assert len(new) == 2 and not new & old, f"workers not replaced: {old} -> {new}"
-    for _ in range(10):
-        assert requests.get(served.url + "/sparql", params={"query": LOOKUP}, timeout=30).ok
-    for pid in new:
-        assert priority.START_NICE in seen[pid], f"worker {pid} never seen at low priority"
-        assert nice_values(pid) == {normal}, f"worker {pid} serves at {nice_values(pid)}"
 
 
 class Watch:

@@ -46,7 +46,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
-from graph.serving import listener, priority, stop_alone
+from graph.serving import listener, stop_alone
 from graph.store import is_remote
 
 if TYPE_CHECKING:
@@ -108,7 +108,6 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     if warning := listener.migration_warning():
         logging.getLogger("kg").warning("%s", warning)
     server.on_reload(_count_reload)
-    server.on_reload(priority.lower_for_start)
     server.serve()
 
 
@@ -152,8 +151,6 @@ def worker_app() -> Flask:
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()
     gc.freeze()
-    # Last: a successor started at low priority (graph.serving.priority) serves at normal.
-    priority.restore()
     return app
 
 
