@@ -9,18 +9,18 @@ timeout (graph.answering.deadline.with_deadline), so a runaway's client gets its
 deadline through the plain WSGI interface. Helper threads get a stack big enough for the
 longest query accepted (graph.answering.stack). Then the worker is replaced (once
 graph.answering.admission says enough runaways run in it), through granian's public interface
-only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, which replaces
-every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
-the old (SIGTERM: the old one stops accepting and finishes its requests, up to
-``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
-worker answers with ``Connection: close`` (:func:`_close_when_retiring`, also when an operator
-sends the SIGHUP: :func:`_count_reload`), so kept-alive clients reconnect instead of being cut
-when their worker stops; graph.serving.listener keeps the connections arriving meanwhile
-(``TCP_DEFER_ACCEPT``, and the ``net.ipv4.tcp_migrate_req`` warning). Replacing only the
-retiring worker, or letting it exit and be respawned, is not offered publicly: the first needed
-granian's private ``_reload``, the second leaves no worker listening for as long as the
-successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
-connections were refused meanwhile with one worker).
+only. With two workers or more it stops itself and granian respawns it alone
+(graph.serving.stop_alone): the other workers keep their connections and go on listening.
+With one worker, or when a query froze over its memory budget (:func:`_retire_once`), the worker
+sends SIGHUP to granian's main process, which replaces every worker, each in turn, starting the
+new one ``RESPAWN_INTERVAL`` seconds before it stops the old (SIGTERM: the old one stops
+accepting and finishes its requests, up to ``RETIRE_GRACE`` seconds, then is killed, with the
+runaway evaluation); meanwhile every worker answers with ``Connection: close``
+(:func:`_close_when_retiring`, also when an operator sends the SIGHUP: :func:`_count_reload`),
+so kept-alive clients reconnect instead of being cut when their worker stops.
+graph.serving.listener keeps the connections arriving meanwhile (``TCP_DEFER_ACCEPT``, and the
+``net.ipv4.tcp_migrate_req`` warning). Replacing only one worker with a successor started
+first would need granian's private ``_reload``.
 
 Writes need a single process holding RocksDB's lock, which granian's replacement (new worker
 before old) cannot give, and a request body cannot be read under a time limit here
