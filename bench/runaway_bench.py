@@ -15,9 +15,10 @@ It prints, per phase, the lookups' p50 / p99 / max latency, their p99 over the i
 same server, and every status and connection error seen by lookups and runaways: the target is
 p99 within 3x of idle at 2x threads, and no request without an answer. ``--trace`` also prints,
 per runaway phase, the lookups slower than 3x the idle p99 by likely cause (:func:`causes`:
-reconnect, worker replacement, a runaway's first CPU, none of these). Not a test: run it by hand
-under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in one run
-are what to compare, never absolute times).
+reconnect, worker replacement, a runaway's first CPU, none of these) and how long the workers
+started in that phase took from their first sighting to a listening socket. Not a test: run it
+by hand under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in
+one run are what to compare, never absolute times).
 """
 
 from __future__ import annotations
