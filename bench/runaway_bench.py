@@ -15,9 +15,10 @@ It prints, per phase, the lookups' p50 / p99 / max latency, their p99 over the i
 same server, and every status and connection error seen by lookups and runaways: the target is
 p99 within 3x of idle at 2x threads, and no request without an answer. ``--trace`` also prints,
 per runaway phase, the lookups slower than 3x the idle p99 by likely cause (:func:`causes`:
-reconnect, worker replacement, a runaway's first CPU, none of these). Not a test: run it by hand
-under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in one run
-are what to compare, never absolute times).
+reconnect, worker replacement, a runaway's first CPU, none of these) and how long the workers
+started in that phase took from their first sighting to a listening socket. Not a test: run it
+by hand under ``flock /tmp/bench.lock`` (the machine is shared; ratios measured side by side in
+one run are what to compare, never absolute times).
 """
 
 from __future__ import annotations
@@ -172,11 +173,13 @@ def run_phase(
 
 
 class WorkerWatch:
-    """When the server's worker processes start and end (``--trace``): polls the children of
-    the server's main process every :data:`WATCH_POLL` seconds."""
+    """When the server's worker processes start, listen and end (``--trace``): polls the
+    children of the server's main process every :data:`WATCH_POLL` seconds."""
 
-    def __init__(self, root: int) -> None:
-        self.root, self.events, self.stopped = root, [], threading.Event()
+    def __init__(self, root: int, port: int) -> None:
+        self.root, self.port, self.events, self.stopped = root, port, [], threading.Event()
+        #: Seconds from each worker's first sighting to its listening socket on ``port``.
+        self.ready: list[float] = []
         self.thread = threading.Thread(target=self._poll, daemon=True)
         self.thread.start()
 
@@ -187,19 +190,55 @@ class WorkerWatch:
                 found.update(int(pid) for pid in task.read_text().split())
         return found
 
+    def _listening(self, pids: list[int]) -> set[int]:
+        """Which of ``pids`` hold a listening TCP socket on the port."""
+        inodes: set[str] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        found = set()
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                for fd in os.scandir(f"/proc/{pid}/fd"):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd.path) in inodes:
+                            found.add(pid)
+                            break
+        return found
+
     def _poll(self) -> None:
-        known = self._children()
+        known, pending = self._children(), dict[int, float]()
         while not self.stopped.wait(WATCH_POLL):
             now, seen = time.monotonic(), self._children()
             self.events += [(now, "spawn", pid) for pid in seen - known]
             self.events += [(now, "exit", pid) for pid in known - seen]
+            pending.update((pid, now) for pid in seen - known)
+            for pid in [p for p in pending if p not in seen]:
+                del pending[pid]  # ended before it listened
+            if pending:
+                for pid in self._listening(list(pending)):
+                    self.ready.append(time.monotonic() - pending.pop(pid))
             known = seen
+
+    def readiness(self, first: int) -> str:
+        """The start-to-listening times from ``self.ready[first]`` on."""
+        times = sorted(self.ready[first:])
+        if not times:
+            return "no worker ready"
+        median, worst = statistics.median(times) * 1000, times[-1] * 1000
+        return f"ready after median {median:.0f} ms, max {worst:.0f} ms"
 
 
 WATCH_POLL = 0.005
 #: A lookup counts as slowed by a worker's replacement when it overlaps the first this many
 #: seconds of a new worker (its start-up) or the moment an old one ended.
 STARTUP_WINDOW = 1.5
+#: Seconds after a runaway's start that a burst of runaways may keep the cores busy at normal
+#: priority (see :func:`causes`).
+BURST_WINDOW = 0.5
 
 
 def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> str:
@@ -207,11 +246,14 @@ def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> s
 
     In this order: on a fresh connection (the previous answer closed it: a worker retiring),
     overlapping a worker's start-up or end, overlapping a runaway's first 100 ms (its CPU at
-    normal priority before its demotion), none of these.
+    normal priority before its demotion), none of these. Of the last, how many started within
+    :data:`BURST_WINDOW` of a runaway's start ("of which after a burst"): runaways answered
+    503 at the same deadline are sent again together, and 8 of them take 8 x 50 ms of CPU at
+    normal priority on the machine's 2 cores, longer than the first 100 ms.
     """
     spawns = [t for t, kind, _ in events if kind == "spawn"]
     exits = [t for t, kind, _ in events if kind == "exit"]
-    slow_by, all_by = Counter[str](), Counter[str]()
+    slow_by, all_by, bursts = Counter[str](), Counter[str](), [0, 0]
     for start, seconds, fresh in phase.lookups:
         end = start + seconds
         if fresh:
@@ -224,11 +266,15 @@ def causes(phase: Phase, events: list[tuple[float, str, int]], slow: float) -> s
             cause = "runaway-start"
         else:
             cause = "other"
+            if any(start - BURST_WINDOW <= t <= end for t in phase.runaway_starts):
+                bursts[0] += 1
+                bursts[1] += seconds > slow
         all_by[cause] += 1
         slow_by[cause] += seconds > slow
     reloads = len(spawns)
     parts = [f"{c} {slow_by[c]}/{all_by[c]}" for c in
              ("reconnect", "replacement", "runaway-start", "other")]  # fmt: skip
+    parts[-1] += f" (of which after a burst {bursts[1]}/{bursts[0]})"
     return f"  slow (> {slow * 1000:.1f} ms) / all: {', '.join(parts)}; workers started {reloads}"
 
 
@@ -286,7 +332,7 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
             work: Path, ids: int) -> None:  # fmt: skip
     process, port, threads = serve(src, store, mode, args.timeout, work)
     base = f"http://127.0.0.1:{port}"
-    watch = WorkerWatch(process.pid) if args.trace else None
+    watch = WorkerWatch(process.pid, port) if args.trace else None
     try:
         settle(base)
         run_phase(port, 0, 3, ids)  # warm-up, not counted
@@ -295,10 +341,12 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
         report(label, mode, "idle", idle, idle_p99)
         for factor in (1, 2):
             settle(base)
+            mark = len(watch.ready) if watch is not None else 0
             phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway])
             report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
             if watch is not None:
-                print(causes(phase, watch.events, 3 * idle_p99 / 1000), flush=True)
+                print(causes(phase, watch.events, 3 * idle_p99 / 1000)
+                      + f"; {watch.readiness(mark)}", flush=True)  # fmt: skip
     finally:
         if watch is not None:
             watch.stopped.set()

@@ -9,18 +9,18 @@ timeout (graph.answering.deadline.with_deadline), so a runaway's client gets its
 deadline through the plain WSGI interface. Helper threads get a stack big enough for the
 longest query accepted (graph.answering.stack). Then the worker is replaced (once
 graph.answering.admission says enough runaways run in it), through granian's public interface
-only (:func:`_retire_once`): the worker sends SIGHUP to granian's main process, which replaces
-every worker, each in turn, starting the new one ``RESPAWN_INTERVAL`` seconds before it stops
-the old (SIGTERM: the old one stops accepting and finishes its requests, up to
-``RETIRE_GRACE`` seconds, then is killed, with the runaway evaluation). Meanwhile every
-worker answers with ``Connection: close`` (:func:`_close_when_retiring`, also when an operator
-sends the SIGHUP: :func:`_count_reload`), so kept-alive clients reconnect instead of being cut
-when their worker stops; graph.serving.listener keeps the connections arriving meanwhile
-(``TCP_DEFER_ACCEPT``, and the ``net.ipv4.tcp_migrate_req`` warning). Replacing only the
-retiring worker, or letting it exit and be respawned, is not offered publicly: the first needed
-granian's private ``_reload``, the second leaves no worker listening for as long as the
-successor takes to start (each granian worker has its own ``SO_REUSEPORT`` listener: measured,
-connections were refused meanwhile with one worker).
+only. With two workers or more it stops itself and granian respawns it alone
+(graph.serving.stop_alone): the other workers keep their connections and go on listening.
+With one worker, or when a query froze over its memory budget (:func:`_retire_once`), the worker
+sends SIGHUP to granian's main process, which replaces every worker, each in turn, starting the
+new one ``RESPAWN_INTERVAL`` seconds before it stops the old (SIGTERM: the old one stops
+accepting and finishes its requests, up to ``RETIRE_GRACE`` seconds, then is killed, with the
+runaway evaluation); meanwhile every worker answers with ``Connection: close``
+(:func:`_close_when_retiring`, also when an operator sends the SIGHUP: :func:`_count_reload`),
+so kept-alive clients reconnect instead of being cut when their worker stops.
+graph.serving.listener keeps the connections arriving meanwhile (``TCP_DEFER_ACCEPT``, and the
+``net.ipv4.tcp_migrate_req`` warning). Replacing only one worker with a successor started
+first would need granian's private ``_reload``.
 
 Writes need a single process holding RocksDB's lock, which granian's replacement (new worker
 before old) cannot give, and a request body cannot be read under a time limit here
@@ -46,7 +46,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
-from graph.serving import listener
+from graph.serving import listener, stop_alone
 from graph.store import is_remote
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ RESPAWN_INTERVAL = 1.0
 WARM_UP = "SELECT ?p ?o WHERE { <urn:kg:warm-up> ?p ?o }"
 #: The app settings for the workers; set by :func:`serve` before granian forks them.
 _config: dict[str, Any] = {}
+#: How many workers granian runs; set by :func:`serve` before granian forks them.
+_workers = 1
 #: How many times a worker asked granian to replace the workers: shared memory, made before
 #: granian forks the workers, so each sees the others' requests (a memory read per request).
 _reloads = RawValue(c_uint64, 0)
@@ -73,8 +75,10 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
+    global _workers
     _config.clear()
     _config.update(config)
+    _workers = workers
     # Before granian forks the workers, so that they share it.
     _reloads.value = 0
     # granian's request threads are Rust threads, 2 MiB of stack by default: ask Rust for
@@ -100,6 +104,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
+    logging.getLogger("_granian").addFilter(stop_alone.explain_exit)
     if warning := listener.migration_warning():
         logging.getLogger("kg").warning("%s", warning)
     server.on_reload(_count_reload)
@@ -121,6 +126,7 @@ def _meant_threads(record: logging.LogRecord) -> bool:
 
 def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
+    stop_alone.started()
     network = worker_filter(_config)
     # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
@@ -130,8 +136,11 @@ def worker_app() -> Flask:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
     retire = _retire_once(os.getppid())
     admission: Admission = app.extensions["kg.admission"]
+    crowded = retire
+    if _workers > 1:
+        crowded = stop_alone.retire_alone(query_timeout=float(_config["QUERY_TIMEOUT"]))
     deadline.runaway_hook = admission.retire_when_crowded(
-        retire,
+        crowded,
         timeout=float(_config["QUERY_TIMEOUT"]),
         limit=int(_config["SLOW_QUERY_THREADS"]),
     )
