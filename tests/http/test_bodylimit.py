@@ -168,3 +168,28 @@ def test_under_granian_quick_bodies_give_their_slot_back() -> None:
     for n in range(20):
         body = str(n).encode()
         assert call(app, environ(io.BytesIO(body), CONTENT_LENGTH=str(len(body))))[1] == body
+
+
+class LateInput:
+    """A request body that arrives whole after ``delay`` seconds (a quick client under load)."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body, self.delay = body, delay
+
+    def read(self, size: int = -1) -> bytes:
+        time.sleep(self.delay)
+        self.body, body = b"", self.body
+        return body
+
+
+def test_under_granian_a_body_waits_for_a_slot_held_by_a_quick_read() -> None:
+    """Refused at once only when the slots are held by slow reads: a quick body's read is
+    pending for a moment, and a burst of POST queries must not be refused for it."""
+    app = held(reads=1)
+    first = threading.Thread(
+        target=call, args=(app, environ(LateInput(b"abc", 0.1), CONTENT_LENGTH="3"))
+    )
+    first.start()
+    time.sleep(0.02)  # the first read holds the only slot
+    assert call(app, environ(io.BytesIO(b"de"), CONTENT_LENGTH="2"))[:2] == ("200 OK", b"de")
+    first.join(5)

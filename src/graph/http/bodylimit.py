@@ -21,14 +21,15 @@ depends on the server:
   *finishes* while its body is still being read stalls the whole worker (the GIL stays with
   the granian thread that ends it, parked in Rust until the read ends:
   bench/granian_body_stall.py). So the 408's body does not end until the read has
-  (:class:`_HeldAnswer`, waiting with the GIL released): the client gets its 408 at once, and
+  (:class:`_HeldAnswer`, waiting with the GIL released): the client gets its 408 on time, and
   the request thread and the reader stay held until the client completes its body or leaves.
   What slow clients can hold that way is bounded: a worker has at most ``held_reads`` body
   reads pending (:class:`ReadSlots`, setting ``body_reads``); a request with a body past that
-  gets 503 with ``Retry-After`` at once, its body never read (a request that finishes without
-  touching its body does not stall granian). Requests without a body take no slot.
-  graph.serving.granian_worker gives granian ``held_reads`` request threads more than
-  ``threads``, so point lookups keep theirs.
+  gets 503 with ``Retry-After``, its body never read (a request that finishes without
+  touching its body does not stall granian): at once when the reads holding the slots are
+  slow ones, after waiting up to :data:`QUICK` for a slot while one is held by a read just
+  begun. Requests without a body take no slot. graph.serving.granian_worker gives granian
+  ``held_reads`` request threads more than ``threads``, so point lookups keep theirs.
 
 The application then gets the body in memory with its Content-Length, like any request.
 
@@ -44,9 +45,8 @@ import io
 import math
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from graph.core.errors import (
@@ -56,6 +56,7 @@ from graph.core.errors import (
     RequestTimeout,
     ServerBusy,
 )
+from graph.http.bodyreaders import Read
 from graph.http.errors import wsgi_error_response
 
 if TYPE_CHECKING:
@@ -65,11 +66,10 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Bytes read from the input stream at a time.
 CHUNK = 64 * 1024
-#: Threads per process reading request bodies, at least (see the module's docstring).
-READERS = 32
-
-_readers: ThreadPoolExecutor | None = None
-_readers_lock = threading.Lock()
+#: Seconds a body's read may be pending before it counts as slow (:class:`ReadSlots`). Under
+#: load quick bodies' reads wait for the GIL: with 2 slots, refusing whenever both were taken
+#: refused a third of the POST queries of ``bench/cpu_per_request.py`` (wrk, 16 connections).
+QUICK = 0.25
 
 
 def held_reads(config: Mapping[str, Any]) -> int:
@@ -83,18 +83,36 @@ def held_reads(config: Mapping[str, Any]) -> int:
 
 
 class ReadSlots:
-    """At most ``size`` body reads pending at once: each holds a slot until its read ends."""
+    """At most ``size`` body reads pending at once: each holds a slot until its read ends.
+
+    A request that finds every slot taken waits for one while the youngest read holding one
+    is under :data:`QUICK` seconds old (a quick body's read is pending for a moment, longer
+    under load), and is refused at once when all of them are older (slow clients).
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._free = threading.BoundedSemaphore(size)
+        self._changed = threading.Condition()
+        #: When each pending read started, by its slot.
+        self._started: dict[object, float] = {}
 
-    def take(self) -> bool:
-        """A slot if one is free (never waits); False when all are taken."""
-        return self._free.acquire(blocking=False)
+    def take(self) -> object | None:
+        """A slot (give it back with :meth:`give_back`), or None when none is free for
+        being held by slow reads."""
+        with self._changed:
+            while len(self._started) >= self.size:
+                left = max(self._started.values()) + QUICK - time.monotonic()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+            slot = object()
+            self._started[slot] = time.monotonic()
+            return slot
 
-    def give_back(self, _: object = None) -> None:
-        self._free.release()
+    def give_back(self, slot: object) -> None:
+        with self._changed:
+            del self._started[slot]
+            self._changed.notify()
 
 
 class RequestBodies:
@@ -169,21 +187,30 @@ class RequestBodies:
                 return read_within(environ, size, seconds)
             except TimeoutError:
                 raise RequestTimeout(late) from None
-        if not self.slots.take():
+        slots = self.slots
+        slot = slots.take()
+        if slot is None:
             raise ServerBusy(
-                f"the server is receiving as many request bodies as it takes ({self.slots.size},"
+                f"the server is receiving as many request bodies as it takes ({slots.size},"
                 " setting body_reads); retry later",
                 retry_after=max(1, math.ceil(seconds)),
             )
+        stream = environ["wsgi.input"]
+
+        def read_then_give_back() -> bytes:
+            try:
+                return _read_at_most(stream, size)
+            finally:
+                slots.give_back(slot)
+
         try:
-            read = _pool(self.slots.size).submit(_read_at_most, environ["wsgi.input"], size)
-        except RuntimeError:  # the pool is shut down: the process is exiting
-            self.slots.give_back()
+            read = Read(read_then_give_back)
+        except RuntimeError:  # no thread could be started
+            slots.give_back(slot)
             raise
-        read.add_done_callback(self.slots.give_back)
         try:
             return read.result(timeout=seconds)
-        except FutureTimeout:
+        except TimeoutError:
             raise _StillReading(late, read) from None
 
     def _refuse(
@@ -203,7 +230,7 @@ class RequestBodies:
 class _StillReading(RequestTimeout):
     """A 408 whose body's read is still pending (granian cannot abort it)."""
 
-    def __init__(self, detail: str, read: Future[bytes]) -> None:
+    def __init__(self, detail: str, read: Read) -> None:
         super().__init__(detail)
         self.read = read
 
@@ -214,10 +241,10 @@ class _HeldAnswer:
     The wait is in ``__next__`` after the last chunk, and again in ``close()`` for a server
     that stops iterating early: with either alone the worker did not stall
     (bench/granian_body_stall.py); a wait that gives up before the read ends stalled it again.
-    ``concurrent.futures.wait`` blocks on a lock, which releases the GIL.
+    The wait blocks on a queue, which releases the GIL.
     """
 
-    def __init__(self, answer: Iterable[bytes], read: Future[bytes]) -> None:
+    def __init__(self, answer: Iterable[bytes], read: Read) -> None:
         self._answer = answer
         self._chunks: Iterator[bytes] = iter(answer)
         self._read = read
@@ -229,11 +256,11 @@ class _HeldAnswer:
         try:
             return next(self._chunks)
         except StopIteration:
-            wait([self._read])
+            self._read.wait()
             raise
 
     def close(self) -> None:
-        wait([self._read])
+        self._read.wait()
         close = getattr(self._answer, "close", None)
         if close is not None:
             close()
@@ -245,19 +272,12 @@ def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
 
     :raises TimeoutError: when the body has not arrived by then.
     """
-    stream, given_up = environ["wsgi.input"], threading.Event()
-
-    def read() -> bytes:
-        return b"" if given_up.is_set() else _read_at_most(stream, size)
-
-    future = _pool().submit(read)
+    stream = environ["wsgi.input"]
     try:
-        return future.result(timeout=seconds)
-    except FutureTimeout:
-        given_up.set()
-        future.cancel()
+        return Read(lambda: _read_at_most(stream, size)).result(timeout=seconds)
+    except TimeoutError:
         _stop_reading(environ)
-        raise TimeoutError from None
+        raise
 
 
 def _stop_reading(environ: dict[str, Any]) -> None:
@@ -267,17 +287,6 @@ def _stop_reading(environ: dict[str, Any]) -> None:
         # OSError: the client went away meanwhile, which released the reader already.
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RD)
-
-
-def _pool(at_least: int = 0) -> ThreadPoolExecutor:
-    """The process's reader threads: :data:`READERS`, or ``at_least`` if more (threads are
-    started as reads need them)."""
-    # Made on first use in each process: a pool's threads do not survive the server's fork.
-    global _readers
-    with _readers_lock:
-        if _readers is None:
-            _readers = ThreadPoolExecutor(max(READERS, at_least), thread_name_prefix="kg-body")
-        return _readers
 
 
 def _declared_length(environ: dict[str, Any]) -> int | None:
