@@ -182,36 +182,12 @@ class RequestBodies:
         late = (
             f"the request body did not arrive within {seconds:g} seconds (setting body_timeout)"
         )
-        if self.slots is None:
-            try:
-                return read_within(environ, size, seconds)
-            except TimeoutError:
-                raise RequestTimeout(late) from None
-        slots = self.slots
-        slot = slots.take()
-        if slot is None:
-            raise ServerBusy(
-                f"the server is receiving as many request bodies as it takes ({slots.size},"
-                " setting body_reads); retry later",
-                retry_after=max(1, math.ceil(seconds)),
-            )
-        stream = environ["wsgi.input"]
-
-        def read_then_give_back() -> bytes:
-            try:
-                return _read_at_most(stream, size)
-            finally:
-                slots.give_back(slot)
-
+        if self.slots is not None:
+            return _read_held(environ, size, seconds, self.slots, late)
         try:
-            read = Read(read_then_give_back)
-        except RuntimeError:  # no thread could be started
-            slots.give_back(slot)
-            raise
-        try:
-            return read.result(timeout=seconds)
+            return read_within(environ, size, seconds)
         except TimeoutError:
-            raise _StillReading(late, read) from None
+            raise RequestTimeout(late) from None
 
     def _refuse(
         self, error: GraphError, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -264,6 +240,41 @@ class _HeldAnswer:
         close = getattr(self._answer, "close", None)
         if close is not None:
             close()
+
+
+def _read_held(
+    environ: dict[str, Any], size: int, seconds: float, slots: ReadSlots, late: str
+) -> bytes:
+    """:meth:`RequestBodies._read_in_time` under granian: the read takes a slot and, late,
+    goes on past the 408 (see the module's docstring).
+
+    :raises _StillReading: when the body has not arrived within ``seconds``.
+    :raises ServerBusy: when every slot is taken by slow reads.
+    """
+    slot = slots.take()
+    if slot is None:
+        raise ServerBusy(
+            f"the server is receiving as many request bodies as it takes ({slots.size},"
+            " setting body_reads); retry later",
+            retry_after=max(1, math.ceil(seconds)),
+        )
+    stream = environ["wsgi.input"]
+
+    def read_then_give_back() -> bytes:
+        try:
+            return _read_at_most(stream, size)
+        finally:
+            slots.give_back(slot)
+
+    try:
+        read = Read(read_then_give_back)
+    except RuntimeError:  # no thread could be started
+        slots.give_back(slot)
+        raise
+    try:
+        return read.result(timeout=seconds)
+    except TimeoutError:
+        raise _StillReading(late, read) from None
 
 
 def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
