@@ -22,7 +22,8 @@ most 1 s and stalls again (3.97 s). graph.http.bodylimit holds granian's 408s th
 way the ASGI front prototype (branch h11b) does it (``asyncio.timeout`` around ``receive()``)
 and lookups are not held up.
 
-Measured (session 9, granian 2.8.9): none 4.98 s, next 0.00 s, close 0.00 s.
+Measured (session 9, granian 2.8.9, worst other request): none 4.98 s, next 0.00 s, close
+0.01 s, give-up 3.96 s.
 """
 
 from __future__ import annotations
