@@ -1,19 +1,29 @@
 """Reproduce granian's WSGI stall on a pending body read, for an upstream report (issue 11, item 3).
 
-    python bench/granian_body_stall.py [--interface wsgi|asgi]
+    python bench/granian_body_stall.py [--interface wsgi|asgi] [--hold none|next|close|give-up]
 
 A ten-line WSGI application reads each request body on a helper thread and answers 408 when it
-has not arrived within 2 s (what graph.http.bodylimit does under gunicorn). One client sends a
-POST's head and one byte of its 1,000-byte body, then nothing; another POSTs a small body every
-0.1 s. Under granian's WSGI interface (2.8.9) the 408 arrives at 2 s, but then every other
-request waits until the slow client leaves (the worst lookup takes about as long as the slow
-client stays, 5 s here): gdb shows the GIL held by the granian thread that answered the 408,
-parked on a futex in granian's code with no Python frame (``p ((PyThreadState*)
+has not arrived within 2 s (what graph.http.bodylimit does). One client sends a POST's head and
+one byte of its 1,000-byte body, then nothing; another POSTs a small body every 0.1 s. Under
+granian's WSGI interface (2.8.9) the 408 arrives at 2 s, but then every other request waits
+until the slow client leaves (the worst lookup takes about as long as the slow client stays,
+5 s here): gdb shows the GIL held by the granian thread that answered the 408, parked on a futex
+in granian's code with no Python frame (``p ((PyThreadState*)
 _PyRuntime.ceval.gil.last_holder._value)->native_thread_id``); the same with ``read()`` of the
-whole body, with ``--runtime-mode mt``, and with the request's environ kept alive. With
-``--interface asgi`` the same client is abandoned on the event loop the way the ASGI front
-prototype (branch h11b) does it (``asyncio.timeout`` around ``receive()``) and lookups are
-not held up.
+whole body, with ``--runtime-mode mt``, and with the request's environ kept alive.
+
+What stalls the worker is the request *finishing* while its body is still being read (found by
+the integrator, session 9): ``--hold next`` answers the 408 with an iterator whose last
+``__next__`` waits (GIL released) until the pending read ends, ``--hold close`` waits in
+``close()`` instead; with either the worst other request took 0.00 s (the slow client still got
+its 408 at 2.0 s; its connection then stays open until it leaves). ``--hold give-up`` waits at
+most 1 s and stalls again (3.97 s). graph.http.bodylimit holds granian's 408s that way
+(``_HeldAnswer``). With ``--interface asgi`` the same client is abandoned on the event loop the
+way the ASGI front prototype (branch h11b) does it (``asyncio.timeout`` around ``receive()``)
+and lookups are not held up.
+
+Measured (session 9, granian 2.8.9, worst other request): none 4.98 s, next 0.00 s, close
+0.01 s, give-up 3.96 s.
 """
 
 from __future__ import annotations
@@ -33,15 +43,61 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as Late
 pool = ThreadPoolExecutor(8)
 
-def wsgi(environ, start_response):
+class Held:
+    """The 408's body: ends once ``pending`` has (within ``wait`` seconds), in ``where``."""
+
+    def __init__(self, pending, where, wait):
+        self.pending, self.where, self.wait, self.sent = pending, where, wait, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self.sent:
+            self.sent = True
+            return b"late"
+        if self.where == "next":
+            self.hold()
+        raise StopIteration
+
+    def close(self):
+        if self.where == "close":
+            self.hold()
+
+    def hold(self):
+        try:
+            self.pending.result(timeout=self.wait)
+        except Late:
+            pass
+
+
+def answer(environ, start_response, where, wait=None):
     size = int(environ.get("CONTENT_LENGTH") or 0)
+    pending = pool.submit(environ["wsgi.input"].read, size)
     try:
-        pool.submit(environ["wsgi.input"].read, size).result(timeout=2)
+        pending.result(timeout=2)
     except Late:
-        start_response("408 Request Timeout", [("Content-Length", "0"), ("Connection", "close")])
-        return [b""]
+        late = [("Content-Length", "4"), ("Connection", "close")]
+        start_response("408 Request Timeout", late)
+        return [b"late"] if where is None else Held(pending, where, wait)
     start_response("200 OK", [("Content-Length", "2")])
     return [b"ok"]
+
+
+def wsgi(environ, start_response):
+    return answer(environ, start_response, None)
+
+
+def wsgi_next(environ, start_response):
+    return answer(environ, start_response, "next")
+
+
+def wsgi_close(environ, start_response):
+    return answer(environ, start_response, "close")
+
+
+def wsgi_give_up(environ, start_response):
+    return answer(environ, start_response, "next", wait=1)
 
 async def asgi(scope, receive, send):
     try:
@@ -73,6 +129,10 @@ def slow_client(port: int, stay: float, out: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interface", choices=["wsgi", "asgi"], default="wsgi")
+    parser.add_argument(
+        "--hold", choices=["none", "next", "close", "give-up"], default="none",
+        help="WSGI: where the 408's answer waits for the pending read",
+    )  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="granian-stall-"))
     (work / "stall_app.py").write_text(APP)
@@ -80,11 +140,12 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     interface = ["--interface", "wsgi", "--blocking-threads", "4"]
+    app = "wsgi" if args.hold == "none" else "wsgi_" + args.hold.replace("-", "_")
     if args.interface == "asgi":
-        interface = ["--interface", "asginl"]
+        interface, app = ["--interface", "asginl"], "asgi"
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", *interface, "--workers", "1", "--no-ws",
-         "--port", str(port), f"stall_app:{args.interface}"],
+         "--port", str(port), f"stall_app:{app}"],
         cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from typing import Any
 
 from graph.http.app import create_app
@@ -38,7 +39,8 @@ def call(app: RequestBodies, environ: dict[str, Any]) -> tuple[str, bytes, dict[
 
 
 def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
     start_response("200 OK", [])
     return [body]
 
@@ -103,3 +105,91 @@ def test_a_refusal_is_rendered_like_any_error_of_the_app() -> None:
     assert page.status_code == 413 and page.mimetype == "text/html"
     assert "over the limit of 10 bytes" in page.get_data(as_text=True)
     assert page.headers["Content-Security-Policy"]
+
+
+class NeverRead:
+    """A request body that must not be read (the test fails if it is)."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise AssertionError("the body was read")
+
+
+def held(reads: int = 1, seconds: float = 0.3) -> RequestBodies:
+    """The middleware as under granian: late reads held, at most ``reads`` pending."""
+    return RequestBodies(echo, lambda: 100, lambda: seconds, held_reads=reads)
+
+
+def test_under_granian_a_late_body_gets_408_whose_answer_ends_with_the_read() -> None:
+    """granian stalls its worker when a request ends while its body is being read
+    (graph.http.bodylimit): the 408 is sent, then its iterable waits for the read."""
+    slow, answer = SlowInput(), {}
+    app = held()
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    chunks = iter(app(environ(slow, CONTENT_LENGTH="50"), start_response))
+    try:
+        assert answer["status"] == "408 REQUEST TIMEOUT"
+        assert answer["headers"]["Connection"] == "close"
+        assert b"body_timeout" in next(chunks)
+        ended = threading.Event()
+        waiting = threading.Thread(target=lambda: (list(chunks), ended.set()), daemon=True)
+        waiting.start()
+        assert not ended.wait(0.3), "the answer ended while its body was still being read"
+    finally:
+        slow.release.set()
+    assert ended.wait(5)
+
+
+def test_under_granian_bodies_past_the_cap_get_503_without_being_read() -> None:
+    slow = SlowInput()
+    app = held(reads=1)
+    first = threading.Thread(target=call, args=(app, environ(slow, CONTENT_LENGTH="50")))
+    first.start()
+    try:
+        while not slow.sent:
+            time.sleep(0.01)
+        status, body, headers = call(app, environ(NeverRead(), CONTENT_LENGTH="5"))
+        assert status == "503 SERVICE UNAVAILABLE"
+        assert b"body_reads" in body
+        assert headers["Retry-After"] == "1" and headers["Connection"] == "close"
+        # A request without a body takes no slot.
+        assert call(app, {"REQUEST_METHOD": "GET", "wsgi.input": NeverRead()})[0] == "200 OK"
+    finally:
+        slow.release.set()
+    first.join(5)
+    # The slot came back with the end of the slow read.
+    assert call(app, environ(io.BytesIO(b"abc"), CONTENT_LENGTH="3"))[:2] == ("200 OK", b"abc")
+
+
+def test_under_granian_quick_bodies_give_their_slot_back() -> None:
+    app = held(reads=1)
+    for n in range(20):
+        body = str(n).encode()
+        assert call(app, environ(io.BytesIO(body), CONTENT_LENGTH=str(len(body))))[1] == body
+
+
+class LateInput:
+    """A request body that arrives whole after ``delay`` seconds (a quick client under load)."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body, self.delay = body, delay
+
+    def read(self, size: int = -1) -> bytes:
+        time.sleep(self.delay)
+        self.body, body = b"", self.body
+        return body
+
+
+def test_under_granian_a_body_waits_for_a_slot_held_by_a_quick_read() -> None:
+    """Refused at once only when the slots are held by slow reads: a quick body's read is
+    pending for a moment, and a burst of POST queries must not be refused for it."""
+    app = held(reads=1)
+    first = threading.Thread(
+        target=call, args=(app, environ(LateInput(b"abc", 0.1), CONTENT_LENGTH="3"))
+    )
+    first.start()
+    time.sleep(0.02)  # the first read holds the only slot
+    assert call(app, environ(io.BytesIO(b"de"), CONTENT_LENGTH="2"))[:2] == ("200 OK", b"de")
+    first.join(5)

@@ -50,9 +50,11 @@ def planned_tries() -> dict[str, int]:
         "load_clients": test_load.CLIENTS,
         "load_seconds": int(test_load.LOAD_SECONDS),
         "attacks_tried": test_attacks.planned_attacks(),
-        # Against a read-only and a writable server; slow bodies against gunicorn both ways.
+        # Against a read-only and a writable server; slow bodies against gunicorn both ways
+        # and granian.
         "bad_byte_requests_tried": 2 * test_bad_bytes.planned_requests(),
-        "slow_bodies_tried": 2 * test_slow_clients.SLOW_CLIENTS,
+        "slow_bodies_tried": 3 * test_slow_clients.SLOW_CLIENTS,
+        "bodies_past_the_cap_tried": test_slow_clients.SLOW_CLIENTS - test_slow_clients.THREADS,
         "slow_heads_tried": 3 * test_slow_clients.SLOW_CLIENTS,
         # Hypothesis may stop short of VARIANTS; never more.
         "campaign_readonly_requests_tried": test_campaign.planned_requests(writable=False),

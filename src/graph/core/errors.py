@@ -116,6 +116,16 @@ class TooManyQueries(GraphError):
         self.retry_after = retry_after
 
 
+class ServerBusy(GraphError):
+    """The server takes no more requests of a kind for now: request bodies, as many being
+    received as it takes (graph.http.bodylimit). Not the client's doing, unlike
+    :class:`TooManyQueries`; it may retry after ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class QueryTimeout(GraphError):
     """A query stopped at the time limit."""
 

@@ -289,8 +289,18 @@ SETTINGS: tuple[Setting, ...] = (
         "body_timeout",
         10.0,
         "Seconds a client may take to send a request's head, and its body; a slower one gets"
-        " 408 and its connection is closed (bodies: gunicorn only, see docs/security.md).",
+        " 408 and its connection is closed (under granian, once the client leaves: see"
+        " docs/security.md).",
         float,
+        commands=SERVE,
+    ),
+    Setting(
+        "body_reads",
+        0,
+        "Request bodies a granian worker receives at once; a slow one holds its slot, after its"
+        " 408 too, until its client finishes or leaves, and a request with a body past them gets"
+        " 503 with Retry-After at once. 0: as many as `threads`. gunicorn holds none.",
+        int,
         commands=SERVE,
     ),
     Setting(

@@ -19,7 +19,7 @@ from graph.http import (
     reconcile,
     service_description,
 )
-from graph.http.bodylimit import RequestBodies
+from graph.http.bodylimit import RequestBodies, held_reads
 from graph.http.secureheaders import SecurityHeaders
 from graph.store import evaluating
 
@@ -54,9 +54,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app,
         lambda: int(app.config["MAX_BODY"]),
         lambda: float(app.config["BODY_TIMEOUT"]),
-        # graph.serving.granian_worker turns this off: granian cannot abort a read
-        # (graph.http.bodylimit).
-        abortable=bool(app.config.get("BODY_READS_ABORTABLE", True)),
+        # graph.serving.granian_worker turns this off: granian cannot abort a read, so a
+        # late one is held, and the reads pending at once are capped (graph.http.bodylimit).
+        held_reads=None if app.config.get("BODY_READS_ABORTABLE", True) else held_reads(app.config),
         app=app,
     )
     app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]

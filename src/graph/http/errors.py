@@ -34,6 +34,7 @@ from graph.core.errors import (
     QueryTimeout,
     RequestTimeout,
     ResultTooLarge,
+    ServerBusy,
     ShapeViolation,
     StoreUnavailable,
     TooManyQueries,
@@ -65,6 +66,7 @@ STATUSES: dict[type[GraphError], tuple[int, str]] = {
     TooManyQueries: (429, "Too Many Requests"),
     WritesNotSupported: (501, "Not Implemented"),
     QueryTimeout: (503, "Service Unavailable"),
+    ServerBusy: (503, "Service Unavailable"),
     StoreUnavailable: (503, "Service Unavailable"),
 }
 
@@ -184,7 +186,7 @@ def _with_error_headers(response: Response, error: GraphError) -> Response:
     elif isinstance(error, Unauthorized):
         # RFC 6750 section 3: a 401 names the scheme the client must use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="alliance-graph"'
-    elif isinstance(error, TooManyQueries):
+    elif isinstance(error, (TooManyQueries, ServerBusy)):
         # RFC 9110 section 10.2.3: a whole number of seconds.
         response.headers["Retry-After"] = str(math.ceil(error.retry_after))
     return response

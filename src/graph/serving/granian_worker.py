@@ -23,7 +23,7 @@ graph.serving.listener keeps the connections arriving meanwhile (``TCP_DEFER_ACC
 first would need granian's private ``_reload``.
 
 Writes need a single process holding RocksDB's lock, which granian's replacement (new worker
-before old) cannot give, and a request body cannot be read under a time limit here
+before old) cannot give, and a late request body holds a thread here until its client leaves
 (graph.http.bodylimit): a writable server runs under gunicorn (graph.serving.server).
 """
 
@@ -46,6 +46,7 @@ from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
 from graph.http.app import create_app
+from graph.http.bodylimit import held_reads
 from graph.serving import listener, stop_alone
 from graph.store import is_remote
 
@@ -92,7 +93,9 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         port=int(config["PORT"]),
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=threads,
+        # A request whose body is late holds its thread until the client leaves: as many more
+        # as may be held (graph.http.bodylimit), so lookups keep ``threads``.
+        blocking_threads=threads + held_reads(config),
         runtime_threads=int(config["IO_THREADS"]),
         respawn_failed_workers=True,
         respawn_interval=RESPAWN_INTERVAL,
@@ -100,7 +103,7 @@ def serve(config: dict[str, Any], workers: int, threads: int) -> None:
         log_access=False,
         websockets=False,  # a WSGI app has none: granian would say so on every start
         # A request head must arrive within body_timeout (slow headers, issue 11 item 3);
-        # bodies cannot be timed under granian (graph.http.bodylimit).
+        # bodies have theirs in graph.http.bodylimit.
         http1_settings=HTTP1Settings(header_read_timeout=int(float(config["BODY_TIMEOUT"]) * 1000)),
     )
     logging.getLogger("_granian").addFilter(_meant_threads)
@@ -128,7 +131,7 @@ def worker_app() -> Flask:
     """The application of one granian worker (called in the worker after the fork)."""
     stop_alone.started()
     network = worker_filter(_config)
-    # A body read cannot be aborted under granian (graph.http.bodylimit): read in place.
+    # A body read cannot be aborted under granian: a late one is held (graph.http.bodylimit).
     app = create_app({**_config, "BODY_READS_ABORTABLE": False})
     _warm_up(app)
     app.wsgi_app = _close_when_retiring(app.wsgi_app, _reloads.value)  # type: ignore[method-assign,assignment]

@@ -240,6 +240,6 @@ def http_server(config: dict[str, Any]) -> str:
         raise ValueError(f"http_server must be auto, granian or gunicorn, not {choice!r}")
     if choice == "granian" and writable:
         # granian replaces a worker by starting the new one before the old one lets go of
-        # RocksDB's write lock, and cannot time a request body's read (graph.http.bodylimit).
+        # RocksDB's write lock, and cannot abort a late request body's read (graph.http.bodylimit).
         raise ValueError("http_server granian serves read-only stores; use gunicorn for writes")
     return choice
