@@ -8,12 +8,11 @@ writers) on a server whose worker records timestamps per step of each request
 (bench/lookup_trace/sitecustomize.py); each lookup sends its send time in a header, so the
 client's and the server's times line up (one clock). Printed per tree and phase: for all
 lookups and for the slow ones (over ``--slow`` x the idle p99), the mean milliseconds of each
-step (client to main loop; main loop to a pool thread; head parsed and routed to the helper
-thread; the helper's evaluation; the hand-back; the answer written; the answer to the client),
-and how the pool and helper threads spent those: running, waiting for a core, asleep (the GIL,
-a lock). Not a test, and the tracing adds its own cost: compare steps, not totals, with
-bench/served_write_bench.py.
-"""
+step (client to main loop; main loop to a pool thread; the head parsed; to the body's reader;
+the body read there; routed to the helper thread; the helper's evaluation; the hand-back; the
+answer written; the answer to the client), and how the pool and helper threads spent those:
+running, waiting for a core, asleep (the GIL, a lock). Not a test, and the tracing adds its own
+cost: compare steps, not totals, with bench/served_write_bench.py."""
 
 from __future__ import annotations
 
@@ -52,7 +51,10 @@ HERE = Path(__file__).resolve().parent
 STEPS = [
     ("to loop", "sent", "seen"),
     ("to pool", "seen", "start"),
-    ("to helper", "start", "helper_start"),
+    ("head", "start", "parsed"),
+    ("to body", "parsed", "body_start"),
+    ("body", "body_start", "body_end"),
+    ("to helper", "body_end", "helper_start"),
     ("evaluate", "helper_start", "helper_end"),
     ("hand back", "helper_end", "back"),
     ("answer", "back", "end"),
@@ -126,7 +128,7 @@ def show(label: str, name: str, records: list[dict[str, Any]], slow: float, writ
                                  for r in full) * 1000  # fmt: skip
         helper = [statistics.mean(r[k] for r in full) * 1000
                   for k in ("helper_run", "helper_queue")]  # fmt: skip
-        asleep = (inside - pool[0] - pool[1], steps[3] - sum(helper))
+        asleep = (inside - pool[0] - pool[1], steps[6] - sum(helper))
         print(f"  {which:<12} {len(full):>5} " + " ".join(f"{s:>9.2f}" for s in steps)
               + f"   {pool[0]:>9.2f} {pool[1]:>6.2f} {asleep[0]:>7.2f}"
               f" | {helper[0]:>11.2f} {helper[1]:>6.2f} {asleep[1]:>7.2f}")  # fmt: skip

@@ -1,14 +1,14 @@
 """Timestamps per step of each request inside a writable ``kg serve`` (bench/served_write_trace.py).
 
-Imported at interpreter start when this folder is on PYTHONPATH; acts only in ``kg serve``
-with ``KG_BENCH_TRACE`` naming a file. It wraps the gunicorn worker's steps and
-graph.answering.deadline.with_deadline, and appends one JSON line per request to that file:
-the client's send time (its ``X-Bench-Sent`` header, CLOCK_MONOTONIC like ours), when the main
-loop saw the socket readable, when a pool thread took it, the head parsed, the helper thread's
-start and end, the hand-back, the end; and for the pool and helper threads their time running
-and waiting for a core (/proc/thread-self/schedstat), so the rest of each span is time asleep:
-waiting for the GIL, a lock or the client. Not part of the application.
-"""
+Imported at interpreter start when this folder is on PYTHONPATH; acts only in ``kg serve`` with
+``KG_BENCH_TRACE`` naming a file. It wraps the gunicorn worker's steps and
+graph.answering.deadline.with_deadline, and appends one JSON line per request to that file: the
+client's send time (its ``X-Bench-Sent`` header, CLOCK_MONOTONIC like ours), when the main loop
+saw the socket readable, when a pool thread took it, the head parsed, the body read (on
+graph.http.bodylimit's reader thread), the helper thread's start and end, the hand-back, the
+end; and for the pool and helper threads their time running and waiting for a core
+(/proc/thread-self/schedstat), so the rest of each span is time asleep: waiting for the GIL, a
+lock or the client. Not part of the application."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def _install() -> None:
     from gunicorn.workers import gthread
 
     from graph.answering import deadline
+    from graph.http import bodylimit
     from graph.serving import gunicorn_worker
 
     out = open(_PATH, "a", buffering=1)  # noqa: SIM115 (open for the process's life)
@@ -96,6 +97,19 @@ def _install() -> None:
         finally:
             record["back"] = time.monotonic()
 
+    read_within = bodylimit.read_within
+
+    def traced_read_within(environ: Any, size: int, seconds: float) -> bytes:
+        record = getattr(local, "record", None)
+        if record is not None:
+            record["body_start"] = time.monotonic()
+        try:
+            return read_within(environ, size, seconds)
+        finally:
+            if record is not None:
+                record["body_end"] = time.monotonic()
+
+    bodylimit.read_within = traced_read_within
     gthread.ThreadWorker.on_client_socket_readable = on_readable
     gunicorn_worker.HeadDeadlineWorker.handle = traced_handle
     gunicorn_worker.HeadDeadlineWorker.handle_request = traced_handle_request

@@ -104,7 +104,7 @@ class RequestBodies:
             raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         wanted = limit + 1 if length is None else length
         try:
-            if self.abortable:
+            if self.abortable and not buffered(environ["wsgi.input"], length):
                 body = read_within(environ, wanted, self.seconds())
             else:
                 body = _read_at_most(environ["wsgi.input"], wanted)
@@ -148,6 +148,26 @@ def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
         future.cancel()
         _stop_reading(environ)
         raise TimeoutError from None
+
+
+def buffered(stream: Any, length: int | None) -> bool:
+    """True when gunicorn holds the whole body of ``length`` bytes in memory already (it came
+    with the head, as a point lookup's does): reading it cannot block, so it is read in place.
+
+    Handing the read to a reader thread and back costs two waits for the GIL, each up to the
+    switch interval while a write's Python runs: a point lookup's slowest step beside four
+    writers (docs/scaling.md, "Reads while four writers write"; issue 12). Anything but
+    gunicorn's ``Body`` over a ``LengthReader`` (a chunked body, granian, a test's stream) is
+    read on a reader thread as before.
+    """
+    reader = getattr(stream, "reader", None)
+    held = getattr(getattr(reader, "unreader", None), "buf", None)
+    own, left = getattr(stream, "buf", None), getattr(reader, "length", None)
+    if length is None or not isinstance(left, int):
+        return False
+    if not isinstance(own, io.BytesIO) or not isinstance(held, io.BytesIO):
+        return False
+    return len(own.getvalue()) + min(len(held.getvalue()), left) >= length
 
 
 def _stop_reading(environ: dict[str, Any]) -> None:
