@@ -104,8 +104,29 @@ def joined(seen: list[dict[str, Any]], trace: Path) -> list[dict[str, Any]]:
     server = {}
     for line in trace.read_text().splitlines():
         record = json.loads(line)
-        server[repr(record["sent"])] = record
+        if "sent" in record:
+            server[repr(record["sent"])] = record
     return [{**server[repr(r["sent"])], **r} for r in seen if repr(r["sent"]) in server]
+
+
+def collections(seen: list[dict[str, Any]], trace: Path, slow: float) -> str:
+    """The worker's garbage collections during the lookups ``seen``, per generation (count,
+    longest, total ms), and how many slow lookups one overlapped."""
+    if not seen:
+        return ""
+    first, last = min(r["sent"] for r in seen), max(r["done"] for r in seen)
+    pauses = [g for line in trace.read_text().splitlines()
+              if "gc" in (g := json.loads(line)) and first <= g["start"] <= last]  # fmt: skip
+    parts = []
+    for generation in (0, 1, 2):
+        times = [g["end"] - g["start"] for g in pauses if g["gc"] == generation]
+        if times:
+            parts.append(f"gen{generation} {len(times)} x, longest {max(times) * 1000:.1f} ms,"
+                         f" total {sum(times) * 1000:.0f} ms")  # fmt: skip
+    late = [r for r in seen if r["done"] - r["sent"] > slow]
+    hit = sum(any(g["start"] < r["done"] and g["end"] > r["sent"] for g in pauses if g["gc"])
+              for r in late)  # fmt: skip
+    return f"  collections: {'; '.join(parts) or 'none'}; slow lookups during a gen1/2 one: {hit}"
 
 
 def show(label: str, name: str, records: list[dict[str, Any]], slow: float, written: int,
@@ -150,8 +171,9 @@ def measure(label: str, src: Path, data: Path, args: argparse.Namespace, work: P
         idle, _ = phase(port, 0, args.seconds, ids)
         busy, written = phase(port, args.writers, args.seconds, ids)
         idle_p99 = percentile([r["done"] - r["sent"] for r in idle], 0.99)
-        show(label, "idle", joined(idle, trace), args.slow * idle_p99, 0, args.seconds)
-        show(label, "busy", joined(busy, trace), args.slow * idle_p99, written, args.seconds)
+        for name, seen, count in (("idle", idle, 0), ("busy", busy, written)):
+            show(label, name, joined(seen, trace), args.slow * idle_p99, count, args.seconds)
+            print(collections(seen, trace, args.slow * idle_p99))
     finally:
         stop(process)
         shutil.rmtree(folder, ignore_errors=True)

@@ -110,6 +110,19 @@ def _install() -> None:
                 record["body_end"] = time.monotonic()
 
     bodylimit.read_within = traced_read_within
+    collecting: dict[str, float] = {}
+
+    def collection(phase: str, info: dict[str, Any]) -> None:
+        # Every cyclic garbage collection, which holds the GIL throughout.
+        if phase == "start":
+            collecting["start"] = time.monotonic()
+        elif "start" in collecting:
+            gc = {"gc": info["generation"], "start": collecting.pop("start")}
+            out.write(json.dumps({**gc, "end": time.monotonic()}) + "\n")
+
+    import gc
+
+    gc.callbacks.append(collection)
     gthread.ThreadWorker.on_client_socket_readable = on_readable
     gunicorn_worker.HeadDeadlineWorker.handle = traced_handle
     gunicorn_worker.HeadDeadlineWorker.handle_request = traced_handle_request
