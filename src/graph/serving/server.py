@@ -20,6 +20,7 @@ meanwhile (with a single writable worker, new connections wait for its replaceme
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import socket
@@ -137,6 +138,11 @@ def _post_fork(_server: Any, worker: Any) -> None:
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
+    # Last, once the application is loaded: what the worker holds now (the app, the libraries)
+    # lives as long as the worker, yet each full garbage collection walked all of it holding
+    # the GIL, 60-200 ms in which no request moved (docs/scaling.md, "Reads while four writers
+    # write"; issue 12). Frozen, it is left out of every collection.
+    gc.freeze()
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
