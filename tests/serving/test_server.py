@@ -59,8 +59,8 @@ def test_both_servers_start_with_the_short_switch_interval(
 def test_a_gunicorn_worker_freezes_what_it_holds_once_loaded(
     write_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A full garbage collection walked the loaded application and libraries holding the GIL
-    # (60-200 ms) while requests waited: the worker freezes them after the fork.
+    # A full garbage collection walks the loaded application and libraries holding the GIL
+    # while requests wait: the worker freezes them after the fork, as granian's do.
     app = write_app()
     monkeypatch.setattr(deadline, "runaway_hook", deadline.runaway_hook)
     monkeypatch.setattr(deadline, "forced_retire_hook", deadline.forced_retire_hook)

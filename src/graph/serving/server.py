@@ -138,10 +138,10 @@ def _post_fork(_server: Any, worker: Any) -> None:
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
-    # Last, once the application is loaded: what the worker holds now (the app, the libraries)
-    # lives as long as the worker, yet each full garbage collection walked all of it holding
-    # the GIL, 60-200 ms in which no request moved (docs/scaling.md, "Reads while four writers
-    # write"; issue 12). Frozen, it is left out of every collection.
+    # Last, as granian's workers do: what exists now (modules, the app) lives as long as the
+    # worker; frozen, no full garbage collection walks it again, holding the GIL while every
+    # request waits (a walk of the loaded app took 60-90 ms in one process; issue 12).
+    gc.collect()
     gc.freeze()
 
 
