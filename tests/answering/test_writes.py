@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from graph.answering import writes
 from graph.answering.store_version import StoreVersion
 from graph.answering.update_dataset import has_dataset_clause, protocol_dataset
 from graph.answering.writes import (
@@ -23,7 +24,7 @@ from graph.answering.writes import (
 )
 from graph.core.errors import BadRequest, NotFound, ShapeViolation
 from graph.core.namespaces import CANONICAL_BASE
-from graph.store import Store, dump_nquads, select_rows
+from graph.store import Quad, Store, dump_nquads, select_rows
 from tests.answering.dataset_reference import with_protocol_dataset
 from tests.paths import MINI
 
@@ -235,13 +236,11 @@ def test_writes_queued_behind_others_are_not_stopped_as_runaways(
     a fraction of the limit. The limit now starts when the write's turn comes."""
     import time
 
-    from graph.answering import writes
-
     real_check = writes.check
 
-    def slow_check(store: Store, change: object, shapes: Shapes) -> object:
+    def slow_check(store: Store, change: object, shapes: Shapes, *known: object) -> object:
         time.sleep(0.4)
-        return real_check(store, change, shapes)  # type: ignore[arg-type]
+        return real_check(store, change, shapes, *known)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writes, "check", slow_check)
     app = write_app(QUERY_TIMEOUT=1.0)
@@ -283,3 +282,45 @@ def test_an_http_update_is_checked_against_the_apps_own_shapes(
         .post("/sparql", data={"update": update}, headers={"Authorization": "Bearer t0ken"})
     )
     assert response.status_code == 204, response.get_data(as_text=True)[:300]
+
+
+def test_the_class_tree_is_read_once_for_writes_that_leave_it_alone(
+    writable: Store, shapes: Shapes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading it held the GIL for a third of a write (issue 12, reads while writes run).
+    reads: list[int] = []
+    real = writes.subclass_statements
+
+    def counted(store: Store) -> tuple[Quad, ...]:
+        reads.append(1)
+        return real(store)
+
+    monkeypatch.setattr(writes, "subclass_statements", counted)
+    to = target(writable, shapes)
+    checked_update(to, insert_country("france", "FR"))
+    checked_update(to, insert_country("spain", "ES"))
+    with pytest.raises(ShapeViolation):
+        checked_update(to, insert_country("italy", "ITA"))
+    assert len(reads) == 1
+    # A version moved by anything but a write of this process: read again.
+    to.version.bump()
+    checked_update(to, insert_country("portugal", "PT"))
+    assert len(reads) == 2
+
+
+def test_writes_follow_the_class_tree_other_writes_change(writable: Store, shapes: Shapes) -> None:
+    # A node of a new subclass of ag:Country gets the Country shape (a 3-letter code breaks it)
+    # once the subclass is written, and no longer once it is deleted again.
+    to = target(writable, shapes)
+    tree = f"<{NEW}> {{ ag:StateUnderTest rdfs:subClassOf ag:Country }}"
+    checked_update(to, insert_country("france", "FR"))  # the tree as it was, known
+    checked_update(to, PREFIXES + f"INSERT DATA {{ GRAPH {tree} }}")
+    state = PREFIXES + (
+        f"INSERT DATA {{ GRAPH <{NEW}> {{ country:%s a ag:StateUnderTest ;"
+        ' ag:iso3166Alpha2 "QQQ" } }'
+    )
+    with pytest.raises(ShapeViolation):
+        checked_update(to, state % "first")
+    checked_update(to, PREFIXES + f"DELETE DATA {{ GRAPH {tree} }}")
+    checked_update(to, state % "second")
+    assert "QQQ" in codes(writable)

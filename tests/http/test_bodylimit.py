@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 import time
 from typing import Any
 
+import pytest
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.unreader import SocketUnreader
+
+from graph.http import bodylimit
 from graph.http.app import create_app
 from graph.http.bodylimit import RequestBodies
 from graph.store import memory_store
@@ -193,3 +199,36 @@ def test_under_granian_a_body_waits_for_a_slot_held_by_a_quick_read() -> None:
     time.sleep(0.02)  # the first read holds the only slot
     assert call(app, environ(io.BytesIO(b"de"), CONTENT_LENGTH="2"))[:2] == ("200 OK", b"de")
     first.join(5)
+
+
+def gunicorn_body(sock: socket.socket, length: int) -> Any:
+    """What gunicorn hands the application as ``wsgi.input`` for a body of ``length`` bytes,
+    having read the head (and what came with it) from ``sock``."""
+    unreader = SocketUnreader(sock)
+    head = unreader.read()
+    unreader.unread(head.partition(b"\r\n\r\n")[2])
+    return Body(LengthReader(unreader, length))
+
+
+def test_a_body_that_came_with_its_head_is_read_in_place(monkeypatch: Any) -> None:
+    # No reader thread (each hand-over waits for the GIL; issue 12): the body is in memory.
+    monkeypatch.setattr(bodylimit, "Read", lambda *_: pytest.fail("a reader thread was used"))
+    server, client = socket.socketpair()
+    with server, client:
+        client.sendall(b"POST /sparql HTTP/1.1\r\nContent-Length: 11\r\n\r\nquery=ASK{}")
+        stream = gunicorn_body(server, 11)
+        assert bodylimit.buffered(stream, 11)
+        status, body, _ = call(middleware(), environ(stream, CONTENT_LENGTH="11"))
+    assert (status, body) == ("200 OK", b"query=ASK{}")
+
+
+def test_a_body_still_to_come_is_read_within_the_time_limit() -> None:
+    # Half the body came with the head, then nothing: reading it in place would block for as
+    # long as the client liked; on the reader thread it gets 408.
+    server, client = socket.socketpair()
+    with server, client:
+        client.sendall(b"POST /sparql HTTP/1.1\r\nContent-Length: 50\r\n\r\nquery=")
+        stream = gunicorn_body(server, 50)
+        assert not bodylimit.buffered(stream, 50)
+        status, _, _ = call(middleware(), environ(stream, CONTENT_LENGTH="50"))
+    assert status == "408 REQUEST TIMEOUT"

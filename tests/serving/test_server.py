@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from graph.answering import deadline
 from graph.serving import granian_worker, server
 
 
@@ -50,3 +54,22 @@ def test_both_servers_start_with_the_short_switch_interval(
     server.serve(config, access_log=False)
     assert seen == {"gunicorn" if token else "granian": server.SWITCH_INTERVAL}
     assert server.SWITCH_INTERVAL < 0.005
+
+
+def test_a_gunicorn_worker_freezes_what_it_holds_once_loaded(
+    write_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full garbage collection walks the loaded application and libraries holding the GIL
+    # while requests wait: the worker freezes them after the fork, as granian's do.
+    app = write_app()
+    monkeypatch.setattr(deadline, "runaway_hook", deadline.runaway_hook)
+    monkeypatch.setattr(deadline, "forced_retire_hook", deadline.forced_retire_hook)
+    monkeypatch.setattr(server, "worker_filter", lambda config: None)
+    worker = SimpleNamespace(app=SimpleNamespace(app_config=app.config, wsgi=lambda: app))
+    gc.unfreeze()
+    try:
+        server._post_fork(None, worker)
+        assert gc.get_freeze_count() > 0
+        assert deadline.forced_retire_hook is not None
+    finally:
+        gc.unfreeze()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,7 +53,9 @@ from graph.store import (
     graph_exists,
     maintain_change,
 )
-from graph.validation.change import validate_change, whole_store_report
+from graph.validation.change import judge_change, subclass_statements, whole_store_report
+from graph.validation.compile import SUBCLASS
+from graph.validation.in_store import results_graph
 from graph.validation.process import ValidationProcess
 from graph.validation.report import Report, to_rdflib
 
@@ -191,9 +194,10 @@ def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
         if not change:
             return change
         _refuse_curated_removal(target.store, change, target.shapes)
-        report = check(target.store, change, target.shapes)
+        report = check(target.store, change, target.shapes, CLASS_TREES.get(target))
         if not report.conforms:
             raise violation_error(report)
+        before = target.version.value
         try:
             apply_change(
                 target.store,
@@ -205,13 +209,57 @@ def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
             )
         finally:
             target.version.bump()
+            CLASS_TREES.committed(target, before, change)
     return change
 
 
-def check(store: Store, change: Change, shapes: Shapes) -> Report:
-    """Validate ``store`` as it will be after ``change`` (the nodes the change can affect)."""
-    report, _ = validate_change(store, change, shapes.shapes, shapes.ontology, judge=VALIDATION)
-    return report
+def check(
+    store: Store, change: Change, shapes: Shapes, classes: Sequence[Quad] | None = None
+) -> Report:
+    """Validate ``store`` as it will be after ``change`` (the nodes the change can affect);
+    ``classes``: the store's ``rdfs:subClassOf`` statements, if known. A conforming write's
+    report has no results graph (graph.validation.change.judge_change)."""
+    found, _ = judge_change(
+        store, change, shapes.shapes, shapes.ontology, judge=VALIDATION, classes=classes
+    )
+    if isinstance(found, Report):
+        return found
+    return Report(found, results_graph(found)) if found else Report()
+
+
+class ClassTrees:
+    """The store's ``rdfs:subClassOf`` statements as of its version, kept across writes that
+    leave them alone: every write reads them into the neighbourhood it validates, and reading
+    them was a third of a write's time holding the GIL (docs/scaling.md, "Reads while four
+    writers write"; issue 12). Every commit goes through :func:`_write` and bumps the version,
+    which :meth:`committed` follows; a version moved by anything else drops what is known.
+    """
+
+    def __init__(self) -> None:
+        #: By the store's version: (its value, the store, the statements) when they were read.
+        self._known: weakref.WeakKeyDictionary[
+            StoreVersion, tuple[int, Store, tuple[Quad, ...]]
+        ] = weakref.WeakKeyDictionary()
+
+    def get(self, target: Writable) -> tuple[Quad, ...]:
+        """The statements of ``target``'s store now (the write lock held)."""
+        known = self._known.get(target.version)
+        if known is not None and known[:2] == (target.version.value, target.store):
+            return known[2]
+        found = subclass_statements(target.store)
+        self._known[target.version] = (target.version.value, target.store, found)
+        return found
+
+    def committed(self, target: Writable, before: int, change: Change) -> None:
+        """``change`` was committed at version ``before`` and bumped it (the lock held)."""
+        known = self._known.pop(target.version, None)
+        touched = any(q.predicate.value == SUBCLASS for q in change.removed | change.added)
+        if known is not None and known[:2] == (before, target.store) and not touched:
+            self._known[target.version] = (target.version.value, target.store, known[2])
+
+
+#: The class trees of the stores this process writes to.
+CLASS_TREES = ClassTrees()
 
 
 def validate_result(store: Store, shapes: Shapes) -> Report:

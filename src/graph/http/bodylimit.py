@@ -164,15 +164,16 @@ class RequestBodies:
         if length is not None and length > limit:
             raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         wanted = limit + 1 if length is None else length
-        body = self._read_in_time(environ, wanted)
+        body = self._read_in_time(environ, wanted, length)
         if len(body) > limit:
             raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         if length is not None and len(body) < length:
             raise BadRequest(f"the request body ended after {len(body)} of its {length} bytes")
         return body
 
-    def _read_in_time(self, environ: dict[str, Any], size: int) -> bytes:
-        """Up to ``size`` bytes of the body, read on a reader thread within ``seconds``.
+    def _read_in_time(self, environ: dict[str, Any], size: int, length: int | None) -> bytes:
+        """Up to ``size`` bytes of the body (of ``length`` declared bytes, None when chunked),
+        read on a reader thread within ``seconds``, or in place when it is in memory already.
 
         :raises RequestTimeout: when the body has not arrived by then (:class:`_StillReading`
             under granian: the read goes on).
@@ -182,6 +183,8 @@ class RequestBodies:
         late = (
             f"the request body did not arrive within {seconds:g} seconds (setting body_timeout)"
         )
+        if buffered(environ["wsgi.input"], length):
+            return _read_at_most(environ["wsgi.input"], size)
         if self.slots is not None:
             return _read_held(environ, size, seconds, self.slots, late)
         try:
@@ -289,6 +292,26 @@ def read_within(environ: dict[str, Any], size: int, seconds: float) -> bytes:
     except TimeoutError:
         _stop_reading(environ)
         raise
+
+
+def buffered(stream: Any, length: int | None) -> bool:
+    """True when gunicorn holds the whole body of ``length`` bytes in memory already (it came
+    with the head, as a point lookup's does): reading it cannot block, so it is read in place.
+
+    Handing the read to a reader thread and back costs two waits for the GIL, each up to the
+    switch interval while a write's Python runs: a point lookup's slowest step beside four
+    writers (docs/scaling.md, "Reads while four writers write"; issue 12). Anything but
+    gunicorn's ``Body`` over a ``LengthReader`` (a chunked body, granian, a test's stream) is
+    read on a reader thread as before.
+    """
+    reader = getattr(stream, "reader", None)
+    held = getattr(getattr(reader, "unreader", None), "buf", None)
+    own, left = getattr(stream, "buf", None), getattr(reader, "length", None)
+    if length is None or not isinstance(left, int):
+        return False
+    if not isinstance(own, io.BytesIO) or not isinstance(held, io.BytesIO):
+        return False
+    return len(own.getvalue()) + min(len(held.getvalue()), left) >= length
 
 
 def _stop_reading(environ: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import math
 import socket
 import threading
 import time
@@ -30,43 +31,78 @@ TOO_SLOW = (
 
 
 class Watchdog:
-    """One thread that cuts off sockets whose deadline has passed (cheaper than a timer each)."""
+    """One thread that cuts off sockets whose deadline has passed (cheaper than a timer each).
+
+    It wakes when the earliest deadline still pending passes, and when a socket is watched
+    whose deadline comes before that: never per request otherwise. A head read in time is
+    only struck off; its entry stays in the queue until the thread wakes anyway. Waking for
+    every watched socket and again at every deadline, cancelled or not, held 9% of a writable
+    worker's GIL samples, time its request threads waited for (docs/scaling.md, "Reads while
+    four writers write"; issue 12).
+    """
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, int, socket.socket]] = []
-        self._pending: set[int] = set()
+        #: (deadline, ticket) of every socket watched since the thread last looked.
+        self._due: list[tuple[float, int]] = []
+        #: The sockets still watched, by ticket, with their deadline.
+        self._pending: dict[int, tuple[float, socket.socket]] = {}
         self._ids = itertools.count()
         self._wake = threading.Condition()
+        #: When the thread looks next (inf: when a socket is watched).
+        self._next = math.inf
+        #: How many times the thread has looked (tests/serving/test_gunicorn_worker.py).
+        self.looks = 0
         threading.Thread(target=self._run, name="kg-head-deadline", daemon=True).start()
 
     def watch(self, sock: socket.socket, seconds: float) -> int:
         """Cut ``sock`` off in ``seconds`` unless :meth:`cancel` is called with the id returned."""
         ticket = next(self._ids)
+        when = time.monotonic() + seconds
         with self._wake:
-            heapq.heappush(self._due, (time.monotonic() + seconds, ticket, sock))
-            self._pending.add(ticket)
-            self._wake.notify()
+            self._pending[ticket] = (when, sock)
+            heapq.heappush(self._due, (when, ticket))
+            if len(self._due) > 4 * len(self._pending) + 1024:
+                self._compact()
+            if when < self._next:
+                self._next = when
+                self._wake.notify()
         return ticket
 
     def cancel(self, ticket: int) -> None:
         """The head arrived in time."""
         with self._wake:
-            self._pending.discard(ticket)
+            self._pending.pop(ticket, None)
+
+    def _compact(self) -> None:
+        """Drop the struck-off entries from the queue (its length stays within a few times
+        the sockets watched, whatever the request rate)."""
+        self._due = [(when, ticket) for ticket, (when, _) in self._pending.items()]
+        heapq.heapify(self._due)
 
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._due:
-                    self._wake.wait()
-                when, ticket, sock = self._due[0]
-                if when > time.monotonic():
-                    self._wake.wait(when - time.monotonic())
+                late = self._take_late()
+                if not late:
+                    left = self._next - time.monotonic()
+                    self._wake.wait(None if left == math.inf else max(left, 0.0))
                     continue
-                heapq.heappop(self._due)
-                if ticket not in self._pending:
-                    continue
-                self._pending.discard(ticket)
-            _cut_off(sock)
+            for sock in late:
+                _cut_off(sock)
+
+    def _take_late(self) -> list[socket.socket]:
+        """The sockets past their deadline, struck off; the next look set (lock held)."""
+        self.looks += 1
+        now, late = time.monotonic(), []
+        while self._due:
+            when, ticket = self._due[0]
+            if ticket in self._pending and when > now:
+                break
+            heapq.heappop(self._due)
+            if ticket in self._pending:
+                late.append(self._pending.pop(ticket)[1])
+        self._next = self._due[0][0] if self._due else math.inf
+        return late
 
 
 def _cut_off(sock: socket.socket) -> None:
