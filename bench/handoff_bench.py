@@ -60,6 +60,53 @@ class SimpleQueues:
         return self.outbox.get(timeout=timeout)
 
 
+class BatchHelper(SimpleQueues):
+    """``sq`` with the helper at SCHED_BATCH: woken, it does not preempt the request thread,
+    which then drops the GIL (waiting) before the helper asks for it."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
+
+
+class BatchBoth(SimpleQueues):
+    """``batch`` with the request thread at SCHED_BATCH too (no preemption either way)."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
+
+    def run(self, work: Callable[[], Any], timeout: float) -> Any:
+        if os.sched_getscheduler(0) != os.SCHED_BATCH:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        return super().run(work, timeout)
+
+
+_getcpu = __import__("ctypes").CDLL(None).sched_getcpu
+
+
+class Follow(SimpleQueues):
+    """``sq`` with the helper moved to the request thread's current core before each hand-off
+    when it changed (``sched_setaffinity``): the wake-ups stay on one core, no cross-core
+    wake (an inter-processor interrupt, dear in a VM)."""
+
+    def __init__(self) -> None:
+        self.cpu = -1
+        self.native = 0
+        super().__init__()
+
+    def serve(self) -> None:
+        self.native = threading.get_native_id()
+        super().serve()
+
+    def run(self, work: Callable[[], Any], timeout: float) -> Any:
+        cpu = _getcpu()
+        if cpu != self.cpu and self.native:
+            os.sched_setaffinity(self.native, (cpu,))
+            self.cpu = cpu
+        return super().run(work, timeout)
+
+
 class Locks:
     def __init__(self) -> None:
         self.go, self.done = threading.Lock(), threading.Lock()
@@ -136,7 +183,8 @@ class Pooled:
 
 VARIANTS: dict[str, Callable[[], Any]] = {
     "inline": Inline, "sq": SimpleQueues, "locks": Locks, "efd": EventFds, "pipe": Pipes,
-    "pool": Pooled,
+    "pool": Pooled, "batch": BatchHelper, "batch2": BatchBoth,
+    "follow": Follow,
 }  # fmt: skip
 
 
