@@ -107,6 +107,15 @@ class Follow(SimpleQueues):
         return super().run(work, timeout)
 
 
+class FollowBatch(Follow):
+    """``follow`` with the helper at SCHED_BATCH (``batch``): on the request thread's core,
+    and woken it waits for the request thread to drop the GIL and sleep."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
+
+
 class Locks:
     def __init__(self) -> None:
         self.go, self.done = threading.Lock(), threading.Lock()
@@ -184,7 +193,7 @@ class Pooled:
 VARIANTS: dict[str, Callable[[], Any]] = {
     "inline": Inline, "sq": SimpleQueues, "locks": Locks, "efd": EventFds, "pipe": Pipes,
     "pool": Pooled, "batch": BatchHelper, "batch2": BatchBoth,
-    "follow": Follow,
+    "follow": Follow, "follow-batch": FollowBatch,
 }  # fmt: skip
 
 

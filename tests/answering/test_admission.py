@@ -91,22 +91,6 @@ def test_the_thread_gets_its_policy_back_when_the_evaluation_ends(lane: Admissio
     assert seen == [os.SCHED_IDLE, os.SCHED_OTHER]
 
 
-@needs_priority
-def test_a_demoted_helper_gets_its_batch_policy_back(lane: Admission) -> None:
-    """A helper thread (graph.answering.deadline) runs at SCHED_BATCH: its demotion ends there,
-    not at SCHED_OTHER, so it keeps not preempting request threads when woken."""
-
-    def work() -> tuple[int, int]:
-        end = time.monotonic() + 30
-        while os.sched_getscheduler(0) != os.SCHED_IDLE and time.monotonic() < end:
-            sum(range(1000))
-        return os.sched_getscheduler(0), threading.get_native_id()
-
-    during, helper = deadline.with_deadline(lambda: lane.run("a", work), 30, stack=1 << 20)
-    assert during == os.SCHED_IDLE
-    assert os.sched_getscheduler(helper) == os.SCHED_BATCH
-
-
 def test_a_query_waiting_without_cpu_is_not_long(lane: Admission) -> None:
     """Demotion counts CPU time: a query that waited (for a core, for I/O) is not long."""
     thread, stop, native = running(lane, "a", lambda s: s.wait(10))

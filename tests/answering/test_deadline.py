@@ -150,12 +150,3 @@ def test_a_request_thread_keeps_its_helper_from_one_query_to_the_next(budget: in
     first = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
     second = deadline.with_deadline(threading.get_ident, 5, stack=SMALL, budget=budget)
     assert first == second != threading.get_ident()
-
-
-def test_helpers_run_at_batch_policy_the_request_thread_does_not() -> None:
-    """A woken helper does not preempt the request thread that still holds the GIL
-    (graph.answering.deadline._no_wake_up_preemption)."""
-    assert deadline.with_deadline(lambda: os.sched_getscheduler(0), 5, stack=SMALL) == (
-        os.SCHED_BATCH
-    )
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER

@@ -8,7 +8,7 @@ lookups at their usual latency while runaways run:
   it runs (:meth:`Admission.run`); a monitor thread moves any evaluation that has used
   :data:`DEMOTE_AFTER` of CPU time to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
   on CPU time no normal thread wants, so short queries never wait behind it for a core. The
-  thread gets its policy back when its evaluation ends. A process that may not restore a
+  thread gets its normal policy back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
   a request thread left at idle priority would serve every later request slowly.
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
@@ -63,9 +63,6 @@ class _Running:
     #: not per request, see :meth:`Admission._look`.
     cpu_start: float | None = None
     demoted: bool = False
-    #: The thread's scheduling policy before its demotion, given back when it ends
-    #: (SCHED_BATCH for a helper thread of graph.answering.deadline, SCHED_OTHER elsewhere).
-    policy: int = os.SCHED_OTHER
 
 
 class _ThreadIds(threading.local):
@@ -132,7 +129,7 @@ class Admission:
             with self._lock:
                 del self._running[thread]
                 if entry.demoted and self.demote:
-                    _set_policy(thread, entry.policy)
+                    _set_idle(thread, idle=False)
 
     def long_running(self) -> int:
         """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
@@ -182,7 +179,7 @@ class Admission:
                         # a short query) between this check and its demotion.
                         entry.demoted = True
                         if self.demote:
-                            entry.policy = _demote(thread)
+                            _set_idle(thread, idle=True)
 
     @staticmethod
     def _look(entry: _Running, now: float) -> bool:
@@ -221,18 +218,10 @@ def _forget_all() -> None:
 os.register_at_fork(after_in_child=_forget_all)
 
 
-def _demote(thread: int) -> int:
-    """Move native ``thread`` to SCHED_IDLE; return the policy it had."""
+def _set_idle(thread: int, *, idle: bool) -> None:
+    """Move native ``thread`` to SCHED_IDLE, or back to SCHED_OTHER."""
+    policy = os.SCHED_IDLE if idle else os.SCHED_OTHER
     # ProcessLookupError: the thread has ended (a daemon helper of a dying worker).
-    with contextlib.suppress(ProcessLookupError):
-        policy = os.sched_getscheduler(thread)
-        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
-        return policy
-    return os.SCHED_OTHER
-
-
-def _set_policy(thread: int, policy: int) -> None:
-    """Give native ``thread`` back its scheduling ``policy``."""
     with contextlib.suppress(ProcessLookupError):
         os.sched_setscheduler(thread, policy, os.sched_param(0))
 

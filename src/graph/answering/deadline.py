@@ -13,7 +13,6 @@ truncated 200.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import queue
@@ -78,7 +77,6 @@ def _serve(
     inbox: queue.SimpleQueue[Callable[[], Any] | None],
     outbox: queue.SimpleQueue[tuple[bool, Any]],
 ) -> None:
-    _no_wake_up_preemption()
     while (work := inbox.get()) is not None:
         try:
             outcome: tuple[bool, Any] = (True, work())
@@ -88,19 +86,6 @@ def _serve(
         del work
         outbox.put(outcome)
         del outcome
-
-
-def _no_wake_up_preemption() -> None:
-    """Run this helper thread at ``SCHED_BATCH`` (sched(7)): the same share of the CPU as any
-    thread, but woken it does not preempt the thread running on its core.
-
-    The request thread that hands it a query holds the GIL until it waits for the answer; a
-    helper that preempted it at once would find the GIL taken, sleep again and be woken a
-    second time. Fewer context switches per query: bench/README.md, "Point lookups as cheap
-    as before" (issue 13).
-    """
-    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not on Linux
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
 def _drop_locals(error: BaseException | None) -> None:
