@@ -10,7 +10,10 @@ switches per lookup, with ``--threads`` request threads at once. Variants: ``sq`
 SimpleQueues, as graph.answering.deadline does), ``locks`` (two locks as binary semaphores),
 ``efd`` (eventfds: the GIL is dropped around each system call), ``pipe`` (pipes: the kernel
 wakes the reader on the writer's CPU when it can), ``pool`` (lock pairs taken from a shared
-last-in first-out pool). Figures in bench/README.md, "Point lookups as cheap as before".
+last-in first-out pool), ``batch`` (``sq`` with the helper at SCHED_BATCH, so that woken it does
+not preempt the request thread still holding the GIL), ``batch2`` (the request thread too),
+``follow`` (the helper moved to the request thread's core when it changed) and ``follow-batch``.
+Figures in bench/README.md, "Point lookups as cheap as before".
 """
 
 from __future__ import annotations
