@@ -8,8 +8,10 @@ by how much). The CPU time a server spends per answered request moves much less:
 request costs, not how often the scheduler lets the server run. Each server is driven by wrk
 (POST form queries from serve_bench.py's mix) in alternating rounds; the user and system CPU
 time of all its processes (workers and threads) is read from /proc before and after, and
-divided by the number of answers. Unlike instructions_bench.py (one connection, no sandbox,
-under valgrind), this includes thread hand-offs, lock waits and system calls under concurrency.
+divided by the number of answers, and so are the voluntary context switches of their threads
+(``cs/req``: a thread going to sleep, e.g. a request thread waiting for a helper's answer).
+Unlike instructions_bench.py (one connection, no sandbox, under valgrind), this includes thread
+hand-offs, lock waits and system calls under concurrency.
 
 ``--src`` may be given several times (e.g. the tree before a change, ``git archive REV | tar -x
 -C /tmp/before``): each runs with ``PYTHONPATH`` set to it, so every tree is served by the same
@@ -50,15 +52,33 @@ class Server:
 def cpu_seconds(session: int) -> tuple[float, float]:
     """User and system CPU seconds of every process in ``session`` (all their threads)."""
     user = system = 0
-    for pid in subprocess.run(
-        ["pgrep", "-s", str(session)], capture_output=True, text=True
-    ).stdout.split():
+    for pid in _session(session):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # ended meanwhile
             continue
         user, system = user + int(fields[11]), system + int(fields[12])
     return user / _TICK, system / _TICK
+
+
+def switches(session: int) -> int:
+    """Voluntary context switches of the live threads of every process in ``session``: each is
+    a thread going to sleep (waiting for a request, a lock, the GIL, a helper's answer)."""
+    total = 0
+    for pid in _session(session):
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                text = status.read_text()
+            except OSError:  # ended meanwhile
+                continue
+            total += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.M).group(1))  # type: ignore[union-attr]
+    return total
+
+
+def _session(session: int) -> list[str]:
+    return subprocess.run(
+        ["pgrep", "-s", str(session)], capture_output=True, text=True
+    ).stdout.split()
 
 
 def drive(
@@ -134,19 +154,22 @@ def main() -> None:
             wait_up(f"http://127.0.0.1:{server.port}{server.path}?query=ASK%7B%7D")
         print(f"{args.query}: wrk -c{args.connections} -d{args.duration}s x {args.rounds} rounds")
         print(f"{'server':<40} {'req/s':>8} {'user us':>8} {'sys us':>7} {'CPU us':>7}"
-              f" {'/native':>7} {'load':>5}")  # fmt: skip
+              f" {'/native':>7} {'cs/req':>6} {'load':>5}")  # fmt: skip
         for _ in range(args.rounds):
             native_cost = 0.0
             for server in servers:
                 assert server.process is not None
                 user0, system0 = cpu_seconds(server.process.pid)
+                slept = switches(server.process.pid)
                 answers, rate = drive(server, MIX[args.query], ids, args, work)
                 user1, system1 = cpu_seconds(server.process.pid)
+                slept = switches(server.process.pid) - slept
                 user, system = (user1 - user0) / answers * 1e6, (system1 - system0) / answers * 1e6
                 native_cost = native_cost or user + system
                 print(f"{server.name[-40:]:<40} {rate:>8.0f} {user:>8.0f} {system:>7.0f}"
                       f" {user + system:>7.0f} {(user + system) / native_cost:>7.2f}"
-                      f" {os.getloadavg()[0]:>5.1f}", flush=True)  # fmt: skip
+                      f" {slept / answers:>6.2f} {os.getloadavg()[0]:>5.1f}",
+                      flush=True)  # fmt: skip
     finally:
         for server in servers:
             if server.process is not None:

@@ -10,7 +10,10 @@ switches per lookup, with ``--threads`` request threads at once. Variants: ``sq`
 SimpleQueues, as graph.answering.deadline does), ``locks`` (two locks as binary semaphores),
 ``efd`` (eventfds: the GIL is dropped around each system call), ``pipe`` (pipes: the kernel
 wakes the reader on the writer's CPU when it can), ``pool`` (lock pairs taken from a shared
-last-in first-out pool). Figures in bench/README.md, "Point lookups as cheap as before".
+last-in first-out pool), ``batch`` (``sq`` with the helper at SCHED_BATCH, so that woken it does
+not preempt the request thread still holding the GIL), ``batch2`` (the request thread too),
+``follow`` (the helper moved to the request thread's core when it changed) and ``follow-batch``.
+Figures in bench/README.md, "Point lookups as cheap as before".
 """
 
 from __future__ import annotations
@@ -58,6 +61,62 @@ class SimpleQueues:
     def run(self, work: Callable[[], Any], timeout: float) -> Any:
         self.inbox.put(work)
         return self.outbox.get(timeout=timeout)
+
+
+class BatchHelper(SimpleQueues):
+    """``sq`` with the helper at SCHED_BATCH: woken, it does not preempt the request thread,
+    which then drops the GIL (waiting) before the helper asks for it."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
+
+
+class BatchBoth(SimpleQueues):
+    """``batch`` with the request thread at SCHED_BATCH too (no preemption either way)."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
+
+    def run(self, work: Callable[[], Any], timeout: float) -> Any:
+        if os.sched_getscheduler(0) != os.SCHED_BATCH:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        return super().run(work, timeout)
+
+
+_getcpu = __import__("ctypes").CDLL(None).sched_getcpu
+
+
+class Follow(SimpleQueues):
+    """``sq`` with the helper moved to the request thread's current core before each hand-off
+    when it changed (``sched_setaffinity``): the wake-ups stay on one core, no cross-core
+    wake (an inter-processor interrupt, dear in a VM)."""
+
+    def __init__(self) -> None:
+        self.cpu = -1
+        self.native = 0
+        super().__init__()
+
+    def serve(self) -> None:
+        self.native = threading.get_native_id()
+        super().serve()
+
+    def run(self, work: Callable[[], Any], timeout: float) -> Any:
+        cpu = _getcpu()
+        if cpu != self.cpu and self.native:
+            os.sched_setaffinity(self.native, (cpu,))
+            self.cpu = cpu
+        return super().run(work, timeout)
+
+
+class FollowBatch(Follow):
+    """``follow`` with the helper at SCHED_BATCH (``batch``): on the request thread's core,
+    and woken it waits for the request thread to drop the GIL and sleep."""
+
+    def serve(self) -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        super().serve()
 
 
 class Locks:
@@ -136,7 +195,8 @@ class Pooled:
 
 VARIANTS: dict[str, Callable[[], Any]] = {
     "inline": Inline, "sq": SimpleQueues, "locks": Locks, "efd": EventFds, "pipe": Pipes,
-    "pool": Pooled,
+    "pool": Pooled, "batch": BatchHelper, "batch2": BatchBoth,
+    "follow": Follow, "follow-batch": FollowBatch,
 }  # fmt: skip
 
 
