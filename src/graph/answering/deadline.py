@@ -63,7 +63,7 @@ class _Evaluator:
         self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         self.stack = stack
         thread = threading.Thread(
-            target=_serve, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
+            target=serve_handed_work, args=(self.inbox, self.outbox), name="kg-eval", daemon=True
         )
         stacks.start_thread(thread, stack)
         self.ident = thread.ident or 0
@@ -73,10 +73,13 @@ class _Evaluator:
         weakref.finalize(self, self.inbox.put, None)
 
 
-def _serve(
+def serve_handed_work(
     inbox: queue.SimpleQueue[Callable[[], Any] | None],
     outbox: queue.SimpleQueue[tuple[bool, Any]],
 ) -> None:
+    """A helper thread's loop: run each piece of work from ``inbox`` and put ``(True, result)``
+    or ``(False, exception)`` in ``outbox``, until ``None`` comes (the evaluators here and
+    graph.http.bodyreaders' body readers)."""
     while (work := inbox.get()) is not None:
         try:
             outcome: tuple[bool, Any] = (True, work())

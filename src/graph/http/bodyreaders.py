@@ -16,6 +16,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from graph.answering.deadline import serve_handed_work
+
 #: Most idle readers kept per process; more (after a burst) end.
 MAX_IDLE = 32
 
@@ -28,24 +30,10 @@ class _Reader:
         self.inbox: queue.SimpleQueue[Callable[[], bytes] | None] = queue.SimpleQueue()
         self.outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         threading.Thread(
-            target=_serve, args=(self.inbox, self.outbox), name="kg-body", daemon=True
+            target=serve_handed_work, args=(self.inbox, self.outbox), name="kg-body", daemon=True
         ).start()
         # The thread holds only the queues, so this object dies once no one holds it.
         weakref.finalize(self, self.inbox.put, None)
-
-
-def _serve(
-    inbox: queue.SimpleQueue[Callable[[], bytes] | None],
-    outbox: queue.SimpleQueue[tuple[bool, Any]],
-) -> None:
-    while (work := inbox.get()) is not None:
-        try:
-            outcome: tuple[bool, Any] = (True, work())
-        except BaseException as error:  # handed back to the request thread as it is
-            outcome = (False, error)
-        del work
-        outbox.put(outcome)
-        del outcome
 
 
 #: Idle readers, the one used last at the end; ``list.pop`` and ``list.append`` are atomic.
