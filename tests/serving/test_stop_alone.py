@@ -21,17 +21,22 @@ from graph.serving import stop_alone
 def fresh() -> Iterator[None]:
     """No worker stopped yet, none explained, this one not retiring (and the same after)."""
     saved = stop_alone._last_stop.value, stop_alone._stopped.value, stop_alone._explained
+    listening = stop_alone._listening.value
     stop_alone._last_stop.value, stop_alone._stopped.value, stop_alone._explained = 0.0, 0, 0
+    stop_alone._listening.value = 0
     deadline.retiring = False
     yield
     stop_alone._last_stop.value, stop_alone._stopped.value, stop_alone._explained = saved
+    stop_alone._listening.value = listening
     deadline.retiring = False
 
 
 def test_one_worker_at_a_time(fresh: None) -> None:
     """The first worker may stop at once; the next waits until the first has been replaced
     (STAGGER plus the time its in-flight queries may take)."""
+    stop_alone.listening(workers=1)
     assert stop_alone._take_turn(query_timeout=2) == 0
+    stop_alone.listening(workers=1)  # its successor listens
     wait = stop_alone._take_turn(query_timeout=2)
     assert stop_alone.STAGGER + 2 - 0.5 < wait <= stop_alone.STAGGER + 2
     stop_alone._last_stop.value = time.monotonic() - stop_alone.STAGGER - 2
@@ -45,7 +50,7 @@ def test_a_crowded_worker_keeps_its_connections_until_it_drains(
     starts the worker answers without Connection: close, and it asks to stop once."""
     stops: list[threading.Event] = []
     # Not the real stop: it would send SIGTERM to this test process.
-    monkeypatch.setattr(stop_alone, "_stop", lambda timeout, draining: stops.append(draining))
+    monkeypatch.setattr(stop_alone, "_stop", lambda _t, _w, draining: stops.append(draining))
     retire = stop_alone.retire_alone(query_timeout=1)
     for _ in range(3):
         deadline.retiring = True
@@ -71,3 +76,22 @@ def test_granians_error_is_relabelled_once_per_worker_that_stopped_itself(fresh:
     # A second exit with no worker having stopped itself is a real crash: left as granian says.
     assert second.levelno == logging.ERROR
     assert second.getMessage() == "Unexpected exit from worker-1"
+
+
+def test_no_worker_stops_while_another_is_not_listening(fresh: None) -> None:
+    """A stopping worker's graceful stop can outlast the stagger, and granian respawns it only
+    once it has exited: the other worker must wait for the successor's socket, not the clock
+    (in CI both workers of a server once stopped at once and lookups were refused)."""
+    stop_alone.listening(workers=2)
+    assert stop_alone._take_turn(query_timeout=1, workers=2) > 0  # the other is not up yet
+    stop_alone.listening(workers=2)
+    assert stop_alone._take_turn(query_timeout=1, workers=2) == 0  # worker 1 stops
+    stop_alone._last_stop.value = time.monotonic() - stop_alone.STAGGER - 10  # long ago
+    # Worker 2 may not stop: worker 1 has not been replaced (its successor does not listen).
+    assert stop_alone._take_turn(query_timeout=1, workers=2) == stop_alone.RECHECK
+    stop_alone.listening(workers=2)  # worker 1's successor listens
+    assert stop_alone._take_turn(query_timeout=1, workers=2) == 0
+    # A worker that died without stopping itself is never counted twice.
+    for _ in range(3):
+        stop_alone.listening(workers=2)
+    assert stop_alone._listening.value == 2

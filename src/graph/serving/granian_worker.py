@@ -29,6 +29,7 @@ before old) cannot give, and a late request body holds a thread here until its c
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -141,7 +142,9 @@ def worker_app() -> Flask:
     admission: Admission = app.extensions["kg.admission"]
     crowded = retire
     if _workers > 1:
-        crowded = stop_alone.retire_alone(query_timeout=float(_config["QUERY_TIMEOUT"]))
+        crowded = stop_alone.retire_alone(
+            query_timeout=float(_config["QUERY_TIMEOUT"]), workers=_workers
+        )
     deadline.runaway_hook = admission.retire_when_crowded(
         crowded,
         timeout=float(_config["QUERY_TIMEOUT"]),
@@ -149,7 +152,9 @@ def worker_app() -> Flask:
     )
     # A query over its memory budget is frozen holding that memory: replace the worker now.
     deadline.forced_retire_hook = retire
-    listener.defer_accept_once_listening(int(_config["PORT"]))
+    listener.defer_accept_once_listening(
+        int(_config["PORT"]), then=functools.partial(stop_alone.listening, _workers)
+    )
     # What exists now (modules, the app) lives as long as the worker: keep the cyclic garbage
     # collector from walking it again on every full collection, a pause in some request.
     gc.collect()

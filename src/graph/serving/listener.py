@@ -26,6 +26,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 #: The kernel's switch for moving queued connections off a closed ``SO_REUSEPORT`` socket.
@@ -105,14 +106,19 @@ def _defer_one(fd: int, port: int, seconds: int) -> int:
         return 1
 
 
-def defer_accept_once_listening(port: int) -> threading.Thread:
+def defer_accept_once_listening(
+    port: int, then: Callable[[], None] | None = None
+) -> threading.Thread:
     """In a granian worker: :func:`defer_accept` as soon as granian has made the worker's
-    socket (just after the app factory returns), from a daemon thread."""
+    socket (just after the app factory returns), from a daemon thread; ``then`` is called
+    once it has been found (the worker listens)."""
 
     def find() -> None:
         until = time.monotonic() + FIND_FOR
         while time.monotonic() < until:
             if defer_accept(port):
+                if then is not None:
+                    then()
                 return
             time.sleep(0.01)
         log.warning("no listening socket on port %d found to set TCP_DEFER_ACCEPT on", port)
