@@ -173,3 +173,82 @@ def test_graph_exports_over_the_limit_are_refused_with_413(web_app: Flask) -> No
     whole = client.get("/export/nquads")
     assert whole.status_code == 200 and whole.is_streamed
     assert len(whole.get_data().splitlines()) > 10
+
+
+TRIPLE_TERM = (
+    "CONSTRUCT { <https://w3id.org/alliance-graph/id/x> <http://e.org/says>"
+    " <<( <https://w3id.org/alliance-graph/id/x> <http://e.org/p> <http://e.org/o> )>> } WHERE {}"
+)
+
+
+@pytest.mark.parametrize("name", GRAPH_FORMATS)
+def test_a_triple_term_is_a_node_of_its_own(web_client: FlaskClient, name: str) -> None:
+    """An RDF 1.2 triple term in a CONSTRUCT's result made every graph export a 500 (it has no
+    ``value``): it is a node named as SPARQL writes it, linked from its subject."""
+    response = web_client.get(f"/export/{name}", query_string={"query": TRIPLE_TERM})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    graph = read_back(name, response.data)
+    assert graph.number_of_nodes() == 2 and graph.number_of_edges() == 1
+    if name != "dot":  # DOT nodes are n0, n1 ... with the name in an attribute
+        assert (
+            "<<( <https://w3id.org/alliance-graph/id/x> <http://e.org/p> <http://e.org/o> )>>"
+            in graph
+        )
+
+
+def test_json_ld_refuses_a_triple_term_with_406(web_client: FlaskClient) -> None:
+    """JSON-LD cannot hold a triple term; Oxigraph's refusal (an OSError) read as a store
+    failure, a 503; every JSON-LD route now says what to ask for instead."""
+    compacted = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+    answers = [
+        web_client.get("/export/jsonld", query_string={"query": TRIPLE_TERM}),
+        web_client.get(
+            "/sparql",
+            query_string={"query": TRIPLE_TERM},
+            headers={"Accept": "application/ld+json"},
+        ),
+        web_client.get(
+            "/sparql", query_string={"query": TRIPLE_TERM}, headers={"Accept": compacted}
+        ),
+    ]
+    for response in answers:
+        assert response.status_code == 406, response.get_data(as_text=True)
+        assert "triple term" in response.get_data(as_text=True)
+    turtle = web_client.get(
+        "/sparql", query_string={"query": TRIPLE_TERM}, headers={"Accept": "text/turtle"}
+    )
+    assert turtle.status_code == 200 and b"<<(" in turtle.data
+
+
+def test_compacted_json_ld_of_a_directional_literal_falls_back_to_expanded(
+    web_client: FlaskClient,
+) -> None:
+    """pyld reads RDF 1.1 only: a directional language tag made compaction a 500."""
+    query = (
+        'CONSTRUCT { <https://w3id.org/alliance-graph/id/x> <http://e.org/p> "x"@en--ltr } WHERE {}'
+    )
+    compacted = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+    response = web_client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": compacted}
+    )
+    assert response.status_code == 200
+    (node,) = response.json
+    assert node["@id"] == "https://w3id.org/alliance-graph/id/x"
+    assert node["http://e.org/p"][0]["@value"] == "x"
+
+
+def test_dot_quotes_what_would_break_the_file() -> None:
+    """pydot left ``<...>`` unquoted (an HTML-like label in DOT) and a trailing backslash
+    escaped the closing quote; both now read back as the data says."""
+    from graph.store import Literal, NamedNode, Quad, memory_store
+
+    subject = NamedNode("https://w3id.org/alliance-graph/id/x")
+    label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    for text in ("<b>bold</b>", "ends in a backslash \\", 'say "hi"'):
+        store = memory_store([Quad(subject, label, Literal(text))])
+        body = export(store, "dot", CANONICAL_BASE)
+        (dot,) = pydot.graph_from_dot_data(body.decode())
+        (node,) = [n for n in dot.get_nodes() if n.get_name() == "n0"]
+        quoted = node.get_attributes()["label"]
+        assert quoted.startswith('"') and quoted.endswith('"'), quoted
+        assert quoted[1:-1].replace('\\"', '"').replace("\\\\", "\\") == text

@@ -109,8 +109,16 @@ def select_triples(
     return triples
 
 
-def node_id(term: NamedNode | BlankNode) -> str:
-    """The node identifier of an IRI (itself) or a blank node (``_:id``)."""
+def node_id(term: NamedNode | BlankNode | Triple) -> str:
+    """The node identifier of an IRI (itself), a blank node (``_:id``) or an RDF 1.2 triple
+    term (as SPARQL writes it: ``<<( s p o )>>``, which no IRI or ``_:`` id can be).
+
+    >>> t = Triple(NamedNode("http://e.org/a"), NamedNode("http://e.org/p"), BlankNode("b"))
+    >>> node_id(t)
+    '<<( <http://e.org/a> <http://e.org/p> _:b )>>'
+    """
+    if isinstance(term, Triple):
+        return f"<<( {term} )>>"
     return term.value if isinstance(term, NamedNode) else f"_:{term.value}"
 
 
@@ -128,7 +136,7 @@ def property_graph(
     candidates: dict[str, list[labels.Candidate]] = {}
     for triple in triples:
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
-        source = node_id(subject)  # type: ignore[arg-type]
+        source = node_id(subject)
         graph.add_node(source)
         if isinstance(obj, Literal):
             literals.setdefault(source, {}).setdefault(compact(predicate, base), []).append(
@@ -141,7 +149,7 @@ def property_graph(
         elif predicate == RDF + "type" and isinstance(obj, NamedNode):
             types.setdefault(source, []).append(compact(obj.value, base))
         else:
-            target = node_id(obj)  # type: ignore[arg-type]
+            target = node_id(obj)
             graph.add_node(target)
             graph.add_edge(
                 source,
@@ -238,10 +246,25 @@ def _dot(graph: nx.MultiDiGraph) -> bytes:
     renamed = nx.relabel_nodes(graph, names)
     simple = nx.MultiDiGraph(name="alliance_graph")
     for node, data in renamed.nodes(data=True):
-        simple.add_node(node, label=data["label"], iri=data["iri"], **{"class": data["class"]})
+        simple.add_node(node, **{key: dot_string(data[key]) for key in ("label", "iri", "class")})
     for source, target, data in renamed.edges(data=True):
-        simple.add_edge(source, target, label=data["label"], iri=data["iri"])
+        simple.add_edge(
+            source, target, label=dot_string(data["label"]), iri=dot_string(data["iri"])
+        )
     return str(nx.nx_pydot.to_pydot(simple).to_string()).encode("utf-8")
+
+
+def dot_string(value: str) -> str:
+    r"""``value`` as a quoted DOT string, which pydot writes as it is.
+
+    pydot leaves a value in ``<...>`` unquoted, which DOT reads as an HTML-like label, and a
+    value ending in a backslash would escape its closing quote: a literal "<b>" or "a\" from
+    the data would break the file (https://graphviz.org/doc/info/lang.html).
+
+    >>> print(dot_string('<b>"x"</b> \\'))
+    "<b>\"x\"</b> \\"
+    """
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def write_rdf(store: Store | RemoteStore, triples: list[Triple] | None, name: str) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 from pyld import jsonld
 
 from graph.core.links import prefixes
+from graph.store import RdfFormat, read_nquads, serialize_quads
 
 #: Kinds of resources under ``{base}id/``; each gets a prefix in the context ("country:honduras").
 KINDS = (
@@ -92,7 +93,12 @@ def compact_nquads(
     """
     if form not in FORMS:
         raise ValueError(f"unknown JSON-LD form {form!r}; one of {FORMS}")
-    expanded = jsonld.from_rdf(nquads.decode("utf-8"), {"format": "application/n-quads"})
+    try:
+        expanded = jsonld.from_rdf(nquads.decode("utf-8"), {"format": "application/n-quads"})
+    except jsonld.JsonLdError:
+        # pyld reads RDF 1.1 only: a directional language tag ("x"@en--ltr) or a triple term
+        # stops it. Oxigraph writes the expanded form (or refuses a triple term, 406).
+        return serialize_quads(read_nquads(nquads), RdfFormat.JSON_LD)
     document: Any = expanded
     if form == "compacted":
         document = jsonld.compact(expanded, context(base))

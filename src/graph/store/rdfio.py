@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph
 from pyoxigraph import (
@@ -18,13 +18,16 @@ from pyoxigraph import (
     Triple,
 )
 
-from graph.core.errors import BadRequest
+from graph.core.errors import BadRequest, NotAcceptable
 from graph.core.namespaces import rebase
 from graph.store.xmlcheck import check_xml
 
 if TYPE_CHECKING:
     pass
 
+
+#: A statement: a triple or a quad.
+S = TypeVar("S", Triple, Quad)
 
 #: A term a query variable can be bound to before evaluation.
 Term = NamedNode | BlankNode | Literal
@@ -152,10 +155,43 @@ def _iri(node: NamedNode, base: str) -> NamedNode:
     return node if moved == node.value else NamedNode(moved)
 
 
+#: Formats whose Oxigraph writer cannot write an RDF 1.2 triple term (pyoxigraph 0.5.13:
+#: "JSON-LD does not support RDF 1.2 yet", raised as an OSError, which reads as a store error).
+FORMATS_WITHOUT_TRIPLE_TERMS = frozenset({RdfFormat.JSON_LD})
+
+
+def writable_statements(statements: Iterable[S], fmt: RdfFormat) -> Iterable[S]:
+    """``statements`` (triples or quads), refused if ``fmt`` cannot write one of them: a
+    CONSTRUCT can make RDF 1.2 triple terms (``<<( s p o )>>``), which JSON-LD cannot hold.
+
+    >>> a, p = NamedNode("http://e.org/a"), NamedNode("http://e.org/p")
+    >>> len(list(writable_statements([Triple(a, p, a)], RdfFormat.JSON_LD)))
+    1
+    >>> list(writable_statements([Triple(a, p, Triple(a, p, a))], RdfFormat.JSON_LD))
+    Traceback (most recent call last):
+    graph.core.errors.NotAcceptable: the result holds an RDF 1.2 triple term, which JSON-LD ...
+
+    :raises NotAcceptable: naming the format and those that can.
+    """
+    if fmt not in FORMATS_WITHOUT_TRIPLE_TERMS:
+        return statements
+    kept = list(statements)
+    if any(isinstance(s.object, Triple) for s in kept):
+        raise NotAcceptable(
+            f"the result holds an RDF 1.2 triple term, which {fmt.name} cannot write:"
+            " ask for Turtle, N-Triples, TriG, N-Quads or RDF/XML"
+        )
+    return kept
+
+
 def serialize_quads(
     quads: Iterable[Quad], fmt: RdfFormat, prefixes: dict[str, str] | None = None
 ) -> bytes:
-    """Serialize quads (or their triples, for graph formats) with Oxigraph's own writer."""
+    """Serialize quads (or their triples, for graph formats) with Oxigraph's own writer.
+
+    :raises NotAcceptable: if ``fmt`` cannot write one of them (:func:`writable_statements`).
+    """
+    quads = writable_statements(quads, fmt)
     if not fmt.supports_datasets:
         return pyoxigraph.serialize((q.triple for q in quads), format=fmt, prefixes=prefixes) or b""
     return pyoxigraph.serialize(quads, format=fmt, prefixes=prefixes) or b""
@@ -236,6 +272,7 @@ def serialize_triples(
     rdf_format = RdfFormat.from_media_type(media_type)
     if rdf_format is None:
         raise ValueError(f"{media_type} is not an RDF format")
+    triples = writable_statements(triples, rdf_format)
     return pyoxigraph.serialize(triples, format=rdf_format, prefixes=dict(prefixes or {})) or b""
 
 

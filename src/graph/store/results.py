@@ -23,6 +23,7 @@ from pyoxigraph import (
 from graph.core.errors import ResultTooLarge
 from graph.store.evaluation import evaluating
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
+from graph.store.rdfio import FORMATS_WITHOUT_TRIPLE_TERMS, writable_statements
 from graph.store.sparql import QueryResult
 
 
@@ -67,6 +68,7 @@ def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes
         rdf_format = RdfFormat.from_media_type(media_type)
         if rdf_format is None:
             raise ValueError(f"{media_type} is not an RDF format")
+        writable_statements(triples, rdf_format)
         return pyoxigraph.serialize(triples, format=rdf_format) or b""
     results_format = QueryResultsFormat.from_media_type(media_type)
     if results_format is None:
@@ -106,6 +108,9 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
         rdf_format = RdfFormat.from_media_type(media_type)
         if rdf_format is None:
             raise ValueError(f"{media_type} is not an RDF format")
+        if rdf_format in FORMATS_WITHOUT_TRIPLE_TERMS:  # written whole in memory anyway
+            triples = writable_statements(result, rdf_format)
+            return pyoxigraph.serialize(triples, format=rdf_format) or b""
         return result.serialize(format=rdf_format) or b""
     results_format = QueryResultsFormat.from_media_type(media_type)
     if results_format is None:
