@@ -203,6 +203,7 @@ def bad_input_probes(writable: bool) -> list[Probe]:
             frozenset({400}),
         ),
     ]
+    probes += rdf12_results_probes()
     for value in ("", " ", "not an iri", "<urn:a>", "urn:a b", "\x00", "http://a/\x7f"):
         for parameter in ("default-graph-uri", "named-graph-uri"):
             params = urlencode({"query": "ASK { ?s ?p ?o }", parameter: value})
@@ -242,6 +243,33 @@ def bad_input_probes(writable: bool) -> list[Probe]:
                 frozenset({400}),
             ),
         ]
+    return probes
+
+
+def rdf12_results_probes() -> list[Probe]:
+    """RDF 1.2 terms a CONSTRUCT makes from nothing stored (a triple term, a directional
+    literal), on every route that writes a graph: the graph exports were a 500 and JSON-LD a
+    503. A format that cannot hold a triple term (JSON-LD) is a 406, the others answer."""
+    terms = {
+        "triple term": "<<( <urn:a> <urn:b> <urn:c> )>>",
+        "directional literal": '"x"@en--ltr',
+    }
+    compacted = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+    probes = []
+    for name, term in terms.items():
+        text = f"CONSTRUCT {{ <urn:a> <urn:b> {term} }} WHERE {{}}"
+        json_ld = frozenset({406} if name == "triple term" else {200})
+        for export in ("gexf", "graphml", "cytoscape", "dot", "nquads", "trig", "jsonld"):
+            expect = json_ld if export == "jsonld" else frozenset({200})
+            target = f"/export/{export}?" + urlencode({"query": text})
+            probes.append(Probe(f"{name} in the {export} export", "GET", target, expect=expect))
+        for accept in ("text/turtle", "application/rdf+xml", "application/ld+json", compacted):
+            expect = json_ld if "json" in accept else frozenset({200})
+            target = "/sparql?" + urlencode({"query": text})
+            headers = (("Accept", accept),)
+            probes.append(Probe(f"{name} as {accept}", "GET", target, None, headers, expect))
+        target = "/explore/elements.json?" + urlencode({"query": text})
+        probes.append(Probe(f"{name} in the explorer", "GET", target, expect=frozenset({200})))
     return probes
 
 
