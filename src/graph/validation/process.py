@@ -11,8 +11,8 @@ back, while the writer's thread waits on a pipe without the GIL.
 
 The child is ``python -m graph.validation.process`` (a new interpreter, never a fork of a
 process with threads), started in the background on first use; it gets the shapes and the
-ontology once, as N-Triples, and runs at a lower CPU priority (:data:`NICENESS`). Until it is
-ready, and for a neighbourhood of more than
+ontology once, as N-Triples, and runs at a lower CPU priority (nice :data:`NICENESS` at
+least). Until it is ready, and for a neighbourhood of more than
 :data:`MAX_QUADS` statements (where this process's memory budget should watch the work), a
 write is validated here. If the child ends (killed, out of memory, an error: its traceback goes
 to the server's log), that write is validated here and the next one starts a new child; after
@@ -196,7 +196,9 @@ def main() -> None:
     # server's log, never into the answers.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    os.nice(NICENESS)
+    # At least NICENESS: a child started by a write's thread inherits that thread's raised
+    # nice value (graph.answering.write_priority) and must not add its own to it.
+    os.nice(max(0, NICENESS - os.nice(0)))
     given: dict[str, tuple[Graph, Graph]] = {}
     while (request := _receive(sys.stdin.buffer)) is not None:
         digest, texts, data, shown = request
