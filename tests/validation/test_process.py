@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,7 +19,6 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from graph.answering import writes
 from graph.answering.store_version import StoreVersion
-from graph.answering.write_priority import LoweredPriority
 from graph.answering.writes import Shapes, Writable, checked_update, validate_result
 from graph.core.errors import ShapeViolation
 from graph.store import (
@@ -182,26 +180,3 @@ def test_the_child_yields_the_cores_to_the_readers(child: ValidationProcess) -> 
     assert child.pid is not None
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, mine + NICENESS)
-
-
-def test_a_child_started_by_a_write_is_not_lowered_twice(rich_shapes: Shapes) -> None:
-    """A write's thread runs at a raised nice value (graph.answering.write_priority) and
-    starts the child on the first write: the child is still NICENESS above this process,
-    not above that thread."""
-    process = ValidationProcess()
-    ready = threading.Event()
-
-    def first_write() -> None:
-        with LoweredPriority():
-            started(process, rich_shapes)
-        ready.set()
-
-    thread = threading.Thread(target=first_write)
-    thread.start()
-    thread.join()
-    try:
-        assert ready.is_set() and process.pid is not None
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, mine + NICENESS)
-    finally:
-        process.close()

@@ -230,8 +230,7 @@ _may_restore: bool | None = None
 
 
 def may_restore_priority() -> bool:
-    """Whether this process may put a thread back from SCHED_IDLE, and from a raised nice
-    value (graph.answering.write_priority), to its own (tried once, on a thread)."""
+    """Whether this process may put a thread back from SCHED_IDLE (tried once, on a thread)."""
     global _may_restore
     if _may_restore is None:
         outcome: list[bool] = []
@@ -241,9 +240,6 @@ def may_restore_priority() -> bool:
             try:
                 os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
                 os.sched_setscheduler(thread, os.SCHED_OTHER, os.sched_param(0))
-                niceness = os.getpriority(os.PRIO_PROCESS, thread)
-                os.setpriority(os.PRIO_PROCESS, thread, min(niceness + 1, 19))
-                os.setpriority(os.PRIO_PROCESS, thread, niceness)
             except (OSError, AttributeError):  # EPERM; or no SCHED_IDLE on this system
                 outcome.append(False)
             else:

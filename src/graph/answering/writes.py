@@ -41,7 +41,6 @@ from graph.answering.write_change import (
     replace_change,
     update_change,
 )
-from graph.answering.write_priority import LoweredPriority
 from graph.core import settings
 from graph.core.errors import NotFound, ShapeViolation, WritesNotSupported
 from graph.sources.files import discover, parse_sources
@@ -185,9 +184,8 @@ def delete_graph(target: Writable, graph: str | None) -> None:
 
 
 def _write(target: Writable, change_of: Callable[[Store], Change]) -> Change:
-    """Compute the change under the lock, validate it, commit it and bump the version, at a
-    lower CPU priority than reads (graph.answering.write_priority)."""
-    with LoweredPriority(), WRITE_LOCK:
+    """Compute the change under the lock, validate it, commit it and bump the version."""
+    with WRITE_LOCK:
         # The default graph's share is part of the change: checked and committed with it.
         change = change_of(target.store)
         if not change.maintained:

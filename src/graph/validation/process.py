@@ -11,8 +11,8 @@ back, while the writer's thread waits on a pipe without the GIL.
 
 The child is ``python -m graph.validation.process`` (a new interpreter, never a fork of a
 process with threads), started in the background on first use; it gets the shapes and the
-ontology once, as N-Triples, and runs at a lower CPU priority (:data:`NICENESS` above
-the server's). Until it is ready, and for a neighbourhood of more than
+ontology once, as N-Triples, and runs at a lower CPU priority (:data:`NICENESS`). Until it is
+ready, and for a neighbourhood of more than
 :data:`MAX_QUADS` statements (where this process's memory budget should watch the work), a
 write is validated here. If the child ends (killed, out of memory, an error: its traceback goes
 to the server's log), that write is validated here and the next one starts a new child; after
@@ -99,7 +99,7 @@ class ValidationProcess:
         if self._child is None and self._failures < MAX_FAILURES:
             try:
                 child = subprocess.Popen(
-                    [sys.executable, "-m", __name__, str(_child_niceness())],
+                    [sys.executable, "-m", __name__],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     # The same source tree as this process, wherever it was imported from.
@@ -152,13 +152,6 @@ class ValidationProcess:
         self._child, self._sent, self._ready = None, set(), threading.Event()
 
 
-def _child_niceness() -> int:
-    """The child's nice value: :data:`NICENESS` above this process's main thread, not above
-    the thread starting it, a write's, which runs at a raised value of its own
-    (graph.answering.write_priority) that the child would inherit."""
-    return min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + NICENESS)
-
-
 @lru_cache(maxsize=8)
 def _texts(shapes: Graph, ontology: Graph) -> tuple[str, tuple[str, str]]:
     """The shapes and the ontology as N-Triples, and a digest naming them in the child."""
@@ -203,8 +196,7 @@ def main() -> None:
     # server's log, never into the answers.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    # The value the parent asked for, whatever the thread that started this child ran at.
-    os.nice(max(0, int(sys.argv[1]) - os.nice(0)))
+    os.nice(NICENESS)
     given: dict[str, tuple[Graph, Graph]] = {}
     while (request := _receive(sys.stdin.buffer)) is not None:
         digest, texts, data, shown = request
