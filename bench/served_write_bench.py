@@ -1,7 +1,8 @@
 """Point-lookup latency of a writable ``kg serve`` while concurrent writers write (issue 12).
 
     flock /tmp/bench.lock python bench/served_write_bench.py --triples 100000 \
-        --code main=/tmp/main/src --code branch=src [--writers 4] [--seconds 15] [--rounds 2]
+        --code main=/tmp/main/src --code branch=src [--writers 4] [--seconds 15] [--rounds 2] \
+        [--writers-nice 19]
 
 For each ``--code LABEL=SRC`` (a checkout's ``src`` folder, put first on PYTHONPATH so the same
 interpreter serves each version), a fresh copy of one generated store is served writable
@@ -13,7 +14,9 @@ of its own: 204).
 
 It prints, per phase, the lookups' p50 / p99 / max, their ratios to the idle phase of the same
 server, the writes per second and every status or connection error seen: the goal is lookups
-keeping their latency (p50 and p99 busy / idle) and every request answered. Not a test: the
+keeping their latency (p50 and p99 busy / idle) and every request answered. ``--writers-nice``
+runs the writer clients at that nice value: on a machine of two cores they take a share of
+the cores from the server, where real writers would run elsewhere. Not a test: the
 machine is shared, so compare ratios measured side by side in one run, never absolute times.
 """
 
@@ -55,6 +58,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FORK = multiprocessing.get_context("fork")
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 BENCH_GRAPH = "https://w3id.org/alliance-graph/graph/served-write-bench"
+#: The writer clients' nice value (--writers-nice): on this machine they take cores from the
+#: server, as writers elsewhere would not.
+NICE_WRITERS = 0
 
 
 def update(grant: int, n: int) -> str:
@@ -111,6 +117,8 @@ def writing(
     port: int, until: float, writers: int, ids: int, answers: multiprocessing.SimpleQueue[Any]
 ) -> None:
     """In the writers' process: ``writers`` writer clients until ``until``; their statuses."""
+    if NICE_WRITERS:
+        os.nice(NICE_WRITERS)
     written, lock = Counter[str](), threading.Lock()
     threads = [
         threading.Thread(target=writer_client, args=(port, until, n, ids, written, lock))
@@ -168,7 +176,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="kg serve's query_timeout")
     parser.add_argument("--code", action="append", required=True, help="LABEL=SRC, repeatable")
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per version")
+    parser.add_argument(
+        "--writers-nice", type=int, default=0, help="the writer clients' nice value (0-19)"
+    )
     args = parser.parse_args()
+    global NICE_WRITERS
+    NICE_WRITERS = args.writers_nice
     codes = labelled_codes(args.code)
     work = Path(tempfile.mkdtemp(prefix="kg-served-write-bench-"))
     try:
