@@ -110,6 +110,15 @@ async def asgi(scope, receive, send):
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-length", b"0"), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": b""})
+
+async def rsgi(scope, protocol):
+    try:
+        await asyncio.wait_for(protocol(), 2)
+        status = 200
+    except TimeoutError:
+        status = 408
+    headers = [("content-length", "0"), ("connection", "close")]
+    protocol.response_bytes(status, headers, b"")
 '''
 
 
@@ -121,14 +130,17 @@ def slow_client(port: int, stay: float, out: list[str]) -> None:
         try:
             answer = sock.recv(100).split(b"\r\n")[0].decode()
             out.append(f"slow client: {answer!r} after {time.monotonic() - started:.1f} s")
+            while sock.recv(100):
+                pass
+            out.append(f"slow client: connection closed after {time.monotonic() - started:.1f} s")
         except TimeoutError:
-            out.append("slow client: no answer")
+            out.append("slow client: no answer, or the connection held until it left")
         time.sleep(max(stay - (time.monotonic() - started), 0))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--interface", choices=["wsgi", "asgi"], default="wsgi")
+    parser.add_argument("--interface", choices=["wsgi", "asgi", "rsgi"], default="wsgi")
     parser.add_argument(
         "--hold", choices=["none", "next", "close", "give-up"], default="none",
         help="WSGI: where the 408's answer waits for the pending read",
@@ -143,6 +155,8 @@ def main() -> None:
     app = "wsgi" if args.hold == "none" else "wsgi_" + args.hold.replace("-", "_")
     if args.interface == "asgi":
         interface, app = ["--interface", "asginl"], "asgi"
+    if args.interface == "rsgi":
+        interface, app = ["--interface", "rsgi"], "rsgi"
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", *interface, "--workers", "1", "--no-ws",
          "--port", str(port), f"stall_app:{app}"],
