@@ -247,13 +247,13 @@ def _allowed_cpus() -> set[int]:
 def reserved_cpu() -> int | None:
     """The CPU no demoted evaluation runs on (None with a single CPU).
 
-    Idle-priority runaways in the worker's own process slow point lookups far more than the
-    same runaways elsewhere: a lookup is handed between several threads (granian's, the
-    request thread, the query helper), and a thread woken onto a CPU where a ``SCHED_IDLE``
-    runaway of the same scheduling group runs often waited for the next scheduler tick (4 ms
-    at HZ=250) while the kernel picked another runaway (docs/reliability.md, section 9, h11h:
-    seen with ``perf record -e sched:sched_switch,sched:sched_wakeup``). One CPU kept free of
-    them serves those hand-offs at once; the demoted evaluations share the others.
+    Idle-priority runaways still slow point lookups: a lookup is handed between about ten
+    thread wake-ups (granian's threads, the request thread, the query helper), and a thread
+    woken onto a CPU where a ``SCHED_IDLE`` runaway runs often waited for the next scheduler
+    tick (4 ms at HZ=250) while the kernel picked another runaway (docs/reliability.md,
+    section 9, h11h: seen with ``perf record -e sched:sched_switch,sched:sched_wakeup``).
+    Threads woken on the CPU kept free of them run at once; the demoted evaluations share
+    the others.
     """
     cpus = _allowed_cpus()
     return max(cpus) if len(cpus) > 1 else None
