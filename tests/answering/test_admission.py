@@ -91,6 +91,34 @@ def test_the_thread_gets_its_policy_back_when_the_evaluation_ends(lane: Admissio
     assert seen == [os.SCHED_IDLE, os.SCHED_OTHER]
 
 
+@needs_priority
+def test_a_demoted_evaluation_leaves_one_cpu_to_the_others_and_gets_every_cpu_back(
+    lane: Admission,
+) -> None:
+    allowed = os.sched_getaffinity(0)
+    pinned = allowed - {max(allowed)} if len(allowed) > 1 else allowed
+    seen: list[set[int]] = []
+    done = threading.Event()
+
+    def work() -> None:
+        end = time.monotonic() + 30
+        while os.sched_getaffinity(0) != pinned or os.sched_getscheduler(0) != os.SCHED_IDLE:
+            if time.monotonic() > end:
+                break
+            sum(range(1000))
+        seen.append(os.sched_getaffinity(0))
+
+    def run() -> None:
+        lane.run("a", work)
+        seen.append(os.sched_getaffinity(0))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(35)
+    assert seen == [pinned, allowed]
+    assert admission.reserved_cpu() == (max(allowed) if len(allowed) > 1 else None)
+
+
 def test_a_query_waiting_without_cpu_is_not_long(lane: Admission) -> None:
     """Demotion counts CPU time: a query that waited (for a core, for I/O) is not long."""
     thread, stop, native = running(lane, "a", lambda s: s.wait(10))

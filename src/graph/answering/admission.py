@@ -7,8 +7,9 @@ lookups at their usual latency while runaways run:
 - **Long queries run at idle CPU priority.** Every evaluation registers its native thread while
   it runs (:meth:`Admission.run`); a monitor thread moves any evaluation that has used
   :data:`DEMOTE_AFTER` of CPU time to ``SCHED_IDLE`` (sched(7)): the kernel then runs it only
-  on CPU time no normal thread wants, so short queries never wait behind it for a core. The
-  thread gets its normal policy back when its evaluation ends. A process that may not restore a
+  on CPU time no normal thread wants, so short queries never wait behind it for a core. It
+  also leaves one CPU (:func:`reserved_cpu`) to the other threads. The thread gets its normal
+  policy and every CPU back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
   a request thread left at idle priority would serve every later request slowly.
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
@@ -219,11 +220,43 @@ os.register_at_fork(after_in_child=_forget_all)
 
 
 def _set_idle(thread: int, *, idle: bool) -> None:
-    """Move native ``thread`` to SCHED_IDLE, or back to SCHED_OTHER."""
+    """Move native ``thread`` to SCHED_IDLE and off the :func:`reserved_cpu`, or back to
+    SCHED_OTHER on every CPU the process may use."""
     policy = os.SCHED_IDLE if idle else os.SCHED_OTHER
     # ProcessLookupError: the thread has ended (a daemon helper of a dying worker).
     with contextlib.suppress(ProcessLookupError):
         os.sched_setscheduler(thread, policy, os.sched_param(0))
+        cpus = _allowed_cpus()
+        if len(cpus) > 1:
+            os.sched_setaffinity(thread, cpus - {max(cpus)} if idle else cpus)
+
+
+#: The CPUs this process may run on, read once (see :func:`_allowed_cpus`).
+_cpus: set[int] | None = None
+
+
+def _allowed_cpus() -> set[int]:
+    """The CPUs this process may run on. Read on the first demotion, on the monitor thread,
+    which is never pinned: an evaluating thread's own affinity is narrower while demoted."""
+    global _cpus
+    if _cpus is None:
+        _cpus = os.sched_getaffinity(0)
+    return _cpus
+
+
+def reserved_cpu() -> int | None:
+    """The CPU no demoted evaluation runs on (None with a single CPU).
+
+    Idle-priority runaways still slow point lookups: a lookup is handed between about ten
+    thread wake-ups (granian's threads, the request thread, the query helper), and a thread
+    woken onto a CPU where a ``SCHED_IDLE`` runaway runs often waited for the next scheduler
+    tick (4 ms at HZ=250) while the kernel picked another runaway (docs/reliability.md,
+    section 9, h11h: seen with ``perf record -e sched:sched_switch,sched:sched_wakeup``).
+    Threads woken on the CPU kept free of them run at once; the demoted evaluations share
+    the others.
+    """
+    cpus = _allowed_cpus()
+    return max(cpus) if len(cpus) > 1 else None
 
 
 _may_restore: bool | None = None
