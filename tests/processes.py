@@ -61,3 +61,14 @@ def kg_serve(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def child_pids(parent: int) -> set[int]:
+    """The pids of ``parent``'s child processes (a server's workers), read from /proc."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{parent}/task").glob("*/children"):
+        try:
+            found.update(int(pid) for pid in task.read_text().split())
+        except OSError:  # the task ended meanwhile
+            continue
+    return found

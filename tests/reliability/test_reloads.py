@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import skip_or_fail
+from tests.processes import child_pids
 from tests.reliability.conftest import Figures, built_project
 from tests.reliability.serving import KgServer, query_outcome, running_server
 
@@ -138,13 +139,7 @@ class Clients:
 
 def workers_of(server: KgServer) -> set[int]:
     """The pids of the server's worker processes (children of granian's main process)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{server.process.pid}/task").glob("*/children"):
-        try:
-            found.update(int(pid) for pid in task.read_text().split())
-        except OSError:  # the task ended meanwhile
-            continue
-    return found
+    return child_pids(server.process.pid)
 
 
 def reload_and_wait(server: KgServer) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.processes import free_port, wait_until_healthy
+from tests.processes import child_pids, free_port, wait_until_healthy
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -77,13 +77,7 @@ def served(store: Path, tmp_path: Path) -> Iterator[Served]:
 
 def workers(main: int) -> set[int]:
     """The worker processes of granian's main process ``main``."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{main}/task").glob("*/children"):
-        try:
-            found.update(int(pid) for pid in task.read_text().split())
-        except OSError:  # the task ended
-            continue
-    return found
+    return child_pids(main)
 
 
 class Watch:
