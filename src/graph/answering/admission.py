@@ -12,6 +12,17 @@ lookups at their usual latency while runaways run:
   policy and every CPU back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
   a request thread left at idle priority would serve every later request slowly.
+- **A suspect starts at idle priority.** When an evaluation is demoted, its client address and
+  its query's key (a hash of its text and dataset, given by the caller) are remembered for
+  :attr:`Admission.suspect_window` seconds (a few time limits; at most :data:`SUSPECTS` of
+  them, the least recently demoted forgotten first). A later evaluation from that address
+  *or* of that query is demoted at its start, before it evaluates, and gets its policy back
+  at its end: a runaway resent after its time-limit answer (a client's retry, or an attacker
+  varying the text from the same address) then never runs its first :data:`DEMOTE_AFTER` of
+  CPU at normal priority beside the point lookups. Clients that share an address with an
+  attacker (behind one proxy or NAT) run at idle priority meanwhile: not refused, and on a
+  machine with a free core ``SCHED_IDLE`` runs at full speed; only when the CPUs are busy do
+  they wait (docs/security.md).
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
   request threads per worker on top of ``threads`` (graph.serving.granian_worker,
   graph.serving.server): a
@@ -35,6 +46,7 @@ import os
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -52,18 +64,33 @@ DEMOTE_AFTER = 0.05
 POLL = 0.01
 #: Seconds the monitor thread lingers with nothing to watch before it ends.
 LINGER = 5.0
+#: The nice value (setpriority(2)) of an evaluation that has used :data:`POLL` of CPU time, before
+#: its demotion to idle priority at :data:`DEMOTE_AFTER` (0: none): a first step down.
+LADDER_NICE = 10
+#: Client addresses and query keys remembered as suspects at most, per process.
+SUSPECTS = 4096
+#: For how many time limits a demoted evaluation's client and query stay suspects: a client
+#: retrying a query that timed out does so within a time limit or two.
+SUSPECT_LIMITS = 3
 
 
 @dataclass
 class _Running:
     client: str
+    #: The query's key (None: not a query of its own, e.g. reconciliation's).
+    key: int | None
     started: float
     #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid).
     clock: int
     #: The clock's reading when the monitor first looked (None before): read by the monitor,
     #: not per request, see :meth:`Admission._look`.
     cpu_start: float | None = None
+    #: It has used :data:`DEMOTE_AFTER` of CPU: a long evaluation.
     demoted: bool = False
+    #: Its thread is at idle priority (demoted, or a suspect's from its start).
+    idle: bool = False
+    #: Its thread's own nice value, once lowered to :data:`LADDER_NICE` (None: not yet).
+    nice: int | None = None
 
 
 class _ThreadIds(threading.local):
@@ -81,13 +108,24 @@ _ids = _ThreadIds()
 class Admission:
     """The evaluations running in this process, and the rules above applied to them."""
 
-    def __init__(self, *, client_limit: int, retry_after: float, demote: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        client_limit: int,
+        retry_after: float,
+        demote: bool = True,
+        suspect_window: float = 0.0,
+    ) -> None:
         #: Long evaluations one client may have running at once (0: no limit).
         self.client_limit = client_limit
         self.retry_after = max(1, math.ceil(retry_after))
         self.demote = demote and may_restore_priority()
+        #: Seconds a demoted evaluation's client and query stay suspects (0: none are).
+        self.suspect_window = suspect_window if self.demote else 0.0
         self._lock = threading.Lock()
         self._running: dict[int, _Running] = {}
+        #: Suspect client addresses (str) and query keys (int): when each stops being one.
+        self._suspects: OrderedDict[str | int, float] = OrderedDict()
         self._monitor: threading.Thread | None = None
         _instances.add(self)
 
@@ -108,17 +146,23 @@ class Admission:
                 retry_after=self.retry_after,
             )
 
-    def run(self, client: str, work: Callable[[], T]) -> T:
-        """Run ``work`` (an evaluation for ``client``) on this thread, registered meanwhile.
+    def run(self, client: str, work: Callable[[], T], *, key: int | None = None) -> T:
+        """Run ``work`` (an evaluation for ``client`` of the query ``key``, see
+        :func:`query_key`) on this thread, registered meanwhile; at idle priority from its
+        start when ``client`` or ``key`` is a suspect.
 
         Not a context manager: contextlib's would set ``__traceback__`` on what ``work``
         raises, and some of our exceptions are frozen dataclasses
         (graph.answering.export.ExportError).
         """
         ids = _ids
-        thread, entry = ids.native, _Running(client, time.monotonic(), ids.clock)
+        thread, now = ids.native, time.monotonic()
+        entry = _Running(client, key, now, ids.clock)
         with self._lock:
             self._running[thread] = entry
+            if self._suspects and (self._suspect(client, now) or self._suspect(key, now)):
+                entry.idle = True
+                _set_idle(thread, idle=True)
             if self._monitor is None:
                 self._monitor = threading.Thread(
                     target=self._watch, name="kg-admission", daemon=True
@@ -129,8 +173,31 @@ class Admission:
         finally:
             with self._lock:
                 del self._running[thread]
-                if entry.demoted and self.demote:
+                if entry.idle:
                     _set_idle(thread, idle=False)
+                if entry.nice is not None:
+                    _restore_nice(thread, entry.nice)
+
+    def _suspect(self, name: str | int | None, now: float) -> bool:
+        """Whether ``name`` (a client address or query key) is a suspect (under the lock)."""
+        if not name:
+            return False
+        until = self._suspects.get(name)
+        if until is None:
+            return False
+        if until < now:
+            del self._suspects[name]
+            return False
+        return True
+
+    def _remember(self, entry: _Running, now: float) -> None:
+        """Make ``entry``'s client and query suspects (under the lock)."""
+        for name in (entry.client, entry.key):
+            if name:
+                self._suspects[name] = now + self.suspect_window
+                self._suspects.move_to_end(name)
+        while len(self._suspects) > SUSPECTS:
+            self._suspects.popitem(last=False)
 
     def long_running(self) -> int:
         """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
@@ -175,16 +242,14 @@ class Admission:
                 if self._running:
                     quiet_since = now
                 for thread, entry in self._running.items():
-                    if not entry.demoted and self._look(entry, now):
+                    if not entry.demoted:
                         # Under the lock: the thread cannot end its evaluation (and go on to
-                        # a short query) between this check and its demotion.
-                        entry.demoted = True
-                        if self.demote:
-                            _set_idle(thread, idle=True)
+                        # a short query) between this look and its demotion.
+                        self._look(thread, entry, now)
 
-    @staticmethod
-    def _look(entry: _Running, now: float) -> bool:
-        """Whether ``entry`` has used :data:`DEMOTE_AFTER` of CPU time (monitor only).
+    def _look(self, thread: int, entry: _Running, now: float) -> None:
+        """Demote ``entry`` once it has used :data:`DEMOTE_AFTER` of CPU time, and lower its
+        nice value to :data:`LADDER_NICE` once it has used :data:`POLL` (monitor only).
 
         CPU time, not time since the start: a short query that waited for a core (a busy
         machine) must not be demoted and then wait even longer. The clock is read from the
@@ -193,16 +258,36 @@ class Admission:
         """
         if entry.cpu_start is None:
             entry.cpu_start = time.clock_gettime(entry.clock)
-            return False
-        if now - entry.started < DEMOTE_AFTER:
-            return False  # it cannot have used more CPU time than time
-        return time.clock_gettime(entry.clock) - entry.cpu_start >= DEMOTE_AFTER
+            return
+        ladder = bool(LADDER_NICE) and self.demote and entry.nice is None and not entry.idle
+        if now - entry.started < DEMOTE_AFTER and not ladder:
+            return  # it cannot have used more CPU time than time
+        used = time.clock_gettime(entry.clock) - entry.cpu_start
+        if used >= DEMOTE_AFTER:
+            entry.demoted = True
+            if self.demote and not entry.idle:
+                entry.idle = True
+                _set_idle(thread, idle=True)
+            if self.suspect_window:
+                self._remember(entry, now)
+        elif ladder and used >= POLL:
+            entry.nice = _lower_nice(thread)
 
     def _forget(self) -> None:
         """In a forked child: the parent's evaluations and monitor did not come along."""
         self._lock = threading.Lock()
         self._running.clear()
         self._monitor = None
+
+
+def query_key(
+    text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
+) -> int:
+    """The key a query is remembered by as a suspect: its exact text and dataset (the graphs a
+    request names; the same query on /sparql and the explorer has one key). Python's string
+    hash is keyed per process (PEP 456), so a client cannot make its query's key collide with
+    another's on purpose."""
+    return hash((text, default_graphs, named_graphs))
 
 
 #: Every Admission of this process, for the fork hook (weakly: apps of tests come and go).
@@ -229,6 +314,24 @@ def _set_idle(thread: int, *, idle: bool) -> None:
         cpus = _allowed_cpus()
         if len(cpus) > 1:
             os.sched_setaffinity(thread, cpus - {max(cpus)} if idle else cpus)
+
+
+def _lower_nice(thread: int) -> int:
+    """Give native ``thread`` the nice value :data:`LADDER_NICE` unless its own is as high;
+    its own (what :func:`_restore_nice` puts back)."""
+    with contextlib.suppress(ProcessLookupError):  # the thread has ended
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        if before < LADDER_NICE:
+            os.setpriority(os.PRIO_PROCESS, thread, LADDER_NICE)
+        return before
+    return LADDER_NICE
+
+
+def _restore_nice(thread: int, nice: int) -> None:
+    """Give native ``thread`` back its own nice value ``nice`` (from :func:`_lower_nice`)."""
+    if nice < LADDER_NICE:
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
 
 
 #: The CPUs this process may run on, read once (see :func:`_allowed_cpus`).
