@@ -14,8 +14,8 @@ lookups at their usual latency while runaways run:
   a request thread left at idle priority would serve every later request slowly.
 - **A suspect starts at idle priority.** When an evaluation is demoted, its client address and
   its query's key (a hash of its text and dataset, given by the caller) are remembered for
-  :attr:`Admission.suspect_window` seconds (a few time limits; at most :data:`SUSPECTS` of
-  them, the least recently demoted forgotten first). A later evaluation from that address
+  :attr:`Admission.suspect_window` seconds (a few time limits), in a bounded table that the
+  server's workers share (:mod:`graph.answering.suspects`). A later evaluation from that address
   *or* of that query is demoted at its start, before it evaluates, and gets its policy back
   at its end: a runaway resent after its time-limit answer (a client's retry, or an attacker
   varying the text from the same address) then never runs its first :data:`DEMOTE_AFTER` of
@@ -46,12 +46,12 @@ import os
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from graph.answering import deadline
+from graph.answering.suspects import Suspects
 from graph.core.errors import TooManyQueries
 
 T = TypeVar("T")
@@ -67,8 +67,6 @@ LINGER = 5.0
 #: The nice value (setpriority(2)) of an evaluation that has used :data:`POLL` of CPU time, before
 #: its demotion to idle priority at :data:`DEMOTE_AFTER` (0: none): a first step down.
 LADDER_NICE = 10
-#: Client addresses and query keys remembered as suspects at most, per process.
-SUSPECTS = 4096
 #: For how many time limits a demoted evaluation's client and query stay suspects: a client
 #: retrying a query that timed out does so within a time limit or two.
 SUSPECT_LIMITS = 3
@@ -124,8 +122,9 @@ class Admission:
         self.suspect_window = suspect_window if self.demote else 0.0
         self._lock = threading.Lock()
         self._running: dict[int, _Running] = {}
-        #: Suspect client addresses (str) and query keys (int): when each stops being one.
-        self._suspects: OrderedDict[str | int, float] = OrderedDict()
+        #: Suspect client addresses and query keys; a server's workers share one
+        #: (graph.serving sets it after the fork).
+        self.suspects = Suspects()
         self._monitor: threading.Thread | None = None
         _instances.add(self)
 
@@ -160,7 +159,7 @@ class Admission:
         entry = _Running(client, key, now, ids.clock)
         with self._lock:
             self._running[thread] = entry
-            if self._suspects and (self._suspect(client, now) or self._suspect(key, now)):
+            if self.suspect_window and self._suspect(client, key, now):
                 entry.idle = True
                 _set_idle(thread, idle=True)
             if self._monitor is None:
@@ -178,26 +177,22 @@ class Admission:
                 if entry.nice is not None:
                     _restore_nice(thread, entry.nice)
 
-    def _suspect(self, name: str | int | None, now: float) -> bool:
-        """Whether ``name`` (a client address or query key) is a suspect (under the lock)."""
-        if not name:
+    def _suspect(self, client: str, key: int | None, now: float) -> bool:
+        """Whether ``client`` or ``key`` is a suspect."""
+        table = self.suspects
+        if not table.any(now):
             return False
-        until = self._suspects.get(name)
-        if until is None:
-            return False
-        if until < now:
-            del self._suspects[name]
-            return False
-        return True
+        return bool(client and table.known(client, now)) or (
+            key is not None and table.known(key, now)
+        )
 
     def _remember(self, entry: _Running, now: float) -> None:
-        """Make ``entry``'s client and query suspects (under the lock)."""
-        for name in (entry.client, entry.key):
-            if name:
-                self._suspects[name] = now + self.suspect_window
-                self._suspects.move_to_end(name)
-        while len(self._suspects) > SUSPECTS:
-            self._suspects.popitem(last=False)
+        """Make ``entry``'s client and query suspects."""
+        until = now + self.suspect_window
+        if entry.client:
+            self.suspects.remember(entry.client, until)
+        if entry.key is not None:
+            self.suspects.remember(entry.key, until)
 
     def long_running(self) -> int:
         """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
