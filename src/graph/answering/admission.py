@@ -67,6 +67,9 @@ LINGER = 5.0
 #: The nice value (setpriority(2)) of an evaluation that has used :data:`POLL` of CPU time, before
 #: its demotion to idle priority at :data:`DEMOTE_AFTER` (0: none): a first step down.
 LADDER_NICE = 10
+#: Seconds of CPU time a suspect's evaluation uses at normal priority before it is demoted
+#: (0: none, it starts demoted).
+SUSPECT_IDLE_AFTER = POLL
 #: For how many time limits a demoted evaluation's client and query stay suspects: a client
 #: retrying a query that timed out does so within a time limit or two.
 SUSPECT_LIMITS = 3
@@ -87,6 +90,9 @@ class _Running:
     demoted: bool = False
     #: Its thread is at idle priority (demoted, or a suspect's from its start).
     idle: bool = False
+    #: Its client or query is a suspect: off the reserved CPU from its start, and at idle
+    #: priority after :data:`SUSPECT_IDLE_AFTER` of CPU time.
+    suspect: bool = False
     #: Its thread's own nice value, once lowered to :data:`LADDER_NICE` (None: not yet).
     nice: int | None = None
 
@@ -160,8 +166,12 @@ class Admission:
         with self._lock:
             self._running[thread] = entry
             if self.suspect_window and self._suspect(client, key, now):
-                entry.idle = True
-                _set_idle(thread, idle=True)
+                entry.suspect = True
+                if SUSPECT_IDLE_AFTER:
+                    _pin(thread, pinned=True)
+                else:
+                    entry.idle = True
+                    _set_idle(thread, idle=True)
             if self._monitor is None:
                 self._monitor = threading.Thread(
                     target=self._watch, name="kg-admission", daemon=True
@@ -174,6 +184,8 @@ class Admission:
                 del self._running[thread]
                 if entry.idle:
                     _set_idle(thread, idle=False)
+                elif entry.suspect:
+                    _pin(thread, pinned=False)
                 if entry.nice is not None:
                     _restore_nice(thread, entry.nice)
 
@@ -255,9 +267,13 @@ class Admission:
             entry.cpu_start = time.clock_gettime(entry.clock)
             return
         ladder = bool(LADDER_NICE) and self.demote and entry.nice is None and not entry.idle
-        if now - entry.started < DEMOTE_AFTER and not ladder:
+        early = entry.suspect and not entry.idle
+        if now - entry.started < DEMOTE_AFTER and not (ladder or early):
             return  # it cannot have used more CPU time than time
         used = time.clock_gettime(entry.clock) - entry.cpu_start
+        if early and used >= SUSPECT_IDLE_AFTER:
+            entry.idle = True
+            _set_idle(thread, idle=True)
         if used >= DEMOTE_AFTER:
             entry.demoted = True
             if self.demote and not entry.idle:
@@ -309,6 +325,14 @@ def _set_idle(thread: int, *, idle: bool) -> None:
         cpus = _allowed_cpus()
         if len(cpus) > 1:
             os.sched_setaffinity(thread, cpus - {max(cpus)} if idle else cpus)
+
+
+def _pin(thread: int, *, pinned: bool) -> None:
+    """Move native ``thread`` off the :func:`reserved_cpu`, or back onto every CPU."""
+    cpus = _allowed_cpus()
+    if len(cpus) > 1:
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(thread, cpus - {max(cpus)} if pinned else cpus)
 
 
 def _lower_nice(thread: int) -> int:
