@@ -12,17 +12,18 @@ lookups at their usual latency while runaways run:
   policy and every CPU back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
   a request thread left at idle priority would serve every later request slowly.
-- **A suspect starts at idle priority.** When an evaluation is demoted, its client address and
-  its query's key (a hash of its text and dataset, given by the caller) are remembered for
+- **A suspect is demoted at once.** When an evaluation is demoted, its client address and its
+  query's key (:func:`query_key`: a hash of its text and dataset) are remembered for
   :attr:`Admission.suspect_window` seconds (a few time limits), in a bounded table that the
   server's workers share (:mod:`graph.answering.suspects`). A later evaluation from that address
-  *or* of that query is demoted at its start, before it evaluates, and gets its policy back
-  at its end: a runaway resent after its time-limit answer (a client's retry, or an attacker
-  varying the text from the same address) then never runs its first :data:`DEMOTE_AFTER` of
-  CPU at normal priority beside the point lookups. Clients that share an address with an
-  attacker (behind one proxy or NAT) run at idle priority meanwhile: not refused, and on a
-  machine with a free core ``SCHED_IDLE`` runs at full speed; only when the CPUs are busy do
-  they wait (docs/security.md).
+  *or* of that query is demoted at the monitor's first look (at most :data:`POLL` after its
+  start) instead of after :data:`DEMOTE_AFTER` of CPU, and gets its policy back at its end: a
+  runaway resent after its time-limit answer (a client's retry; an attacker varying the text
+  from one address) then takes little CPU at normal priority beside the point lookups. Clients
+  that share an address with an attacker (behind one proxy or NAT), and anyone sending a query
+  an attacker has just sent, run at idle priority meanwhile: not refused, and ``SCHED_IDLE``
+  runs at full speed on a CPU nothing else wants; only when the CPUs are busy do they wait
+  (docs/security.md).
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
   request threads per worker on top of ``threads`` (graph.serving.granian_worker,
   graph.serving.server): a
@@ -64,12 +65,6 @@ DEMOTE_AFTER = 0.05
 POLL = 0.01
 #: Seconds the monitor thread lingers with nothing to watch before it ends.
 LINGER = 5.0
-#: The nice value (setpriority(2)) of an evaluation that has used :data:`POLL` of CPU time, before
-#: its demotion to idle priority at :data:`DEMOTE_AFTER` (0: none): a first step down.
-LADDER_NICE = 10
-#: Seconds of CPU time a suspect's evaluation uses at normal priority before it is demoted
-#: (0: none, it starts demoted).
-SUSPECT_IDLE_AFTER = POLL
 #: For how many time limits a demoted evaluation's client and query stay suspects: a client
 #: retrying a query that timed out does so within a time limit or two.
 SUSPECT_LIMITS = 3
@@ -90,11 +85,8 @@ class _Running:
     demoted: bool = False
     #: Its thread is at idle priority (demoted, or a suspect's from its start).
     idle: bool = False
-    #: Its client or query is a suspect: off the reserved CPU from its start, and at idle
-    #: priority after :data:`SUSPECT_IDLE_AFTER` of CPU time.
+    #: Its client or query is a suspect: at idle priority from the monitor's first look.
     suspect: bool = False
-    #: Its thread's own nice value, once lowered to :data:`LADDER_NICE` (None: not yet).
-    nice: int | None = None
 
 
 class _ThreadIds(threading.local):
@@ -153,8 +145,8 @@ class Admission:
 
     def run(self, client: str, work: Callable[[], T], *, key: int | None = None) -> T:
         """Run ``work`` (an evaluation for ``client`` of the query ``key``, see
-        :func:`query_key`) on this thread, registered meanwhile; at idle priority from its
-        start when ``client`` or ``key`` is a suspect.
+        :func:`query_key`) on this thread, registered meanwhile; at idle priority from the
+        monitor's first look when ``client`` or ``key`` is a suspect.
 
         Not a context manager: contextlib's would set ``__traceback__`` on what ``work``
         raises, and some of our exceptions are frozen dataclasses
@@ -167,11 +159,6 @@ class Admission:
             self._running[thread] = entry
             if self.suspect_window and self._suspect(client, key, now):
                 entry.suspect = True
-                if SUSPECT_IDLE_AFTER:
-                    _pin(thread, pinned=True)
-                else:
-                    entry.idle = True
-                    _set_idle(thread, idle=True)
             if self._monitor is None:
                 self._monitor = threading.Thread(
                     target=self._watch, name="kg-admission", daemon=True
@@ -184,10 +171,6 @@ class Admission:
                 del self._running[thread]
                 if entry.idle:
                     _set_idle(thread, idle=False)
-                elif entry.suspect:
-                    _pin(thread, pinned=False)
-                if entry.nice is not None:
-                    _restore_nice(thread, entry.nice)
 
     def _suspect(self, client: str, key: int | None, now: float) -> bool:
         """Whether ``client`` or ``key`` is a suspect."""
@@ -255,8 +238,8 @@ class Admission:
                         self._look(thread, entry, now)
 
     def _look(self, thread: int, entry: _Running, now: float) -> None:
-        """Demote ``entry`` once it has used :data:`DEMOTE_AFTER` of CPU time, and lower its
-        nice value to :data:`LADDER_NICE` once it has used :data:`POLL` (monitor only).
+        """Demote ``entry`` once it has used :data:`DEMOTE_AFTER` of CPU time, or at the first
+        look if it is a suspect's (monitor only).
 
         CPU time, not time since the start: a short query that waited for a core (a busy
         machine) must not be demoted and then wait even longer. The clock is read from the
@@ -265,24 +248,22 @@ class Admission:
         """
         if entry.cpu_start is None:
             entry.cpu_start = time.clock_gettime(entry.clock)
+            if entry.suspect:
+                # By the monitor, not by the thread at its start: a thread that demotes itself
+                # runs on at idle priority holding the GIL and this lock until it enters the
+                # engine, and every lookup waits for it (docs/reliability.md section 9, h11r).
+                entry.idle = True
+                _set_idle(thread, idle=True)
             return
-        ladder = bool(LADDER_NICE) and self.demote and entry.nice is None and not entry.idle
-        early = entry.suspect and not entry.idle
-        if now - entry.started < DEMOTE_AFTER and not (ladder or early):
+        if now - entry.started < DEMOTE_AFTER:
             return  # it cannot have used more CPU time than time
-        used = time.clock_gettime(entry.clock) - entry.cpu_start
-        if early and used >= SUSPECT_IDLE_AFTER:
-            entry.idle = True
-            _set_idle(thread, idle=True)
-        if used >= DEMOTE_AFTER:
+        if time.clock_gettime(entry.clock) - entry.cpu_start >= DEMOTE_AFTER:
             entry.demoted = True
             if self.demote and not entry.idle:
                 entry.idle = True
                 _set_idle(thread, idle=True)
             if self.suspect_window:
                 self._remember(entry, now)
-        elif ladder and used >= POLL:
-            entry.nice = _lower_nice(thread)
 
     def _forget(self) -> None:
         """In a forked child: the parent's evaluations and monitor did not come along."""
@@ -325,32 +306,6 @@ def _set_idle(thread: int, *, idle: bool) -> None:
         cpus = _allowed_cpus()
         if len(cpus) > 1:
             os.sched_setaffinity(thread, cpus - {max(cpus)} if idle else cpus)
-
-
-def _pin(thread: int, *, pinned: bool) -> None:
-    """Move native ``thread`` off the :func:`reserved_cpu`, or back onto every CPU."""
-    cpus = _allowed_cpus()
-    if len(cpus) > 1:
-        with contextlib.suppress(ProcessLookupError):
-            os.sched_setaffinity(thread, cpus - {max(cpus)} if pinned else cpus)
-
-
-def _lower_nice(thread: int) -> int:
-    """Give native ``thread`` the nice value :data:`LADDER_NICE` unless its own is as high;
-    its own (what :func:`_restore_nice` puts back)."""
-    with contextlib.suppress(ProcessLookupError):  # the thread has ended
-        before = os.getpriority(os.PRIO_PROCESS, thread)
-        if before < LADDER_NICE:
-            os.setpriority(os.PRIO_PROCESS, thread, LADDER_NICE)
-        return before
-    return LADDER_NICE
-
-
-def _restore_nice(thread: int, nice: int) -> None:
-    """Give native ``thread`` back its own nice value ``nice`` (from :func:`_lower_nice`)."""
-    if nice < LADDER_NICE:
-        with contextlib.suppress(ProcessLookupError):
-            os.setpriority(os.PRIO_PROCESS, thread, nice)
 
 
 #: The CPUs this process may run on, read once (see :func:`_allowed_cpus`).
