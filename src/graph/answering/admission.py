@@ -83,7 +83,7 @@ class _Running:
     cpu_start: float | None = None
     #: It has used :data:`DEMOTE_AFTER` of CPU: a long evaluation.
     demoted: bool = False
-    #: Its thread is at idle priority (demoted, or a suspect's from its start).
+    #: Its thread is at idle priority (demoted, or a suspect's from the monitor's first look).
     idle: bool = False
     #: Its client or query is a suspect: at idle priority from the monitor's first look.
     suspect: bool = False
