@@ -140,11 +140,16 @@ def lookup_client(port: int, until: float, ids: int, seed: int, phase: Phase) ->
         connection.close()
 
 
-def runaway_client(port: int, until: float, number: int, phase: Phase, query: str) -> None:
-    connection, source = None, f"127.0.1.{number + 1}"
+def runaway_client(
+    port: int, until: float, number: int, phase: Phase, query: str, vary: bool
+) -> None:
+    connection, source, sent = None, f"127.0.1.{number + 1}", 0
     while time.monotonic() < until:
         phase.runaway_starts.append(time.monotonic())
-        connection, status = post(connection, port, source, query)
+        sent += 1
+        # --vary: a text of its own each time (a comment), so only the address is the same.
+        text = f"# runaway {number}.{sent}\n{query}" if vary else query
+        connection, status = post(connection, port, source, text)
         phase.runaway_status[status] += 1
         if status not in ("503", "429"):
             time.sleep(0.1)  # an error: do not spin
@@ -155,14 +160,20 @@ def runaway_client(port: int, until: float, number: int, phase: Phase, query: st
 
 
 def run_phase(
-    port: int, runaways: int, seconds: float, ids: int, query: str = CROSS_PRODUCT
+    port: int,
+    runaways: int,
+    seconds: float,
+    ids: int,
+    query: str = CROSS_PRODUCT,
+    *,
+    vary: bool = False,
 ) -> Phase:
     phase, until = Phase(), time.monotonic() + seconds
     threads = [
         threading.Thread(target=lookup_client, args=(port, until, ids, n, phase))
         for n in range(LOOKUP_CLIENTS)
     ] + [
-        threading.Thread(target=runaway_client, args=(port, until, n, phase, query))
+        threading.Thread(target=runaway_client, args=(port, until, n, phase, query, vary))
         for n in range(runaways)
     ]
     for thread in threads:
@@ -342,7 +353,8 @@ def measure(label: str, src: Path, mode: str, store: Path, args: argparse.Namesp
         for factor in (1, 2):
             settle(base)
             mark = len(watch.ready) if watch is not None else 0
-            phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway])
+            phase = run_phase(port, factor * threads, args.seconds, ids, RUNAWAYS[args.runaway],
+                              vary=args.vary)  # fmt: skip
             report(label, mode, f"{factor}x={factor * threads}", phase, idle_p99)
             if watch is not None:
                 print(causes(phase, watch.events, 3 * idle_p99 / 1000)
@@ -393,6 +405,8 @@ def main() -> None:
                         help="the runaway query: see RUNAWAYS")  # fmt: skip
     parser.add_argument("--trace", action="store_true",
                         help="print the slow lookups per likely cause (see causes())")  # fmt: skip
+    parser.add_argument("--vary", action="store_true",
+                        help="a text of its own for every runaway sent")  # fmt: skip
     args = parser.parse_args()
     codes = labelled_codes(args.code)
     work = Path(tempfile.mkdtemp(prefix="kg-runaway-bench-"))
@@ -403,6 +417,7 @@ def main() -> None:
         ids = grant_count(data)
         print(f"{args.triples} triples, {ids} grants; query_timeout {args.timeout} s;"
               f" {LOOKUP_CLIENTS} lookup clients; {args.seconds} s per phase;"
+              f" runaway {args.runaway}{' (varied)' if args.vary else ''};"
               f" load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"{'code':<8} {'mode':<9} {'phase':<10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"
               f" {'max ms':>8} {'p99/idle':>6}  statuses")  # fmt: skip

@@ -224,3 +224,116 @@ def test_what_the_evaluation_raises_comes_back_unchanged(lane: Admission) -> Non
     with pytest.raises(QuerySyntaxError, match="line 1, column 1"):
         lane.run("a", work)
     assert lane.long_running() == 0
+
+
+def demote_once(lane: Admission, client: str, key: int | None) -> None:
+    """Run an evaluation for ``client`` of query ``key`` that burns CPU until demoted."""
+
+    def work() -> None:
+        end = time.monotonic() + 30
+        while os.sched_getscheduler(0) != os.SCHED_IDLE and time.monotonic() < end:
+            sum(range(1000))
+
+    thread = threading.Thread(target=lambda: lane.run(client, work, key=key), daemon=True)
+    thread.start()
+    thread.join(35)
+    assert wait_for(lambda: lane.long_running() == 0)
+
+
+def idle_within(lane: Admission, client: str, key: int | None, cpu: float) -> tuple[bool, int]:
+    """Whether an evaluation burning CPU is moved to idle priority before it has used ``cpu``
+    seconds of CPU time, and its thread's policy after it."""
+    seen: list[int] = []
+
+    def work() -> None:
+        end = time.thread_time() + cpu
+        while os.sched_getscheduler(0) != os.SCHED_IDLE and time.thread_time() < end:
+            sum(range(1000))
+        seen.append(os.sched_getscheduler(0))
+
+    def run() -> None:
+        lane.run(client, work, key=key)
+        seen.append(os.sched_getscheduler(0))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert len(seen) == 2
+    return seen[0] == os.SCHED_IDLE, seen[1]
+
+
+DEMOTED_AND_BACK = (True, os.SCHED_OTHER)
+NOT_DEMOTED = (False, os.SCHED_OTHER)
+#: CPU seconds a suspect's evaluation is given to be demoted in (it is at the monitor's first
+#: look, at most POLL after its start, so this is only room for a busy machine), and long
+#: evaluations' DEMOTE_AFTER meanwhile, far above that.
+WITHIN, LONG_AFTER = 1.0, 5.0
+
+
+@needs_priority
+def test_a_suspect_clients_or_querys_next_evaluation_is_demoted_at_once_a_strangers_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lane = Admission(client_limit=0, retry_after=1, suspect_window=60)
+    runaway = admission.query_key("SELECT * WHERE { ?s ?p ?o }")
+    demote_once(lane, "10.0.0.1", runaway)
+    monkeypatch.setattr(admission, "DEMOTE_AFTER", LONG_AFTER)
+    other = admission.query_key("ASK {}")
+    # Any query of the client's (an attacker varying the text) and the runaway's query from
+    # any client (a retry from elsewhere) are at idle priority long before LONG_AFTER of CPU;
+    # a stranger's other query is not; each thread gets its policy back after.
+    assert idle_within(lane, "10.0.0.1", other, WITHIN) == DEMOTED_AND_BACK
+    assert idle_within(lane, "10.0.0.2", runaway, WITHIN) == DEMOTED_AND_BACK
+    assert idle_within(lane, "10.0.0.2", other, WITHIN) == NOT_DEMOTED
+    assert idle_within(lane, "10.0.0.3", None, WITHIN) == NOT_DEMOTED
+    # Demoted early, a suspect's evaluation is not long: no client limit counts it.
+    assert lane.long_running() == 0
+
+
+@needs_priority
+def test_suspects_are_forgotten_after_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    lane = Admission(client_limit=0, retry_after=1, suspect_window=1.5)
+    key = admission.query_key("SELECT * WHERE { ?s ?p ?o }")
+    demote_once(lane, "10.0.0.1", key)
+    monkeypatch.setattr(admission, "DEMOTE_AFTER", LONG_AFTER)
+    assert idle_within(lane, "10.0.0.1", None, WITHIN) == DEMOTED_AND_BACK
+    time.sleep(1.6)
+    assert idle_within(lane, "10.0.0.1", None, WITHIN) == NOT_DEMOTED
+    assert idle_within(lane, "10.0.0.2", key, WITHIN) == NOT_DEMOTED
+
+
+@needs_priority
+def test_workers_of_one_server_share_their_suspects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """graph.serving hands every worker's admission the table made before the fork."""
+    first = Admission(client_limit=0, retry_after=1, suspect_window=60)
+    second = Admission(client_limit=0, retry_after=1, suspect_window=60)
+    second.suspects = first.suspects
+    demote_once(first, "10.0.0.1", None)
+    monkeypatch.setattr(admission, "DEMOTE_AFTER", LONG_AFTER)
+    assert idle_within(second, "10.0.0.1", None, WITHIN) == DEMOTED_AND_BACK
+
+
+@needs_priority
+@pytest.mark.parametrize(
+    ("demote", "window"), [(True, 0.0), (False, 60.0)], ids=["no window", "no demotion"]
+)
+def test_no_suspects_without_a_window_or_without_demotion(
+    demote: bool, window: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lane = Admission(client_limit=0, retry_after=1, demote=demote, suspect_window=window)
+    thread, stop, _ = running(lane, "10.0.0.1", burn)
+    assert wait_for(lambda: lane.long_running() == 1)
+    stop.set()
+    thread.join(5)
+    monkeypatch.setattr(admission, "DEMOTE_AFTER", LONG_AFTER)
+    assert idle_within(lane, "10.0.0.1", None, 0.3) == NOT_DEMOTED
+
+
+def test_a_query_key_is_its_text_and_dataset() -> None:
+    text = "SELECT * WHERE { ?s ?p ?o }"
+    assert admission.query_key(text) == admission.query_key(text, (), ())
+    assert admission.query_key(text) != admission.query_key(text + " ")
+    assert admission.query_key(text, ("http://example.org/g",)) != admission.query_key(text)
+    assert admission.query_key(text, (), ("http://example.org/g",)) != admission.query_key(
+        text, ("http://example.org/g",)
+    )

@@ -12,6 +12,18 @@ lookups at their usual latency while runaways run:
   policy and every CPU back when its evaluation ends. A process that may not restore a
   thread's policy (neither root nor ``CAP_SYS_NICE`` nor ``RLIMIT_NICE`` >= 20) demotes nothing:
   a request thread left at idle priority would serve every later request slowly.
+- **A suspect is demoted at once.** When an evaluation is demoted, its client address and its
+  query's key (:func:`query_key`: a hash of its text and dataset) are remembered for
+  :attr:`Admission.suspect_window` seconds (a few time limits), in a bounded table that the
+  server's workers share (:mod:`graph.answering.suspects`). A later evaluation from that address
+  *or* of that query is demoted at the monitor's first look (at most :data:`POLL` after its
+  start) instead of after :data:`DEMOTE_AFTER` of CPU, and gets its policy back at its end: a
+  runaway resent after its time-limit answer (a client's retry; an attacker varying the text
+  from one address) then takes little CPU at normal priority beside the point lookups. Clients
+  that share an address with an attacker (behind one proxy or NAT), and anyone sending a query
+  an attacker has just sent, run at idle priority meanwhile: not refused, and ``SCHED_IDLE``
+  runs at full speed on a CPU nothing else wants; only when the CPUs are busy do they wait
+  (docs/security.md).
 - **Long queries do not take the short queries' threads.** The servers run ``slow_query_threads``
   request threads per worker on top of ``threads`` (graph.serving.granian_worker,
   graph.serving.server): a
@@ -40,6 +52,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from graph.answering import deadline
+from graph.answering.suspects import Suspects
 from graph.core.errors import TooManyQueries
 
 T = TypeVar("T")
@@ -52,18 +65,28 @@ DEMOTE_AFTER = 0.05
 POLL = 0.01
 #: Seconds the monitor thread lingers with nothing to watch before it ends.
 LINGER = 5.0
+#: For how many time limits a demoted evaluation's client and query stay suspects: a client
+#: retrying a query that timed out does so within a time limit or two.
+SUSPECT_LIMITS = 3
 
 
 @dataclass
 class _Running:
     client: str
+    #: The query's key (None: not a query of its own, e.g. reconciliation's).
+    key: int | None
     started: float
     #: The CPU-time clock of the evaluating thread (time.pthread_getcpuclockid).
     clock: int
     #: The clock's reading when the monitor first looked (None before): read by the monitor,
     #: not per request, see :meth:`Admission._look`.
     cpu_start: float | None = None
+    #: It has used :data:`DEMOTE_AFTER` of CPU: a long evaluation.
     demoted: bool = False
+    #: Its thread is at idle priority (demoted, or a suspect's from the monitor's first look).
+    idle: bool = False
+    #: Its client or query is a suspect: at idle priority from the monitor's first look.
+    suspect: bool = False
 
 
 class _ThreadIds(threading.local):
@@ -81,13 +104,25 @@ _ids = _ThreadIds()
 class Admission:
     """The evaluations running in this process, and the rules above applied to them."""
 
-    def __init__(self, *, client_limit: int, retry_after: float, demote: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        client_limit: int,
+        retry_after: float,
+        demote: bool = True,
+        suspect_window: float = 0.0,
+    ) -> None:
         #: Long evaluations one client may have running at once (0: no limit).
         self.client_limit = client_limit
         self.retry_after = max(1, math.ceil(retry_after))
         self.demote = demote and may_restore_priority()
+        #: Seconds a demoted evaluation's client and query stay suspects (0: none are).
+        self.suspect_window = suspect_window if self.demote else 0.0
         self._lock = threading.Lock()
         self._running: dict[int, _Running] = {}
+        #: Suspect client addresses and query keys; a server's workers share one
+        #: (graph.serving sets it after the fork).
+        self.suspects = Suspects()
         self._monitor: threading.Thread | None = None
         _instances.add(self)
 
@@ -108,17 +143,22 @@ class Admission:
                 retry_after=self.retry_after,
             )
 
-    def run(self, client: str, work: Callable[[], T]) -> T:
-        """Run ``work`` (an evaluation for ``client``) on this thread, registered meanwhile.
+    def run(self, client: str, work: Callable[[], T], *, key: int | None = None) -> T:
+        """Run ``work`` (an evaluation for ``client`` of the query ``key``, see
+        :func:`query_key`) on this thread, registered meanwhile; at idle priority from the
+        monitor's first look when ``client`` or ``key`` is a suspect.
 
         Not a context manager: contextlib's would set ``__traceback__`` on what ``work``
         raises, and some of our exceptions are frozen dataclasses
         (graph.answering.export.ExportError).
         """
         ids = _ids
-        thread, entry = ids.native, _Running(client, time.monotonic(), ids.clock)
+        thread, now = ids.native, time.monotonic()
+        entry = _Running(client, key, now, ids.clock)
         with self._lock:
             self._running[thread] = entry
+            if self.suspect_window and self._suspect(client, key, now):
+                entry.suspect = True
             if self._monitor is None:
                 self._monitor = threading.Thread(
                     target=self._watch, name="kg-admission", daemon=True
@@ -129,8 +169,25 @@ class Admission:
         finally:
             with self._lock:
                 del self._running[thread]
-                if entry.demoted and self.demote:
+                if entry.idle:
                     _set_idle(thread, idle=False)
+
+    def _suspect(self, client: str, key: int | None, now: float) -> bool:
+        """Whether ``client`` or ``key`` is a suspect."""
+        table = self.suspects
+        if not table.any(now):
+            return False
+        return bool(client and table.known(client, now)) or (
+            key is not None and table.known(key, now)
+        )
+
+    def _remember(self, entry: _Running, now: float) -> None:
+        """Make ``entry``'s client and query suspects."""
+        until = now + self.suspect_window
+        if entry.client:
+            self.suspects.remember(entry.client, until)
+        if entry.key is not None:
+            self.suspects.remember(entry.key, until)
 
     def long_running(self) -> int:
         """How many evaluations have used :data:`DEMOTE_AFTER` of CPU and are running still."""
@@ -175,16 +232,14 @@ class Admission:
                 if self._running:
                     quiet_since = now
                 for thread, entry in self._running.items():
-                    if not entry.demoted and self._look(entry, now):
+                    if not entry.demoted:
                         # Under the lock: the thread cannot end its evaluation (and go on to
-                        # a short query) between this check and its demotion.
-                        entry.demoted = True
-                        if self.demote:
-                            _set_idle(thread, idle=True)
+                        # a short query) between this look and its demotion.
+                        self._look(thread, entry, now)
 
-    @staticmethod
-    def _look(entry: _Running, now: float) -> bool:
-        """Whether ``entry`` has used :data:`DEMOTE_AFTER` of CPU time (monitor only).
+    def _look(self, thread: int, entry: _Running, now: float) -> None:
+        """Demote ``entry`` once it has used :data:`DEMOTE_AFTER` of CPU time, or at the first
+        look if it is a suspect's (monitor only).
 
         CPU time, not time since the start: a short query that waited for a core (a busy
         machine) must not be demoted and then wait even longer. The clock is read from the
@@ -193,16 +248,38 @@ class Admission:
         """
         if entry.cpu_start is None:
             entry.cpu_start = time.clock_gettime(entry.clock)
-            return False
+            if entry.suspect:
+                # By the monitor, not by the thread at its start: a thread that demotes itself
+                # runs on at idle priority holding the GIL and this lock until it enters the
+                # engine, and every lookup waits for it (docs/reliability.md section 9, h11r).
+                entry.idle = True
+                _set_idle(thread, idle=True)
+            return
         if now - entry.started < DEMOTE_AFTER:
-            return False  # it cannot have used more CPU time than time
-        return time.clock_gettime(entry.clock) - entry.cpu_start >= DEMOTE_AFTER
+            return  # it cannot have used more CPU time than time
+        if time.clock_gettime(entry.clock) - entry.cpu_start >= DEMOTE_AFTER:
+            entry.demoted = True
+            if self.demote and not entry.idle:
+                entry.idle = True
+                _set_idle(thread, idle=True)
+            if self.suspect_window:
+                self._remember(entry, now)
 
     def _forget(self) -> None:
         """In a forked child: the parent's evaluations and monitor did not come along."""
         self._lock = threading.Lock()
         self._running.clear()
         self._monitor = None
+
+
+def query_key(
+    text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
+) -> int:
+    """The key a query is remembered by as a suspect: its exact text and dataset (the graphs a
+    request names; the same query on /sparql and the explorer has one key). Python's string
+    hash is keyed per process (PEP 456), so a client cannot make its query's key collide with
+    another's on purpose."""
+    return hash((text, default_graphs, named_graphs))
 
 
 #: Every Admission of this process, for the fork hook (weakly: apps of tests come and go).

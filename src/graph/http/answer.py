@@ -10,7 +10,7 @@ from flask import Flask
 
 from graph.answering import deadline, writes
 from graph.answering import stack as stacks
-from graph.answering.admission import Admission
+from graph.answering.admission import SUSPECT_LIMITS, Admission, query_key
 from graph.answering.auth import require_write_access
 from graph.answering.guard import check_remote_targets
 from graph.answering.jsonld import compact_nquads, reshape_form
@@ -61,9 +61,11 @@ def init_app(app: Flask) -> None:
     this process knowing) and the admission of long queries."""
     capacity = 0 if external_store(app) else int(app.config["RESULT_CACHE_MB"]) << 20
     app.extensions["kg.cache"] = ResultCache(capacity)
+    timeout = float(app.config["QUERY_TIMEOUT"])
     app.extensions["kg.admission"] = Admission(
         client_limit=int(app.config["CLIENT_SLOW_QUERIES"]),
-        retry_after=float(app.config["QUERY_TIMEOUT"]),
+        retry_after=timeout,
+        suspect_window=SUSPECT_LIMITS * timeout,
     )
 
 
@@ -99,9 +101,10 @@ def answer_query(
     budget = int(config["QUERY_MEMORY_MB"]) << 20
     admission: Admission = app.extensions["kg.admission"]
     admission.admit(client)
+    suspect = query_key(operation.text, operation.default_graphs, operation.named_graphs)
 
     def work() -> tuple[bytes, str]:
-        return admission.run(client, _serialized)
+        return admission.run(client, _serialized, key=suspect)
 
     def _serialized() -> tuple[bytes, str]:
         # The check is part of the work, so it runs under the same time limit (issue 11).

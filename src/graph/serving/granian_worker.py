@@ -46,6 +46,7 @@ from graph.answering import deadline, sandbox
 from graph.answering import stack as stacks
 from graph.answering.admission import Admission
 from graph.answering.sandbox import NetworkFilter, worker_filter
+from graph.answering.suspects import Suspects
 from graph.http.app import create_app
 from graph.http.bodylimit import held_reads
 from graph.serving import listener, stop_alone
@@ -68,6 +69,9 @@ _workers = 1
 #: How many times a worker asked granian to replace the workers: shared memory, made before
 #: granian forks the workers, so each sees the others' requests (a memory read per request).
 _reloads = RawValue(c_uint64, 0)
+#: The suspect clients and queries of every worker (graph.answering.suspects): made before
+#: granian forks the workers, so a worker and its successors know the others' runaways.
+_suspects = Suspects()
 
 
 def serve(config: dict[str, Any], workers: int, threads: int) -> None:
@@ -140,6 +144,7 @@ def worker_app() -> Flask:
         app.wsgi_app = _sandboxed(app.wsgi_app, network)  # type: ignore[method-assign,assignment]
     retire = _retire_once(os.getppid())
     admission: Admission = app.extensions["kg.admission"]
+    admission.suspects = _suspects
     crowded = retire
     if _workers > 1:
         crowded = stop_alone.retire_alone(

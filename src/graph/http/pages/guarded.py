@@ -17,7 +17,7 @@ from flask import current_app, request
 
 from graph.answering import deadline
 from graph.answering import stack as stacks
-from graph.answering.admission import Admission
+from graph.answering.admission import Admission, query_key
 from graph.answering.guard import check_remote_targets
 from graph.core.links import prefixes
 from graph.http.context import time_limit
@@ -62,7 +62,7 @@ def run_visitor_query(query: str | None, work: Callable[[], T]) -> T:
     admission.admit(client)
     stack, budget = stacks.stack_for(size), int(config["QUERY_MEMORY_MB"]) << 20 if retire else 0
     return deadline.with_deadline(
-        lambda: admission.run(client, checked),
+        lambda: admission.run(client, checked, key=query_key(query) if query else None),
         seconds,
         stack=stack,
         retire=retire,
