@@ -168,6 +168,18 @@ def test_direct_identification_follows_the_deployment_base(
     assert "http://localhost:5000/id/country/france" in stored.text
 
 
+def test_stored_statements_rdf_xml_cannot_hold_get_406_in_rdf_xml(client: FlaskClient) -> None:
+    """A NUL in a literal and a predicate without an XML local name, stored with the token,
+    made every RDF/XML GET of the graph a 200 whose XML does not parse (h11o)."""
+    body = '<urn:s> <http://e.org/> "nul \\u0000" .\n<urn:s> <http://e.org/p> "ok" .\n'
+    put = client.put("/store", query_string={"graph": NEW}, data=body, headers=TTL)
+    assert put.status_code in (201, 204), put.data
+    for accept in ("application/rdf+xml", "text/turtle"):
+        response = client.get("/store", query_string={"graph": NEW}, headers={"Accept": accept})
+        assert response.status_code == (406 if "xml" in accept else 200), response.data
+    assert len(triples(client.get("/store", query_string={"graph": NEW}).data)) == 2
+
+
 # --- PUT, POST, DELETE --------------------------------------------------------------------
 
 

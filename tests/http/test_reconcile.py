@@ -101,6 +101,28 @@ def test_bad_batches_get_400_naming_what_is_wrong(client: FlaskClient) -> None:
     assert response.status_code == 400 and b"not JSON" in response.data
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"query": ""},
+        {"query": "  "},
+        {"queries": '{"q0": {"query": ""}, "q1": {"query": " ", "type": "Country"}}'},
+        {"query": '{"query": "", "properties": []}'},
+    ],
+    ids=["empty", "blank", "blank batch", "no properties"],
+)
+def test_a_blank_name_without_properties_finds_nothing(
+    client: FlaskClient, values: dict[str, str]
+) -> None:
+    """The schema lets a query hold an empty name and no constraint: nothing to look for, so
+    no candidate (this was a 500: a KeyError on the missing ``properties``; h11o)."""
+    response = client.get("/reconcile", query_string=values)
+    assert response.status_code == 200, response.data
+    answer = response.get_json()
+    results = [answer] if "queries" not in values else list(answer.values())
+    assert results and all(result == {"result": []} for result in results)
+
+
 def test_bounds_are_the_settings(app: object, client: FlaskClient) -> None:
     config = app.config  # type: ignore[attr-defined]
     many = {f"q{n}": {"query": "x"} for n in range(config["RECONCILE_MAX_BATCH"] + 1)}

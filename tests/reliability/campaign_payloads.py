@@ -273,6 +273,40 @@ def rdf12_results_probes() -> list[Probe]:
     return probes
 
 
+def outside_probes() -> list[Probe]:
+    """Found probing a served store from outside (h11o): a blank reconciliation name was a
+    500, XML answers of values XML cannot hold were a malformed 200, and a form of many dataset
+    IRIs grew a worker by hundreds of MiB (each now 200, 406 and 400)."""
+    nul = 'SELECT ?x WHERE { BIND("a\\u0000b" AS ?x) }'
+    no_local_name = "CONSTRUCT { <urn:s> <http://e.org/> <urn:o> } WHERE {}"
+    graphs = "&".join(f"default-graph-uri=urn:campaign:g{n}" for n in range(4000))
+    return [
+        Probe("blank reconciliation name", "GET", "/reconcile?query=", expect=frozenset({200})),
+        Probe(
+            "NUL as SPARQL XML",
+            "GET",
+            "/sparql?" + urlencode({"query": nul}),
+            headers=(("Accept", "application/sparql-results+xml"),),
+            expect=frozenset({406}),
+        ),
+        Probe(
+            "predicate without a local name as RDF/XML",
+            "GET",
+            "/sparql?" + urlencode({"query": no_local_name}),
+            headers=(("Accept", "application/rdf+xml"),),
+            expect=frozenset({406}),
+        ),
+        Probe(
+            "4000 dataset IRIs",
+            "POST",
+            "/sparql",
+            ("query=ASK%7B%7D&" + graphs).encode(),
+            (("Content-Type", FORM),),
+            frozenset({400}),
+        ),
+    ]
+
+
 def runaway(i: int) -> Probe:
     """A query that runs until the time limit (a four-way cross product, counted)."""
     text = f"SELECT (COUNT(*) AS ?n{i}) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }}"
@@ -289,7 +323,9 @@ def issue_probes(listener: str, writable: bool, runaways: int) -> list[Probe]:
         query("CONCAT doubling again", memory_bomb(DOUBLINGS - 1), frozenset({413})),
     ]
     probes += [runaway(i) for i in range(runaways)]
-    return probes + bypass_probes(listener, writable) + bad_input_probes(writable)
+    return (
+        probes + bypass_probes(listener, writable) + bad_input_probes(writable) + outside_probes()
+    )
 
 
 #: Shapes a generated variant is built from: name -> text for a count of terms.

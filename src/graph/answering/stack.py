@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import threading
+from collections.abc import Iterable
 
 from graph.core.errors import BadRequest
 
@@ -51,22 +52,32 @@ def query_bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def check_query_size(text: str, limit: int) -> int:
-    """Refuse a query or update over ``limit`` bytes; return its length in bytes.
+def check_query_size(text: str, limit: int, dataset: Iterable[str] = ()) -> int:
+    """Refuse a query or update over ``limit`` bytes, counted with the IRIs of its
+    ``dataset`` (``default-graph-uri``, ``named-graph-uri`` and the update's ``using-``
+    parameters, which are FROM clauses by another name); return the text's length in bytes.
+
+    Oxigraph takes about 8 KiB of memory per dataset IRI on an on-disk store: 100,000 of
+    them, a 2.9 MB form, made a worker grow by 793 MiB (h11o).
 
     >>> check_query_size("ASK {}", 6)
     6
     >>> check_query_size("ASK { }", 6)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     graph.core.errors.BadRequest: the query is 7 bytes long, over the limit of 6 bytes (setting ...)
+    >>> check_query_size("ASK {}", 12, ["urn:a", "urn:b"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    graph.core.errors.BadRequest: the query and its 2 dataset IRIs are 16 bytes long, over ...
 
-    :raises BadRequest: when the text is longer than ``limit`` bytes.
+    :raises BadRequest: when the text and the dataset are longer than ``limit`` bytes.
     """
     size = query_bytes(text)
-    if size > limit:
+    graphs = list(dataset)
+    total = size + sum(query_bytes(iri) for iri in graphs)
+    if total > limit:
+        what = f"the query and its {len(graphs)} dataset IRIs are" if graphs else "the query is"
         raise BadRequest(
-            f"the query is {size} bytes long, over the limit of {limit} bytes"
-            " (setting max_query_bytes)"
+            f"{what} {total} bytes long, over the limit of {limit} bytes (setting max_query_bytes)"
         )
     return size
 

@@ -265,8 +265,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max_query_bytes",
         65_536,
-        "Longest query or update accepted, in bytes; evaluation threads get 6 KiB of stack per"
-        " byte of it (see Reliability), so no query can overflow them.",
+        "Longest query or update accepted, in bytes, counted with its dataset IRIs"
+        " (default-graph-uri ...); evaluation threads get 6 KiB of stack per byte of it (see"
+        " Reliability), so no query can overflow them.",
         int,
         commands=SERVE,
     ),

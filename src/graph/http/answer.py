@@ -86,7 +86,11 @@ def answer_query(
     :raises GraphError: for a refused, malformed, overrunning or oversized query.
     """
     config = app.config
-    size = stacks.check_query_size(operation.text, int(config["MAX_QUERY_BYTES"]))
+    size = stacks.check_query_size(
+        operation.text,
+        int(config["MAX_QUERY_BYTES"]),
+        operation.default_graphs + operation.named_graphs,
+    )
     cache: ResultCache = app.extensions["kg.cache"]
     # Keyed on the store's version: an answer from before a write is never served after it.
     version = store_version(app).value
@@ -201,7 +205,10 @@ def apply_update(app: Flask, operation: Operation, authorization: str | None) ->
     config = app.config
     require_write_access(config["WRITE_TOKEN"], authorization)
     allowlist = config["SERVICE_ALLOWLIST"]
-    stack = stacks.stack_for(stacks.check_query_size(operation.text, config["MAX_QUERY_BYTES"]))
+    dataset = operation.default_graphs + operation.named_graphs
+    stack = stacks.stack_for(
+        stacks.check_query_size(operation.text, config["MAX_QUERY_BYTES"], dataset)
+    )
     # Looked up here: work() runs on a helper thread.
     target = writable_of(app)
 

@@ -20,7 +20,10 @@ import threading
 import time
 from typing import Any
 
+from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
+
+from graph.http.secureheaders import HEADERS
 
 #: What a client whose request head is too slow gets before its connection closes.
 TOO_SLOW = (
@@ -113,10 +116,31 @@ def _cut_off(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RD)
 
 
+def write_error(sock: socket.socket, status: int, reason: str, message: str) -> None:
+    """gunicorn's own answer to a request it cannot parse (400, 414 URI too long, 431 header
+    too large, 417, ...), as plain text with the security headers every answer of the app
+    carries: gunicorn's is an HTML page without them (h11o). Same status and message."""
+    body = f"{status} {reason}: {message}\n".encode("utf-8", "replace")
+    head = [
+        f"HTTP/1.1 {status} {reason}",
+        "Connection: close",
+        "Content-Type: text/plain; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in HEADERS),
+    ]
+    util.write_nonblock(sock, "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
+
+
 class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, each request head read within ``body_timeout`` seconds (the app's setting)."""
+    """gthread, each request head read within ``body_timeout`` seconds (the app's setting),
+    its own refusals written by :func:`write_error`."""
 
     watchdog: Watchdog | None = None
+
+    def init_process(self) -> None:
+        # Worker.handle_error looks util.write_error up at each call (gunicorn 27).
+        util.write_error = write_error
+        super().init_process()
 
     def handle(self, conn: Any) -> Any:
         if self.watchdog is None:

@@ -21,6 +21,7 @@ from pyoxigraph import (
 from graph.core.errors import BadRequest, NotAcceptable
 from graph.core.namespaces import rebase
 from graph.store.xmlcheck import check_xml
+from graph.store.xmlterms import check_rdf_xml
 
 if TYPE_CHECKING:
     pass
@@ -171,12 +172,17 @@ def writable_statements(statements: Iterable[S], fmt: RdfFormat) -> Iterable[S]:
     Traceback (most recent call last):
     graph.core.errors.NotAcceptable: the result holds an RDF 1.2 triple term, which JSON-LD ...
 
+    RDF/XML cannot write some predicates nor characters XML 1.0 cannot hold
+    (graph.store.xmlterms).
+
     :raises NotAcceptable: naming the format and those that can.
     """
-    if fmt not in FORMATS_WITHOUT_TRIPLE_TERMS:
+    if fmt not in FORMATS_WITHOUT_TRIPLE_TERMS and fmt != RdfFormat.RDF_XML:
         return statements
     kept = list(statements)
-    if any(isinstance(s.object, Triple) for s in kept):
+    if fmt == RdfFormat.RDF_XML:
+        check_rdf_xml(kept)
+    elif any(isinstance(s.object, Triple) for s in kept):
         raise NotAcceptable(
             f"the result holds an RDF 1.2 triple term, which {fmt.name} cannot write:"
             " ask for Turtle, N-Triples, TriG, N-Quads or RDF/XML"

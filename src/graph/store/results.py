@@ -25,6 +25,7 @@ from graph.store.evaluation import evaluating
 from graph.store.handles import memory_store  # noqa: F401  (used by the doctests)
 from graph.store.rdfio import FORMATS_WITHOUT_TRIPLE_TERMS, writable_statements
 from graph.store.sparql import QueryResult
+from graph.store.xmlterms import check_results_xml
 
 
 class TooManyResults(ResultTooLarge):
@@ -58,6 +59,7 @@ def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes
     [b'x', b'1', b'2']
 
     :raises TooManyResults: if the result is over ``limit``.
+    :raises NotAcceptable: if the format cannot write the result (graph.store.xmlterms).
     """
     if isinstance(result, QueryBoolean):
         return serialize_results(result, media_type)
@@ -74,6 +76,8 @@ def serialize_limited(result: QueryResult, media_type: str, limit: int) -> bytes
     if results_format is None:
         raise ValueError(f"{media_type} is not a SPARQL results format")
     body = result.serialize(format=results_format) or b""
+    if results_format == QueryResultsFormat.XML:
+        check_results_xml(body)
     if len(body) // _MIN_ROW_BYTES[results_format] > limit and _rows(body, results_format) > limit:
         raise TooManyResults(f"more than {limit} rows")
     return body

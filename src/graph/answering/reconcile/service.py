@@ -117,7 +117,8 @@ class Service:
         constraint's value, one SPARQL query per property for the whole batch."""
         by_pid: dict[str, dict[str, list[Any]]] = {}
         for key, query in queries.items():
-            if not query.get("query", "").strip():
+            # The schema allows a blank name with no constraint: nothing to look for.
+            if not query.get("query", "").strip() and query.get("properties"):
                 first = query["properties"][0]
                 given = first["v"] if isinstance(first["v"], list) else [first["v"]]
                 by_pid.setdefault(first["pid"], {})[key] = given
