@@ -198,9 +198,9 @@ def test_materializing_keeps_blank_nodes_and_literals_as_they_are() -> None:
 
 
 def test_graphs_with_and_without_blank_nodes_are_copied_the_same() -> None:
-    """Graphs without a blank node go through one bulk load (which would rename blank nodes),
-    the others through Python with their labels kept; a literal spelling a label (``_:x``)
-    only sends its graph the second way. The copy is the set either way."""
+    """The copy is one bulk load of every graph's triples read back (a loader reading text
+    would rename blank nodes): a blank node is the same node in its graphs and in the copy,
+    a literal spelling a label (``_:x``) stays a literal, a triple stated twice is copied once."""
     from graph.store import BlankNode, Literal
 
     blank = BlankNode("b0")

@@ -26,22 +26,14 @@ tests/answering/test_update_plan.py, and :func:`maintained`).
 
 from __future__ import annotations
 
-import io
-import itertools
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 import pyoxigraph
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph.store.change import Change
 
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
-
 DEFAULT = DefaultGraph()
-#: Quads copied into the default graph per bulk load.
-CHUNK = 100_000
 #: Named graphs written out and read back at once while materializing.
 GRAPHS_PER_READ = 500
 
@@ -62,57 +54,13 @@ def materialize(store: Store) -> None:
     >>> len(list(s.quads_for_pattern(None, None, None, DEFAULT)))
     1
     """
-    # Oxigraph writes each named graph as N-Triples and one bulk load reads them all back, so
-    # no Python object is made per triple: 3M triples, 23 s of dumping and 11 s of loading
-    # against 42 s and 11 s through Python quads (docs/scaling.md, "The copy, split"). The
-    # bulk loader renames blank nodes, so graphs holding one are read back through Python
-    # with their labels kept, in bulk loads of CHUNK triples (one list of every quad doubled
-    # a 1M build's peak memory). The store's iterators are open meanwhile: their snapshot
-    # does not see what the loader adds.
-    with_blank_nodes: list[NamedNode | BlankNode] = []
-    plain = _dumps_without_blank_nodes(store, list(store.named_graphs()), with_blank_nodes)
-    store.bulk_load(io.BufferedReader(_Concatenated(plain)), format=RdfFormat.N_TRIPLES)
-    triples = _reparsed(store, with_blank_nodes)
-    while chunk := list(itertools.islice(triples, CHUNK)):
-        store.bulk_extend(chunk)
-
-
-def _dumps_without_blank_nodes(
-    store: Store, graphs: list[NamedNode | BlankNode], with_blank_nodes: list[NamedNode | BlankNode]
-) -> Iterator[bytes]:
-    """``graphs`` as N-Triples, one graph at a time; those that may hold a blank node (their
-    text holds ``_:``, which any blank node label starts with) are put in ``with_blank_nodes``
-    instead."""
-    for graph in graphs:
-        data = store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b""
-        if b"_:" in data:
-            with_blank_nodes.append(graph)
-        elif data:
-            yield data
-
-
-class _Concatenated(io.RawIOBase):
-    """A binary stream of ``parts`` one after the other, each made when the reader reaches it."""
-
-    def __init__(self, parts: Iterator[bytes]) -> None:
-        super().__init__()
-        self._parts = parts
-        self._part = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        while not self._part:
-            part = next(self._parts, None)
-            if part is None:
-                return 0
-            self._part = memoryview(part)
-        target = memoryview(buffer).cast("B")
-        size = min(len(target), len(self._part))
-        target[:size] = self._part[:size]
-        self._part = self._part[size:]
-        return size
+    # Oxigraph writes each named graph as N-Triples and reads it back, blank node labels kept
+    # (1.5-2x faster than copying quads through Python), into one bulk load: its loader writes
+    # a batch on other threads while the next graphs are dumped, where bulk loads of 100,000
+    # quads one after the other waited for each (3M triples: 32 s against 50 s, the same peak
+    # memory; docs/scaling.md, "The copy, split"). The store's iterators are open meanwhile:
+    # their snapshot does not see what the loader adds.
+    store.bulk_extend(_reparsed(store, list(store.named_graphs())))
 
 
 def _reparsed(store: Store, graphs: list[NamedNode | BlankNode]) -> Iterator[Quad]:
