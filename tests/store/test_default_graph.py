@@ -195,3 +195,26 @@ def test_materializing_keeps_blank_nodes_and_literals_as_they_are() -> None:
     store = memory_store(quads)
     copied = set(store.quads_for_pattern(None, None, None, DEFAULT))
     assert copied == {Quad(q.subject, q.predicate, q.object, DEFAULT) for q in quads}
+
+
+def test_graphs_with_and_without_blank_nodes_are_copied_the_same() -> None:
+    """The copy is one bulk load of every graph's triples read back (a loader reading text
+    would rename blank nodes): a blank node is the same node in its graphs and in the copy,
+    a literal spelling a label (``_:x``) stays a literal, a triple stated twice is copied once."""
+    from graph.store import BlankNode, Literal
+
+    blank = BlankNode("b0")
+    graphs = [NamedNode(f"http://e.org/g{n}") for n in range(6)]
+    quads = [
+        Quad(A, P, B, graphs[0]),
+        Quad(A, P, B, graphs[1]),  # stated twice, copied once
+        Quad(blank, P, B, graphs[1]),
+        Quad(A, P, Literal("_:x looks like a label"), graphs[2]),
+        Quad(B, P, A, graphs[3]),
+        Quad(A, P, blank, graphs[4]),
+        Quad(B, P, B, DEFAULT),  # the default graph's own
+    ]
+    store = memory_store(quads)
+    copied = set(store.quads_for_pattern(None, None, None, DEFAULT))
+    assert copied == {Quad(q.subject, q.predicate, q.object, DEFAULT) for q in quads}
+    assert Quad(blank, P, B, DEFAULT) in copied and Quad(A, P, blank, DEFAULT) in copied

@@ -26,7 +26,6 @@ tests/answering/test_update_plan.py, and :func:`maintained`).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph
@@ -35,8 +34,6 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Stor
 from graph.store.change import Change
 
 DEFAULT = DefaultGraph()
-#: Quads copied into the default graph per bulk load.
-CHUNK = 100_000
 #: Named graphs written out and read back at once while materializing.
 GRAPHS_PER_READ = 500
 
@@ -57,17 +54,18 @@ def materialize(store: Store) -> None:
     >>> len(list(s.quads_for_pattern(None, None, None, DEFAULT)))
     1
     """
-    # Oxigraph writes each named graph as N-Triples and reads it back, blank node labels kept,
-    # so no Python code runs per triple: 1.5-2x faster than copying quads through Python. In
-    # bulk loads of CHUNK triples, the store's iterators open meanwhile (their snapshot does not
-    # see what the loader adds): one list of every quad doubled a 1M build's peak memory.
-    triples = _reparsed(store, list(store.named_graphs()))
-    while chunk := list(itertools.islice(triples, CHUNK)):
-        store.bulk_extend(chunk)
+    # Oxigraph writes each named graph as N-Triples and reads it back, blank node labels kept
+    # (1.5-2x faster than copying quads through Python), into one bulk load: its loader writes
+    # a batch on other threads while the next graphs are dumped, where bulk loads of 100,000
+    # quads one after the other waited for each (3M triples: 32 s against 50 s, the same peak
+    # memory; docs/scaling.md, "The copy, split"). The store's iterators are open meanwhile:
+    # their snapshot does not see what the loader adds.
+    store.bulk_extend(_reparsed(store, list(store.named_graphs())))
 
 
 def _reparsed(store: Store, graphs: list[NamedNode | BlankNode]) -> Iterator[Quad]:
-    """The triples of ``graphs``, as quads of the default graph, a few graphs at a time."""
+    """The triples of ``graphs``, as quads of the default graph, blank node labels kept, a few
+    graphs at a time."""
     for start in range(0, len(graphs), GRAPHS_PER_READ):
         data = b"".join(
             store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b""
