@@ -62,6 +62,18 @@ def test_query_syntax_error_is_located(runner: CliRunner, tmp_path: Path) -> Non
     assert "Traceback" not in result.output
 
 
+def test_query_as_xml_refuses_what_xml_cannot_hold(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    runner.invoke(cli, ["build", "--project-dir", str(MINI), "--store", store])
+    query = 'SELECT ?x WHERE { BIND(CONCAT("a", "\\u0000") AS ?x) }'
+    result = runner.invoke(cli, ["query", query, "--format", "xml", "--store", store])
+    assert result.exit_code == 1
+    assert "U+0000, which XML 1.0 cannot hold" in result.output
+    assert "<sparql" not in result.output  # nothing half-written before the error
+    result = runner.invoke(cli, ["query", query, "--format", "json", "--store", store])
+    assert json.loads(result.output)["results"]["bindings"][0]["x"]["value"] == "a\x00"
+
+
 def test_missing_store_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["stats", "--store", str(tmp_path / "nowhere")])
     assert result.exit_code == 1

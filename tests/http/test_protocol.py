@@ -54,6 +54,8 @@ REQUESTS = [
     ("POST", "", QUERY_BODY, ASK.encode()),
     ("POST", "", QUERY_BODY, "ASK { ?s ?p 'é' }".encode()),
     ("POST", "", QUERY_BODY, b"ASK { ?s ?p '\xff' }"),  # not UTF-8: refused by the rules
+    ("POST", "", QUERY_BODY, b"\xef\xbb\xbf" + ASK.encode()),  # a byte order mark first
+    ("POST", "", UPDATE_BODY, b"\xef\xbb\xbfINSERT DATA {}"),
     ("POST", "format=csv", QUERY_BODY, ASK.encode()),
     ("POST", "", QUERY_BODY + "; charset=latin-1", "ASK { ?s ?p 'é' }".encode("latin-1")),
     ("POST", "", "text/plain", ASK.encode()),
@@ -96,6 +98,19 @@ def test_the_shortcut_takes_the_usual_requests() -> None:
     body = ENCODED.encode()
     assert plain_query("POST", "", FORM, body) is not None
     assert plain_query("POST", "", QUERY_BODY, ASK.encode()) is not None
+
+
+def test_a_byte_order_mark_before_a_direct_query_or_update_is_not_part_of_it() -> None:
+    bom = b"\xef\xbb\xbf"
+    assert read_environ(environ("POST", "", QUERY_BODY, bom + ASK.encode())) == (
+        Operation("query", ASK),
+        None,
+    )
+    update, _ = read_environ(environ("POST", "", UPDATE_BODY, bom + b"INSERT DATA {}"))
+    assert update == Operation("update", "INSERT DATA {}")
+    # Only the first: one inside the text is the text's own.
+    inner, _ = read_environ(environ("POST", "", QUERY_BODY, bom + bom + ASK.encode()))
+    assert inner.text == "\ufeff" + ASK
 
 
 def test_a_head_request_is_read_as_its_get() -> None:

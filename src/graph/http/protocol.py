@@ -68,6 +68,12 @@ def read_environ(environ: WSGIEnvironment) -> tuple[Operation, str | None]:
     return operation, request.values.get("format")
 
 
+#: A query or update sent directly is UTF-8 (sections 2.1.3, 2.2.3); one leading byte order mark,
+#: which editors on Windows write, is not part of it (the engine would read it as a stray
+#: character and point its syntax error past it).
+DIRECT_BODY_ENCODING = "utf-8-sig"
+
+
 def plain_query(
     method: str, query_string: str, content_type: str, body: bytes
 ) -> tuple[Operation, str | None] | None:
@@ -84,7 +90,7 @@ def plain_query(
         return None
     elif content_type == QUERY_BODY:
         try:
-            return Operation("query", body.decode("utf-8")), None
+            return Operation("query", body.decode(DIRECT_BODY_ENCODING)), None
         except UnicodeDecodeError:
             return None
     elif content_type == FORM:
@@ -188,7 +194,7 @@ def _from_body(
             f"a {media_type} body must be UTF-8 (charset=utf-8), not charset={charset}"
         )
     try:
-        text = body().decode("utf-8")
+        text = body().decode(DIRECT_BODY_ENCODING)
     except UnicodeDecodeError as error:
         raise BadRequest(f"the request body is not valid UTF-8: {error}") from None
     return _operation("query" if media_type == QUERY_BODY else "update", text, args)

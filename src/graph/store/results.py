@@ -107,6 +107,7 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     """Serialize query results with Oxigraph's own writers, in the format ``media_type`` names.
 
     :raises ValueError: if the media type does not fit the kind of result.
+    :raises NotAcceptable: if the format cannot write the result (graph.store.xmlterms).
     """
     if isinstance(result, QueryTriples):
         rdf_format = RdfFormat.from_media_type(media_type)
@@ -119,7 +120,10 @@ def serialize_results(result: QueryResult, media_type: str) -> bytes:
     results_format = QueryResultsFormat.from_media_type(media_type)
     if results_format is None:
         raise ValueError(f"{media_type} is not a SPARQL results format")
-    return result.serialize(format=results_format) or b""
+    body = result.serialize(format=results_format) or b""
+    if results_format == QueryResultsFormat.XML:
+        check_results_xml(body)
+    return body
 
 
 def solutions_from_bytes(data: bytes, media_type: str) -> QuerySolutions | QueryBoolean:
