@@ -25,6 +25,17 @@ def routes(app: Flask) -> list[str]:
     return sorted(paths)
 
 
+@pytest.mark.parametrize(
+    "path", ["/id//country/honduras", "/doc//country/honduras.ttl", "/graph//x"]
+)
+def test_a_redirect_names_a_path_not_the_host_the_client_sent(
+    web_client: FlaskClient, path: str
+) -> None:
+    response = web_client.get(path, headers={"Host": "evil.example", "Accept": "text/turtle"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == path.replace("//", "/")
+
+
 def test_every_route_sends_the_security_headers(web_app: Flask, web_client: FlaskClient) -> None:
     paths = routes(web_app)
     assert "/explore" in paths and "/sparql" in paths

@@ -6,12 +6,20 @@ script, no ``eval``, no ``javascript:`` navigation (CSP Level 3, section 6.1.11:
 that slipped into a link or a ``window.location`` still runs nothing (issue 11, item 5).
 Styles may be inline: the vendored editor (YASGUI/CodeMirror) positions its widgets with
 ``style`` attributes, and a style runs no script.
+
+A redirect to this server names a path, not the ``Host`` the client sent: Werkzeug's own
+redirects (``/id//x`` to ``/id/x``, merged slashes) wrote ``http://{Host}/id/x``, so a forged
+``Host`` made a redirect to anywhere that a shared cache could keep for everyone (RFC 9110
+section 10.2.2 allows a relative ``Location``; our own redirects were relative already).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.wsgi import get_host
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,6 +61,8 @@ class SecurityHeaders:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         def with_headers(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            if status.startswith("3"):
+                headers = [_relative_location(h, environ) for h in headers]
             present = {name.lower() for name, _ in headers} & _NAMES
             if present:
                 headers = [*headers, *(h for h in HEADERS if h[0].lower() not in present)]
@@ -61,3 +71,22 @@ class SecurityHeaders:
             return start_response(status, headers, *rest)
 
         return self.app(environ, with_headers)
+
+
+def _relative_location(header: tuple[str, str], environ: dict[str, Any]) -> tuple[str, str]:
+    """``header`` with a ``Location`` on the request's own host made a path.
+
+    >>> env = {"HTTP_HOST": "evil.example", "wsgi.url_scheme": "http"}
+    >>> _relative_location(("Location", "http://evil.example/id/x?a=1"), env)
+    ('Location', '/id/x?a=1')
+    >>> _relative_location(("Location", "https://elsewhere.example/x"), env)
+    ('Location', 'https://elsewhere.example/x')
+    """
+    name, value = header
+    if name.lower() != "location":
+        return header
+    parts = urlsplit(value)
+    # The host as Werkzeug writes it in the URLs it builds (a default port left out).
+    if not parts.netloc or parts.netloc.lower() != get_host(environ).lower():
+        return header
+    return name, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
