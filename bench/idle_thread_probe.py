@@ -20,12 +20,9 @@ import time
 import pyoxigraph
 from pyoxigraph import QueryResultsFormat
 
-_HUNDRED = " ".join(str(n) for n in range(100))
-STREAMING = (
-    "SELECT (COUNT(*) AS ?n) WHERE { "
-    + " ".join(f"VALUES ?v{i} {{ {_HUNDRED} }}" for i in range(6))
-    + " }"
-)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from runaway_bench import STREAMING, spread
 
 
 def runaway() -> None:
@@ -47,10 +44,7 @@ def main() -> None:
         time.sleep(0.001)
         sum(range(2000))
         turns.append(time.perf_counter() - start)
-    turns.sort()
-    p50, p99 = turns[len(turns) // 2] * 1000, turns[int(len(turns) * 0.99)] * 1000
-    print(f"{mode} {count}: {len(turns)} turns, p50 {p50:.2f} ms, p99 {p99:.2f} ms,"
-          f" max {turns[-1] * 1000:.2f} ms", flush=True)  # fmt: skip
+    print(f"{mode} {count}: {len(turns)} turns, {spread(turns)}", flush=True)
     os._exit(0)  # the runaways never end
 
 

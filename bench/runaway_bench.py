@@ -308,6 +308,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
+def spread(seconds: list[float], digits: int = 2) -> str:
+    """``p50 .. ms, p99 .. ms, max .. ms`` of ``seconds`` (the probes beside this bench)."""
+    p50, p99, top = (percentile(seconds, f) * 1000 for f in (0.5, 0.99, 1.0))
+    return f"p50 {p50:.{digits}f} ms, p99 {p99:.{digits}f} ms, max {top:.{digits}f} ms"
+
+
 def serve(
     src: Path, store: Path, mode: str, timeout: float, work: Path
 ) -> tuple[subprocess.Popen[bytes], int, int]:

@@ -34,7 +34,7 @@ from pyoxigraph import QueryResultsFormat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from runaway_bench import ID, STREAMING
+from runaway_bench import ID, STREAMING, spread
 
 CASES = ("none", "same", "second", "memory", "nice", "pinned")
 #: Grants the generated store holds at least (bench/generate.py, 300,000 triples: 3,735).
@@ -77,10 +77,7 @@ def probe(path: str, case: str, runaways: int, seconds: float) -> None:
         start = time.perf_counter()
         lookup(lookups, random.randrange(GRANTS))
         turns.append(time.perf_counter() - start)
-    turns.sort()
-    p50, p99 = turns[len(turns) // 2] * 1000, turns[int(len(turns) * 0.99)] * 1000
-    print(f"{case:7} {runaways}: {len(turns):5} lookups, p50 {p50:.2f} ms, p99 {p99:.2f} ms,"
-          f" max {turns[-1] * 1000:.2f} ms", flush=True)  # fmt: skip
+    print(f"{case:7} {runaways}: {len(turns):5} lookups, {spread(turns)}", flush=True)
     os._exit(0)  # the runaways never end
 
 

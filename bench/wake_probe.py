@@ -26,7 +26,7 @@ import pyoxigraph
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runaway_bench import STREAMING
+from runaway_bench import STREAMING, spread
 
 CASES = ("none", "threads", "process", "session")
 
@@ -73,11 +73,8 @@ def probe(case: str, seconds: float) -> None:
     thread.join()
     for other in others:
         other.kill()
-    waits.sort()
-    p50, p99 = waits[len(waits) // 2] * 1000, waits[int(len(waits) * 0.99)] * 1000
     over = sum(w > 0.001 for w in waits)
-    print(f"{case:8} {len(waits):5} wake-ups, p50 {p50:.3f} ms, p99 {p99:.3f} ms,"
-          f" max {waits[-1] * 1000:.3f} ms, over 1 ms {over}", flush=True)  # fmt: skip
+    print(f"{case:8} {len(waits):5} wake-ups, {spread(waits, 3)}, over 1 ms {over}", flush=True)
     os._exit(0)
 
 
