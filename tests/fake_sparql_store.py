@@ -74,6 +74,9 @@ class FakeStore(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.route: Callable[[str], Answer] = lambda _query: ("", b"", "")
+        #: The status of every answer, and its extra headers (an error, a store's own marks).
+        self.status = 200
+        self.headers: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -91,7 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
         media_type, body, cut = self.server.route(form.get("query", [""])[0])
-        self.send_response(200)
+        self.send_response(self.server.status)
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
         if media_type:
             self.send_header("Content-Type", media_type)
         if cut == "chunked":

@@ -115,10 +115,12 @@ class Transport:
             ) from None
         if response.ok:
             return response
-        raise _error_for(response, url, rejected)
+        raise _error_for(response, url, rejected, timeout)
 
 
-def _error_for(response: requests.Response, url: str, rejected: Rejected) -> GraphError:
+def _error_for(
+    response: requests.Response, url: str, rejected: Rejected, timeout: float
+) -> GraphError:
     text = response.text.strip()[:MAX_ERROR_TEXT]
     status = response.status_code
     if status == 400:
@@ -129,7 +131,9 @@ def _error_for(response: requests.Response, url: str, rejected: Rejected) -> Gra
             f"KG_STORE_PASSWORD or KG_STORE_AUTHORIZATION: {text}"
         )
     if _stopped_at_time_limit(text) or status == 504:
-        return QueryTimeout(f"the external store stopped the query at its time limit: {text}")
+        return QueryTimeout(
+            f"the external store stopped the query after {timeout:g} s, its time limit: {text}"
+        )
     return StoreUnavailable(f"the external store at {url} answered {status}: {text}")
 
 
