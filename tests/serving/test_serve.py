@@ -115,6 +115,17 @@ def test_curl_post_direct(server: str) -> None:
     assert out.splitlines()[0] == "label" and "WePROTECT" in out
 
 
+def test_forwarded_headers_from_a_loopback_peer_are_not_trusted_by_default(server: str) -> None:
+    """Without ``proxies``, neither server reads X-Forwarded-* (gunicorn's defaults trusted
+    X-Forwarded-Proto from 127.0.0.1): the service description names the URL as it was asked."""
+    headers = {"Accept": "application/n-triples", "X-Forwarded-Proto": "https"}
+    answer = requests.get(server, headers=headers, timeout=30)
+    assert answer.status_code == 200
+    endpoint = "<http://www.w3.org/ns/sparql-service-description#endpoint>"
+    named = [line.split()[2] for line in answer.text.splitlines() if f" {endpoint} " in line]
+    assert named == [f"<{server}>"]
+
+
 def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
     outcome: dict[str, requests.Response] = {}
 

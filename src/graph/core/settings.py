@@ -321,6 +321,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("cors_origins", "*", "Origins allowed by CORS; empty turns CORS off.", commands=SERVE),
     Setting(
+        "proxies",
+        0,
+        "Reverse proxies in front of the server, each appending the client to X-Forwarded-For"
+        " and setting X-Forwarded-Proto: the client's address (per-client limits) and the"
+        " scheme of the server's own URLs are then read from them. 0: both headers are ignored,"
+        " since any client can send them.",
+        int,
+        commands=SERVE,
+    ),
+    Setting(
         "service_allowlist",
         (),
         "Comma-separated URLs that SERVICE may reach (same scheme, host and port, path under"

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from flask import Flask
 from flask.typing import RouteCallable
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from graph.answering.store_version import StoreVersion
 from graph.core import settings
@@ -60,6 +61,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app=app,
     )
     app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
+    proxies = int(app.config["PROXIES"])
+    if proxies > 0:
+        # Outside everything else: every part of the app sees the client the proxies name. Only
+        # the hosts they set are trusted (X-Forwarded-Host and -Prefix are not, a client could
+        # pass them through a proxy that does not overwrite them, into cacheable answers).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=1, x_host=0, x_prefix=0
+        )
     return app
 
 

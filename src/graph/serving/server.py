@@ -110,6 +110,10 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
         "timeout": max(30, int(float(config["QUERY_TIMEOUT"]) * 3)),
         "preload_app": True,
         "accesslog": None,
+        # gunicorn trusts X-Forwarded-Proto (and SCRIPT_NAME headers) from loopback peers by
+        # default; the setting `proxies` decides that for both servers (graph.http.app).
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
         "post_fork": _post_fork,
         "worker_exit": _worker_exit,
         "child_exit": _child_exit,
