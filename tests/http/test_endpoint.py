@@ -210,6 +210,36 @@ def test_ask_answers_a_boolean(sparql: FlaskClient) -> None:
             b"cannot be combined",
         ),
         ({"method": "PUT", "data": "x"}, 405, b""),
+        # Percent-encoded bytes that are not UTF-8 (here latin-1's "é"), in the URL alone, with
+        # a dataset, or in a form whatever charset it declares: refused, never run as U+FFFD or
+        # as the text "%E9" (brief h12o, item 5).
+        (
+            {"method": "GET", "query_string": "query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D"},
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {
+                "method": "GET",
+                "query_string": "query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D&default-graph-uri=urn:x:g",
+            },
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {
+                "method": "POST",
+                "data": b"query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D",
+                "content_type": "application/x-www-form-urlencoded; charset=ISO-8859-1",
+            },
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {"method": "GET", "query_string": "query=ASK%7B%7D&default-graph-uri=urn:x:%FF"},
+            400,
+            b"the 'default-graph-uri' parameter is not UTF-8",
+        ),
     ],
 )
 def test_protocol_errors_have_the_right_status_and_say_what_is_wrong(
