@@ -345,6 +345,11 @@ def test_cors_headers_and_preflight() -> None:
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     other = client.get("/sparql?query=ASK{}", headers={"Origin": "https://b.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+    # Each answer says Vary: Origin where origins are listed, or a shared cache would hand the
+    # one without Allow-Origin (to b, or to no Origin) to a.example too (brief h12o, item 2).
+    for path in ("/sparql?query=ASK{}", "/sparql", "/id/nothing", "/reconcile"):
+        for headers in ({}, {"Origin": "https://b.example"}, {"Origin": "https://a.example"}):
+            assert "Origin" in client.get(path, headers=headers).vary, (path, headers)
     off = make_app(CORS_ORIGINS="").test_client()
     assert (
         "Access-Control-Allow-Origin"

@@ -170,21 +170,28 @@ def _latency(route: str) -> Any:
 def cors_headers(origins: str, origin: str | None, method: str) -> list[tuple[str, str]]:
     """The CORS headers answering a request from ``origin`` (``Vary`` names what to add to it).
 
+    Where origins are listed, the answer depends on ``Origin`` whether it names one of them,
+    another or none: each answer says ``Vary: Origin``, or a shared cache would hand the
+    answer without ``Access-Control-Allow-Origin`` to a listed origin (Fetch, CORS protocol
+    and HTTP caches).
+
     >>> cors_headers("https://a.org, https://b.org", "https://b.org", "GET")
     [('Access-Control-Allow-Origin', 'https://b.org'), ('Vary', 'Origin')]
-    >>> cors_headers("https://a.org", "https://evil.org", "GET")
-    []
+    >>> cors_headers("https://a.org", "https://evil.org", "GET"), cors_headers("*", None, "GET")
+    ([('Vary', 'Origin')], [])
     """
-    if not origins or not origin:
+    if not origins:
         return []
     allowed = {o.strip() for o in origins.split(",")}
     headers: list[tuple[str, str]]
     if "*" in allowed:
+        if not origin:
+            return []
         headers = [("Access-Control-Allow-Origin", "*")]
     elif origin in allowed:
         headers = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     else:
-        return []
+        return [("Vary", "Origin")]
     if method == "OPTIONS":
         headers += [
             ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),
