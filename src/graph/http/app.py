@@ -59,7 +59,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         held_reads=None if app.config.get("BODY_READS_ABORTABLE", True) else held_reads(app.config),
         app=app,
     )
-    app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
+    writable = bool(app.config["WRITE_TOKEN"])
+    app.wsgi_app = SecurityHeaders(bodies, writable=writable)  # type: ignore[method-assign]
     return app
 
 
