@@ -350,6 +350,14 @@ def test_cors_headers_and_preflight() -> None:
     for path in ("/sparql?query=ASK{}", "/sparql", "/id/nothing", "/reconcile"):
         for headers in ({}, {"Origin": "https://b.example"}, {"Origin": "https://a.example"}):
             assert "Origin" in client.get(path, headers=headers).vary, (path, headers)
+    # With "*", every answer says so, with an Origin or without: a shared cache keeps one
+    # answer for both (brief h12o, item 2).
+    anyone = make_app(CORS_ORIGINS="*").test_client()
+    for path in ("/sparql?query=ASK{}", "/sparql", "/id/nothing", "/reconcile"):
+        for headers in ({}, {"Origin": "https://b.example"}):
+            answer = anyone.get(path, headers=headers)
+            assert answer.headers["Access-Control-Allow-Origin"] == "*", (path, headers)
+            assert "Origin" not in answer.vary
     off = make_app(CORS_ORIGINS="").test_client()
     assert (
         "Access-Control-Allow-Origin"
