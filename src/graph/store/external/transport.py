@@ -28,6 +28,7 @@ from graph.core.errors import (
     ResultTooLarge,
     StoreUnavailable,
 )
+from graph.store.external.deadlines import DEADLINES
 from graph.store.sparql import QuerySyntaxError
 
 #: Seconds to wait for a TCP connection to the store.
@@ -146,7 +147,8 @@ def _read_answer(
 ) -> bytes:
     """The body of ``response``, read within ``seconds`` and up to ``limit`` bytes (0: any).
 
-    A timer shuts the socket down at the deadline, which ends a read blocked on it.
+    The socket is shut down at the deadline (:data:`DEADLINES`), which ends a read blocked
+    on it.
 
     :raises QueryTimeout: past the deadline.
     :raises ResultTooLarge: over ``limit``.
@@ -160,9 +162,7 @@ def _read_answer(
         with contextlib.suppress(ValueError, RuntimeError, OSError):
             response.raw.shutdown()
 
-    timer = threading.Timer(max(seconds, 0.0), cut_off)
-    timer.daemon = True
-    timer.start()
+    watched = DEADLINES.watch(time.monotonic() + seconds, cut_off)
     body = bytearray()
     try:
         for chunk in response.iter_content(READ_SIZE):
@@ -179,7 +179,7 @@ def _read_answer(
                 f"the external store at {url} answered, but its answer cannot be read: {error}"
             ) from None
     finally:
-        timer.cancel()
+        DEADLINES.forget(watched)
     if late.is_set():
         response.close()
         raise QueryTimeout(
