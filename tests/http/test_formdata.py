@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.core.errors import BadRequest
-from graph.http.formdata import form_params, form_value
+from graph.http.formdata import form_pairs, form_params, form_value
 
 #: Pieces that exercise every branch: escapes well formed or not, bytes that are or are not
 #: UTF-8, backslashes and Python escape look-alikes, "+", raw bytes (as WSGI gives them).
@@ -49,6 +49,22 @@ def test_same_as_the_bytes_on_tricky_text(text: str) -> None:
 @given(WSGI_TEXT)
 def test_same_as_the_bytes_on_any_text(text: str) -> None:
     assert decoded(text) == reference(text)
+
+
+@given(st.lists(st.sampled_from([*PIECES, "=", "&", ";"]), max_size=16).map("".join))
+def test_pairs_are_the_pairs_of_the_bytes(text: str) -> None:
+    """Split as urllib splits, each name and value the UTF-8 of its bytes, or refused."""
+    pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="latin-1")
+    expected: list[tuple[str, str]] | None
+    try:
+        expected = [(n.encode("latin-1").decode(), v.encode("latin-1").decode()) for n, v in pairs]
+    except UnicodeDecodeError:
+        expected = None
+    try:
+        found: list[tuple[str, str]] | None = form_pairs(text)
+    except UnicodeDecodeError:
+        found = None
+    assert found == expected
 
 
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"])))

@@ -58,6 +58,8 @@ def form_pairs(encoded: str) -> list[tuple[str, str]]:
 
     :raises UnicodeDecodeError: if a name or value is not UTF-8.
     """
+    if encoded.isascii():  # the usual case, decoded by urllib at once
+        return urllib.parse.parse_qsl(encoded, keep_blank_values=True, errors="strict")
     return [(_utf8(name), _utf8(value)) for name, value in _latin1_pairs(encoded)]
 
 
