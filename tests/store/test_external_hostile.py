@@ -12,6 +12,7 @@ import pytest
 from graph.core.errors import GraphError, QueryTimeout, ResultTooLarge, StoreUnavailable
 from graph.store import run_query
 from graph.store.external.remote_store import RemoteStore
+from graph.store.external.transport import MAX_ERROR_TEXT
 from tests.fake_sparql_store import ENDLESS, FakeStore, rows, running_fake_store
 
 #: Seconds after which a query still running is taken to run without end (the time limit
@@ -81,3 +82,14 @@ def test_a_redirect_is_refused_not_followed(fake: FakeStore, status: int) -> Non
     assert f"answered {status}, a redirect to '{elsewhere.url}/query'" in str(raised.value)
     assert "redirects are not followed" in str(raised.value)
     assert asked == []
+
+
+@pytest.mark.parametrize("charset", ["", "; charset=bogus", "; charset=utf-8"])
+def test_a_long_error_text_is_quoted_from_its_start(fake: FakeStore, charset: str) -> None:
+    """Only its start is read as text (requests guessed the charset of all of it)."""
+    fake.status = 500
+    fake.answer_all("text/plain" + charset, b"engine failure: " + b"x\xe9" * 3_000_000)
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "oxigraph"})
+    with pytest.raises(StoreUnavailable, match=r"answered 500: engine failure: x") as raised:
+        run_query(store, "SELECT * { ?s ?p ?o }", default_graphs=["urn:x:g"])
+    assert len(str(raised.value)) < 2 * MAX_ERROR_TEXT
