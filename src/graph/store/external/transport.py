@@ -39,6 +39,8 @@ GRACE = 2.0
 MAX_ERROR_TEXT = 2000
 #: Bytes read from the store's answer at a time.
 READ_SIZE = 64 * 1024
+#: Bytes read of an error answer: enough for MAX_ERROR_TEXT characters of UTF-8.
+ERROR_BYTES = 4 * MAX_ERROR_TEXT
 
 Params = Sequence[tuple[str, str]]
 #: The domain's error for a request the store rejects as malformed, given the store's words.
@@ -133,19 +135,27 @@ class Transport:
                 f"the external store at {url} answered, but its answer cannot be read: {error}"
             ) from None
         # The body is read whole before the response is handed out, so nothing of an answer
-        # that breaks off, runs late or grows too large is ever used.
-        response._content = _read_answer(
-            response, url, deadline - time.monotonic(), self.max_answer_bytes, timeout
-        )
+        # that breaks off, runs late or grows too large is ever used; of an error, only the
+        # start that is quoted.
+        seconds = deadline - time.monotonic()
         if 200 <= response.status_code < 300:
+            response._content = _read_answer(response, url, seconds, self.max_answer_bytes, timeout)
             return response
+        response._content = _read_answer(response, url, seconds, ERROR_BYTES, timeout, start=True)
         raise _error_for(response, url, rejected, timeout)
 
 
 def _read_answer(
-    response: requests.Response, url: str, seconds: float, limit: int, timeout: float
+    response: requests.Response,
+    url: str,
+    seconds: float,
+    limit: int,
+    timeout: float,
+    *,
+    start: bool = False,
 ) -> bytes:
-    """The body of ``response``, read within ``seconds`` and up to ``limit`` bytes (0: any).
+    """The body of ``response``, read within ``seconds`` and up to ``limit`` bytes (0: any);
+    with ``start``, its first ``limit`` bytes, the rest left unread.
 
     The socket is shut down at the deadline (:data:`DEADLINES`), which ends a read blocked
     on it.
@@ -169,6 +179,8 @@ def _read_answer(
             body += chunk
             if limit and len(body) > limit:
                 response.close()
+                if start:
+                    return bytes(body[:limit])
                 raise ResultTooLarge(
                     f"the external store's answer is over {limit / 2**20:g} MiB"
                     " (KG_QUERY_MEMORY_MB)"
@@ -217,7 +229,7 @@ def _error_for(
 def _words(response: requests.Response) -> str:
     """The start of the store's error text, decoded without guessing: ``response.text``
     guesses the charset of a body that names none over all of it (1.8 s for 50 MB)."""
-    head = (response.content or b"")[: 4 * MAX_ERROR_TEXT]
+    head = (response.content or b"")[:ERROR_BYTES]
     try:
         text = head.decode(response.encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
