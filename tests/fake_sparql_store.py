@@ -4,6 +4,7 @@ a row that does not parse after good ones, or a body that breaks off."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,10 @@ Answer = tuple[str, bytes, str]
 #: body whose Content-Length promised all of it; ``chunked``, half of it sent as chunks and the
 #: connection closed without the last chunk.
 CUTS = ("length", "chunked")
+#: A ``cut`` that never ends the body: its first half, then a space every :data:`TRICKLE` seconds
+#: as chunks of their own (each read of the socket gets something; the answer never ends).
+ENDLESS = "endless"
+TRICKLE = 0.1
 
 
 def rows(*values: str) -> bytes:
@@ -99,11 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if media_type:
             self.send_header("Content-Type", media_type)
-        if cut == "chunked":
+        if cut in ("chunked", ENDLESS):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             half = body[: len(body) // 2]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+            if cut == ENDLESS:
+                self._trickle()
         else:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -111,6 +118,16 @@ class _Handler(BaseHTTPRequestHandler):
         if cut:
             self.wfile.flush()
             self.close_connection = True
+
+    def _trickle(self) -> None:
+        """A space at a time until the client leaves."""
+        try:
+            while True:
+                self.wfile.write(b"1\r\n \r\n")
+                self.wfile.flush()
+                time.sleep(TRICKLE)
+        except OSError:
+            return
 
     def log_message(self, format: str, *args: object) -> None:
         pass

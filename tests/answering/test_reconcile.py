@@ -184,6 +184,10 @@ def test_requests_are_bounded() -> None:
         requests.batch("[" * 100_000, limits)
     with pytest.raises(BadRequest, match="not JSON"):
         requests.batch('{"q": {"query": "x", "limit": NaN}}', limits)
+    # JSON's own grammar, past a float's range: it was infinity, and int() of it a 500.
+    for number in ("1e999", "-1e999", "1.5e400"):
+        with pytest.raises(BadRequest, match=f"not JSON: {number} is past the largest number"):
+            requests.batch('{"q": {"query": "x", "limit": ' + number + "}}", limits)
 
 
 def test_the_catalogue_is_built_once_per_store_version(content_store: Store) -> None:

@@ -210,6 +210,36 @@ def test_ask_answers_a_boolean(sparql: FlaskClient) -> None:
             b"cannot be combined",
         ),
         ({"method": "PUT", "data": "x"}, 405, b""),
+        # Percent-encoded bytes that are not UTF-8 (here latin-1's "é"), in the URL alone, with
+        # a dataset, or in a form whatever charset it declares: refused, never run as U+FFFD or
+        # as the text "%E9" (brief h12o, item 5).
+        (
+            {"method": "GET", "query_string": "query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D"},
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {
+                "method": "GET",
+                "query_string": "query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D&default-graph-uri=urn:x:g",
+            },
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {
+                "method": "POST",
+                "data": b"query=ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D",
+                "content_type": "application/x-www-form-urlencoded; charset=ISO-8859-1",
+            },
+            400,
+            b"the 'query' parameter is not UTF-8",
+        ),
+        (
+            {"method": "GET", "query_string": "query=ASK%7B%7D&default-graph-uri=urn:x:%FF"},
+            400,
+            b"the 'default-graph-uri' parameter is not UTF-8",
+        ),
     ],
 )
 def test_protocol_errors_have_the_right_status_and_say_what_is_wrong(
@@ -315,6 +345,19 @@ def test_cors_headers_and_preflight() -> None:
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     other = client.get("/sparql?query=ASK{}", headers={"Origin": "https://b.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+    # Each answer says Vary: Origin where origins are listed, or a shared cache would hand the
+    # one without Allow-Origin (to b, or to no Origin) to a.example too (brief h12o, item 2).
+    for path in ("/sparql?query=ASK{}", "/sparql", "/id/nothing", "/reconcile"):
+        for headers in ({}, {"Origin": "https://b.example"}, {"Origin": "https://a.example"}):
+            assert "Origin" in client.get(path, headers=headers).vary, (path, headers)
+    # With "*", every answer says so, with an Origin or without: a shared cache keeps one
+    # answer for both (brief h12o, item 2).
+    anyone = make_app(CORS_ORIGINS="*").test_client()
+    for path in ("/sparql?query=ASK{}", "/sparql", "/id/nothing", "/reconcile"):
+        for headers in ({}, {"Origin": "https://b.example"}):
+            answer = anyone.get(path, headers=headers)
+            assert answer.headers["Access-Control-Allow-Origin"] == "*", (path, headers)
+            assert "Origin" not in answer.vary
     off = make_app(CORS_ORIGINS="").test_client()
     assert (
         "Access-Control-Allow-Origin"

@@ -59,6 +59,14 @@ REQUESTS = [
     ("POST", "format=csv", QUERY_BODY, ASK.encode()),
     ("POST", "", QUERY_BODY + "; charset=latin-1", "ASK { ?s ?p 'é' }".encode("latin-1")),
     ("POST", "", "text/plain", ASK.encode()),
+    # Not UTF-8 once decoded: refused by the rules, whichever path reads them (brief h12o).
+    ("GET", "query=ASK+%7B+%3Fs+%3Fp+%27%E9%27+%7D", "", b""),
+    ("GET", "query=ASK+%7B+%3Fs+%3Fp+%27%E9%27+%7D&format=json", "", b""),
+    ("POST", "", FORM, b"query=ASK+%7B+%3Fs+%3Fp+%27%E9%27+%7D"),
+    ("POST", "", FORM + "; charset=iso-8859-1", b"query=ASK+%7B+%3Fs+%3Fp+%27%E9%27+%7D"),
+    # Raw UTF-8 bytes in the URL (a WSGI string holds one character per byte): "é".
+    ("GET", "query=ASK+%7B+%3Fs+%3Fp+%27\xc3\xa9%27+%7D", "", b""),
+    ("GET", "query=ASK+%7B+%3Fs+%3Fp+%27\xc3\xa9%27+%7D&format=json", "", b""),
 ]
 
 
@@ -91,6 +99,20 @@ def test_the_shortcut_reads_a_request_as_the_protocol_rules_do(
         assert type(read) is type(rules) and str(read) == str(rules)
     else:
         assert read == rules
+
+
+@pytest.mark.parametrize("extra", ["", "&format=json", "&default-graph-uri=urn%3Ax%3Ag"])
+def test_raw_utf8_bytes_in_the_url_are_read_as_utf8_by_every_path(extra: str) -> None:
+    """granian's shortcut read them as latin-1 ("cafÃ©"), Werkzeug's rules as UTF-8 ("café")."""
+    operation, _ = read_environ(environ("GET", "query=ASK+%7B%27caf\xc3\xa9%27%7D" + extra))
+    assert operation.text == "ASK {'café'}"
+
+
+@pytest.mark.parametrize("extra", ["", "&format=json", "&default-graph-uri=urn%3Ax%3Ag"])
+def test_escaped_bytes_that_are_not_utf8_are_refused_by_every_path(extra: str) -> None:
+    """The shortcut ran U+FFFD in their place, the rules the text "%E9"."""
+    with pytest.raises(BadRequest, match="the 'query' parameter is not UTF-8"):
+        read_environ(environ("GET", "query=ASK+%7B%27caf%E9%27%7D" + extra))
 
 
 def test_the_shortcut_takes_the_usual_requests() -> None:

@@ -99,6 +99,10 @@ def test_bad_batches_get_400_naming_what_is_wrong(client: FlaskClient) -> None:
     assert response.status_code == 400 and b"queries/q1" in response.data
     response = client.post("/reconcile", data={"queries": "{not json"})
     assert response.status_code == 400 and b"not JSON" in response.data
+    # A limit past a float's range was a 500 (brief h12o, item 3).
+    huge = '{"q": {"query": "x", "limit": 1e999}}'
+    response = client.get("/reconcile", query_string={"queries": huge})
+    assert response.status_code == 400 and b"1e999 is past the largest number" in response.data
 
 
 @pytest.mark.parametrize(

@@ -114,3 +114,40 @@ def test_an_iri_that_is_not_http_is_never_a_link(web_client: FlaskClient, iri: s
     assert response.status_code == 200
     [node] = response.get_json()
     assert node["data"]["iri"] == iri and node["data"]["href"] is None
+
+
+def test_answers_say_how_they_may_be_cached(web_client: FlaskClient) -> None:
+    """Read-only: answers are left to the caches' rules, errors and answers to credentials are
+    kept by none, and static files keep their own rule (brief h12o, item 1)."""
+    ask = web_client.get("/sparql", query_string={"query": "ASK {}"})
+    assert ask.status_code == 200 and "Cache-Control" not in ask.headers
+    for response in (
+        web_client.get("/id/country/no-such-country"),  # 404
+        web_client.get("/sparql", query_string={"query": "ASK {"}),  # 400
+        web_client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Authorization": "x"}),
+    ):
+        assert response.headers["Cache-Control"] == "no-store", response.status_code
+    assert "no-store" not in web_client.get("/favicon.ico").headers["Cache-Control"]
+
+
+def test_a_writable_servers_answers_are_asked_for_again(write_app: Callable[..., Flask]) -> None:
+    """Each may change at the next write: without a rule a shared cache kept a 200 (or a 404)
+    for minutes after a write changed it (heuristic freshness, RFC 9111 section 4.2.2)."""
+    client = write_app().test_client()
+    graph = "http://example.org/cached"
+    read = {"query_string": {"graph": graph}, "headers": {"Accept": "text/turtle"}}
+    assert client.get("/store", **read).headers["Cache-Control"] == "no-store"  # a 404
+    token = {"Authorization": "Bearer t0ken", "Content-Type": "text/turtle"}
+    put = client.put(
+        "/store", query_string={"graph": graph}, data="<urn:x:a> <urn:x:b> <urn:x:c> .",
+        headers=token,
+    )
+    assert put.status_code == 201 and put.headers["Cache-Control"] == "no-store"
+    for response in (
+        client.get("/store", **read),
+        client.get("/sparql", query_string={"query": "ASK {}"}),  # the endpoint's shortcut
+        client.get("/sparql", query_string={"query": "ASK {}", "default-graph-uri": graph}),
+        client.get("/sparql", headers={"Accept": "text/turtle"}),  # the service description
+    ):
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-cache"

@@ -304,6 +304,37 @@ def outside_probes() -> list[Probe]:
             (("Content-Type", FORM),),
             frozenset({400}),
         ),
+        *outside_round3_probes(),
+    ]
+
+
+def outside_round3_probes() -> list[Probe]:
+    """Found probing from outside again (h12o): a reconciliation limit of 1e999 was a 500, and
+    a query whose %-escapes are not UTF-8 ran with U+FFFD, or with the text "%E9", in their
+    place (each now 400)."""
+    latin1 = "ASK%7B%3Fs+%3Fp+%22caf%E9%22%7D"
+    return [
+        Probe(
+            "reconciliation limit past a float",
+            "GET",
+            "/reconcile?" + urlencode({"queries": '{"q": {"query": "x", "limit": 1e999}}'}),
+            expect=frozenset({400}),
+        ),
+        Probe("query not UTF-8", "GET", "/sparql?query=" + latin1, expect=frozenset({400})),
+        Probe(
+            "query not UTF-8, with a dataset",
+            "GET",
+            f"/sparql?query={latin1}&default-graph-uri=urn:campaign:g",
+            expect=frozenset({400}),
+        ),
+        Probe(
+            "form in ISO-8859-1",
+            "POST",
+            "/sparql",
+            ("query=" + latin1).encode(),
+            (("Content-Type", FORM + "; charset=ISO-8859-1"),),
+            frozenset({400}),
+        ),
     ]
 
 

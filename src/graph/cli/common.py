@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from graph import __version__
 from graph.build.embedded import ENGINES
@@ -26,8 +28,24 @@ from graph.store.external.endpoints import KINDS
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-err = Console(stderr=True)
-out = Console()
+# Text from the store, an external store's error or the user is printed as it is: rich's markup
+# ("[/x]" raised MarkupError, a traceback; "[link=...]" made a link) and emoji codes (":x:" in
+# "urn:x:a" became an emoji) are off; :func:`shown` escapes control characters.
+err = Console(stderr=True, markup=False, emoji=False)
+out = Console(markup=False, emoji=False)
+
+#: Control characters a terminal acts on (ESC starts a sequence that can clear the screen or
+#: retitle the window, CR overwrites the line), tab and newline apart.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    r"""``text`` with each control character a terminal would act on written as its escape.
+
+    >>> shown("a\x1b[2Jb\tc\rd")
+    'a\\x1b[2Jb\tc\\rd'
+    """
+    return _CONTROLS.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 #: Click types of the settings whose value is a choice or a folder (the rest: their own type).
@@ -132,7 +150,7 @@ def _bar(items: Iterable[T], description: str, total: int) -> Iterator[T]:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error without a traceback and exit."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", shown(message)), soft_wrap=True)
     sys.exit(code)
 
 

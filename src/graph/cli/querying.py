@@ -32,7 +32,7 @@ from graph.store import (
 
 if TYPE_CHECKING:
     from graph.store.external.remote_store import RemoteStore
-from graph.cli.common import cli, err, fail, out, setting_values, settings_options
+from graph.cli.common import cli, err, fail, out, setting_values, settings_options, shown
 
 
 @cli.command("query")
@@ -127,10 +127,10 @@ def _cell(term: Any, base: str) -> str:
     if term is None:
         return ""
     if isinstance(term, NamedNode):
-        return compact(term.value, base)
+        return shown(compact(term.value, base))
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
-    return str(term.value)
+    return shown(str(term.value))
 
 
 @cli.command("stats")
@@ -153,11 +153,11 @@ def stats_command(as_json: bool, store: str, base_iri: str, **options: Any) -> N
         Column("triples", justify="right"),
     )
     for graph, count in figures["graph_triples"].items():
-        graphs.add_row(graph.removeprefix(base_iri), str(count))
+        graphs.add_row(shown(graph.removeprefix(base_iri)), str(count))
     out.print(graphs, highlight=False)
     classes = Table(Column("class", overflow="fold"), Column("instances", justify="right"))
     for cls, count in figures["classes"].items():
-        classes.add_row(compact(cls, base_iri), str(count))
+        classes.add_row(shown(compact(cls, base_iri)), str(count))
     out.print(classes, highlight=False)
 
 

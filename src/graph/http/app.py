@@ -60,12 +60,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         held_reads=None if app.config.get("BODY_READS_ABORTABLE", True) else held_reads(app.config),
         app=app,
     )
-    app.wsgi_app = SecurityHeaders(bodies)  # type: ignore[method-assign]
+    writable = bool(app.config["WRITE_TOKEN"])
+    app.wsgi_app = SecurityHeaders(bodies, writable=writable)  # type: ignore[method-assign]
     proxies = int(app.config["PROXIES"])
     if proxies > 0:
-        # Outside everything else: every part of the app sees the client the proxies name. Only
-        # the hosts they set are trusted (X-Forwarded-Host and -Prefix are not, a client could
-        # pass them through a proxy that does not overwrite them, into cacheable answers).
+        # Outside everything else, so every part of the app sees the client the proxies name.
+        # X-Forwarded-Host and -Prefix are never read: a proxy that does not overwrite them
+        # would pass a client's value into cacheable answers.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=1, x_host=0, x_prefix=0
         )

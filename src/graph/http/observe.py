@@ -170,12 +170,19 @@ def _latency(route: str) -> Any:
 def cors_headers(origins: str, origin: str | None, method: str) -> list[tuple[str, str]]:
     """The CORS headers answering a request from ``origin`` (``Vary`` names what to add to it).
 
+    A shared cache keeps one answer for requests with any ``Origin`` or none, unless told
+    (Fetch standard, "CORS protocol and HTTP caches"): with ``*`` every answer says
+    ``Access-Control-Allow-Origin: *``, with or without ``Origin``; where origins are listed,
+    the answer depends on ``Origin`` whether it names one of them, another or none, and each
+    says ``Vary: Origin``. Else a cache handed the answer without the header to a page of
+    another origin, whose browser refused it.
+
     >>> cors_headers("https://a.org, https://b.org", "https://b.org", "GET")
     [('Access-Control-Allow-Origin', 'https://b.org'), ('Vary', 'Origin')]
-    >>> cors_headers("https://a.org", "https://evil.org", "GET")
-    []
+    >>> cors_headers("https://a.org", "https://evil.org", "GET"), cors_headers("*", None, "GET")
+    ([('Vary', 'Origin')], [('Access-Control-Allow-Origin', '*')])
     """
-    if not origins or not origin:
+    if not origins:
         return []
     allowed = {o.strip() for o in origins.split(",")}
     headers: list[tuple[str, str]]
@@ -184,7 +191,7 @@ def cors_headers(origins: str, origin: str | None, method: str) -> list[tuple[st
     elif origin in allowed:
         headers = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     else:
-        return []
+        return [("Vary", "Origin")]
     if method == "OPTIONS":
         headers += [
             ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),

@@ -7,7 +7,6 @@ POST direct) and #update-operation (POST form-encoded, POST direct only).
 from __future__ import annotations
 
 import io
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -16,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from graph.core.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
-from graph.http.formdata import unquote_plus
+from graph.http.formdata import form_pairs, form_params, form_value
 from graph.store import check_iri
 
 if TYPE_CHECKING:
@@ -97,10 +96,14 @@ def plain_query(
         encoded = body.decode("latin-1")
     else:
         return None
-    if encoded.startswith("query=") and "&" not in encoded:
-        return Operation("query", unquote_plus(encoded[6:])), None
+    try:
+        if encoded.startswith("query=") and "&" not in encoded:
+            return Operation("query", form_value(encoded[6:])), None
+        pairs = form_pairs(encoded)
+    except UnicodeDecodeError:
+        return None  # the rules name the parameter that is not UTF-8
     query = format_param = None
-    for name, value in urllib.parse.parse_qsl(encoded, keep_blank_values=True):
+    for name, value in pairs:
         if name == "query" and query is None:
             query = value
         elif name == "format" and format_param is None:
@@ -113,7 +116,11 @@ def plain_query(
 def read_operation(request: Request) -> Operation:
     """The operation ``request`` asks for.
 
-    :raises BadRequest: for missing, repeated or conflicting parameters, or a body not in UTF-8.
+    Parameters, in the URL or a form, are UTF-8 whatever charset a form declares (a form has no
+    other: WHATWG URL, section 5.1), as the protocol's queries and updates are.
+
+    :raises BadRequest: for missing, repeated or conflicting parameters, or a parameter or body
+        not in UTF-8.
     :raises MethodNotAllowed: for an update over GET.
     :raises UnsupportedMediaType: for a POST body in another media type, or a direct body in
         a charset other than UTF-8.
@@ -122,8 +129,8 @@ def read_operation(request: Request) -> Operation:
         request.method,
         request.mimetype,
         request.mimetype_params.get("charset", "utf-8"),
-        request.args,
-        lambda: request.form,
+        form_params(request.environ.get("QUERY_STRING", "")),
+        lambda: form_params(request.get_data(cache=True).decode("latin-1")),
         lambda: request.get_data(cache=False),
     )
 

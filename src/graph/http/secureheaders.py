@@ -11,6 +11,11 @@ A redirect to this server names a path, not the ``Host`` the client sent: Werkze
 redirects (``/id//x`` to ``/id/x``, merged slashes) wrote ``http://{Host}/id/x``, so a forged
 ``Host`` made a redirect to anywhere that a shared cache could keep for everyone (RFC 9110
 section 10.2.2 allows a relative ``Location``; our own redirects were relative already).
+
+An answer that does not say how it may be cached gets ``Cache-Control`` (:func:`cache_control`):
+without one, and with no validator, a shared cache may still keep it for a while (heuristic
+freshness, RFC 9111 section 4.2.2; Varnish keeps such an answer two minutes), so after a
+write it handed out the old answer, or a 404 for what the write created.
 """
 
 from __future__ import annotations
@@ -51,11 +56,33 @@ HEADERS: tuple[tuple[str, str], ...] = (
 _NAMES = frozenset(name.lower() for name, _ in HEADERS)
 
 
-class SecurityHeaders:
-    """WSGI middleware: add :data:`HEADERS` to every response of ``app``."""
+def cache_control(status: str, environ: dict[str, Any], writable: bool) -> str | None:
+    """The ``Cache-Control`` for an answer that sets none, or None to say nothing.
 
-    def __init__(self, app: WsgiApp) -> None:
+    An answer to a request with credentials, and an error, is kept by no cache: the first is
+    the token holder's, the second may be gone at the next write (a 404) or is one client's
+    mistake. On a writable server every answer may change at the next write, so a cache must
+    ask again each time; a read-only server's answers change only with a new build or restore.
+
+    >>> cache_control("200 OK", {"HTTP_AUTHORIZATION": "Bearer t"}, False)
+    'no-store'
+    >>> cache_control("404 NOT FOUND", {}, False), cache_control("200 OK", {}, True)
+    ('no-store', 'no-cache')
+    >>> print(cache_control("200 OK", {}, False))
+    None
+    """
+    if "HTTP_AUTHORIZATION" in environ or status[:1] in ("4", "5"):
+        return "no-store"
+    return "no-cache" if writable else None
+
+
+class SecurityHeaders:
+    """WSGI middleware: add :data:`HEADERS` to every response of ``app``, and
+    :func:`cache_control`'s ``Cache-Control`` to one that has none."""
+
+    def __init__(self, app: WsgiApp, *, writable: bool = False) -> None:
         self.app = app
+        self.writable = writable
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -63,7 +90,12 @@ class SecurityHeaders:
         def with_headers(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
             if status.startswith("3"):
                 headers = [_relative_location(h, environ) for h in headers]
-            present = {name.lower() for name, _ in headers} & _NAMES
+            names = {name.lower() for name, _ in headers}
+            if "cache-control" not in names:
+                policy = cache_control(status, environ, self.writable)
+                if policy:
+                    headers = [*headers, ("Cache-Control", policy)]
+            present = names & _NAMES
             if present:
                 headers = [*headers, *(h for h in HEADERS if h[0].lower() not in present)]
             else:

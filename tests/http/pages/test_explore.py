@@ -99,3 +99,30 @@ def test_a_query_that_does_not_parse_is_a_400_at_its_place(
     error = answer.get_json()
     assert (error["line"], error["column"]) == (2, 15)
     assert error["message"].startswith("SPARQL syntax error at line 2, column 15: ")
+
+
+UNITED_KINGDOM = CANONICAL_BASE + "id/country/united-kingdom"
+
+
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [
+        ("/explore", {"q": "United Kingdom"}),
+        ("/explore/neighbourhood.json", {"focus": UNITED_KINGDOM}),
+        ("/explore/find.json", {"q": "United Kingdom"}),
+    ],
+)
+def test_answers_in_the_readers_language_say_so_in_vary(
+    web_client: FlaskClient, path: str, args: dict[str, str]
+) -> None:
+    """They name resources in the reader's language, so a shared cache must keep one answer
+    per language: without Vary it handed "Reino Unido" to an English reader (brief h12o)."""
+    english = web_client.get(path, query_string=args, headers={"Accept-Language": "en"})
+    spanish = web_client.get(path, query_string=args, headers={"Accept-Language": "es"})
+    assert b"Reino Unido" in spanish.data and b"Reino Unido" not in english.data
+    for answer in (english, spanish):
+        assert "Accept-Language" in answer.vary, answer.headers
+
+
+def test_the_drawing_of_a_query_does_not_vary_by_language(web_client: FlaskClient) -> None:
+    assert "Accept-Language" not in web_client.get("/explore/elements.json").vary

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -70,7 +71,7 @@ def parse_json(text: str, what: str) -> Any:
     if deepest > _MAX_DEPTH:
         raise BadRequest(f"{what}: JSON nested more than {_MAX_DEPTH} levels deep")
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except ValueError as error:
         raise BadRequest(f"{what} is not JSON: {error}") from None
 
@@ -78,6 +79,15 @@ def parse_json(text: str, what: str) -> Any:
 def _no_constant(name: str) -> Any:
     # Python's json reads NaN and Infinity, which JSON (RFC 8259) does not have.
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused past a float's range (``1e999``
+    parses as infinity, which ``int()`` of a limit cannot take)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:40]} is past the largest number taken here")
+    return number
 
 
 def _check(instance: Any, schema: str, what: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from graph.answering.export import ExportError, ExportTooLarge, property_graph, select_triples
@@ -65,6 +65,19 @@ def elements(query: str | None) -> list[dict[str, Any]]:
     for index, edge in enumerate(data["edges"]):
         edge["data"]["id"] = f"e{index}"
     return [*data["nodes"], *data["edges"]]
+
+
+#: The routes whose answer names resources in the reader's language (Accept-Language): a
+#: shared cache must keep one answer per language (RFC 9110, section 12.5.5).
+IN_READERS_LANGUAGE = {"explore.explore", "explore.neighbourhood_json", "explore.find_json"}
+
+
+@bp.after_request
+def vary_by_language(response: Response) -> Response:
+    """Say ``Vary: Accept-Language`` on the answers that depend on it."""
+    if request.endpoint in IN_READERS_LANGUAGE:
+        response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/explore")

@@ -89,6 +89,7 @@ class RemoteStore(RemoteWrites):
         timeout: float = 10.0,
         graph_ttl: float = 2.0,
         read_only: bool = False,
+        max_answer_bytes: int = 0,
     ) -> None:
         self.endpoints = endpoints
         #: Named graphs whose IRI starts with this prefix make up the graph.
@@ -100,7 +101,7 @@ class RemoteStore(RemoteWrites):
         self._has_set = False
         #: The graph holding the default graph as a set (:func:`default_set_iri`).
         self.default_set = default_set_iri(graph_scope)
-        self._http = Transport(credentials)
+        self._http = Transport(credentials, max_answer_bytes=max_answer_bytes)
 
     @classmethod
     def from_settings(
@@ -122,6 +123,7 @@ class RemoteStore(RemoteWrites):
             timeout=float(merged["query_timeout"]),
             graph_ttl=float(merged["store_graph_ttl"]),
             read_only=read_only,
+            max_answer_bytes=int(merged["query_memory_mb"]) * 2**20,
         )
 
     def query(
