@@ -4,6 +4,7 @@ forgotten, and in a forked worker too (gunicorn forks after the application is m
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -42,5 +43,20 @@ def test_a_forked_process_runs_its_own_deadlines() -> None:
         fired = threading.Event()
         deadlines.watch(time.monotonic() + 0.01, fired.set)
         os._exit(0 if fired.wait(10) else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_process_forked_while_another_thread_watches_is_not_stuck_on_its_lock() -> None:
+    deadlines = Deadlines()
+    ran: list[str] = []
+    with deadlines._wake:  # what a thread calling watch() holds for an instant
+        deadlines.watch(time.monotonic() + 0.01, lambda: ran.append("parent's"))
+        child = os.fork()
+        if child == 0:
+            signal.alarm(10)  # stuck on the copied lock: killed, exit status not 0
+            fired = threading.Event()
+            deadlines.watch(time.monotonic() + 0.01, fired.set)
+            os._exit(0 if fired.wait(10) and not ran else 1)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -32,6 +32,13 @@ class Deadlines:
         self._actions: dict[int, Callable[[], None]] = {}
         self._tokens = itertools.count()
         self._pid = 0  # the process whose thread runs the actions (a forked worker starts its own)
+        # A fork copies the lock as it is: held by a thread that does not exist in the child
+        # when another thread was watching at that instant. The child starts afresh.
+        os.register_at_fork(after_in_child=self._forget_all)
+
+    def _forget_all(self) -> None:
+        self._wake = threading.Condition()
+        self._heap, self._actions, self._pid = [], {}, 0
 
     def watch(self, deadline: float, action: Callable[[], None]) -> int:
         """Run ``action`` at ``deadline`` on this object's thread; a token to forget it by."""
