@@ -94,6 +94,21 @@ def test_batch_by_form_post_and_one_query_by_get(client: FlaskClient) -> None:
     assert one["result"][0]["id"] == "country/honduras" and one["result"][0]["match"] is True
 
 
+@pytest.mark.parametrize("limit", [0, -5])
+def test_a_limit_of_none_or_less_finds_no_candidates(client: FlaskClient, limit: int) -> None:
+    """A limit is "the maximum number of candidates" (Reconciliation API 0.2); it gave one."""
+    queries = {"q0": {"query": "IOM", "limit": limit}, "q1": {"query": "IOM"}}
+    batch = client.post("/reconcile", data={"queries": json.dumps(queries)}).get_json()
+    check(batch, "reconciliation-result-batch.json")
+    assert batch["q0"]["result"] == [] and batch["q1"]["result"]
+    suggested = client.get(
+        "/reconcile/suggest/entity", query_string={"prefix": "IOM", "limit": limit}
+    ).get_json()
+    assert suggested["result"] == []
+    searched = client.get("/search", query_string={"q": "IOM", "limit": limit, "format": "json"})
+    assert searched.get_json()["results"] == []
+
+
 def test_bad_batches_get_400_naming_what_is_wrong(client: FlaskClient) -> None:
     response = client.post("/reconcile", data={"queries": '{"q1": {"limit": 1}}'})
     assert response.status_code == 400 and b"queries/q1" in response.data

@@ -116,7 +116,8 @@ def batch(text: str, limits: Limits) -> dict[str, dict[str, Any]]:
     _check(queries, "reconciliation-query-batch.json", "queries")
     for key, query in queries.items():
         _bound(query, key, limits)
-        query["limit"] = max(1, min(int(query.get("limit", 10)), limits.candidates))
+        # "The maximum number of candidates" (Reconciliation API 0.2): 0 or less asks for none.
+        query["limit"] = max(0, min(int(query.get("limit", 10)), limits.candidates))
     return queries  # type: ignore[no-any-return]
 
 
@@ -164,10 +165,10 @@ def bounded_text(value: str | None, what: str, limits: Limits) -> str:
 
 
 def bounded_limit(value: str | None, limits: Limits, default: int = 10) -> int:
-    """A ``limit`` parameter, lowered to ``limits.candidates``.
+    """A ``limit`` parameter, lowered to ``limits.candidates`` (0 or less: none).
 
-    >>> bounded_limit("1000", Limits()), bounded_limit(None, Limits())
-    (100, 10)
+    >>> [bounded_limit(value, Limits()) for value in ("1000", None, "-3")]
+    [100, 10, 0]
     """
     if value is None or value == "":
         return default
@@ -175,4 +176,4 @@ def bounded_limit(value: str | None, limits: Limits, default: int = 10) -> int:
         number = int(value)
     except ValueError:
         raise BadRequest(f"limit: {value[:40]!r} is not a whole number") from None
-    return max(1, min(number, limits.candidates))
+    return max(0, min(number, limits.candidates))
