@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 
 def free_port() -> int:
@@ -72,3 +73,27 @@ def child_pids(parent: int) -> set[int]:
         except OSError:  # the task ended meanwhile
             continue
     return found
+
+
+class SourceAdapter(HTTPAdapter):
+    """Connections sent from a given loopback address (any of 127.0.0.0/8 on Linux)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def session_from(source: str) -> requests.Session:
+    """A session whose connections come from ``source``: another client to the server.
+
+    The server remembers the address of a client whose query ran long and runs that address's
+    next queries at idle priority for a few time limits (graph.answering.admission); a test
+    whose lookups must be answered while a runaway runs sends them as another client.
+    """
+    session = requests.Session()
+    session.mount("http://", SourceAdapter(source))
+    return session

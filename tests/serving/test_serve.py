@@ -18,7 +18,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQ
 
 from graph.serving import allocator
 from tests.conftest import skip_or_fail
-from tests.processes import child_pids, free_port, wait_until_healthy
+from tests.processes import child_pids, free_port, session_from, wait_until_healthy
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -116,25 +116,31 @@ def test_curl_post_direct(server: str) -> None:
 
 
 def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
+    """The others are other clients: the runaway's own address is a suspect for a few time
+    limits, its lookups at idle priority, which a busy machine may leave waiting past the
+    limit (graph.answering.admission; a CI-like run of this test so failed 1 in 4)."""
     outcome: dict[str, requests.Response] = {}
 
     def run_away() -> None:
-        outcome["slow"] = requests.get(server, params={"query": RUNAWAY}, timeout=60)
+        with session_from("127.0.1.1") as attacker:
+            outcome["slow"] = attacker.get(server, params={"query": RUNAWAY}, timeout=60)
 
     slow = threading.Thread(target=run_away)
     slow.start()
     answered = 0
-    while slow.is_alive():
-        quick = requests.get(server, params={"query": LABELS}, timeout=30)
-        assert quick.status_code == 200
-        answered += 1
-    slow.join()
-    assert answered >= 1
-    assert outcome["slow"].status_code == 503
-    assert "time limit of 1 s" in outcome["slow"].text
-    # The server is still answering after the worker that ran it retired.
-    for _ in range(5):
-        assert requests.get(server, params={"query": LABELS}, timeout=30).status_code == 200
+    with session_from("127.0.0.2") as other:
+        other.headers["Connection"] = "close"  # the worker of a kept connection may retire
+        while slow.is_alive():
+            quick = other.get(server, params={"query": LABELS}, timeout=30)
+            assert quick.status_code == 200, quick.text[:500]
+            answered += 1
+        slow.join()
+        assert answered >= 1
+        assert outcome["slow"].status_code == 503
+        assert "time limit of 1 s" in outcome["slow"].text
+        # The server is still answering after the worker that ran it retired.
+        for _ in range(5):
+            assert other.get(server, params={"query": LABELS}, timeout=30).status_code == 200
 
 
 def test_health_names_the_allocator_and_who_stops_runaways(
