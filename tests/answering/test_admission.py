@@ -43,6 +43,16 @@ def burn(stop: threading.Event) -> None:
         sum(range(1000))
 
 
+def waiting(entered: threading.Event) -> Callable[[threading.Event], None]:
+    """A body that sets ``entered`` once its evaluation runs (registered), then waits for stop."""
+
+    def body(stop: threading.Event) -> None:
+        entered.set()
+        stop.wait(10)
+
+    return body
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
     until = time.monotonic() + seconds
     while not condition():
@@ -159,14 +169,18 @@ def test_a_runaway_retires_the_worker_only_once_enough_run(
 ) -> None:
     retired = threading.Event()
     hook = lane.retire_when_crowded(retired.set, timeout=0.2, limit=2)
-    first = running(lane, "a", lambda s: s.wait(10))
+    first = running(lane, "a", waiting(entered := threading.Event()))
+    # From its start, not the thread's: under load a thread starts late (a fixed sleep after
+    # start() left the second evaluation younger than the limit).
+    assert entered.wait(10)
     time.sleep(0.25)
     # As graph.answering.deadline sets it before the hook:
     monkeypatch.setattr(deadline, "retiring", True)
     hook()
     assert not retired.is_set()
     assert deadline.retiring is False  # this worker stays: its connections need not close
-    second = running(lane, "b", lambda s: s.wait(10))
+    second = running(lane, "b", waiting(entered := threading.Event()))
+    assert entered.wait(10)
     time.sleep(0.25)
     hook()
     assert retired.is_set()
