@@ -161,8 +161,12 @@ def test_worker_that_ran_away_is_replaced(server: str) -> None:
 
     The workers are the main process's children: asking /health for them may reach one
     worker only, and the runaway the other (a CI run failed so)."""
-    before = child_pids(MAIN_PIDS[server])
-    assert len(before) == 2
+    # The worker an earlier test's runaway retired may be between its exit and its successor's
+    # start: wait for both workers rather than count them at once.
+    settle = time.monotonic() + 60
+    while len(before := child_pids(MAIN_PIDS[server])) != 2 and time.monotonic() < settle:
+        time.sleep(0.1)
+    assert len(before) == 2, before
     assert requests.get(server, params={"query": RUNAWAY}, timeout=60).status_code == 503
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
