@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-#: (Content-Type, body, how the body breaks off: "" whole, or one of :data:`CUTS`).
+#: (Content-Type, body, how the body breaks off: "" whole, one of :data:`CUTS`, or "hang-up":
+#: the connection closed with no answer at all).
 Answer = tuple[str, bytes, str]
 
 #: How an answer's body may break off: ``length``, the connection closed half-way through a
@@ -99,6 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
         media_type, body, cut = self.server.route(form.get("query", [""])[0])
+        if cut == "hang-up":  # no answer at all (a client that gave up is gone by now)
+            self.close_connection = True
+            return
         self.send_response(self.server.status)
         for name, value in self.server.headers.items():
             self.send_header(name, value)

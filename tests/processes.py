@@ -12,14 +12,22 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different TCP ports on 127.0.0.1 nothing listens on right now (all held at
+    once while chosen: two calls of :func:`free_port` may give the same port twice)."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 def wait_until_healthy(
@@ -72,3 +80,27 @@ def child_pids(parent: int) -> set[int]:
         except OSError:  # the task ended meanwhile
             continue
     return found
+
+
+class SourceAdapter(HTTPAdapter):
+    """Connections sent from a given loopback address (any of 127.0.0.0/8 on Linux)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def session_from(source: str) -> requests.Session:
+    """A session whose connections come from ``source``: another client to the server.
+
+    The server remembers the address of a client whose query ran long and runs that address's
+    next queries at idle priority for a few time limits (graph.answering.admission); a test
+    whose lookups must be answered while a runaway runs sends them as another client.
+    """
+    session = requests.Session()
+    session.mount("http://", SourceAdapter(source))
+    return session

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.processes import free_port
+from tests.processes import free_port, free_ports
 
 #: Seconds a server may take to answer its first query.
 STARTUP_SECONDS = 60.0
@@ -96,7 +96,7 @@ MaxQueryExecutionTime = 60
 @contextmanager
 def virtuoso_server(binary: str, directory: Path) -> Iterator[str]:
     """``virtuoso-t`` with a fresh database (user dba, password dba); yields its /sparql URL."""
-    http_port, sql_port = free_port(), free_port()
+    http_port, sql_port = free_ports(2)
     ini = directory / "virtuoso.ini"
     ini.write_text(virtuoso_ini(directory, http_port, sql_port))
     command = [binary, "+foreground", "+configfile", str(ini)]

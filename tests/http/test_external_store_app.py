@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,14 +176,20 @@ def test_syntax_error_is_400(remote_client: FlaskClient) -> None:
 @pytest.mark.parametrize("project_server", ["virtuoso"], indirect=True)
 def test_virtuoso_time_limit_is_503_not_partial_200(project_server: dict[str, Any]) -> None:
     # Virtuoso answers 200 with partial rows and X-SQL-State S1TAT at its limit, or cancels the
-    # statement (500, SR203): both are the same 503. The cross product needs the project's data
-    # (an empty store counts 0 at once), so the test asks for it rather than trusting the order.
+    # statement (500, SR203), or, on a busy machine, says nothing within the 2 s the client
+    # waits past the limit (graph.store.external.transport.GRACE; at load 14 it answered a
+    # 0.5 s limit after 2.1 s median, 2.95 s worst): each is a 503 naming the limit. The
+    # cross product needs the project's data (an empty store counts 0 at once), so the test
+    # asks for it rather than trusting the order.
     settings = project_server | {"QUERY_TIMEOUT": 0.5}
     client = create_app(settings).test_client()
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     response = client.get("/sparql", query_string={"query": query})
-    assert response.status_code == 503, response.get_data(as_text=True)[:500]
-    assert "external store stopped the query after 0.5 s" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503, text[:500]
+    # The last wording is the whole-answer deadline's (merged from h12o): past 7.5 s in all.
+    ways = " stopped the query after| did not answer within|'s answer did not arrive whole within"
+    assert re.search(rf"the external store(?:{ways}) 0\.5 s", text), text[:500]
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from tests.processes import session_from
 from tests.reliability.conftest import COUNTRY, RDFS
 
 LOOKUP = f"SELECT ?l WHERE {{ <{COUNTRY}honduras> <{RDFS}label> ?l }}"
+#: The address point lookups come from; the attacker sends from 127.0.0.1.
+LOOKUPS_FROM = "127.0.0.2"
 DEATH = re.compile(
     rb"Unexpected exit from worker|Worker \(pid:\d+\) was sent|Worker \(pid:\d+\) exited with code"
     rb"|crash loop detected"
@@ -108,10 +111,18 @@ class Lookups:
         as it was replaced after a query over its memory budget (graph.answering.memory)."""
         url = self.url + "/sparql?query=" + quote(LOOKUP)
         try:
-            return requests.get(url, timeout=60)
+            return self._get_once(url)
         except requests.ConnectionError as error:
             self.retried.append(repr(error))
-            return requests.get(url, timeout=60)
+            return self._get_once(url)
+
+    @staticmethod
+    def _get_once(url: str) -> requests.Response:
+        """GET ``url`` on a new connection from :data:`LOOKUPS_FROM`: a client other than the
+        attacker (127.0.0.1), whose address the server runs at idle priority for a few time
+        limits after each runaway (graph.answering.admission)."""
+        with session_from(LOOKUPS_FROM) as session:
+            return session.get(url, timeout=60)
 
     def run(self, count: int) -> None:
         """``count`` lookups one after the other, in this thread (the idle baseline)."""

@@ -74,6 +74,29 @@ def test_publish_removes_what_killed_builds_left_and_keeps_the_previous_generati
     assert other_live_link.is_symlink()  # its build may still rename it
 
 
+def test_a_dead_builds_generation_is_removed_though_its_pid_is_taken_again(
+    tmp_path: Path, live_pid: int
+) -> None:
+    """Pids are reused: a generation whose writer's pid another process has now (it started
+    at another time) is a dead build's, removed; the live writer's own is kept."""
+    store = tmp_path / "store"
+    first = _publish(store)
+    generations = first.parent
+    started = Path(f"/proc/{live_pid}/stat").read_text().rpartition(")")[2].split()[19]
+    reused = generations / f"20990101T000000-{live_pid}.{int(started) - 1}-1"
+    reused.mkdir()
+    (reused / "000001.sst").write_bytes(b"half written")
+    building = generations / f"20990101T000000-{live_pid}.{started}-2"
+    building.mkdir()
+    stray = tmp_path / f".store.link-{live_pid}.{int(started) - 1}"
+    stray.symlink_to(reused)
+
+    second = _publish(store)
+
+    assert {p.name for p in generations.iterdir()} == {first.name, second.name, building.name}
+    assert not stray.is_symlink()
+
+
 def test_repeated_publishes_keep_two_generations(tmp_path: Path) -> None:
     store = tmp_path / "store"
     published = [_publish(store) for _ in range(4)]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
+from tests.processes import session_from
 from tests.reliability.conftest import Figures, built_project
 from tests.reliability.serving import KgServer, running_server
 
@@ -57,24 +57,6 @@ class Seen:
             kind[outcome] += 1
             if kind is self.lookups and outcome == "200":
                 self.latencies.append(time.monotonic() - start)
-
-
-class SourceAdapter(HTTPAdapter):
-    """Connections sent from a given loopback address."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.source, 0)
-        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
-
-
-def session_from(source: str) -> requests.Session:
-    session = requests.Session()
-    session.mount("http://", SourceAdapter(source))
-    return session
 
 
 #: What came back for requests answered otherwise than expected (for the failure message).

@@ -18,7 +18,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQ
 
 from graph.serving import allocator
 from tests.conftest import skip_or_fail
-from tests.processes import child_pids, free_port, wait_until_healthy
+from tests.processes import child_pids, free_port, session_from, wait_until_healthy
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -127,25 +127,31 @@ def test_forwarded_headers_from_a_loopback_peer_are_not_trusted_by_default(serve
 
 
 def test_runaway_query_is_stopped_while_others_get_answers(server: str) -> None:
+    """The others are other clients: the runaway's own address is a suspect for a few time
+    limits, its lookups at idle priority, which a busy machine may leave waiting past the
+    limit (graph.answering.admission; a CI-like run of this test so failed 1 in 4)."""
     outcome: dict[str, requests.Response] = {}
 
     def run_away() -> None:
-        outcome["slow"] = requests.get(server, params={"query": RUNAWAY}, timeout=60)
+        with session_from("127.0.1.1") as attacker:
+            outcome["slow"] = attacker.get(server, params={"query": RUNAWAY}, timeout=60)
 
     slow = threading.Thread(target=run_away)
     slow.start()
     answered = 0
-    while slow.is_alive():
-        quick = requests.get(server, params={"query": LABELS}, timeout=30)
-        assert quick.status_code == 200
-        answered += 1
-    slow.join()
-    assert answered >= 1
-    assert outcome["slow"].status_code == 503
-    assert "time limit of 1 s" in outcome["slow"].text
-    # The server is still answering after the worker that ran it retired.
-    for _ in range(5):
-        assert requests.get(server, params={"query": LABELS}, timeout=30).status_code == 200
+    with session_from("127.0.0.2") as other:
+        other.headers["Connection"] = "close"  # the worker of a kept connection may retire
+        while slow.is_alive():
+            quick = other.get(server, params={"query": LABELS}, timeout=30)
+            assert quick.status_code == 200, quick.text[:500]
+            answered += 1
+        slow.join()
+        assert answered >= 1
+        assert outcome["slow"].status_code == 503
+        assert "time limit of 1 s" in outcome["slow"].text
+        # The server is still answering after the worker that ran it retired.
+        for _ in range(5):
+            assert other.get(server, params={"query": LABELS}, timeout=30).status_code == 200
 
 
 def test_health_names_the_allocator_and_who_stops_runaways(
@@ -166,8 +172,12 @@ def test_worker_that_ran_away_is_replaced(server: str) -> None:
 
     The workers are the main process's children: asking /health for them may reach one
     worker only, and the runaway the other (a CI run failed so)."""
-    before = child_pids(MAIN_PIDS[server])
-    assert len(before) == 2
+    # The worker an earlier test's runaway retired may be between its exit and its successor's
+    # start: wait for both workers rather than count them at once.
+    settle = time.monotonic() + 60
+    while len(before := child_pids(MAIN_PIDS[server])) != 2 and time.monotonic() < settle:
+        time.sleep(0.1)
+    assert len(before) == 2, before
     assert requests.get(server, params={"query": RUNAWAY}, timeout=60).status_code == 503
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -56,7 +56,9 @@ def test_a_crowded_worker_keeps_its_connections_until_it_drains(
         deadline.retiring = True
         retire()
         assert deadline.retiring is False
-    time.sleep(0.1)  # the stopping thread has run
+    for thread in threading.enumerate():  # every stopping thread has run (not a fixed 0.1 s)
+        if thread.name == "kg-stop-alone":
+            thread.join(timeout=30)
     assert len(stops) == 1
     stops[0].set()  # the drain has started: from now on the worker closes its connections
     deadline.retiring = True

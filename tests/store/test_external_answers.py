@@ -4,12 +4,14 @@ SPARQL syntax error, nor a parser's error half-way through reading it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from graph.core.errors import QueryTimeout, StoreUnavailable
 from graph.store import QuerySyntaxError, run_query, stream_dump
+from graph.store.external import transport
 from graph.store.external.remote_store import RemoteStore
 from tests.fake_sparql_store import (
     BROKEN_LATER,
@@ -70,6 +72,27 @@ def test_a_store_stopping_at_its_time_limit_is_one_timeout_whichever_way_it_says
     store = RemoteStore.from_settings(fake.url, settings)
     with pytest.raises(QueryTimeout, match=r"the external store stopped the query after 0\.5 s"):
         run_query(store, "SELECT * { ?s ?p ?o }", default_graphs=["urn:x:g"])
+
+
+def test_a_store_silent_past_its_time_limit_is_a_timeout_naming_the_limit(
+    fake: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fourth way: the store says nothing within the client's grace past the limit (a
+    busy Virtuoso answered up to 2.95 s after a 0.5 s limit, past the 2.5 s the client waits)."""
+    monkeypatch.setattr(transport, "GRACE", 0.1)
+    released = threading.Event()
+
+    def silent(_query: str) -> tuple[str, bytes, str]:
+        released.wait(30)
+        return "", b"", "hang-up"
+
+    fake.route = silent
+    store = RemoteStore.from_settings(fake.url, {"store_kind": "virtuoso", "query_timeout": 0.5})
+    try:
+        with pytest.raises(QueryTimeout, match=r"the external store did not answer within 0\.5 s"):
+            run_query(store, "SELECT * { ?s ?p ?o }", default_graphs=["urn:x:g"])
+    finally:
+        released.set()
 
 
 @pytest.mark.parametrize("name", ANSWERS)

@@ -1,11 +1,15 @@
 """Generations of the store on disk, swapped by one atomic rename (no pyoxigraph here).
 
 The store path (``var/store``) is a symbolic link to a generation directory
-(``var/store.gen/{time}-{pid}-{ns}``). A build, restore or copy writes a new generation and
+(``var/store.gen/{time}-{writer}-{ns}``). A build, restore or copy writes a new generation and
 publishes it by renaming a fresh link over the old one; readers that resolved the old link keep
 their generation until the next publish removes it. A process killed while writing leaves a
-half-written generation (and perhaps a ``.store.link-PID``); the next publish removes both
+half-written generation (and perhaps a ``.store.link-{writer}``); the next publish removes both
 unless the process that made them is still running.
+
+``{writer}`` is :func:`writer_token`: the process id and its start time, so that a later process
+given the same id (ids are reused, within a minute on a busy machine with the kernel's 32768)
+is not taken for the writer. A name with a bare process id (made before) is still read.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ def new_generation(path: Path) -> Path:
     generations = path.parent / (path.name + ".gen")
     generations.mkdir(parents=True, exist_ok=True)
     directory = (
-        generations / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+        generations / f"{time.strftime('%Y%m%dT%H%M%S')}-{writer_token()}-{time.monotonic_ns()}"
     )
     directory.mkdir()
     return directory
@@ -46,7 +50,7 @@ def publish_generation(path: Path, directory: Path) -> None:
     _check_link(path)
     previous = path.resolve() if path.is_symlink() else None
     _remove_stale_links(path)
-    link = path.parent / f".{path.name}.link-{os.getpid()}"
+    link = path.parent / f".{path.name}.link-{writer_token()}"
     if link.is_symlink():
         link.unlink()
     link.symlink_to(os.path.relpath(directory, path.parent))
@@ -69,28 +73,52 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def other_live_process(pid_text: str) -> bool:
-    """True if ``pid_text`` names a running process other than this one.
+def writer_token() -> str:
+    """This process as names on disk identify their writer: ``{pid}.{start}``, its id and its
+    start time (clock ticks after boot, proc(5)), or the bare id where /proc cannot say."""
+    start = _start_time(os.getpid())
+    return str(os.getpid()) if start is None else f"{os.getpid()}.{start}"
 
-    >>> other_live_process(str(os.getpid())), other_live_process("not-a-pid")
+
+def _start_time(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot (field 22 of /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # After the command name, in parentheses (which may hold spaces), field 3 comes first.
+    return int(stat.rpartition(")")[2].split()[19])
+
+
+def other_live_process(token: str) -> bool:
+    """True if ``token`` (:func:`writer_token`, or a bare process id) names a running process
+    other than this one: a process that has the id but started at another time is not it.
+
+    >>> other_live_process(writer_token()), other_live_process("not-a-pid")
     (False, False)
+    >>> other_live_process(f"{os.getppid()}.1")  # the parent did not start at boot
+    False
     """
+    pid_text, _, start_text = token.partition(".")
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    if start_text and not start_text.isdigit():
         return False
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    started = _start_time(int(pid_text))
+    return not start_text or started is None or started == int(start_text)
 
 
 def _remove_stale_links(path: Path) -> None:
-    """Remove ``.store.link-PID`` links left by a publish that was killed before its rename."""
+    """Remove ``.store.link-{writer}`` links left by a publish killed before its rename."""
     for link in path.parent.glob(f".{path.name}.link-*"):
-        pid = link.name.rsplit("-", 1)[-1]
-        if pid != str(os.getpid()) and not other_live_process(pid):
+        token = link.name.rsplit("-", 1)[-1]
+        if token != writer_token() and not other_live_process(token):
             link.unlink(missing_ok=True)
 
 
@@ -101,7 +129,7 @@ def _prune(current: Path, previous: Path | None) -> None:
     generation it opened until it restarts; removing it would leave it answering from deleted
     files, every query empty). A generation left half-written by a killed build, or no longer
     open anywhere, is removed here, by the next publish. Generation names are
-    ``{time}-{pid}-{ns}`` (see :func:`new_generation`).
+    ``{time}-{writer}-{ns}`` (see :func:`new_generation`).
     """
     keep = {current.resolve()}
     if previous is not None and KEEP_PREVIOUS_GENERATION:

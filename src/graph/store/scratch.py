@@ -9,7 +9,6 @@ in-memory store is copied quad by quad (such stores are small).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import traceback
@@ -19,7 +18,7 @@ from typing import TypeVar
 
 from pyoxigraph import Store
 
-from graph.store.generations import other_live_process
+from graph.store.generations import other_live_process, writer_token
 from graph.store.handles import copy_to_memory
 
 T = TypeVar("T")
@@ -36,7 +35,7 @@ def on_scratch_copy(store: Store, near: Path | None, work: Callable[[Store], T])
     if near is None or not near.is_dir():
         return work(copy_to_memory(store))
     _remove_stale(near)
-    directory = Path(tempfile.mkdtemp(prefix=f".scratch-{os.getpid()}-", dir=near))
+    directory = Path(tempfile.mkdtemp(prefix=f".scratch-{writer_token()}-", dir=near))
     try:
         try:
             store.backup(str(directory / "store"))
@@ -48,10 +47,11 @@ def on_scratch_copy(store: Store, near: Path | None, work: Callable[[Store], T])
 
 
 def _remove_stale(near: Path) -> None:
-    """Remove the checkpoints that killed processes left in ``near`` (``.scratch-PID-*``)."""
+    """Remove the checkpoints that killed processes left in ``near`` (``.scratch-{writer}-*``,
+    graph.store.generations.writer_token)."""
     for folder in near.glob(".scratch-*-*"):
-        pid = folder.name.split("-")[1]
-        if pid != str(os.getpid()) and not other_live_process(pid):
+        token = folder.name.split("-")[1]
+        if token != writer_token() and not other_live_process(token):
             shutil.rmtree(folder, ignore_errors=True)
 
 
