@@ -10,6 +10,9 @@
   const viewUrl = form.dataset.view;
   let timer = null;
   let asked = 0;
+  // What the list shows, so that an answer naming the same results leaves it alone: rebuilding
+  // it under a visitor's pointer between mousedown and mouseup swallows the click.
+  let shown = "[]";
 
   function pagePath(id) {
     // Ids are paths under /id/ (country/honduras); each segment is encoded on its own.
@@ -17,6 +20,10 @@
   }
 
   function show(results) {
+    const key = JSON.stringify(results.map((item) => [item.id, item.name, item.description]));
+    list.hidden = results.length === 0;
+    if (key === shown) return;
+    shown = key;
     list.replaceChildren();
     for (const item of results) {
       const link = document.createElement("a");
@@ -33,7 +40,6 @@
       entry.append(link);
       list.append(entry);
     }
-    list.hidden = results.length === 0;
   }
 
   async function suggest() {
