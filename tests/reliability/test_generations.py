@@ -50,21 +50,32 @@ def _publish(store: Path) -> Path:
     return directory
 
 
+def _left_by(generations: Path, writer: object, number: int, *, half_written: bool) -> Path:
+    """A generation named as ``writer``'s build names one, sorting after every real one."""
+    directory = generations / f"20990101T000000-{writer}-{number}"
+    directory.mkdir()
+    if half_written:
+        (directory / "000001.sst").write_bytes(b"half written")
+    return directory
+
+
+def _link_of(root: Path, writer: object, target: Path) -> Path:
+    """The link ``writer``'s build makes to ``target`` before renaming it over the store."""
+    link = root / f".store.link-{writer}"
+    link.symlink_to(target)
+    return link
+
+
 def test_publish_removes_what_killed_builds_left_and_keeps_the_previous_generation(
     tmp_path: Path, dead_pid: int, live_pid: int
 ) -> None:
     store = tmp_path / "store"
     first = _publish(store)
     generations = first.parent
-    killed = generations / f"20990101T000000-{dead_pid}-1"  # sorts after every real one
-    killed.mkdir()
-    (killed / "000001.sst").write_bytes(b"half written")
-    building = generations / f"20990101T000000-{live_pid}-2"
-    building.mkdir()
-    stray = tmp_path / f".store.link-{dead_pid}"
-    stray.symlink_to(killed)
-    other_live_link = tmp_path / f".store.link-{live_pid}"
-    other_live_link.symlink_to(building)
+    killed = _left_by(generations, dead_pid, 1, half_written=True)
+    building = _left_by(generations, live_pid, 2, half_written=False)
+    stray = _link_of(tmp_path, dead_pid, killed)
+    other_live_link = _link_of(tmp_path, live_pid, building)
 
     second = _publish(store)
 
@@ -83,13 +94,9 @@ def test_a_dead_builds_generation_is_removed_though_its_pid_is_taken_again(
     first = _publish(store)
     generations = first.parent
     started = Path(f"/proc/{live_pid}/stat").read_text().rpartition(")")[2].split()[19]
-    reused = generations / f"20990101T000000-{live_pid}.{int(started) - 1}-1"
-    reused.mkdir()
-    (reused / "000001.sst").write_bytes(b"half written")
-    building = generations / f"20990101T000000-{live_pid}.{started}-2"
-    building.mkdir()
-    stray = tmp_path / f".store.link-{live_pid}.{int(started) - 1}"
-    stray.symlink_to(reused)
+    reused = _left_by(generations, f"{live_pid}.{int(started) - 1}", 1, half_written=True)
+    building = _left_by(generations, f"{live_pid}.{started}", 2, half_written=False)
+    stray = _link_of(tmp_path, f"{live_pid}.{int(started) - 1}", reused)
 
     second = _publish(store)
 
